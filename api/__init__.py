@@ -1,0 +1,1 @@
+"""HTTP API (Litestar) for voxbook: thin handlers over the PL/pgSQL `api` schema."""

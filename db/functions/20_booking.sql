@@ -1,0 +1,369 @@
+-- Availability, holds and confirmation: the booking core.
+-- Every api function is SECURITY DEFINER with a fixed search_path, so the API role needs nothing but
+-- EXECUTE, and takes org_id so that one clinic's ids are useless to another.
+
+CREATE FUNCTION api.check_availability(org_id uuid, date date, calendar_id text DEFAULT NULL,
+                                       service text DEFAULT NULL, days int DEFAULT 1,
+                                       max_slots int DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    s voxbook.services := voxbook.find_service(org_id, service);
+    now_ts timestamptz := voxbook.clock();
+    result jsonb;
+BEGIN
+    PERFORM voxbook.require(date, 'date');
+    IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
+        PERFORM voxbook.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
+    END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM voxbook.require_calendar(org_id, calendar_id);
+    END IF;
+    WITH cal AS (
+        SELECT c.*, coalesce(s.duration_minutes, c.default_duration_minutes) AS minutes
+          FROM voxbook.calendars AS c
+         WHERE c.org_id = o.id AND c.active
+           AND (check_availability.calendar_id IS NULL OR c.id = check_availability.calendar_id)
+    ), candidate AS (
+        -- Slots are generated on the local wall clock of each day, then turned into instants:
+        -- that is what keeps 9:00 at 9:00 across a DST change.
+        SELECT cal.id AS cal_id, cal.display_name, cal.minutes, local_ts,
+               local_ts AT TIME ZONE o.time_zone AS starts_at
+          FROM cal
+          CROSS JOIN generate_series(check_availability.date::timestamp,
+                                     (check_availability.date + (days - 1))::timestamp, interval '1 day') AS d(day)
+          JOIN voxbook.working_hours AS w
+            ON w.org_id = o.id AND w.calendar_id = cal.id AND w.iso_dow = extract(isodow FROM d.day)
+          CROSS JOIN LATERAL generate_series(d.day::date + w.starts,
+                                             d.day::date + w.ends - make_interval(mins => cal.minutes),
+                                             make_interval(mins => cal.slot_minutes)) AS g(local_ts)
+    ), free AS (
+        SELECT cd.*, cd.starts_at + make_interval(mins => cd.minutes) AS ends_at
+          FROM candidate AS cd
+         -- a wall-clock time skipped by a spring-forward change does not exist
+         WHERE (cd.starts_at AT TIME ZONE o.time_zone) = cd.local_ts
+           AND cd.starts_at >= now_ts + make_interval(mins => o.min_notice_minutes)
+           AND cd.starts_at <= now_ts + make_interval(days => o.booking_horizon_days)
+           AND NOT EXISTS (
+                SELECT 1 FROM voxbook.holds AS h
+                 WHERE h.org_id = o.id AND h.calendar_id = cd.cal_id
+                   AND h.status IN ('held', 'confirmed')
+                   AND (h.status = 'confirmed' OR h.expires_at > now_ts)
+                   AND tstzrange(h.starts_at, h.ends_at, '[)')
+                       && tstzrange(cd.starts_at, cd.starts_at + make_interval(mins => cd.minutes), '[)'))
+           AND NOT EXISTS (
+                SELECT 1 FROM voxbook.blocked_periods AS b
+                 WHERE b.org_id = o.id AND b.calendar_id = cd.cal_id
+                   AND b.during && tstzrange(cd.starts_at, cd.starts_at + make_interval(mins => cd.minutes), '[)'))
+         ORDER BY cd.starts_at, cd.cal_id
+         LIMIT max_slots
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'time', voxbook.utc_iso(f.starts_at),
+               'ends_at', voxbook.utc_iso(f.ends_at),
+               'calendar_id', f.cal_id,
+               'provider', f.display_name,
+               'local_time', voxbook.local_text(f.starts_at, o.time_zone),
+               'spoken_time', voxbook.spoken_time(f.starts_at, o.time_zone))
+               ORDER BY f.starts_at, f.cal_id), '[]')
+      INTO result
+      FROM free AS f;
+    RETURN jsonb_build_object('success', true, 'date', check_availability.date, 'days', days,
+                              'time_zone', o.time_zone, 'service', s.id, 'slots', result);
+END
+$$;
+COMMENT ON FUNCTION api.check_availability(uuid, date, text, text, int, int) IS
+$$Free slots of a clinic for a local date (or `days` days from it), in the clinic's time zone.
+Optionally for one calendar and sized for one service (its duration; else the calendar's default).
+Excludes live holds, confirmed appointments, blocked periods, past and too-soon times.
+Returns {"success": true, "date", "days", "time_zone", "service", "slots": [{"time" (UTC, the slot id),
+"ends_at", "calendar_id", "provider", "local_time", "spoken_time"}]}.
+Errors: VB404 unknown org/calendar/service, VB400 bad date or days.
+Example: SELECT api.check_availability('a0000000-0000-0000-0000-000000000001', '2026-12-01');$$;
+
+
+CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamptz,
+                                      call_sid text DEFAULT NULL, patient_name text DEFAULT NULL,
+                                      patient_phone text DEFAULT NULL, hold_minutes int DEFAULT NULL,
+                                      service text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    s voxbook.services := voxbook.find_service(org_id, service);
+    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    minutes int := coalesce(hold_minutes, o.hold_minutes);
+    now_ts timestamptz := voxbook.clock();
+    ends timestamptz;
+    h voxbook.holds;
+BEGIN
+    PERFORM voxbook.require(slot_time, 'slot_time');
+    IF minutes NOT BETWEEN 1 AND 60 THEN
+        PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
+    END IF;
+    IF length(patient_name) > 200 OR length(call_sid) > 200 THEN
+        PERFORM voxbook.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
+    END IF;
+    ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
+    PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
+
+    -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold back.
+    IF call_sid IS NOT NULL THEN
+        SELECT * INTO h FROM voxbook.holds AS x
+         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid
+           AND x.calendar_id = c.id AND x.starts_at = slot_time
+           AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts));
+        IF FOUND THEN
+            RETURN voxbook.hold_json(h, 'Slot already reserved on this call');
+        END IF;
+    END IF;
+
+    -- An expired hold still counts for the exclusion constraint until its status flips; flip the
+    -- ones in the way here, so correctness never waits for housekeeping. Locked in id order so two
+    -- claimers cannot deadlock on them.
+    UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
+     WHERE (x.org_id, x.id) IN (
+            SELECT y.org_id, y.id FROM voxbook.holds AS y
+             WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status = 'held' AND y.expires_at <= now_ts
+               AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
+             ORDER BY y.id FOR UPDATE)
+       AND x.status = 'held';
+
+    -- The exclusion constraint holds_no_overlap is the arbiter: of racing claims on overlapping
+    -- time, exactly one row gets in; the others wait for it to commit, then do nothing.
+    INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+                                    patient_name, patient_phone, expires_at)
+    VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
+            now_ts + make_interval(mins => minutes))
+    ON CONFLICT DO NOTHING
+    RETURNING x.* INTO h;
+
+    IF h.id IS NULL THEN
+        IF call_sid IS NOT NULL THEN   -- lost to a concurrent redelivery of this very call?
+            SELECT * INTO h FROM voxbook.holds AS x
+             WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid
+               AND x.calendar_id = c.id AND x.starts_at = slot_time
+               AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts));
+            IF FOUND THEN
+                RETURN voxbook.hold_json(h, 'Slot already reserved on this call');
+            END IF;
+        END IF;
+        RETURN voxbook.refusal('slot_taken', 'Slot already held',
+                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
+    END IF;
+
+    -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
+    IF call_sid IS NOT NULL THEN
+        UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
+         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND x.status = 'held' AND x.id <> h.id;
+    END IF;
+    RETURN voxbook.hold_json(h, format('Slot reserved for %s minutes', minutes));
+END
+$$;
+COMMENT ON FUNCTION api.claim_slot_atomic(uuid, text, timestamptz, text, text, text, int, text) IS
+$$Holds a slot for hold_minutes (default: the clinic's, 10) so nobody else can take it while the caller
+confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exclusion constraint
+holds_no_overlap). The hold covers the service's duration, or the calendar's default.
+The same call_sid claiming the same slot again gets the same hold; a new slot on the same call
+releases the call's previous hold.
+Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
+"starts_at", "ends_at", "local_time", "spoken_time"} or
+{"success": false, "code": "slot_taken", "error": "Slot already held", "slot_time", "calendar_id"}.
+Errors: VB404 unknown org/calendar/service; VB400 slot in the past, too soon, outside working hours,
+off the slot grid, blocked, malformed phone.
+Example: SELECT api.claim_slot_atomic('a0000000-0000-0000-0000-000000000001', 'cal-smith',
+         '2026-12-01T15:00:00Z', 'call-123', 'John Smith', '+15555550123');$$;
+
+
+CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 'released')
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    h voxbook.holds;
+BEGIN
+    PERFORM voxbook.require(hold_id, 'hold_id');
+    PERFORM voxbook.require_org(org_id);
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = release_hold.org_id AND x.id = release_hold.hold_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    IF h.status = 'confirmed' THEN
+        RETURN voxbook.refusal('already_confirmed', 'Hold is already an appointment',
+                               jsonb_build_object('hold_id', h.id, 'status', h.status));
+    END IF;
+    IF h.status = 'held' THEN
+        UPDATE voxbook.holds AS x SET status = 'released', release_reason = coalesce(reason, 'released'), updated_at = now()
+         WHERE x.org_id = h.org_id AND x.id = h.id
+        RETURNING x.* INTO h;
+        -- a code still waiting to go out is pointless now
+        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold released', updated_at = now()
+         WHERE m.org_id = h.org_id AND m.hold_id = h.id AND m.kind = 'otp' AND m.status = 'queued';
+    END IF;
+    RETURN jsonb_build_object('success', true, 'hold_id', h.id, 'status', h.status,
+                              'message', 'The time is free again');
+END
+$$;
+COMMENT ON FUNCTION api.release_hold(uuid, uuid, text) IS
+$$Frees a live hold at once (caller hung up or changed their mind); idempotent on a hold that is already
+released or expired. A confirmed hold is refused: cancel the appointment instead.
+Returns {"success": true, "hold_id", "status", "message"} or
+{"success": false, "code": "already_confirmed", "error", "hold_id", "status"}. Errors: VB404 unknown hold.
+Example: SELECT api.release_hold('<hold_id>', 'a0000000-0000-0000-0000-000000000001');$$;
+
+
+-- The one way a hold becomes an appointment; api.verify_otp and api.confirm_held_slot both end here.
+CREATE OR REPLACE FUNCTION voxbook.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text,
+                                                via text, staff_user text)
+    RETURNS jsonb
+    LANGUAGE plpgsql AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    h voxbook.holds;
+    s voxbook.services;
+    ct voxbook.contacts;
+    appointment_id uuid;
+    confirmation voxbook.sms_outbox;
+BEGIN
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.hold_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    IF h.status = 'confirmed' THEN   -- a repeated confirmation returns the appointment made the first time
+        SELECT a.id INTO appointment_id FROM voxbook.appointments AS a
+         WHERE a.org_id = h.org_id AND a.hold_id = h.id;
+        RETURN voxbook.appointment_json(h.org_id, appointment_id)
+               || jsonb_build_object('message', 'Appointment already confirmed');
+    END IF;
+    IF h.status <> 'held' OR h.expires_at <= now_ts THEN
+        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    IF via = 'otp' AND h.otp_verified_at IS NULL THEN
+        RETURN voxbook.refusal('not_verified', 'The caller has not confirmed the one-time code yet',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
+
+    IF contact_id IS NOT NULL THEN
+        SELECT * INTO ct FROM voxbook.contacts AS x
+         WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.contact_id FOR UPDATE;
+        IF NOT FOUND THEN
+            PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+        END IF;
+    ELSIF h.patient_phone IS NULL THEN
+        PERFORM voxbook.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
+    ELSE
+        INSERT INTO voxbook.contacts AS x (org_id, phone, name)
+        VALUES (h.org_id, h.patient_phone, h.patient_name)
+        ON CONFLICT ON CONSTRAINT contacts_org_id_phone_key
+            DO UPDATE SET name = coalesce(x.name, excluded.name)
+        RETURNING x.* INTO ct;
+    END IF;
+    UPDATE voxbook.contacts AS x
+       SET booking_source = CASE via WHEN 'otp' THEN 'phone_ai' ELSE 'manual' END,
+           booking_completed_at = now_ts, last_booking_hold_id = h.id, updated_at = now_ts
+     WHERE x.org_id = ct.org_id AND x.id = ct.id;
+
+    UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
+     WHERE x.org_id = h.org_id AND x.id = h.id;
+    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, call_sid, confirmed_via,
+                                           confirmed_by, otp_verified, otp_verified_at)
+    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.call_sid, via, staff_user,
+            h.otp_verified_at IS NOT NULL, h.otp_verified_at)
+    RETURNING a.id INTO appointment_id;
+
+    -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
+    confirmation := voxbook.queue_sms(h.org_id, 'confirmation', ct.phone,
+                                      voxbook.appointment_sms('confirmation', h.org_id, appointment_id),
+                                      appointment_id => appointment_id);
+    PERFORM voxbook.schedule_reminder(h.org_id, appointment_id);
+    RETURN voxbook.appointment_json(h.org_id, appointment_id)
+           || jsonb_build_object('message', 'Appointment confirmed', 'message_id', confirmation.id);
+END
+$$;
+
+
+CREATE FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid DEFAULT NULL,
+                                      service_type text DEFAULT NULL, staff_user text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+BEGIN
+    PERFORM voxbook.require(hold_id, 'hold_id');
+    staff_user := nullif(btrim(staff_user), '');
+    RETURN voxbook.confirm_hold(org_id, hold_id, contact_id, service_type,
+                                CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
+END
+$$;
+COMMENT ON FUNCTION api.confirm_held_slot(uuid, uuid, uuid, text, text) IS
+$$Turns a live hold into a confirmed appointment, creates or updates the contact (from the hold's phone
+unless contact_id is given), queues the confirmation SMS and schedules the reminder, all in one
+transaction. Without staff_user the hold's one-time code must have been verified (api.verify_otp
+already confirms in that case, so this returns the same appointment); with staff_user it is the staff
+path, recorded as confirmed_via = 'staff'. Repeating it returns the same appointment.
+Returns the appointment ({"success": true, "appointment_id", "message", "status", "starts_at", ...}) or
+{"success": false, "code": "hold_expired" | "not_verified", "error", "hold_id"}.
+Errors: VB404 unknown org, hold, contact or service; VB400 hold without phone and no contact_id.
+Example: SELECT api.confirm_held_slot('<hold_id>', 'a0000000-0000-0000-0000-000000000001',
+         staff_user => 'front desk');$$;
+
+
+CREATE FUNCTION api.expire_stale_holds(org_id uuid DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    n int;
+BEGIN
+    WITH expired AS (
+        UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
+         WHERE x.status = 'held' AND x.expires_at <= voxbook.clock()
+           AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
+        RETURNING x.org_id, x.id
+    ), codes AS (
+        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold expired', updated_at = now()
+          FROM expired AS e
+         WHERE m.org_id = e.org_id AND m.hold_id = e.id AND m.kind = 'otp' AND m.status = 'queued'
+    )
+    SELECT count(*) INTO n FROM expired;
+    RETURN jsonb_build_object('success', true, 'expired', n);
+END
+$$;
+COMMENT ON FUNCTION api.expire_stale_holds(uuid) IS
+$$Housekeeping: marks live holds past their expiry as expired (all clinics, or one) and cancels their
+unsent codes. Correctness never depends on it: claims flip expired holds in their way themselves and an
+expired hold can never be confirmed. Returns {"success": true, "expired": n}.
+Example: SELECT api.expire_stale_holds();$$;
+
+
+CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    h voxbook.holds;
+    o voxbook.organizations := voxbook.require_org(org_id);
+BEGIN
+    SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = get_hold.hold_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    RETURN voxbook.hold_json(h, NULL) || jsonb_build_object(
+        'live', h.status = 'held' AND h.expires_at > voxbook.clock(),
+        'code_sent', h.otp_hash IS NOT NULL,
+        'code_verified', h.otp_verified_at IS NOT NULL,
+        'code_attempts', h.otp_attempts,
+        'release_reason', h.release_reason);
+END
+$$;
+COMMENT ON FUNCTION api.get_hold(uuid, uuid) IS
+$$A hold as the API sees it: hold fields plus "live", "code_sent", "code_verified", "code_attempts",
+"release_reason". Never shows the code. Errors: VB404 unknown org or hold.$$;

@@ -1,0 +1,189 @@
+-- Appointments after confirmation: the confirmation SMS tool, cancel, reschedule, lookup.
+
+-- Finds an appointment of this clinic, locked; with patient_phone (the voice path) it must also be
+-- that patient's, so a caller cannot act on someone else's booking by guessing ids.
+CREATE OR REPLACE FUNCTION voxbook.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text)
+    RETURNS voxbook.appointments
+    LANGUAGE plpgsql AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    a voxbook.appointments;
+BEGIN
+    PERFORM voxbook.require(appointment_id, 'appointment_id');
+    SELECT x.* INTO a FROM voxbook.appointments AS x
+      JOIN voxbook.contacts AS ct ON ct.org_id = x.org_id AND ct.id = x.contact_id
+     WHERE x.org_id = o.id AND x.id = lock_appointment.appointment_id
+       AND (phone IS NULL OR ct.phone = phone)
+       FOR UPDATE OF x;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown appointment',
+                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+    END IF;
+    RETURN a;
+END
+$$;
+
+
+CREATE FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, NULL);
+    m voxbook.sms_outbox;
+    patient text;
+BEGIN
+    IF a.status <> 'confirmed' THEN
+        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled', jsonb_build_object('appointment_id', a.id));
+    END IF;
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
+    IF NOT FOUND THEN
+        -- Only when every earlier confirmation failed outright: never a second one on its way.
+        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
+        m := voxbook.queue_sms(a.org_id, 'confirmation', patient,
+                               voxbook.appointment_sms('confirmation', a.org_id, a.id), appointment_id => a.id);
+    END IF;
+    RETURN jsonb_build_object('success', m.status NOT IN ('skipped', 'cancelled', 'undelivered'),
+                              'appointment_id', a.id, 'message_id', m.id, 'status', m.status,
+                              'provider_message_id', m.provider_message_id,
+                              'message_sent', m.status IN ('sent', 'delivered'))
+           || CASE WHEN m.status = 'skipped'
+                   THEN jsonb_build_object('code', 'opted_out', 'error', 'This number has opted out of text messages (replied STOP)')
+                   WHEN m.status = 'undelivered'
+                   THEN jsonb_build_object('code', 'undelivered', 'error', 'The confirmation text could not be delivered')
+                   ELSE '{}'::jsonb END;
+END
+$$;
+COMMENT ON FUNCTION api.send_confirmation_sms(uuid, uuid) IS
+$$The confirmation SMS of an appointment. It is queued when the appointment is confirmed (same
+transaction), so this only reports it, idempotently: {"success", "appointment_id", "message_id",
+"status" (queued, sending, sent, delivered, ...), "provider_message_id", "message_sent"}. It queues a new
+one only if every earlier one failed. Never a second confirmation (unique index sms_outbox_one_confirmation).
+{"success": false, "code": "cancelled" | "opted_out" | "undelivered", ...} otherwise.
+Errors: VB404 unknown org or appointment.$$;
+
+
+CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL,
+                                       patient_phone text DEFAULT NULL, notify boolean DEFAULT true)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
+    now_ts timestamptz := voxbook.clock();
+    patient text;
+    starts timestamptz;
+BEGIN
+    IF a.status = 'cancelled' THEN
+        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
+    END IF;
+    SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+    UPDATE voxbook.appointments AS x SET status = 'cancelled', cancelled_at = now_ts,
+                                         cancel_reason = left(reason, 500), updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.id;
+    UPDATE voxbook.holds AS x SET status = 'cancelled', release_reason = 'appointment cancelled', updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.hold_id;
+    PERFORM voxbook.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
+    IF notify AND starts > now_ts THEN
+        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
+        PERFORM voxbook.queue_sms(a.org_id, 'cancellation', patient,
+                                  voxbook.appointment_sms('cancellation', a.org_id, a.id), appointment_id => a.id);
+    END IF;
+    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
+END
+$$;
+COMMENT ON FUNCTION api.cancel_appointment(uuid, uuid, text, text, boolean) IS
+$$Cancels an appointment: its time is free at once, its pending reminder is cancelled and (notify, for a
+future appointment) a cancellation SMS is queued. Idempotent. With patient_phone (the voice path) the
+appointment must belong to that caller. Returns the appointment with "status": "cancelled" and "message".
+Errors: VB404 unknown org or appointment (or not this caller's); VB400 malformed phone.$$;
+
+
+CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamptz,
+                                           calendar_id text DEFAULT NULL, patient_phone text DEFAULT NULL,
+                                           notify boolean DEFAULT true)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    old voxbook.holds;
+    new_hold voxbook.holds;
+    c voxbook.calendars;
+    patient text;
+BEGIN
+    PERFORM voxbook.require(slot_time, 'slot_time');
+    IF a.status <> 'confirmed' THEN
+        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled; book a new one', jsonb_build_object('appointment_id', a.id));
+    END IF;
+    SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id FOR UPDATE;
+    c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
+    IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
+        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
+    END IF;
+    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + (old.ends_at - old.starts_at));
+
+    -- The old time stays claimed by this uncommitted transaction while the new one is tried: nobody
+    -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
+    UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
+     WHERE h.org_id = old.org_id AND h.id = old.id;
+    UPDATE voxbook.holds AS h SET status = 'expired', release_reason = 'expired', updated_at = now_ts
+     WHERE h.org_id = o.id AND h.calendar_id = c.id AND h.status = 'held' AND h.expires_at <= now_ts
+       AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + (old.ends_at - old.starts_at), '[)');
+    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, call_sid, patient_name,
+                                    patient_phone, status, expires_at, otp_verified_at)
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + (old.ends_at - old.starts_at), old.call_sid,
+            old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
+    ON CONFLICT DO NOTHING
+    RETURNING h.* INTO new_hold;
+    IF new_hold.id IS NULL THEN
+        UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
+         WHERE h.org_id = old.org_id AND h.id = old.id;
+        RETURN voxbook.refusal('slot_taken', 'That time is already taken; the appointment keeps its time',
+                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time)));
+    END IF;
+    UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.id;
+    PERFORM voxbook.schedule_reminder(a.org_id, a.id);
+    IF notify THEN
+        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
+        PERFORM voxbook.queue_sms(a.org_id, 'reschedule', patient,
+                                  voxbook.appointment_sms('reschedule', a.org_id, a.id), appointment_id => a.id);
+    END IF;
+    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
+END
+$$;
+COMMENT ON FUNCTION api.reschedule_appointment(uuid, uuid, timestamptz, text, text, boolean) IS
+$$Moves an appointment to slot_time (optionally to another calendar), keeping its duration. The new time
+is claimed before the old one is freed, in one transaction: if the new time is taken the appointment keeps
+its old time ({"success": false, "code": "slot_taken", ...}). The pending reminder follows the appointment
+and (notify) an SMS tells the patient. With patient_phone the appointment must be that caller's.
+Returns the appointment with the new "starts_at" and "message".
+Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic).$$;
+
+
+CREATE FUNCTION api.get_appointment(appointment_id uuid, org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    result := voxbook.appointment_json(org_id, appointment_id);
+    IF result IS NULL THEN
+        PERFORM voxbook.fail('VB404', 'unknown appointment',
+                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION api.get_appointment(uuid, uuid) IS
+$$One appointment: {"success": true, "appointment_id", "status", "hold_id", "contact_id", "patient_name",
+"calendar_id", "provider", "service", "starts_at", "ends_at", "local_time", "spoken_time", "time_zone",
+"confirmed_via", "otp_verified", "confirmation_sms": {"message_id", "status", "provider_message_id"},
+"reminder_sms": {"message_id", "status", "send_after"}}. Errors: VB404 unknown org or appointment.$$;

@@ -1,0 +1,170 @@
+-- Calls: lead scoring and the end-of-call record that raises hot-lead alerts.
+
+CREATE FUNCTION api.score_lead(duration_seconds int DEFAULT 0, booked boolean DEFAULT false,
+                               service_value text DEFAULT 'standard', transcript text DEFAULT NULL,
+                               sentiment text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    reasons jsonb := '[]';
+    score int := 0;
+    t text := lower(coalesce(transcript, ''));
+    d int := greatest(coalesce(duration_seconds, 0), 0);
+    points int;
+BEGIN
+    IF service_value IS NOT NULL AND service_value NOT IN ('low', 'standard', 'high') THEN
+        PERFORM voxbook.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
+    END IF;
+    IF sentiment IS NOT NULL AND lower(sentiment) NOT IN ('positive', 'neutral', 'negative') THEN
+        PERFORM voxbook.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
+    END IF;
+    -- A longer conversation is a more serious caller: this is the base of the score.
+    points := CASE WHEN d >= 300 THEN 60 WHEN d >= 180 THEN 45 WHEN d >= 60 THEN 30 WHEN d > 0 THEN 10 ELSE 0 END;
+    score := score + points;
+    reasons := reasons || jsonb_build_object('factor', 'duration', 'points', points,
+                                             'detail', format('%s min %s s call', d / 60, d % 60));
+    IF booked THEN
+        score := score + 20;
+        reasons := reasons || jsonb_build_object('factor', 'booked', 'points', 20, 'detail', 'booked an appointment');
+    END IF;
+    IF service_value = 'high' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'service_value', 'points', 5, 'detail', 'high-value service');
+    END IF;
+    IF t ~ '\m(price|prices|cost|costs|how much|afford|payment plan)\M' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'asked_price', 'points', 5, 'detail', 'asked about price');
+    END IF;
+    IF t ~ '\m(insurance|insured|coverage|covered|copay)\M' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'asked_insurance', 'points', 5, 'detail', 'asked about insurance');
+    END IF;
+    IF lower(sentiment) = 'positive' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'sentiment', 'points', 5, 'detail', 'positive call');
+    ELSIF lower(sentiment) = 'negative' THEN
+        score := score - 15;
+        reasons := reasons || jsonb_build_object('factor', 'sentiment', 'points', -15, 'detail', 'negative call');
+    END IF;
+    RETURN jsonb_build_object('score', least(greatest(score, 0), 100), 'reasons', reasons);
+END
+$$;
+COMMENT ON FUNCTION api.score_lead(int, boolean, text, text, text) IS
+$$Lead score 0-100 of a call, with the reasons that made it: duration (>= 5 min 60, >= 3 min 45,
+>= 1 min 30, shorter 10), booked +20, high-value service +5, asked about price +5, asked about
+insurance +5 (words in the transcript), sentiment positive +5 / negative -15.
+Returns {"score", "reasons": [{"factor", "points", "detail"}]}. Pure: it reads no table.
+Example (the seed's worked example, 85): SELECT api.score_lead(480, true, 'high');$$;
+
+
+CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamptz DEFAULT NULL,
+                                    ended_at timestamptz DEFAULT NULL, customer_phone text DEFAULT NULL,
+                                    transcript text DEFAULT NULL, summary text DEFAULT NULL,
+                                    structured_data jsonb DEFAULT NULL, ended_reason text DEFAULT NULL,
+                                    success_evaluation text DEFAULT NULL, provider_call_sid text DEFAULT NULL,
+                                    duration_seconds int DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    phone text := voxbook.normalize_phone(customer_phone, o.country_code);
+    sd jsonb := coalesce(structured_data, '{}');
+    appt voxbook.appointments;
+    h voxbook.holds;
+    s voxbook.services;
+    rec voxbook.calls;
+    scored jsonb;
+    seconds int;
+    alert voxbook.hot_lead_alerts;
+    m voxbook.sms_outbox;
+    who text;
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    IF jsonb_typeof(sd) <> 'object' THEN
+        PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
+    END IF;
+    IF ended_at < started_at THEN
+        PERFORM voxbook.fail('VB400', 'ended_at is before started_at', 'Pass the call''s startedAt and endedAt.');
+    END IF;
+    -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
+    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id;
+    IF FOUND THEN
+        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+    END IF;
+
+    SELECT * INTO appt FROM voxbook.appointments AS a
+     WHERE a.org_id = o.id AND a.call_sid = record_call_end.call_id AND a.status = 'confirmed'
+     ORDER BY a.created_at DESC LIMIT 1;
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = o.id AND x.call_sid = record_call_end.call_id
+     ORDER BY x.created_at DESC LIMIT 1;
+    BEGIN
+        s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
+    EXCEPTION WHEN SQLSTATE 'VB404' THEN
+        s := NULL;   -- the model named a service the clinic does not have: score without it
+    END;
+    seconds := coalesce(duration_seconds, extract(epoch FROM ended_at - started_at)::int, 0);
+    scored := api.score_lead(seconds, appt.id IS NOT NULL, coalesce(s.value_tier, 'standard'),
+                             transcript,
+                             CASE WHEN lower(sd->>'sentiment') IN ('positive', 'neutral', 'negative')
+                                  THEN lower(sd->>'sentiment') END);
+    who := coalesce(h.patient_name, nullif(sd->>'patientName', ''), nullif(sd->>'name', ''));
+
+    INSERT INTO voxbook.calls AS x (org_id, vapi_call_id, provider_call_sid, customer_phone, customer_name,
+                                    started_at, ended_at, duration_seconds, ended_reason, transcript, summary,
+                                    structured_data, success_evaluation, appointment_id, service_id,
+                                    lead_score, score_reasons, is_hot)
+    VALUES (o.id, call_id, provider_call_sid, coalesce(phone, h.patient_phone), who,
+            started_at, ended_at, seconds, ended_reason, transcript, summary, sd, success_evaluation,
+            appt.id, s.id, (scored->>'score')::int, scored->'reasons',
+            (scored->>'score')::int >= o.hot_lead_threshold)
+    ON CONFLICT ON CONSTRAINT calls_org_id_vapi_call_id_key DO NOTHING
+    RETURNING x.* INTO rec;
+    IF rec.id IS NULL THEN   -- a concurrent redelivery won the insert
+        SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id;
+        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+    END IF;
+
+    IF rec.is_hot THEN
+        INSERT INTO voxbook.hot_lead_alerts AS x (org_id, call_id, score)
+        VALUES (o.id, rec.id, rec.lead_score)
+        RETURNING x.* INTO alert;
+        IF o.hot_lead_alert_phone IS NOT NULL THEN
+            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, voxbook.gsm7(format(
+                    'HOT LEAD (score %s): %s %s. Service: %s. %s',
+                    rec.lead_score, coalesce(who, 'Unknown caller'),
+                    coalesce(voxbook.display_phone(rec.customer_phone), 'no number'),
+                    coalesce(s.name, 'not stated'),
+                    CASE WHEN appt.id IS NOT NULL
+                         THEN 'Booked ' || (SELECT voxbook.local_text(bh.starts_at, o.time_zone)
+                                              FROM voxbook.holds AS bh
+                                             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id) || '.'
+                         ELSE 'Not booked: call back soon.' END)));
+            UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
+        END IF;
+        PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
+    END IF;
+    RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
+                                                         'alert_sms_id', m.id);
+END
+$$;
+COMMENT ON FUNCTION api.record_call_end(uuid, text, timestamptz, timestamptz, text, text, text, jsonb, text, text, text, int) IS
+$$Stores a finished call once (call_id is Vapi's call.id; a redelivered report changes nothing and returns
+"duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
+from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
+and, at or above the clinic's hot_lead_threshold, creates one hot-lead alert, queues the owner's SMS to
+hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
+Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
+"appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
+Errors: VB404 unknown org; VB400 missing call_id, malformed phone, structured_data not an object.$$;
+
+
+CREATE OR REPLACE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('success', true, 'call_id', c.id, 'vapi_call_id', c.vapi_call_id,
+                              'score', c.lead_score, 'reasons', c.score_reasons, 'hot', c.is_hot,
+                              'booked', c.appointment_id IS NOT NULL, 'appointment_id', c.appointment_id,
+                              'duration_seconds', c.duration_seconds)
+$$;

@@ -1,0 +1,61 @@
+-- Test helpers (loaded by tests/conftest.py after migrating; never part of a deployment).
+-- In the spirit of supabase's test helpers: a tests schema with fixtures and a frozen clock.
+CREATE SCHEMA IF NOT EXISTS tests;
+
+-- Freezes voxbook.clock() for the rest of the current transaction.
+CREATE OR REPLACE FUNCTION tests.freeze_time(at timestamptz) RETURNS void
+    LANGUAGE sql AS $$ SELECT set_config('voxbook.frozen_now', at::text, true) $$;
+
+CREATE OR REPLACE FUNCTION tests.unfreeze_time() RETURNS void
+    LANGUAGE sql AS $$ SELECT set_config('voxbook.frozen_now', '', true) $$;
+
+-- A clinic in America/New_York with two calendars working every day 09:00-12:00 and 13:00-17:00,
+-- 30-minute slots, and three services. Returns its id.
+CREATE OR REPLACE FUNCTION tests.create_clinic(name text DEFAULT 'Test Clinic', phone text DEFAULT NULL,
+                                               time_zone text DEFAULT 'America/New_York',
+                                               min_notice_minutes int DEFAULT 0)
+    RETURNS uuid
+    LANGUAGE plpgsql AS $$
+DECLARE
+    org uuid;
+BEGIN
+    INSERT INTO voxbook.organizations (name, phone, time_zone, hot_lead_alert_phone, min_notice_minutes, booking_horizon_days)
+    VALUES (name, coalesce(phone, '+1555' || lpad((floor(random() * 10000000))::int::text, 7, '0')), time_zone,
+            '+15559990000', min_notice_minutes, 365)
+    RETURNING id INTO org;
+    INSERT INTO voxbook.calendars (org_id, id, display_name) VALUES (org, 'cal-a', 'Dr. Able'), (org, 'cal-b', 'Dr. Baker');
+    INSERT INTO voxbook.working_hours (org_id, calendar_id, iso_dow, starts, ends)
+    SELECT org, c, d, s, e FROM unnest(ARRAY['cal-a', 'cal-b']) AS c, generate_series(1, 7) AS d,
+           (VALUES ('09:00'::time, '12:00'::time), ('13:00', '17:00')) AS v(s, e);
+    INSERT INTO voxbook.services (org_id, id, name, duration_minutes, price_cents, value_tier) VALUES
+        (org, 'consultation', 'Consultation', 30, 10000, 'standard'),
+        (org, 'cleaning', 'Cleaning', 60, 15000, 'standard'),
+        (org, 'teeth-whitening', 'Teeth Whitening', 60, 60000, 'high');
+    RETURN org;
+END
+$$;
+
+-- The instant of a local wall-clock time in the clinic's zone, e.g. tests.at(org, '2030-01-15 10:00').
+CREATE OR REPLACE FUNCTION tests.at(org uuid, local_time timestamp) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT local_time AT TIME ZONE o.time_zone FROM voxbook.organizations AS o WHERE o.id = org
+$$;
+
+-- The plain code of a hold's newest unsent code SMS: what the patient reads on their phone.
+CREATE OR REPLACE FUNCTION tests.code_of(hold uuid) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT substring(m.body FROM '^([0-9]{4,8}) ') FROM voxbook.sms_outbox AS m
+     WHERE m.hold_id = hold AND m.kind = 'otp' AND m.status = 'queued'
+     ORDER BY m.created_at DESC LIMIT 1
+$$;
+
+-- SQLSTATE of a statement, or NULL when it succeeds (and then its effects stay).
+CREATE OR REPLACE FUNCTION tests.sqlstate_of(statement text) RETURNS text
+    LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END
+$$;

@@ -1,0 +1,1 @@
+"""voxbook: booking backend for voice-AI receptionists."""

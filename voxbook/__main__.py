@@ -1,0 +1,5 @@
+import sys
+
+from voxbook.cli import main
+
+sys.exit(main())

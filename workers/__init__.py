@@ -1,0 +1,1 @@
+"""Background workers for voxbook (outbox delivery, reminders, housekeeping)."""
