@@ -1,12 +1,31 @@
-"""Runtime settings, read from the environment.
+"""Runtime settings, read from the environment (one place for every variable).
 
-=================  =========  ==========================================================
-Variable           Default    Meaning
-=================  =========  ==========================================================
-``DATABASE_URL``   (unset)    libpq URL of the voxbook database, e.g.
-                              ``postgresql://user:pw@host:5432/voxbook`` or, for a Unix
-                              socket, ``postgresql://postgres@/voxbook?host=/run/postgresql``
-=================  =========  ==========================================================
+==============================  ===============  ================================================
+Variable                        Default          Meaning
+==============================  ===============  ================================================
+``DATABASE_URL``                (unset)          libpq URL of the voxbook database, e.g.
+                                                 ``postgresql://user:pw@host:5432/voxbook`` or, for a
+                                                 Unix socket, ``postgresql://postgres@/voxbook?host=/run/postgresql``
+``PUBLIC_BASE_URL``             (unset)          Public https URL of this deployment; Twilio status
+                                                 callbacks and signature checks use it
+``VAPI_SECRET``                 (unset)          Shared secret Vapi sends as ``X-Vapi-Secret`` or
+                                                 ``Authorization: Bearer``; unset = webhooks refuse all
+``VAPI_HMAC_SECRET``            (unset)          Optional: also accept HMAC-signed requests
+                                                 (``x-signature`` over ``{x-timestamp}.{body}``)
+``ADMIN_TOKEN``                 (unset)          Bearer token of ``POST /rpc/{function}``; unset = off
+``MAX_BODY_BYTES``              ``262144``       Largest webhook body accepted
+``SMS_PROVIDER``                ``auto``         ``twilio``, ``console``, or ``auto`` (twilio when
+                                                 credentials are set)
+``TWILIO_ACCOUNT_SID``          (unset)          Twilio account
+``TWILIO_AUTH_TOKEN``           (unset)          Twilio auth token (also validates callbacks)
+``TWILIO_MESSAGING_SERVICE_SID`` (unset)         Send through a Messaging Service instead of
+                                                 the clinic's number
+``TWILIO_API_BASE``             (unset)          Send Twilio's requests to another base URL (a
+                                                 local fake, a proxy)
+``TWILIO_TIMEOUT_SECONDS``      ``10``           Request timeout towards Twilio
+``WORKER_POLL_SECONDS``         ``2``            Worker's polling interval besides NOTIFY
+``WORKER_BATCH_SIZE``           ``50``           Messages claimed per round
+==============================  ===============  ================================================
 """
 
 from __future__ import annotations
@@ -19,9 +38,45 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
+    public_base_url: str | None = None
+    vapi_secret: str | None = None
+    vapi_hmac_secret: str | None = None
+    admin_token: str | None = None
+    max_body_bytes: int = 256 * 1024
+    sms_provider: str = "auto"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str | None = None
+    twilio_timeout_seconds: float = 10.0
+    worker_poll_seconds: float = 2.0
+    worker_batch_size: int = 50
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        # An empty variable (e.g. `DATABASE_URL= voxbook ...`) means "not configured".
-        return cls(database_url=env.get("DATABASE_URL") or None)
+
+        def get(name: str) -> str | None:
+            # An empty variable (e.g. `DATABASE_URL= voxbook ...`) means "not configured".
+            return env.get(name) or None
+
+        return cls(
+            database_url=get("DATABASE_URL"),
+            public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            vapi_secret=get("VAPI_SECRET"),
+            vapi_hmac_secret=get("VAPI_HMAC_SECRET"),
+            admin_token=get("ADMIN_TOKEN"),
+            max_body_bytes=int(get("MAX_BODY_BYTES") or cls.max_body_bytes),
+            sms_provider=(get("SMS_PROVIDER") or "auto").lower(),
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_api_base=(get("TWILIO_API_BASE") or "").rstrip("/") or None,
+            twilio_timeout_seconds=float(get("TWILIO_TIMEOUT_SECONDS") or cls.twilio_timeout_seconds),
+            worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or cls.worker_poll_seconds),
+            worker_batch_size=int(get("WORKER_BATCH_SIZE") or cls.worker_batch_size),
+        )
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)

@@ -7,14 +7,14 @@ CREATE OR REPLACE FUNCTION voxbook.lock_appointment(org_id uuid, appointment_id 
     LANGUAGE plpgsql AS $$
 DECLARE
     o voxbook.organizations := voxbook.require_org(org_id);
-    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    caller text := voxbook.normalize_phone(patient_phone, o.country_code);
     a voxbook.appointments;
 BEGIN
     PERFORM voxbook.require(appointment_id, 'appointment_id');
     SELECT x.* INTO a FROM voxbook.appointments AS x
       JOIN voxbook.contacts AS ct ON ct.org_id = x.org_id AND ct.id = x.contact_id
      WHERE x.org_id = o.id AND x.id = lock_appointment.appointment_id
-       AND (phone IS NULL OR ct.phone = phone)
+       AND (caller IS NULL OR ct.phone = caller)
        FOR UPDATE OF x;
     IF NOT FOUND THEN
         PERFORM voxbook.fail('VB404', 'unknown appointment',
