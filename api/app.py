@@ -1,0 +1,56 @@
+"""The Litestar application: webhooks in, database API calls out.
+
+Handlers only translate (payload -> ``api.*`` function -> response); booking rules live in the
+database. Shared state for handlers: ``app.state.pool`` (psycopg AsyncConnectionPool, autocommit
+connections) and ``app.state.settings`` (voxbook.settings.Settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from psycopg_pool import AsyncConnectionPool
+
+from api.twilio_routes import twilio_router
+from voxbook.settings import Settings
+
+
+@get("/health")
+async def health(state: State) -> dict[str, object]:
+    """Reports whether the database answers (the API is useless without it)."""
+    try:
+        async with state.pool.connection(timeout=2) as conn:
+            await conn.execute("SELECT 1")
+        return {"status": "ok", "database": "ok"}
+    except Exception:  # noqa: BLE001 - health reports, never raises
+        return {"status": "degraded", "database": "unreachable"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = AsyncConnectionPool(
+            settings.database_url, min_size=2, max_size=20, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True, timeout=30)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return Litestar(
+        route_handlers=[health, twilio_router],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="voxbook", version="0.1.0", path="/schema"),
+    )
