@@ -66,15 +66,15 @@ class Settings:
             vapi_secret=get("VAPI_SECRET"),
             vapi_hmac_secret=get("VAPI_HMAC_SECRET"),
             admin_token=get("ADMIN_TOKEN"),
-            max_body_bytes=int(get("MAX_BODY_BYTES") or cls.max_body_bytes),
+            max_body_bytes=int(get("MAX_BODY_BYTES") or 256 * 1024),
             sms_provider=(get("SMS_PROVIDER") or "auto").lower(),
             twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
             twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             twilio_api_base=(get("TWILIO_API_BASE") or "").rstrip("/") or None,
-            twilio_timeout_seconds=float(get("TWILIO_TIMEOUT_SECONDS") or cls.twilio_timeout_seconds),
-            worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or cls.worker_poll_seconds),
-            worker_batch_size=int(get("WORKER_BATCH_SIZE") or cls.worker_batch_size),
+            twilio_timeout_seconds=float(get("TWILIO_TIMEOUT_SECONDS") or 10),
+            worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or 2),
+            worker_batch_size=int(get("WORKER_BATCH_SIZE") or 50),
         )
 
     @property

@@ -1,0 +1,100 @@
+-- api.claim_slot_atomic and api.release_hold: one winner per time, clear refusals, nothing written on bad input.
+BEGIN;
+SELECT plan(33);
+
+SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';   -- Monday, 07:00 in New York
+CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org, tests.create_clinic() AS other;
+CREATE TEMP TABLE r1 AS
+    SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                 'call-1', 'Ann Lee', '+1 (555) 201-0001') AS j;
+
+SELECT is((SELECT j->>'success' FROM r1), 'true', 'a free slot is claimed');
+SELECT is((SELECT j->>'starts_at' FROM r1), '2030-01-15T15:00:00Z', 'the slot is stored as its UTC instant');
+SELECT is((SELECT (j->>'expires_at')::timestamptz FROM r1), '2030-01-14 12:10:00+00'::timestamptz,
+          'the hold lasts the clinic''s 10 minutes');
+SELECT is((SELECT (j->>'ends_at')::timestamptz - (j->>'starts_at')::timestamptz FROM r1), interval '30 minutes',
+          'the hold covers the calendar''s default duration');
+SELECT is((SELECT h.patient_phone::text FROM voxbook.holds AS h WHERE h.id = (SELECT (j->>'hold_id')::uuid FROM r1)),
+          '+15552010001', 'the phone is normalised to E.164');
+SELECT is((SELECT j->>'spoken_time' FROM r1), '10 AM', 'the time is spoken in the clinic''s zone');
+
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                'call-2', 'Bob', '+15552010002') - 'slot_time' - 'calendar_id',
+          '{"success": false, "code": "slot_taken", "error": "Slot already held"}'::jsonb,
+          'a held slot is refused to another call');
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 09:30'),
+                                'call-3', 'Cy', '+15552010003', service => 'cleaning')->>'code',
+          'slot_taken', 'a longer service overlapping the held time is refused');
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:30'),
+                                'call-4', 'Di', '+15552010004')->>'success',
+          'true', 'back-to-back slots touch without overlapping');
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-b', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                'call-5', 'Ed', '+15552010005')->>'success',
+          'true', 'the same time on another calendar is free');
+SELECT is(api.claim_slot_atomic((SELECT other FROM ctx), 'cal-a', tests.at((SELECT other FROM ctx), '2030-01-15 10:00'),
+                                'call-1', 'Ann Lee', '+15552010001')->>'success',
+          'true', 'the same calendar id in another clinic is another calendar');
+
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                'call-1', 'Ann Lee', '+15552010001')->>'hold_id',
+          (SELECT j->>'hold_id' FROM r1), 'a redelivered claim of the same call returns the same hold');
+SELECT is((SELECT count(*) FROM voxbook.holds AS h WHERE h.org_id = (SELECT org FROM ctx) AND h.call_sid = 'call-1'),
+          1::bigint, '... and makes no second hold');
+
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 11:00'),
+                                'call-4', 'Di', '+15552010004')->>'success', 'true', 'a call may change its mind');
+SELECT is((SELECT h.status FROM voxbook.holds AS h
+            WHERE h.org_id = (SELECT org FROM ctx) AND h.call_sid = 'call-4'
+              AND h.starts_at = tests.at((SELECT org FROM ctx), '2030-01-15 10:30')),
+          'released', '... and then its previous hold is released: one hold per call');
+
+-- release
+SELECT is(api.release_hold((SELECT (j->>'hold_id')::uuid FROM ctx, r1), (SELECT org FROM ctx))->>'status', 'released',
+          'release_hold frees a live hold');
+SELECT is(api.release_hold((SELECT (j->>'hold_id')::uuid FROM ctx, r1), (SELECT org FROM ctx))->>'success', 'true',
+          'releasing twice is harmless');
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                'call-7', 'Flo', '+15552010007')->>'success', 'true', 'a released time can be claimed again');
+
+-- expiry: call-7 holds 10:00 until 12:10
+SET LOCAL voxbook.frozen_now = '2030-01-14 12:10:00+00';
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
+                                'call-8', 'Gus', '+15552010008')->>'success', 'true', 'an expired hold never blocks a new claim');
+SELECT is((SELECT h.status FROM voxbook.holds AS h WHERE h.org_id = (SELECT org FROM ctx) AND h.call_sid = 'call-7'),
+          'expired', '... and the claim itself marks it expired');
+SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+
+-- bad input: a documented SQLSTATE, and nothing written
+CREATE TEMP TABLE before AS SELECT count(*) AS n FROM voxbook.holds;
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', '2030-01-14 11:30:00+00', 'x', 'X', '+15552010009')$$,
+                 'VB400', 'slot is in the past', 'a slot in the past is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 12:00'), 'x', 'X', '+15552010009')$$,
+                 'VB400', 'slot is outside Dr. Able''s working hours', 'a slot in the lunch break is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 13:15'), 'x', 'X', '+15552010009', service => 'consultation')$$,
+                 'VB400', 'slot is not on the 30-minute grid of Dr. Able', 'a misaligned slot is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 11:30'), 'x', 'X', '+15552010009', service => 'cleaning')$$,
+                 'VB400', 'slot is outside Dr. Able''s working hours', 'a service running into the break is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 13:00'), 'x', 'X', '+1-555-1234')$$,
+                 'VB400', 'malformed phone number', 'a malformed phone is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic('00000000-0000-0000-0000-00000000beef', 'cal-a', '2030-01-15 15:00:00+00', 'x')$$,
+                 'VB404', 'unknown organization', 'an unknown clinic is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-zz', '2030-01-15 15:00:00+00', 'x')$$,
+                 'VB404', 'unknown calendar', 'an unknown calendar is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 13:00'), 'x', service => 'tattoo')$$,
+                 'VB404', 'unknown service', 'an unknown service is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', NULL, 'x')$$,
+                 'VB400', 'slot_time is required', 'a missing slot is refused');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 13:00'), 'x', hold_minutes => 0)$$,
+                 'VB400', 'hold_minutes must be between 1 and 60', 'a silly hold length is refused');
+INSERT INTO voxbook.blocked_periods (org_id, calendar_id, during, reason)
+VALUES ((SELECT org FROM ctx), 'cal-b', tstzrange(tests.at((SELECT org FROM ctx), '2030-01-16 00:00'),
+                                                  tests.at((SELECT org FROM ctx), '2030-01-17 00:00')), 'vacation');
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-b', tests.at((SELECT org FROM ctx), '2030-01-16 10:00'), 'x')$$,
+                 'VB400', 'Dr. Baker is not available then', 'a blocked period is refused');
+UPDATE voxbook.organizations SET min_notice_minutes = 120 WHERE id = (SELECT other FROM ctx);
+SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT other FROM ctx), 'cal-a', tests.at((SELECT other FROM ctx), '2030-01-14 09:00'), 'x')$$,
+                 'VB400', 'slot is too soon: bookings need 120 minutes notice', 'a slot inside the notice period is refused');
+SELECT is((SELECT count(*) FROM voxbook.holds), (SELECT n FROM before), 'none of the refused claims wrote anything');
+
+SELECT * FROM finish();
+ROLLBACK;
