@@ -91,9 +91,9 @@ VALUES ((SELECT org FROM ctx), 'cal-b', tstzrange(tests.at((SELECT org FROM ctx)
                                                   tests.at((SELECT org FROM ctx), '2030-01-17 00:00')), 'vacation');
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-b', tests.at((SELECT org FROM ctx), '2030-01-16 10:00'), 'x')$$,
                  'VB400', 'Dr. Baker is not available then', 'a blocked period is refused');
-UPDATE voxbook.organizations SET min_notice_minutes = 120 WHERE id = (SELECT other FROM ctx);
+UPDATE voxbook.organizations SET min_notice_minutes = 180 WHERE id = (SELECT other FROM ctx);
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT other FROM ctx), 'cal-a', tests.at((SELECT other FROM ctx), '2030-01-14 09:00'), 'x')$$,
-                 'VB400', 'slot is too soon: bookings need 120 minutes notice', 'a slot inside the notice period is refused');
+                 'VB400', 'slot is too soon: bookings need 180 minutes notice', 'a slot inside the notice period is refused');
 SELECT is((SELECT count(*) FROM voxbook.holds), (SELECT n FROM before), 'none of the refused claims wrote anything');
 
 SELECT * FROM finish();
