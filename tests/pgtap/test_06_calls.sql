@@ -1,0 +1,47 @@
+-- Lead scoring and the end-of-call record: scored once, one hot-lead alert and one owner SMS.
+BEGIN;
+SELECT plan(19);
+
+SELECT is(api.score_lead(480, true, 'high')->>'score', '85', 'the seed''s worked example: 8 minutes, booked, high value = 85');
+SELECT is((SELECT array_agg(r->>'factor' || ':' || (r->>'points')) FROM jsonb_array_elements(api.score_lead(480, true, 'high')->'reasons') AS r),
+          ARRAY['duration:60', 'booked:20', 'service_value:5'], '... with the reasons that made it');
+SELECT is(api.score_lead(30)->>'score', '10', 'a 30-second call scores 10');
+SELECT is(api.score_lead(200, false, 'standard', 'How much does a cleaning cost? Do you take my insurance?')->>'score', '55',
+          'asking about price and insurance count');
+SELECT is(api.score_lead(600, true, 'high', 'how much', 'positive')->>'score', '95', 'positive sentiment adds');
+SELECT is(api.score_lead(600, true, 'high', 'price insurance', 'positive')->>'score', '100', 'the score is capped at 100');
+SELECT is(api.score_lead(20, false, 'low', NULL, 'negative')->>'score', '0', 'and floored at 0');
+SELECT throws_ok($$SELECT api.score_lead(60, false, 'premium')$$, 'VB400', 'service_value must be low, standard or high', 'an unknown value tier is refused');
+
+SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Lead Clinic') AS org;
+CREATE TEMP TABLE booked AS
+    SELECT api.confirm_held_slot((api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-20 10:00'),
+                                                        'vapi-call-1', 'Jane Smith', '+15556660001', service => 'Teeth Whitening')->>'hold_id')::uuid,
+                                 (SELECT org FROM ctx), staff_user => 'desk') AS j;
+CREATE TEMP TABLE ended AS
+    SELECT api.record_call_end((SELECT org FROM ctx), 'vapi-call-1', '2030-01-14 11:52:00+00', '2030-01-14 12:00:00+00',
+                               '+15556660001', 'I would like whitening', 'Booked whitening', '{}') AS j;
+SELECT is((SELECT (j->>'score')::int FROM ended), 85, 'a booked 8-minute whitening call scores 85');
+SELECT is((SELECT j->>'hot' FROM ended), 'true', '... which is hot for the default threshold of 70');
+SELECT is((SELECT count(*) FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (SELECT org FROM ctx)), 1::bigint, 'one hot-lead alert is created');
+SELECT is((SELECT m.body FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT org FROM ctx) AND m.kind = 'hot_lead'),
+          'HOT LEAD (score 85): Jane Smith (555) 666-0001. Service: Teeth Whitening. Booked Sun, Jan 20 at 10:00 AM.',
+          'the owner''s SMS names the caller, number, service and booking');
+SELECT is((SELECT m.recipient::text || '/' || m.encoding FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT org FROM ctx) AND m.kind = 'hot_lead'),
+          '+15559990000/GSM-7', '... goes to the alert phone, in GSM-7');
+SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-1', '2030-01-14 11:52:00+00', '2030-01-14 12:00:00+00')->>'duplicate',
+          'true', 'a redelivered report is recognised');
+SELECT is((SELECT count(*)::int * 100 + (SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT org FROM ctx) AND m.kind = 'hot_lead')
+             FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (SELECT org FROM ctx)),
+          101::bigint, '... and creates no second alert or SMS');
+
+SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-2', '2030-01-14 11:59:00+00', '2030-01-14 12:00:00+00', '+15556660002')->>'hot',
+          'false', 'a one-minute call without booking is not hot');
+SELECT is((SELECT count(*) FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (SELECT org FROM ctx)), 1::bigint, '... and raises no alert');
+SELECT throws_ok($$SELECT api.record_call_end((SELECT org FROM ctx), ' ')$$, 'VB400', 'call_id is required', 'a report without call id is refused');
+SELECT throws_ok($$SELECT api.record_call_end((SELECT org FROM ctx), 'vapi-call-3', customer_phone => '12')$$, 'VB400', 'malformed phone number',
+                 'a malformed caller number is refused');
+
+SELECT * FROM finish();
+ROLLBACK;
