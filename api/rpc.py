@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import scalar_row
 
 # SQLSTATEs raised by the api functions (voxbook.fail) and what an HTTP caller should see.
 HTTP_STATUS_BY_SQLSTATE = {"VB400": 400, "VB404": 404, "VB409": 409}
@@ -58,18 +59,18 @@ async def call(conn: psycopg.AsyncConnection, function: str, /, **kwargs: Any) -
     """Run ``api.<function>(**kwargs)`` on an autocommit connection; raises ApiError for documented errors."""
     query, params = call_query(function, kwargs)
     try:
-        cur = await conn.execute(query, params)
-        row = await cur.fetchone()
+        # scalar_row: the caller's connection may have any row factory (dict_row in tests)
+        cur = conn.cursor(row_factory=scalar_row)
+        await cur.execute(query, params)
+        return await cur.fetchone()
     except psycopg.Error as exc:
         raise _translate(exc) from exc
-    return row[0] if row else None
 
 
 def call_sync(conn: psycopg.Connection, function: str, /, **kwargs: Any) -> Any:
     """The same for synchronous connections (CLI, tests, tools)."""
     query, params = call_query(function, kwargs)
     try:
-        row = conn.execute(query, params).fetchone()
+        return conn.cursor(row_factory=scalar_row).execute(query, params).fetchone()
     except psycopg.Error as exc:
         raise _translate(exc) from exc
-    return row[0] if row else None

@@ -1,0 +1,212 @@
+"""The booking guarantees under real concurrency: many connections, released at the same instant.
+
+Every worker connects as ``voxbook_app`` (EXECUTE on api functions, nothing else), as the API does.
+Data persists in the session database, so each test makes its own clinic.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+
+from api.rpc import call_sync
+
+RACERS = 60
+
+
+def race(url: str, n: int, work: Callable[[psycopg.Connection, int], Any]) -> list[Any]:
+    """Run ``work(conn, i)`` on n connections at once: all connect first, then a barrier lets them go."""
+    barrier = threading.Barrier(n)
+
+    def one(i: int) -> Any:
+        with psycopg.connect(url, autocommit=True) as conn:
+            barrier.wait(timeout=60)
+            return work(conn, i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@pytest.fixture
+def clinic(db: psycopg.Connection) -> dict[str, Any]:
+    org = db.execute("SELECT tests.create_clinic('Race Clinic') AS org").fetchone()["org"]
+    # a month ahead, 09:00 local: in the future whenever the suite runs
+    day_start = db.execute("SELECT tests.at(%s, (current_date + 30) + time '09:00') AS t", [org]).fetchone()["t"]
+    return {"org": org, "day_start": day_start}
+
+
+def test_same_slot_has_exactly_one_winner(app_database_url, db, clinic):
+    org, slot = clinic["org"], clinic["day_start"]
+
+    results = race(
+        app_database_url,
+        RACERS,
+        lambda conn, i: call_sync(
+            conn, "claim_slot_atomic", org_id=org, calendar_id="cal-a", slot_time=slot,
+            call_sid=f"call-{i}", patient_name=f"Caller {i}", patient_phone=f"+1555800{i:04d}",
+        ),
+    )
+
+    winners = [r for r in results if r["success"]]
+    assert len(winners) == 1
+    assert {r["code"] for r in results if not r["success"]} == {"slot_taken"}
+    active = db.execute(
+        "SELECT count(*) AS n FROM voxbook.holds WHERE org_id = %s AND status IN ('held', 'confirmed')", [org]
+    ).fetchone()["n"]
+    assert active == 1
+
+
+def test_overlapping_claims_never_overlap_and_no_claim_is_refused_wrongly(app_database_url, db, clinic):
+    """Racers ask for 30- and 60-minute services at staggered starts over one morning."""
+    org, start = clinic["org"], clinic["day_start"]
+
+    # 09:00..11:00 every 30 minutes (the calendar's grid), two durations: 10 distinct overlapping requests.
+    requests = [
+        (start + timedelta(minutes=30 * k), service)
+        for k in range(5)
+        for service in ("consultation", "cleaning")
+        if not (service == "cleaning" and k == 4)  # 11:00 + 60 min runs into lunch: not bookable
+    ]
+
+    def claim(conn, i):
+        slot, service = requests[i % len(requests)]
+        return call_sync(
+            conn, "claim_slot_atomic", org_id=org, calendar_id="cal-a", slot_time=slot, service=service,
+            call_sid=f"ov-{i}", patient_name="Racer", patient_phone=f"+1555810{i:04d}",
+        )
+
+    results = race(app_database_url, RACERS, claim)
+
+    overlapping = db.execute(
+        """SELECT count(*) AS n FROM voxbook.holds AS a JOIN voxbook.holds AS b
+              ON a.org_id = b.org_id AND a.calendar_id = b.calendar_id AND a.id < b.id
+             AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+           WHERE a.org_id = %s AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed')""",
+        [org],
+    ).fetchone()["n"]
+    assert overlapping == 0
+
+    winners = [r for r in results if r["success"]]
+    assert winners, "someone must win"
+    # No false refusal: every refused request really overlaps a winning hold.
+    won = [(_parse(r["starts_at"]), _parse(r["ends_at"])) for r in winners]
+    for i, r in enumerate(results):
+        if r["success"]:
+            continue
+        slot, service = requests[i % len(requests)]
+        end = slot + timedelta(minutes=60 if service == "cleaning" else 30)
+        assert any(ws < end and slot < we for ws, we in won), f"{slot} {service} refused without a conflicting winner"
+
+
+def _parse(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_redelivered_claims_of_one_call_share_one_hold(app_database_url, db, clinic):
+    org, slot = clinic["org"], clinic["day_start"]
+
+    results = race(
+        app_database_url,
+        20,
+        lambda conn, i: call_sync(
+            conn, "claim_slot_atomic", org_id=org, calendar_id="cal-b", slot_time=slot,
+            call_sid="the-one-call", patient_name="Ann", patient_phone="+15558200000",
+        ),
+    )
+
+    assert all(r["success"] for r in results)
+    assert len({r["hold_id"] for r in results}) == 1
+    n = db.execute("SELECT count(*) AS n FROM voxbook.holds WHERE org_id = %s", [org]).fetchone()["n"]
+    assert n == 1
+
+
+def _hold_with_code(db, org, slot, phone="+15558300000") -> tuple[str, str]:
+    hold = call_sync(db, "claim_slot_atomic", org_id=org, calendar_id="cal-a", slot_time=slot,
+                     call_sid="code-call", patient_name="Codie", patient_phone=phone)["hold_id"]
+    call_sync(db, "send_otp_code", hold_id=hold, org_id=org)
+    code = db.execute("SELECT tests.code_of(%s) AS c", [hold]).fetchone()["c"]
+    return hold, code
+
+
+def test_parallel_guesses_cannot_outrun_the_attempt_limit(app_database_url, db, clinic):
+    org = clinic["org"]
+    hold, code = _hold_with_code(db, org, clinic["day_start"])
+    wrong = "0000" if code != "0000" else "1111"
+
+    results = race(
+        app_database_url, 30, lambda conn, i: call_sync(conn, "verify_otp", hold_id=hold, org_id=org, code=wrong)
+    )
+
+    codes = sorted(r["code"] for r in results)
+    assert codes.count("wrong_code") == 2
+    assert codes.count("attempts_exhausted") == 1
+    assert codes.count("hold_expired") == 27
+    row = db.execute("SELECT status, otp_attempts FROM voxbook.holds WHERE id = %s", [hold]).fetchone()
+    assert (row["status"], row["otp_attempts"]) == ("released", 3)
+    # and the right code is now useless
+    assert call_sync(db, "verify_otp", hold_id=hold, org_id=org, code=code)["success"] is False
+
+
+def test_parallel_right_codes_make_one_appointment_and_one_confirmation(app_database_url, db, clinic):
+    org = clinic["org"]
+    hold, code = _hold_with_code(db, org, clinic["day_start"])
+
+    results = race(
+        app_database_url, 30, lambda conn, i: call_sync(conn, "verify_otp", hold_id=hold, org_id=org, code=code)
+    )
+
+    assert all(r["success"] for r in results)
+    assert len({r["appointment_id"] for r in results}) == 1
+    counts = db.execute(
+        """SELECT (SELECT count(*) FROM voxbook.appointments WHERE org_id = %(o)s) AS appointments,
+                  (SELECT count(*) FROM voxbook.sms_outbox WHERE org_id = %(o)s AND kind = 'confirmation') AS confirmations""",
+        {"o": org},
+    ).fetchone()
+    assert counts == {"appointments": 1, "confirmations": 1}
+
+
+def test_parallel_confirmation_tool_calls_never_queue_a_second_sms(app_database_url, db, clinic):
+    org = clinic["org"]
+    hold, code = _hold_with_code(db, org, clinic["day_start"])
+    appointment = call_sync(db, "verify_otp", hold_id=hold, org_id=org, code=code)["appointment_id"]
+
+    results = race(
+        app_database_url, 30,
+        lambda conn, i: call_sync(conn, "send_confirmation_sms", appointment_id=appointment, org_id=org),
+    )
+
+    assert len({r["message_id"] for r in results}) == 1
+    n = db.execute(
+        "SELECT count(*) AS n FROM voxbook.sms_outbox WHERE org_id = %s AND kind = 'confirmation'", [org]
+    ).fetchone()["n"]
+    assert n == 1
+
+
+def test_redelivered_end_of_call_reports_alert_once(app_database_url, db, clinic):
+    org = clinic["org"]
+    hold, code = _hold_with_code(db, org, clinic["day_start"])
+    call_sync(db, "verify_otp", hold_id=hold, org_id=org, code=code, service="teeth-whitening")
+
+    results = race(
+        app_database_url, 20,
+        lambda conn, i: call_sync(
+            conn, "record_call_end", org_id=org, call_id="code-call", duration_seconds=480,
+            transcript="Hi, I'd like whitening",
+        ),
+    )
+
+    assert sum(1 for r in results if not r["duplicate"]) == 1
+    assert {r["score"] for r in results} == {85}
+    counts = db.execute(
+        """SELECT (SELECT count(*) FROM voxbook.calls WHERE org_id = %(o)s) AS calls,
+                  (SELECT count(*) FROM voxbook.hot_lead_alerts WHERE org_id = %(o)s) AS alerts,
+                  (SELECT count(*) FROM voxbook.sms_outbox WHERE org_id = %(o)s AND kind = 'hot_lead') AS sms""",
+        {"o": org},
+    ).fetchone()
+    assert counts == {"calls": 1, "alerts": 1, "sms": 1}
