@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from voxbook.settings import Settings
 
@@ -71,6 +72,23 @@ def _add_db_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_db_seed_demo)
 
 
+# -- up --------------------------------------------------------------------------------
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from voxbook.up import run
+
+    return run(Path(args.data_dir), args.host, args.port)
+
+
+def _add_up_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="run everything locally (PostgreSQL, API, SMS worker) until Ctrl-C")
+    p.add_argument("--data-dir", default=".voxbook", help="where the local database and secrets live (default: .voxbook)")
+    p.add_argument("--host", default="127.0.0.1", help="API host (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="API port (default: 8000)")
+    p.set_defaults(handler=_cmd_up)
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 
@@ -79,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voxbook", description="Booking backend for voice-AI receptionists."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_db_commands,):
+    for add in (_add_db_commands, _add_up_commands):
         add(sub)
     return parser
 

