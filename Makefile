@@ -5,7 +5,7 @@ VENV   ?= .venv
 STAMP  := $(VENV)/.voxbook-installed
 ARGS   ?=
 
-.PHONY: test venv clean-venv
+.PHONY: test venv clean-venv run simulate-call
 
 venv: $(STAMP)
 
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 test: $(STAMP)
 	scripts/ensure-pgtap
 	$(VENV)/bin/pytest $(ARGS)
+
+# The whole product locally: private PostgreSQL in .voxbook/, API on :8000, SMS worker. Ctrl-C stops it.
+run: $(STAMP)
+	$(VENV)/bin/voxbook up $(ARGS)
+
+# Plays a whole Vapi call against `make run` (in another terminal).
+simulate-call: $(STAMP)
+	$(VENV)/bin/voxbook simulate-call $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
