@@ -168,3 +168,33 @@ CREATE OR REPLACE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
                               'booked', c.appointment_id IS NOT NULL, 'appointment_id', c.appointment_id,
                               'duration_seconds', c.duration_seconds)
 $$;
+
+
+CREATE FUNCTION api.get_call(org_id uuid, call_id text)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    rec voxbook.calls;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = get_call.org_id AND x.vapi_call_id = get_call.call_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
+    END IF;
+    RETURN voxbook.call_json(rec) || jsonb_build_object(
+        'customer_name', rec.customer_name, 'started_at', voxbook.utc_iso(rec.started_at),
+        'ended_at', voxbook.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
+        'summary', rec.summary, 'transcript', rec.transcript,
+        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', voxbook.utc_iso(a.created_at),
+                                            'sms_id', a.sms_id, 'sms_status', m.status)
+                    FROM voxbook.hot_lead_alerts AS a
+                    LEFT JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
+                   WHERE a.org_id = rec.org_id AND a.call_id = rec.id));
+END
+$$;
+COMMENT ON FUNCTION api.get_call(uuid, text) IS
+$$A recorded call by Vapi's call id: the fields of api.record_call_end's result plus "customer_name",
+"started_at", "ended_at", "ended_reason", "summary", "transcript" and "alert" ({"alert_id", "created_at",
+"sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
+Example: SELECT api.get_call('a0000000-0000-0000-0000-000000000001', 'call-123');$$;

@@ -1,6 +1,6 @@
 -- Lead scoring and the end-of-call record: scored once, one hot-lead alert and one owner SMS.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 
 SELECT is(api.score_lead(480, true, 'high')->>'score', '85', 'the seed''s worked example: 8 minutes, booked, high value = 85');
 SELECT is((SELECT array_agg(r->>'factor' || ':' || (r->>'points')) FROM jsonb_array_elements(api.score_lead(480, true, 'high')->'reasons') AS r),
@@ -42,6 +42,11 @@ SELECT is((SELECT count(*) FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (S
 SELECT throws_ok($$SELECT api.record_call_end((SELECT org FROM ctx), ' ')$$, 'VB400', 'call_id is required', 'a report without call id is refused');
 SELECT throws_ok($$SELECT api.record_call_end((SELECT org FROM ctx), 'vapi-call-3', customer_phone => '12')$$, 'VB400', 'malformed phone number',
                  'a malformed caller number is refused');
+
+SELECT is((SELECT api.get_call((SELECT org FROM ctx), 'vapi-call-1')->'alert'->>'sms_status'), 'queued',
+          'get_call shows the call with its alert and the state of the owner''s SMS');
+SELECT throws_ok($$SELECT api.get_call(tests.create_clinic('Other'), 'vapi-call-1')$$, 'VB404', 'unknown call',
+                 'another clinic cannot read the call');
 
 SELECT * FROM finish();
 ROLLBACK;
