@@ -45,7 +45,8 @@ SELECT throws_ok($$SELECT api.record_call_end((SELECT org FROM ctx), 'vapi-call-
 
 SELECT is((SELECT api.get_call((SELECT org FROM ctx), 'vapi-call-1')->'alert'->>'sms_status'), 'queued',
           'get_call shows the call with its alert and the state of the owner''s SMS');
-SELECT throws_ok($$SELECT api.get_call(tests.create_clinic('Other'), 'vapi-call-1')$$, 'VB404', 'unknown call',
+CREATE TEMP TABLE other AS SELECT tests.create_clinic('Other') AS org;
+SELECT throws_ok($$SELECT api.get_call((SELECT org FROM other), 'vapi-call-1')$$, 'VB404', 'unknown call',
                  'another clinic cannot read the call');
 
 SELECT * FROM finish();
