@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 from yoyo import get_backend, read_migrations
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +142,20 @@ def seed_demo(database_url: str, db_dir: str | Path = DEFAULT_DB_DIR) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def ensure_login_role(database_url: str, role: str, password: str | None = None) -> None:
+    """Create (or update) the login role the API and worker use: a member of voxbook_api, nothing more.
+
+    Without a password the role can only log in where pg_hba trusts it (a private Unix socket).
+    """
+    with psycopg.connect(to_libpq_url(database_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+        verb = sql.SQL("ALTER ROLE" if exists else "CREATE ROLE")
+        # DDL takes no bind parameters: the password goes in as a quoted literal.
+        conn.execute(
+            sql.SQL("{} {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                verb, sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT voxbook_api TO {}").format(sql.Identifier(role)))

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from voxbook.migrate import migrate, seed_demo
+from voxbook.migrate import ensure_login_role, migrate, seed_demo
 from voxbook.pgcluster import _MAX_SOCKET_DIR_LEN, PgCluster
 from voxbook.settings import Settings
 
@@ -93,14 +93,9 @@ def prepare(data_dir: Path, settings: Settings, *, say=print) -> LocalStack:
         owner_url = cluster.url(DATABASE)
         app_url = cluster.url(DATABASE, user=APP_ROLE)
     migrate(owner_url)
+    if cluster is not None:
+        ensure_login_role(owner_url, APP_ROLE)
     with psycopg.connect(owner_url, autocommit=True) as conn:
-        if cluster is not None:
-            conn.execute(
-                sql.SQL(
-                    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
-                    "CREATE ROLE {role} LOGIN IN ROLE voxbook_api; END IF; END $$"
-                ).format(name=sql.Literal(APP_ROLE), role=sql.Identifier(APP_ROLE))
-            )
         empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM voxbook.organizations)").fetchone()[0]
     if empty:
         seed_demo(owner_url)
