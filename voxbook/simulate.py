@@ -1,0 +1,245 @@
+"""`voxbook simulate-call`: plays Vapi against a running voxbook, as a real call would.
+
+It sends real-format ``tool-calls`` messages (the same JSON Vapi posts to the server URL) for a whole
+booking, reads the one-time code from the console SMS outbox (the caller's phone, on a laptop), sends
+the ``end-of-call-report``, prints what the caller would hear, and then checks through ``POST /rpc``
+that the confirmation and the owner's hot-lead SMS were really sent. Standard library only: it is a
+client, and must run wherever the CLI runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from voxbook.up import local_env
+
+CODE_RE = re.compile(r"^(\d{4,8}) is your ")
+
+
+class SimulationFailed(Exception):
+    pass
+
+
+def post_json(url: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    req = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise SimulationFailed(f"{url} answered HTTP {exc.code}: {exc.read()[:300]!r}") from exc
+    except urllib.error.URLError as exc:
+        raise SimulationFailed(f"cannot reach {url} ({exc.reason}); is `voxbook up` running?") from exc
+    return json.loads(body or b"{}")
+
+
+@dataclass
+class Vapi:
+    """The Vapi side of one call: posts messages with the call's context, like Vapi does."""
+
+    base_url: str
+    secret: str
+    clinic_phone: str
+    caller_phone: str
+    call_id: str = field(default_factory=lambda: f"sim-{uuid.uuid4()}")
+
+    def post(self, path: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return post_json(self.base_url + path, payload, headers)
+
+    def _envelope(self, message: dict[str, Any]) -> dict[str, Any]:
+        customer = {"number": self.caller_phone}
+        return {"message": {
+            "timestamp": int(time.time() * 1000),
+            "call": {"id": self.call_id, "type": "inboundPhoneCall", "customer": customer},
+            "phoneNumber": {"number": self.clinic_phone},
+            "customer": customer,
+            **message,
+        }}
+
+    def tool(self, name: str, **arguments: Any) -> tuple[dict[str, Any], str]:
+        """One tool call; returns (parsed result or {"error": ...}, what the assistant says)."""
+        tool_call_id = f"call_{uuid.uuid4().hex[:12]}"
+        call = {"id": tool_call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+        answer = self.post("/vapi/webhook", self._envelope({"type": "tool-calls", "toolCallList": [call]}),
+                           {"X-Vapi-Secret": self.secret})
+        (result,) = answer["results"]
+        if result.get("toolCallId") != tool_call_id:
+            raise SimulationFailed(f"{name}: the answer does not carry our toolCallId")
+        spoken = result.get("message") or ""
+        spoken = spoken.get("content", "") if isinstance(spoken, dict) else spoken
+        if "error" in result:
+            return {"success": False, "error": result["error"]}, spoken or result["error"]
+        return json.loads(result["result"]), spoken
+
+    def end_of_call(self, started: datetime, transcript: str, summary: str, structured: dict[str, Any]) -> None:
+        self.post("/vapi/webhook", self._envelope({
+            "type": "end-of-call-report",
+            "endedReason": "customer-ended-call",
+            "startedAt": started.isoformat().replace("+00:00", "Z"),
+            "endedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "artifact": {"transcript": transcript, "messages": []},
+            "analysis": {"summary": summary, "structuredData": structured, "successEvaluation": "true"},
+        }), {"X-Vapi-Secret": self.secret})
+
+
+class Admin:
+    """POST /rpc/{function} with the admin token: how a script reads state without psql."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base_url, self.token = base_url, token
+
+    def __call__(self, function: str, **args: Any) -> dict[str, Any]:
+        return post_json(f"{self.base_url}/rpc/{function}", args, {"Authorization": f"Bearer {self.token}"})
+
+
+def _next_weekday(today: date) -> date:
+    d = today + timedelta(days=1)
+    while d.isoweekday() > 5:  # the demo clinic works Monday to Friday
+        d += timedelta(days=1)
+    return d
+
+
+def _wait_for(what: str, check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise SimulationFailed(f"timed out waiting for {what}")
+
+
+def _code_from_outbox(outbox: Path, phone: str, after: int) -> str | None:
+    """The newest code texted to ``phone`` in the console outbox (JSON lines) past byte ``after``."""
+    if not outbox.is_file():
+        return None
+    with outbox.open("rb") as f:
+        f.seek(after)
+        lines = f.read().decode(errors="replace").splitlines()
+    for line in reversed(lines):
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("to") == phone and (m := CODE_RE.match(msg.get("body", ""))):
+            return m.group(1)
+    return None
+
+
+def say(who: str, text: str) -> None:
+    print(f"{who:>10}: {text}", flush=True)
+
+
+def simulate(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, patient_name: str,
+             patient_phone: str, service: str) -> int:
+    env = local_env(data_dir)
+    outbox = data_dir / "outbox.jsonl"
+    vapi = Vapi(base_url.rstrip("/"), env["VAPI_SECRET"], clinic_phone, patient_phone)
+    admin = Admin(vapi.base_url, env["ADMIN_TOKEN"])
+    day = day or _next_weekday(date.today())
+    started = datetime.now(UTC) - timedelta(minutes=8)   # an eight-minute call, as in the seed's example
+
+    say("Caller", f"Hi, I'd like to book a {service.replace('-', ' ')} on {day:%A, %B} {day.day}.")
+    avail, spoken = vapi.tool("check_availability", date=day.isoformat(), service=service)
+    say("Assistant", spoken)
+    if not avail.get("slots"):
+        raise SimulationFailed(f"no free slot on {day}: {avail}")
+    slot = avail["slots"][0]
+    say("Caller", f"{slot['spokenTime']} with {slot['provider']} works for me.")
+    held, spoken = vapi.tool("reserve_atomic", slotId=slot["time"], calendarId=slot["calendarId"],
+                             patientName=patient_name, patientPhone=patient_phone, service=service)
+    say("Assistant", spoken)
+    if not held.get("success"):
+        raise SimulationFailed(f"reserve_atomic failed: {held}")
+    mark = outbox.stat().st_size if outbox.is_file() else 0
+    sent, spoken = vapi.tool("send_otp_code", holdId=held["holdId"])
+    say("Assistant", spoken)
+    if not sent.get("success"):
+        raise SimulationFailed(f"send_otp_code failed: {sent}")
+    code = _wait_for(f"the code SMS in {outbox}", lambda: _code_from_outbox(outbox, patient_phone, mark))
+    say("Caller", f"The code is {' '.join(code)}.")
+    verified, spoken = vapi.tool("verify_otp", holdId=held["holdId"], providedOTP=code)
+    say("Assistant", spoken)
+    if not verified.get("success"):
+        raise SimulationFailed(f"verify_otp failed: {verified}")
+    confirmed, spoken = vapi.tool("send_confirmation_sms", appointmentId=verified["appointmentId"])
+    say("Assistant", spoken)
+    say("Caller", "Great, thank you. Bye!")
+    vapi.end_of_call(
+        started,
+        transcript=f"User: I'd like a {service.replace('-', ' ')}. How much does it cost?\nAI: ...",
+        summary=f"{patient_name} booked {service} for {slot['localTime']}.",
+        structured={"service": service, "sentiment": "positive", "patientName": patient_name},
+    )
+
+    org = admin("find_organization", phone=clinic_phone)["org_id"]
+    appointment = _wait_for("the confirmation SMS to be sent", lambda: (
+        a if (a := admin("get_appointment", appointment_id=verified["appointmentId"], org_id=org))
+        ["confirmation_sms"]["status"] in ("sent", "delivered") else None))
+    call = _wait_for("the hot-lead alert SMS to be sent", lambda: (
+        c if (c := admin("get_call", org_id=org, call_id=vapi.call_id)).get("alert")
+        and c["alert"]["sms_status"] in ("sent", "delivered") else None))
+    print(
+        f"\nOK: appointment {appointment['appointment_id']} confirmed for {appointment['local_time']} "
+        f"with {appointment['provider']}; confirmation SMS {appointment['confirmation_sms']['status']}; "
+        f"lead score {call['score']} ({', '.join(r['factor'] for r in call['reasons'])}); "
+        f"hot-lead alert SMS {call['alert']['sms_status']}.",
+        flush=True,
+    )
+    return 0
+
+
+def race(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, callers: int, service: str) -> int:
+    """N callers want the same time at the same moment: one wins, the others hear a polite no."""
+    env = local_env(data_dir)
+    day = day or _next_weekday(date.today())
+    probe = Vapi(base_url.rstrip("/"), env["VAPI_SECRET"], clinic_phone, "+15555550100")
+    avail, _ = probe.tool("check_availability", date=day.isoformat(), service=service)
+    if not avail.get("slots"):
+        raise SimulationFailed(f"no free slot on {day}")
+    slot = avail["slots"][0]
+    print(f"{callers} callers all ask for {slot['localTime']} with {slot['provider']} at once:", flush=True)
+
+    def one(i: int):
+        v = Vapi(probe.base_url, probe.secret, clinic_phone, f"+1555555{i:04d}")
+        return i, *v.tool("reserve_atomic", slotId=slot["time"], calendarId=slot["calendarId"],
+                          patientName=f"Caller {i}", service=service)
+
+    with ThreadPoolExecutor(max_workers=min(callers, 64)) as pool:
+        results = list(pool.map(one, range(1, callers + 1)))
+    winners = [i for i, r, _ in results if r.get("success")]
+    for i, r, spoken in results:
+        say(f"caller {i}", ("WON: " if r.get("success") else "") + spoken)
+    print(f"\n{len(winners)} winner, {callers - len(winners)} polite refusals.", flush=True)
+    if len(winners) != 1:
+        raise SimulationFailed(f"expected exactly one winner, got {len(winners)}")
+    # Let the slot go again, so the demo can be run twice.
+    holder = next(r for i, r, _ in results if r.get("success"))
+    admin = Admin(probe.base_url, env["ADMIN_TOKEN"])
+    admin("release_hold", hold_id=holder["holdId"], org_id=admin("find_organization", phone=clinic_phone)["org_id"])
+    return 0
+
+
+def main(args) -> int:
+    day = date.fromisoformat(args.date) if args.date else None
+    try:
+        if args.race:
+            return race(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.race, args.service)
+        return simulate(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.patient_name,
+                        args.patient_phone, args.service)
+    except SimulationFailed as exc:
+        print(f"voxbook simulate-call: FAILED: {exc}", file=sys.stderr, flush=True)
+        return 1
