@@ -46,8 +46,14 @@ def _add_database_url_option(p: argparse.ArgumentParser) -> None:
 def _cmd_db_migrate(args: argparse.Namespace) -> int:
     from voxbook.migrate import migrate
 
-    result = migrate(_database_url(args))
+    url = _database_url(args)
+    result = migrate(url)
     print(f"voxbook db migrate: {result.summary()}")
+    if args.app_role:
+        from voxbook.migrate import ensure_login_role
+
+        ensure_login_role(url, args.app_role, os.environ.get("APP_DB_PASSWORD") or None)
+        print(f"voxbook db migrate: login role {args.app_role} may execute the api functions")
     return EXIT_OK
 
 
@@ -65,6 +71,10 @@ def _add_db_commands(sub: argparse._SubParsersAction) -> None:
 
     p = db_sub.add_parser("migrate", help="apply pending migrations and (re)load all functions")
     _add_database_url_option(p)
+    p.add_argument(
+        "--app-role", metavar="ROLE",
+        help="also create/update this login role (password from $APP_DB_PASSWORD) as a member of voxbook_api",
+    )
     p.set_defaults(handler=_cmd_db_migrate)
 
     p = db_sub.add_parser("seed-demo", help="load demo data (db/seed/demo.sql) in one transaction")
@@ -89,6 +99,118 @@ def _add_up_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_up)
 
 
+# -- serve / vapi-config ----------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url   # read by api.app.create_app in the server
+    _database_url(args)   # fail with one line now rather than inside the server
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=args.host, port=args.port, workers=1,
+        loop="uvloop", http="httptools", log_level=args.log_level, server_header=False,
+    )
+    return EXIT_OK
+
+
+def _cmd_vapi_config(args: argparse.Namespace) -> int:
+    import json
+    from urllib.parse import urlsplit
+
+    from api.assistant import assistant_config
+
+    base = args.base_url.rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise CliError("--base-url must be the public URL of this server, e.g. https://voxbook.example.com")
+    config = assistant_config(clinic=args.clinic, time_zone=args.time_zone, base_url=base,
+                              credential_id=args.credential_id, org_id=args.org_id)
+    print(json.dumps(config, indent=2))
+    if not args.credential_id:
+        print("voxbook vapi-config: no --credential-id: add a Bearer credential with VAPI_SECRET in Vapi "
+              "and set it on the assistant's server and tools, or requests get 401", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_serve_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the HTTP API (Vapi webhook, RPC) with uvicorn")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _add_database_url_option(p)
+    p.set_defaults(handler=_cmd_serve)
+
+    p = sub.add_parser("vapi-config", help="print the Vapi assistant (prompt and tools) as JSON")
+    p.add_argument("--base-url", required=True, metavar="URL", help="public https URL of this server")
+    p.add_argument("--clinic", default="our clinic", help="clinic name used in the greeting and prompt")
+    p.add_argument("--time-zone", default="America/New_York", help="IANA zone for 'today' in the prompt")
+    p.add_argument("--credential-id", metavar="ID", help="Vapi credential (Bearer VAPI_SECRET) for our server")
+    p.add_argument("--org-id", metavar="UUID", help="pin the assistant to one clinic (for web calls)")
+    p.set_defaults(handler=_cmd_vapi_config)
+
+
+# -- worker ------------------------------------------------------------------------------
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from workers.sms import WorkerConfig, run_worker
+
+    settings = Settings.from_env()
+    try:
+        config = WorkerConfig.from_settings(
+            settings, database_url=_database_url(args), provider=args.provider, once=args.once,
+            worker_id=args.worker_id, concurrency=args.concurrency, batch_size=args.batch_size,
+            poll_seconds=args.poll_seconds, lease_seconds=args.lease_seconds,
+            retry_base_seconds=args.retry_base_seconds,
+        )
+        if args.provider:
+            from workers.providers import provider_name
+
+            config.provider = provider_name(settings, args.provider)
+        if config.provider == "twilio" and not settings.twilio_configured:
+            raise CliError("SMS provider twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    return run_worker(config, settings)
+
+
+def _add_worker_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="send queued SMS (LISTEN/NOTIFY + polling) until SIGTERM")
+    _add_database_url_option(p)
+    p.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    p.add_argument("--provider", choices=["auto", "twilio", "console"],
+                   help="default: $SMS_PROVIDER (auto = twilio when credentials are set, else console)")
+    p.add_argument("--worker-id", metavar="ID", help="name in logs and locks (default: host:pid:random)")
+    p.add_argument("--concurrency", type=int, metavar="N", help="parallel sends (default: 4)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="messages claimed per round (default: $WORKER_BATCH_SIZE)")
+    p.add_argument("--poll-seconds", type=float, metavar="S", help="poll interval besides NOTIFY (default: $WORKER_POLL_SECONDS)")
+    p.add_argument("--lease-seconds", type=float, metavar="S",
+                   help="after this, a message left 'sending' counts as abandoned (default: 2 x TWILIO_TIMEOUT_SECONDS + 30)")
+    p.add_argument("--retry-base-seconds", type=float, metavar="S", help="first retry delay, doubled per attempt (default: 30)")
+    p.set_defaults(handler=_cmd_worker)
+
+
+def _cmd_simulate_call(args: argparse.Namespace) -> int:
+    from voxbook.simulate import main as simulate
+
+    return simulate(args)
+
+
+def _add_simulate_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate-call", help="play a whole Vapi booking call against a running voxbook")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="the running server (default: the local one)")
+    p.add_argument("--data-dir", default=".voxbook", help="`voxbook up`'s data dir: secrets and the console SMS outbox")
+    p.add_argument("--date", help="local date to book, YYYY-MM-DD (default: the next weekday)")
+    p.add_argument("--clinic-phone", default="+15551234567", help="the number the caller dials (default: the demo clinic)")
+    p.add_argument("--patient-name", default="Alex Morgan")
+    p.add_argument("--patient-phone", default="+15555550100")
+    p.add_argument("--service", default="teeth-whitening", help="service id or name (default: teeth-whitening)")
+    p.add_argument("--race", type=int, metavar="N", help="N callers race for the same slot instead: one wins")
+    p.set_defaults(handler=_cmd_simulate_call)
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 
@@ -97,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voxbook", description="Booking backend for voice-AI receptionists."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_db_commands, _add_up_commands):
+    for add in (_add_db_commands, _add_up_commands, _add_serve_commands, _add_worker_commands,
+                _add_simulate_commands):
         add(sub)
     return parser
 

@@ -69,7 +69,7 @@ CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timest
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     o voxbook.organizations := voxbook.require_org(org_id);
-    phone text := voxbook.normalize_phone(customer_phone, o.country_code);
+    phone text;
     sd jsonb := coalesce(structured_data, '{}');
     appt voxbook.appointments;
     h voxbook.holds;
@@ -82,6 +82,11 @@ DECLARE
     who text;
 BEGIN
     PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    BEGIN
+        phone := voxbook.normalize_phone(customer_phone, o.country_code);
+    EXCEPTION WHEN SQLSTATE 'VB400' THEN
+        phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
+    END;
     IF jsonb_typeof(sd) <> 'object' THEN
         PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
     END IF;
@@ -158,7 +163,8 @@ and, at or above the clinic's hot_lead_threshold, creates one hot-lead alert, qu
 hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
-Errors: VB404 unknown org; VB400 missing call_id, malformed phone, structured_data not an object.$$;
+A caller number that is not a phone number (withheld, 'anonymous') is stored as unknown.
+Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object, ended_at before started_at.$$;
 
 
 CREATE OR REPLACE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
