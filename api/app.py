@@ -7,16 +7,35 @@ connections) and ``app.state.settings`` (voxbook.settings.Settings).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, get
+import psycopg
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from api.rpc import ApiError
+from api.rpc_routes import rpc
 from api.twilio_routes import twilio_router
+from api.vapi_routes import vapi_router
 from voxbook.settings import Settings
+
+log = logging.getLogger("voxbook.api")
+
+
+def _api_error(_: Request, exc: ApiError) -> Response:
+    # A documented error of an api function is the caller's mistake (bad id, bad time): 4xx, never 500.
+    return Response({"error": exc.message, **exc.as_json()}, status_code=exc.http_status)
+
+
+def _database_unavailable(_: Request, exc: psycopg.OperationalError) -> Response:
+    # PoolTimeout is an OperationalError too: every connection busy, or the server gone.
+    log.warning("database unavailable: %s", type(exc).__name__)
+    headers = {"Retry-After": "1"} if isinstance(exc, PoolTimeout) else {}
+    return Response({"error": "the database is unavailable; try again shortly"}, status_code=503, headers=headers)
 
 
 @get("/health")
@@ -48,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await pool.close()
 
     return Litestar(
-        route_handlers=[health, twilio_router],
+        route_handlers=[health, twilio_router, vapi_router, rpc],
+        exception_handlers={ApiError: _api_error, psycopg.OperationalError: _database_unavailable},
         lifespan=[lifespan],
         state=State({"settings": settings}),
         request_max_body_size=settings.max_body_bytes,

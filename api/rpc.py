@@ -52,6 +52,9 @@ def _translate(exc: psycopg.Error) -> Exception:
     # the caller's mistake, reported like our own VB400.
     if state[:2] in ("22",) or state in ("42883", "42P02"):
         return ApiError("VB400", diag.message_primary or "invalid parameter", diag.message_hint)
+    # Refused by psycopg before sending (a NUL character in a text value): the caller's input too.
+    if not state and isinstance(exc, psycopg.DataError):
+        return ApiError("VB400", str(exc).splitlines()[0] if str(exc) else "invalid parameter")
     return exc
 
 

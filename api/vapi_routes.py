@@ -1,0 +1,202 @@
+"""Vapi's server URL (``POST /vapi/webhook``) and the seed's per-tool endpoints.
+
+Every request is authenticated on its raw bytes before anything is parsed, and bodies are never
+logged: they carry callers' numbers and, at times, Vapi's echo of our own configuration.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, Router, post
+from litestar.datastructures import State
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
+from psycopg.types.json import Jsonb
+
+from api.assistant import assistant_config
+from api.auth import vapi_authorized
+from api.rpc import call
+from api.vapi_payloads import (
+    CallContext,
+    Envelope,
+    Message,
+    PayloadError,
+    SeedEnvelope,
+    context_of,
+    normalize,
+    parse_json_object,
+    parse_model,
+    tool_calls_of,
+)
+from api.vapi_tools import TOOLS, Ctx, Tool, answer, camelize, context_value, resolve_clinic
+
+# Vapi's informational messages: nothing to do, answer 200 {} quickly.
+INFORMATIONAL = {
+    "status-update", "conversation-update", "hang", "speech-update", "transcript", "user-interrupted",
+    "model-output", "voice-input", "language-changed", "language-change-detected", "phone-call-control",
+    "transfer-update", "assistant.started", "chat.created", "chat.deleted", "session.created",
+    "session.updated", "session.deleted", "call.endpointing.request", "tool-calls-result",
+}
+MAX_TOOL_CALLS = 20   # per message; a model asking for more at once is confused, not busy
+
+
+async def authorized_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, once the caller has proven to be Vapi. 401 / 415 / 400 otherwise."""
+    body = await request.body()   # over request_max_body_size: 413 from Litestar
+    if not vapi_authorized(request.app.state.settings, request.headers, body):
+        raise NotAuthorizedException("missing or wrong Vapi credentials")
+    media_type = request.content_type[0].lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(status_code=415, detail="send the body as application/json")
+    try:
+        return parse_json_object(body)
+    except PayloadError as exc:
+        raise ClientException(str(exc)) from exc
+
+
+def _model(model: type, data: dict[str, Any]) -> Any:
+    try:
+        return parse_model(model, data)
+    except PayloadError as exc:
+        raise ClientException(str(exc)) from exc
+
+
+def _vapi_result(nc_id: str | None, name: str | None, response: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"toolCallId": nc_id, "name": name or ""}
+    if "error" in response:
+        item["error"] = response["error"]
+    else:
+        item["result"] = response["result"]
+        if response.get("message"):
+            item["message"] = {"type": "request-complete", "content": response["message"]}
+    return item
+
+
+async def _clinic_for(conn, cache: dict[str, Any], call_ctx: CallContext, args: dict[str, Any] | None):
+    # Only the seed's tenantId argument can differ between calls of one message.
+    key = "" if (call_ctx.called_number or call_ctx.tenant_id) else (context_value(args or {}, "tenantId") or "")
+    if key not in cache:
+        cache[key] = await resolve_clinic(conn, call_ctx, args)
+    return cache[key]
+
+
+async def _tool_calls(state: State, msg: Message, seed_tool: str | None = None) -> dict[str, Any]:
+    calls = tool_calls_of(msg)
+    if not calls:
+        raise ClientException("no tool calls in the message (toolCallList is empty)")
+    call_ctx = context_of(msg)
+    results = []
+    cache: dict[str, Any] = {}
+    async with state.pool.connection() as conn:
+        for i, nc in enumerate(calls):
+            if i >= MAX_TOOL_CALLS:
+                response = {"error": f"more than {MAX_TOOL_CALLS} tool calls in one message; nothing was done"}
+            else:
+                ctx = await _clinic_for(conn, cache, call_ctx, nc.arguments)
+                response = await answer(conn, nc, ctx, seed_tool=seed_tool)
+            results.append(_vapi_result(nc.id, nc.name, response))
+    return {"results": results}
+
+
+def _when(value: str | int | float | None) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            return str(value)   # PostgreSQL refuses it with a clear message
+    return value
+
+
+async def _end_of_call(state: State, msg: Message) -> Response:
+    call_ctx = context_of(msg)
+    art, analysis = msg.artifact, msg.analysis
+    sd = analysis.structuredData if analysis else None
+    evaluation = analysis.successEvaluation if analysis else None
+    if isinstance(evaluation, bool):
+        evaluation = "true" if evaluation else "false"
+    started, ended = _when(msg.startedAt), _when(msg.endedAt)
+    async with state.pool.connection() as conn:
+        ctx = await resolve_clinic(conn, call_ctx, None)
+        if not isinstance(ctx, Ctx):
+            return Response({"error": ctx["error"]}, status_code=ctx["status"])
+        result = await call(
+            conn, "record_call_end",
+            org_id=ctx.org_id,
+            call_id=call_ctx.call_id,
+            started_at=started,
+            ended_at=ended,
+            customer_phone=call_ctx.caller,
+            transcript=(art.transcript if art else None) or msg.transcript,
+            summary=(analysis.summary if analysis else None) or msg.summary,
+            structured_data=Jsonb(sd) if sd is not None else None,
+            ended_reason=msg.endedReason,
+            success_evaluation=None if evaluation is None else str(evaluation),
+            provider_call_sid=call_ctx.provider_call_sid,
+            # Vapi's durationSeconds is unreliable: the database computes it from the times when it has them.
+            duration_seconds=None if (started and ended) or msg.durationSeconds is None
+            else int(msg.durationSeconds),
+        )
+    return Response(camelize(result), status_code=200)
+
+
+async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
+    async with state.pool.connection() as conn:
+        ctx = await resolve_clinic(conn, context_of(msg), None)
+    if not isinstance(ctx, Ctx):
+        # Vapi speaks this to the caller and ends the call.
+        return {"error": "Sorry, this number is not set up for bookings yet. Please call back later."}
+    org = ctx.org
+    # No server URL: tools and reports go where this request came from, with the same credential.
+    return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id)}
+
+
+@post("/vapi/webhook", status_code=200, summary="Vapi server URL: tool calls, end-of-call reports, ...")
+async def vapi_webhook(request: Request, state: State) -> Response:
+    data = await authorized_json(request)
+    msg: Message = _model(Envelope, data).message
+    kind = msg.type
+    if kind == "tool-calls":
+        return Response(await _tool_calls(state, msg), status_code=200)
+    if kind == "end-of-call-report":
+        return await _end_of_call(state, msg)
+    if kind == "assistant-request":
+        return Response(await _assistant_request(state, msg), status_code=200)
+    if kind in INFORMATIONAL or kind.startswith("transcript"):
+        return Response({}, status_code=200)
+    raise ClientException(f"unsupported message type {kind[:64]!r}")
+
+
+def _seed_handler(tool: Tool):
+    async def handler(request: Request, state: State) -> Response:
+        data = await authorized_json(request)
+        if "message" in data:   # Vapi pointed straight at this tool's URL
+            msg: Message = _model(Envelope, data).message
+            if msg.type != "tool-calls":
+                raise ClientException("this endpoint takes tool-calls messages; use /vapi/webhook for the rest")
+            return Response(await _tool_calls(state, msg, seed_tool=tool.name), status_code=200)
+        env: SeedEnvelope = _model(SeedEnvelope, data)
+        nc = normalize(env.toolCall, fallback_name=tool.name)
+        async with state.pool.connection() as conn:
+            ctx = await resolve_clinic(conn, context_of(env), nc.arguments)
+            response = await answer(conn, nc, ctx, seed_tool=tool.name, id_required=False)
+        if "error" in response:
+            content = json.dumps({"success": False, "error": response["error"]}, separators=(",", ":"))
+            return Response({"toolResult": {"content": content}, "speech": "Sorry, something went wrong with that."},
+                            status_code=response.get("status", 400))
+        return Response({"toolResult": {"content": response["result"]}, "speech": response.get("message", "")},
+                        status_code=200)
+
+    return post(
+        "/api/vapi/tools" + tool.seed_path, status_code=200, name=f"seed-{tool.name}",
+        operation_id=f"seed_{tool.name}", summary=f"{tool.name} in the seed's request shape",
+    )(handler)
+
+
+vapi_router = Router(
+    path="/",
+    route_handlers=[vapi_webhook, *(_seed_handler(t) for t in TOOLS.values() if t.seed_path)],
+    tags=["vapi"],
+)

@@ -1,0 +1,468 @@
+"""The booking tools the voice assistant calls: which api function each one is, and what to say.
+
+One table (:data:`TOOLS`) names every tool, its arguments (the seed's names) and the api function
+parameter each feeds. The webhook reads arguments through it and ``voxbook vapi-config`` builds the
+assistant's tool definitions from it, so the two cannot drift apart.
+
+Nothing here decides a booking question: free or taken, right or wrong code, hot or not are the
+database's answers. This module turns them into the seed's result keys and a short spoken line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from api.rpc import ApiError, call
+from api.vapi_payloads import CallContext, NormalizedCall
+
+log = logging.getLogger("voxbook.vapi")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str                      # what the model sends (the seed's camelCase name)
+    param: str | None              # the api function's parameter; None = accepted and ignored
+    type: str = "string"           # JSON Schema type, for the assistant's tool definition
+    description: str = ""
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    caller_fallback: bool = False  # use Vapi's call.customer.number when the model gives none
+    advertised: bool = True        # part of the tool definition the model sees
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    function: str
+    description: str
+    args: tuple[Arg, ...]
+    request_start: str
+    request_failed: str
+    seed_path: str | None = None
+    pass_call_sid: bool = False
+    speak: Callable[..., Awaitable[str]] | None = field(default=None, compare=False)
+
+    def accepted_names(self) -> set[str]:
+        names = {a.name for a in self.args} | {n for a in self.args for n in a.aliases}
+        return names | CONTEXT_ARGS
+
+
+# Static parameters Vapi merges into every call's arguments (see api/assistant.py), and the seed's
+# explicit clinic id. Read as context, never as a booking parameter.
+CONTEXT_ARGS = {"tenantId", "callId", "callerNumber"}
+
+_SLOT = "The slot's time exactly as check_availability returned it (its \"time\", UTC ISO 8601)."
+_PHONE = "The patient's mobile number for the text message; leave it out to use the number they call from."
+
+
+class ToolError(Exception):
+    """A tool call the adapter refuses before the database sees it (unknown tool, bad argument)."""
+
+
+# -- spoken lines ---------------------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    # Vapi's parser breaks on line breaks in result strings.
+    return " ".join(str(text).split())
+
+
+def _or_list(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _spread(items: list[str], n: int = 3) -> list[str]:
+    if len(items) <= n:
+        return items
+    idx = sorted({round(i * (len(items) - 1) / (n - 1)) for i in range(n)})
+    return [items[i] for i in idx]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _day_of(local_time: str | None) -> str:
+    return (local_time or "").split(" at ")[0]
+
+
+def _refusal_line(r: dict[str, Any]) -> str:
+    return f"Sorry, {r.get('error') or 'that did not work'}."
+
+
+async def speak_availability(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    slots = r.get("slots") or []
+    if not slots:
+        return "Sorry, nothing is free then. Shall I check another day?"
+    days = _distinct([_day_of(s.get("local_time")) for s in slots])
+    if len(days) == 1:
+        times = _spread(_distinct([s.get("spoken_time") for s in slots]))
+        return f"On {days[0]} we have {_or_list(times)}."
+    firsts = _spread(_distinct([s.get("local_time") for s in slots]))
+    return f"The openings include {_or_list(firsts)}."
+
+
+async def _alternatives(conn, ctx: Ctx, slot_id: str | None, service: str | None) -> list[dict[str, Any]]:
+    """Free times nearest to the one just lost, for 'I can offer 2 PM or 3:30 PM'."""
+    try:
+        wanted = datetime.fromisoformat(str(slot_id))
+        if wanted.tzinfo is None:
+            return []
+        local_date = wanted.astimezone(ZoneInfo(ctx.org["time_zone"])).date()
+    except (ValueError, KeyError, TypeError, LookupError):
+        return []
+    try:
+        # A savepoint: a failure here must not abort the tool call's transaction.
+        async with conn.transaction():
+            avail = await call(conn, "check_availability", org_id=ctx.org_id, date=local_date.isoformat(),
+                               service=service)
+    except ApiError:
+        return []
+    free = [s for s in avail.get("slots") or [] if s.get("time")]
+
+    def distance(s: dict[str, Any]) -> float:
+        return abs((datetime.fromisoformat(s["time"]) - wanted).total_seconds())
+
+    nearest = sorted(free, key=distance)
+    picked: list[dict[str, Any]] = []
+    for s in nearest:
+        if s.get("spoken_time") not in {p.get("spoken_time") for p in picked}:
+            picked.append(s)
+        if len(picked) == 2:
+            break
+    return sorted(picked, key=lambda s: s["time"])
+
+
+def _offer(alts: list[dict[str, Any]], calendar_id: str | None) -> str:
+    # "9 AM with Dr. Baker": the same time with another provider is a real offer, but must be said.
+    return _or_list([s["spoken_time"] if s.get("calendar_id") == calendar_id
+                     else f"{s['spoken_time']} with {s.get('provider')}" for s in alts])
+
+
+async def speak_reserve(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success"):
+        return f"I've held {r.get('local_time')} with {r.get('provider')} for you."
+    if r.get("code") == "slot_taken":
+        alts = await _alternatives(conn, ctx, args.get("slot_time"), args.get("service"))
+        r["alternatives"] = [{k: s.get(k) for k in ("time", "calendar_id", "provider", "spoken_time")} for s in alts]
+        if alts:
+            return f"That time was just taken; I can offer {_offer(alts, args.get('calendar_id'))}."
+        return "That time was just taken, and nothing else is free that day. Shall I check another day?"
+    return _refusal_line(r)
+
+
+async def speak_send_code(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success"):
+        digits = ctx.org.get("code_length") or 4
+        return f"I've just texted you a {digits}-digit code. Please read it to me."
+    return {
+        "hold_expired": "Sorry, the hold on that time ran out. Let me check it again for you.",
+        "resend_limit": "I can't send another code for this booking. Let me connect you with the front desk.",
+        "opted_out": "Your number has opted out of our texts, so I can't send a code. "
+        "Let me connect you with the front desk.",
+    }.get(r.get("code"), _refusal_line(r))
+
+
+async def speak_verify(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success"):
+        return f"Perfect! You're booked for {r.get('local_time')} with {r.get('provider')}."
+    left = r.get("retries_left")
+    return {
+        "wrong_code": f"That's not quite right. You have {left} more {'try' if left == 1 else 'tries'}.",
+        "attempts_exhausted": "That code didn't match and there are no tries left, so the time was released. "
+        "Shall we pick a time again?",
+        "hold_expired": "Sorry, the hold on that time ran out. Shall we pick a time again?",
+        "no_code": "I haven't sent you a code yet. Let me do that now.",
+        "malformed_code": "The code is the digits in the text message I sent you.",
+    }.get(r.get("code"), _refusal_line(r))
+
+
+async def speak_confirmation(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success"):
+        return "Perfect! Check your text for the details."
+    return {
+        "opted_out": "Your booking is confirmed; your number has opted out of texts, so no message will come.",
+        "cancelled": "That appointment has been cancelled.",
+    }.get(r.get("code"), _refusal_line(r))
+
+
+async def speak_cancel(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success", True) and r.get("status") == "cancelled":
+        return f"Your appointment on {r.get('local_time')} is cancelled."
+    return _refusal_line(r)
+
+
+async def speak_reschedule(conn, ctx: Ctx, args: dict, r: dict) -> str:
+    if r.get("success"):
+        return f"Done: your appointment is now {r.get('local_time')} with {r.get('provider')}."
+    if r.get("code") == "slot_taken":
+        alts = await _alternatives(conn, ctx, args.get("slot_time"), None)
+        r["alternatives"] = [{k: s.get(k) for k in ("time", "calendar_id", "provider", "spoken_time")} for s in alts]
+        if alts:
+            return (f"That time was just taken, so your appointment stays as it was; "
+                    f"I can offer {_offer(alts, args.get('calendar_id'))}.")
+        return "That time was just taken, so your appointment stays as it was. Shall I check another day?"
+    return _refusal_line(r)
+
+
+# -- the tools ------------------------------------------------------------------------------
+
+_SERVICE = Arg("service", "service", description="The service, e.g. consultation, cleaning, teeth whitening.",
+               aliases=("serviceType",))
+
+TOOLS: dict[str, Tool] = {t.name: t for t in (
+    Tool(
+        "check_availability", "check_availability",
+        "Free appointment times of the clinic for a date, in the clinic's time zone. Call it before offering times.",
+        (
+            Arg("date", "date", description="The local date to look at, YYYY-MM-DD.", required=True),
+            Arg("calendarId", "calendar_id", description="Only this provider's calendar (its calendarId)."),
+            _SERVICE,
+            Arg("days", "days", "integer", "How many days from date to look at (default 1)."),
+            Arg("maxSlots", "max_slots", "integer", "At most this many times.", advertised=False),
+        ),
+        "Let me check the schedule.", "I couldn't reach the schedule just now.",
+        seed_path="/calendar/check", speak=speak_availability,
+    ),
+    Tool(
+        "reserve_atomic", "claim_slot_atomic",
+        "Holds one slot for the caller for a few minutes so nobody else can take it. "
+        "Call it once the caller has chosen a time, before sending the code.",
+        (
+            Arg("slotId", "slot_time", description=_SLOT, required=True),
+            Arg("calendarId", "calendar_id", description="The slot's calendarId from check_availability.",
+                required=True),
+            Arg("patientName", "patient_name", description="The caller's full name.", required=True),
+            Arg("patientPhone", "patient_phone", description=_PHONE, caller_fallback=True),
+            _SERVICE,
+        ),
+        "One moment while I hold that time.", "I couldn't hold that time just now.",
+        seed_path="/booking/reserve-atomic", pass_call_sid=True, speak=speak_reserve,
+    ),
+    Tool(
+        "send_otp_code", "send_otp_code",
+        "Texts the caller a one-time code to confirm the held slot. Call it right after reserve_atomic succeeds.",
+        (
+            Arg("holdId", "hold_id", description="The holdId returned by reserve_atomic.", required=True),
+            Arg("patientPhone", "patient_phone", description=_PHONE),
+        ),
+        "I'm sending you a code now.", "I couldn't send the code just now.",
+        seed_path="/booking/send-otp", speak=speak_send_code,
+    ),
+    Tool(
+        "verify_otp", "verify_otp",
+        "Checks the code the caller reads back; when right, the appointment is confirmed.",
+        (
+            Arg("holdId", "hold_id", description="The holdId returned by reserve_atomic.", required=True),
+            Arg("providedOTP", "code", description="The digits the caller read out, e.g. 4821.", required=True,
+                aliases=("code", "otp")),
+            Arg("contactId", "contact_id", description="Only if known: the caller's contact id.", advertised=False),
+            Arg("service", "service", description="The service, if not given when reserving.", advertised=False,
+                aliases=("serviceType",)),
+        ),
+        "Let me check that code.", "I couldn't check the code just now.",
+        seed_path="/booking/verify-otp", speak=speak_verify,
+    ),
+    Tool(
+        "send_confirmation_sms", "send_confirmation_sms",
+        "Makes sure the booking confirmation text is on its way. Call it after verify_otp succeeds.",
+        (
+            Arg("appointmentId", "appointment_id", description="The appointmentId returned by verify_otp.",
+                required=True),
+            # The seed sends these too; the appointment already knows its patient.
+            Arg("patientPhone", None, advertised=False),
+            Arg("contactId", None, advertised=False),
+        ),
+        "Sending your confirmation.", "I couldn't send the confirmation just now.",
+        seed_path="/booking/send-confirmation", speak=speak_confirmation,
+    ),
+    Tool(
+        "cancel_appointment", "cancel_appointment",
+        "Cancels the caller's appointment.",
+        (
+            Arg("appointmentId", "appointment_id", description="The appointment's id.", required=True),
+            Arg("reason", "reason", description="Why, in a few words, if the caller said."),
+            Arg("patientPhone", "patient_phone", description="The number the appointment was booked with; "
+                "leave it out to use the number they call from.", caller_fallback=True),
+        ),
+        "Let me cancel that.", "I couldn't cancel it just now.",
+        seed_path="/booking/cancel", speak=speak_cancel,
+    ),
+    Tool(
+        "reschedule_appointment", "reschedule_appointment",
+        "Moves the caller's appointment to another free slot (from check_availability).",
+        (
+            Arg("appointmentId", "appointment_id", description="The appointment's id.", required=True),
+            Arg("slotId", "slot_time", description=_SLOT, required=True),
+            Arg("calendarId", "calendar_id", description="The new slot's calendarId, if another provider."),
+            Arg("patientPhone", "patient_phone", description="The number the appointment was booked with; "
+                "leave it out to use the number they call from.", caller_fallback=True),
+        ),
+        "Let me move that for you.", "I couldn't move it just now.",
+        seed_path="/booking/reschedule", speak=speak_reschedule,
+    ),
+)}
+
+
+# -- running a tool call --------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    """The clinic (as api.get_organization returns it) and the trusted call context."""
+
+    org: dict[str, Any]
+    call: CallContext
+
+    @property
+    def org_id(self) -> str:
+        return str(self.org["org_id"])
+
+
+def _scalar(name: str, value: Any) -> str | None:
+    # Values go to PostgreSQL as untyped text, so it casts and validates them itself (VB400 on
+    # a bad date, uuid or number); only the shape is checked here.
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (str, int, float)):
+        text = str(value)
+    else:
+        raise ToolError(f"{name} must be a single value, not a list or object")
+    if "\x00" in text:
+        raise ToolError(f"{name} contains a NUL character")
+    text = text.strip()
+    return text or None
+
+
+def context_value(args: dict[str, Any], name: str) -> str | None:
+    try:
+        return _scalar(name, args.get(name))
+    except ToolError:
+        return None
+
+
+def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for a in tool.args:
+        # Every spelling given is checked; the first non-empty one wins.
+        values = [_scalar(n, args[n]) for n in (a.name, *a.aliases) if n in args]
+        value = next((v for v in values if v is not None), None)
+        if value is None and a.caller_fallback:
+            value = ctx.call.caller or context_value(args, "callerNumber")
+        if value is None and a.required:
+            raise ToolError(f"{a.name} is required")
+        if a.param is not None and value is not None:
+            params[a.param] = value
+    params["org_id"] = ctx.org_id
+    if tool.pass_call_sid:
+        call_sid = ctx.call.call_id or context_value(args, "callId")
+        if call_sid:
+            params["call_sid"] = call_sid
+    return params
+
+
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def camelize(value: Any) -> Any:
+    """The database's snake_case keys as the seed's camelCase ones (hold_id -> holdId)."""
+    if isinstance(value, dict):
+        return {_SNAKE.sub(lambda m: m.group(1).upper(), str(k)): camelize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camelize(v) for v in value]
+    return value
+
+
+def result_response(result: dict[str, Any], message: str) -> dict[str, Any]:
+    return {"result": json.dumps(camelize(result), separators=(",", ":"), ensure_ascii=False, default=str),
+            "message": one_line(message)}
+
+
+def error_response(text: str, status: int = 400) -> dict[str, Any]:
+    # "status" is for the seed's endpoints, which answer errors with an HTTP status; never stored.
+    return {"error": one_line(text), "status": status}
+
+
+def api_error_text(exc: ApiError) -> str:
+    text = exc.message.rstrip(".")
+    return f"{text}. {exc.hint}" if exc.hint else f"{text}."
+
+
+async def _run(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    params = function_params(tool, args, ctx)
+    raw = await call(conn, tool.function, **params)
+    result = dict(raw) if isinstance(raw, dict) else {"success": True, "value": raw}
+    message = await tool.speak(conn, ctx, params, result) if tool.speak else ""
+    return result_response(result, message)
+
+
+async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error: Ctx | dict[str, Any],
+                 *, seed_tool: str | None = None, id_required: bool = True) -> dict[str, Any]:
+    """The answer to one tool call ({"result", "message"} or {"error"}); replayed when redelivered.
+
+    Without a tool call id there is nothing to recognise a redelivery by: Vapi's shape always has
+    one, so a call without it is refused (id_required); the seed's shape has none and runs as is."""
+    if nc.problem:
+        return error_response(nc.problem)
+    if not nc.name:
+        return error_response("tool name is missing")
+    if seed_tool and nc.name != seed_tool:
+        return error_response(f"this endpoint serves {seed_tool}, not {nc.name[:64]}")
+    tool = TOOLS.get(nc.name)
+    if tool is None:
+        return error_response(f"unknown tool {nc.name[:64]!r}; this server has: {', '.join(TOOLS)}", 404)
+    if not isinstance(ctx_or_error, Ctx):
+        return ctx_or_error
+    ctx = ctx_or_error
+    try:
+        if nc.id is None:
+            if id_required:
+                function_params(tool, nc.arguments, ctx)   # a bad argument is the more useful answer
+                return error_response("toolCallId is missing; nothing was done")
+            return await _run(conn, tool, nc.arguments, ctx)
+        async with conn.transaction():
+            begun = await call(conn, "begin_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name)
+            if begun.get("replay"):
+                log.info("tool %s: redelivered call answered from the record", tool.name)
+                return dict(begun["response"])
+            response = await _run(conn, tool, nc.arguments, ctx)
+            await call(conn, "finish_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
+                       response=Jsonb(response), call_id=ctx.call.call_id)
+        log.info("tool %s: answered", tool.name)
+        return response
+    except ToolError as exc:
+        return error_response(str(exc))
+    except ApiError as exc:
+        log.info("tool %s: refused with %s", tool.name, exc.sqlstate)
+        return error_response(api_error_text(exc), exc.http_status)
+
+
+async def resolve_clinic(conn: psycopg.AsyncConnection, call_ctx: CallContext,
+                         args: dict[str, Any] | None) -> Ctx | dict[str, Any]:
+    """The clinic of a call, or why there is none: the dialled number first, then a configured
+    tenant, then the seed's explicit tenantId argument."""
+    try:
+        if call_ctx.called_number:
+            org = await call(conn, "find_organization", phone=call_ctx.called_number)
+        elif call_ctx.tenant_id or (args and context_value(args, "tenantId")):
+            org = await call(conn, "get_organization",
+                             org_id=call_ctx.tenant_id or context_value(args or {}, "tenantId"))
+        else:
+            return error_response("no clinic for this call: Vapi's phoneNumber.number or a tenantId is needed")
+    except ApiError as exc:
+        return error_response(f"no clinic for this call: {exc.message}", exc.http_status)
+    return Ctx(org=org, call=call_ctx)
