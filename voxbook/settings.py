@@ -25,6 +25,8 @@ Variable                        Default          Meaning
 ``TWILIO_TIMEOUT_SECONDS``      ``10``           Request timeout towards Twilio
 ``WORKER_POLL_SECONDS``         ``2``            Worker's polling interval besides NOTIFY
 ``WORKER_BATCH_SIZE``           ``50``           Messages claimed per round
+``SMS_CONSOLE_OUTBOX``          (unset)          Console provider: also append each message as
+                                                 a JSON line to this file (``voxbook up``)
 ==============================  ===============  ================================================
 """
 
@@ -51,6 +53,7 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     worker_poll_seconds: float = 2.0
     worker_batch_size: int = 50
+    sms_console_outbox: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +78,7 @@ class Settings:
             twilio_timeout_seconds=float(get("TWILIO_TIMEOUT_SECONDS") or 10),
             worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or 2),
             worker_batch_size=int(get("WORKER_BATCH_SIZE") or 50),
+            sms_console_outbox=get("SMS_CONSOLE_OUTBOX"),
         )
 
     @property

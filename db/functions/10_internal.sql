@@ -193,6 +193,12 @@ CREATE OR REPLACE FUNCTION voxbook.gsm7(t text) RETURNS text
              '?', 'g')
 $$;
 
+-- What a one-time code message keeps once it is sent, cancelled or skipped: no digits to reuse.
+CREATE OR REPLACE FUNCTION voxbook.redact_sms(body text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(body, '[0-9]{4,}', '****', 'g')
+$$;
+
 -- Encoding and number of segments, as carriers bill them.
 CREATE OR REPLACE FUNCTION voxbook.sms_parts(body text, OUT encoding text, OUT segments int)
     LANGUAGE plpgsql IMMUTABLE AS $$

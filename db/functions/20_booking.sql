@@ -202,7 +202,8 @@ BEGIN
          WHERE x.org_id = h.org_id AND x.id = h.id
         RETURNING x.* INTO h;
         -- a code still waiting to go out is pointless now
-        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold released', updated_at = now()
+        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold released', updated_at = now(),
+                                       body = voxbook.redact_sms(m.body)
          WHERE m.org_id = h.org_id AND m.hold_id = h.id AND m.kind = 'otp' AND m.status = 'queued';
     END IF;
     RETURN jsonb_build_object('success', true, 'hold_id', h.id, 'status', h.status,
@@ -329,7 +330,8 @@ BEGIN
            AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
         RETURNING x.org_id, x.id
     ), codes AS (
-        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold expired', updated_at = now()
+        UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'hold expired', updated_at = now(),
+                                       body = voxbook.redact_sms(m.body)
           FROM expired AS e
          WHERE m.org_id = e.org_id AND m.hold_id = e.id AND m.kind = 'otp' AND m.status = 'queued'
     )

@@ -39,7 +39,8 @@ BEGIN
     code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
                   % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
     -- A code already on its way is superseded: only the newest one will verify.
-    UPDATE voxbook.sms_outbox AS x SET status = 'cancelled', skip_reason = 'superseded by a new code', updated_at = now()
+    UPDATE voxbook.sms_outbox AS x SET status = 'cancelled', skip_reason = 'superseded by a new code', updated_at = now(),
+                                       body = voxbook.redact_sms(x.body)
      WHERE x.org_id = o.id AND x.hold_id = h.id AND x.kind = 'otp' AND x.status = 'queued';
     UPDATE voxbook.holds AS x
        SET otp_salt = salt, otp_hash = digest(salt || convert_to(code, 'UTF8'), 'sha256'),

@@ -1,6 +1,6 @@
 -- One-time codes: hashed, attempt-limited, expiring with the hold; the only way (besides staff) to confirm.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Code Clinic') AS org;
@@ -76,6 +76,9 @@ SELECT is((SELECT array_agg(api.send_otp_code((SELECT id FROM holds WHERE n = 3)
           ARRAY['true', 'true', 'true', 'false'], 'at most 3 codes are sent per hold');
 SELECT is((SELECT array_agg(m.status ORDER BY m.created_at, m.status) FROM voxbook.sms_outbox AS m WHERE m.hold_id = (SELECT id FROM holds WHERE n = 3)),
           ARRAY['cancelled', 'cancelled', 'queued'], 'a new code cancels the older unsent ones');
+SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m
+            WHERE m.hold_id IN (SELECT id FROM holds WHERE n IN (2, 3)) AND m.status = 'cancelled' AND m.body ~ '[0-9]{4}'),
+          0::bigint, 'a cancelled code message keeps no code (superseded, or its hold released)');
 
 -- hold 4: expiry
 SELECT lives_ok($$SELECT api.send_otp_code((SELECT id FROM holds WHERE n = 4), (SELECT org FROM ctx))$$, 'a code for hold 4');

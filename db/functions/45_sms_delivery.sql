@@ -1,0 +1,508 @@
+-- SMS delivery: what the worker (workers/sms.py) and Twilio's callbacks (api/twilio_routes.py) call.
+--
+-- Life of a message: queued -> sending (claimed by one worker) -> sent (the provider accepted it) ->
+-- delivered | undelivered | failed (status callbacks). A send whose outcome is unknown (timeout after
+-- the request left, 5xx, a worker killed mid-send) becomes 'unknown' and is reconciled with the
+-- provider before anything is sent again: see workers/README.md, "The ambiguous-send rule".
+
+-- Order of our statuses: a callback or a late worker report never moves a message backwards.
+CREATE OR REPLACE FUNCTION voxbook.sms_status_rank(status text) RETURNS int
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
+                       WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1
+                       WHEN 'sent' THEN 2
+                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 END
+$$;
+
+-- Twilio's MessageStatus values, ranked the same way (read follows delivered on channels that report it).
+CREATE OR REPLACE FUNCTION voxbook.twilio_status_rank(status text) RETURNS int
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE lower(status)
+               WHEN 'accepted' THEN 1 WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1
+               WHEN 'sending' THEN 2 WHEN 'sent' THEN 3
+               WHEN 'delivered' THEN 4 WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 4
+               WHEN 'canceled' THEN 4 WHEN 'partially_delivered' THEN 4
+               WHEN 'read' THEN 5 ELSE 0 END
+$$;
+
+-- Our status for one of Twilio's: everything Twilio holds but has not settled is 'sent' (handed over).
+CREATE OR REPLACE FUNCTION voxbook.twilio_status_to_ours(status text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE lower(status)
+               WHEN 'accepted' THEN 'sent' WHEN 'scheduled' THEN 'sent' WHEN 'queued' THEN 'sent'
+               WHEN 'sending' THEN 'sent' WHEN 'sent' THEN 'sent'
+               WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'delivered'
+               WHEN 'undelivered' THEN 'undelivered' WHEN 'partially_delivered' THEN 'undelivered'
+               WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed' END
+$$;
+
+-- Records an opt-out or opt-in of one number at one clinic: the contact's flag (created if the number
+-- is not a contact yet, so a STOP before any booking still counts), an event, and for an opt-out every
+-- message still waiting for that number is skipped at once.
+CREATE OR REPLACE FUNCTION voxbook.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text,
+                                                   inbound_sid text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql AS $$
+DECLARE
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    INSERT INTO voxbook.contacts AS ct (org_id, phone, sms_opted_out, sms_opted_out_at, sms_opt_out_source)
+    VALUES (consent_org, number, opt_out,
+            CASE WHEN opt_out THEN now_ts END, why)
+    ON CONFLICT ON CONSTRAINT contacts_org_id_phone_key DO UPDATE
+        SET sms_opted_out = excluded.sms_opted_out,
+            sms_opted_out_at = CASE WHEN ct.sms_opted_out AND excluded.sms_opted_out THEN ct.sms_opted_out_at
+                                    ELSE excluded.sms_opted_out_at END,
+            sms_opt_out_source = CASE WHEN ct.sms_opted_out = excluded.sms_opted_out THEN ct.sms_opt_out_source
+                                      ELSE excluded.sms_opt_out_source END,
+            updated_at = now_ts;
+    INSERT INTO voxbook.sms_consent_events AS e (org_id, phone, opted_out, source, provider_message_id)
+    VALUES (consent_org, number, opt_out, why,
+            inbound_sid)
+    ON CONFLICT (org_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING;
+    IF opt_out THEN
+        UPDATE voxbook.sms_outbox AS m
+           SET status = 'skipped', skip_reason = 'recipient opted out (STOP)',
+               body = CASE WHEN m.redact_after_send THEN voxbook.redact_sms(m.body) ELSE m.body END,
+               updated_at = now()
+         WHERE m.org_id = consent_org AND m.recipient = number AND m.status = 'queued';
+    END IF;
+END
+$$;
+
+-- Why a message must not go out now, or NULL when it may.
+CREATE OR REPLACE FUNCTION voxbook.sms_block_reason(m voxbook.sms_outbox, now_ts timestamptz) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    h voxbook.holds;
+    a_status text;
+    a_starts timestamptz;
+BEGIN
+    IF m.expires_at IS NOT NULL AND m.expires_at <= now_ts THEN
+        RETURN 'expired before it could be sent';
+    END IF;
+    IF m.kind = 'otp' AND m.hold_id IS NOT NULL THEN
+        SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = m.org_id AND x.id = m.hold_id;
+        IF h.status IS DISTINCT FROM 'held' OR h.expires_at <= now_ts THEN
+            RETURN 'code not sent: the hold is no longer live';
+        END IF;
+    END IF;
+    IF m.kind = 'reminder' AND m.appointment_id IS NOT NULL THEN
+        SELECT a.status, bh.starts_at INTO a_status, a_starts
+          FROM voxbook.appointments AS a
+          JOIN voxbook.holds AS bh ON bh.org_id = a.org_id AND bh.id = a.hold_id
+         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+        IF a_status IS DISTINCT FROM 'confirmed' THEN
+            RETURN 'appointment cancelled';
+        END IF;
+        IF a_starts <= now_ts THEN
+            RETURN 'appointment already started';
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM voxbook.contacts AS ct
+                WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
+        RETURN 'recipient opted out (STOP)';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size int DEFAULT 50, lease_seconds double precision DEFAULT 120)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    now_ts timestamptz := voxbook.clock();
+    m voxbook.sms_outbox;
+    reason text;
+    resend_ok boolean;
+    recovered jsonb;
+    claimed jsonb := '[]';
+    skipped jsonb := '[]';
+BEGIN
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 1000 THEN
+        PERFORM voxbook.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
+    END IF;
+    IF lease_seconds IS NULL OR lease_seconds < 0 THEN
+        PERFORM voxbook.fail('VB400', 'lease_seconds must be 0 or more',
+                             'Pass more than the longest a send can take (provider timeout and reconciliation).');
+    END IF;
+
+    -- A row still 'sending' after the lease belongs to a worker that died or hung: the request may have
+    -- reached the provider, so it is reconciled, never sent blindly again.
+    WITH lost AS (
+        UPDATE voxbook.sms_outbox AS x
+           SET status = 'unknown', send_after = now_ts, locked_by = NULL, locked_at = NULL,
+               error_message = 'worker lost while sending (' || coalesce(x.locked_by, '?') || ')', updated_at = now()
+         WHERE x.status = 'sending' AND x.locked_at < now_ts - make_interval(secs => lease_seconds)
+        RETURNING x.id
+    )
+    SELECT coalesce(jsonb_agg(lost.id), '[]') INTO recovered FROM lost;
+
+    FOR m IN
+        SELECT * FROM voxbook.sms_outbox AS x
+         WHERE x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
+         ORDER BY x.send_after
+         LIMIT claim_sms_batch.batch_size
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        reason := voxbook.sms_block_reason(m, now_ts);
+        IF m.status = 'queued' AND reason IS NOT NULL THEN
+            UPDATE voxbook.sms_outbox AS x
+               SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled' ELSE 'skipped' END,
+                   skip_reason = reason,
+                   body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+                   updated_at = now()
+             WHERE x.org_id = m.org_id AND x.id = m.id
+            RETURNING x.* INTO m;
+            skipped := skipped || jsonb_build_object('message_id', m.id, 'org_id', m.org_id, 'kind', m.kind,
+                                                     'status', m.status, 'reason', reason);
+            CONTINUE;
+        END IF;
+        -- An unknown outcome is always looked up first; a resend after that is allowed only while the
+        -- message could still be sent from scratch.
+        resend_ok := reason IS NULL AND m.attempts < m.max_attempts;
+        IF m.status = 'unknown' AND reason IS NULL AND NOT resend_ok THEN
+            reason := format('no attempts left (%s)', m.max_attempts);
+        END IF;
+        UPDATE voxbook.sms_outbox AS x
+           SET status = 'sending', attempts = x.attempts + 1, locked_by = claim_sms_batch.worker_id,
+               locked_at = now_ts, first_attempt_at = coalesce(x.first_attempt_at, now_ts), updated_at = now()
+         WHERE x.org_id = m.org_id AND x.id = m.id;
+        claimed := claimed || jsonb_build_object(
+            'message_id', m.id,
+            'org_id', m.org_id,
+            'kind', m.kind,
+            'to', m.recipient,
+            'from', coalesce(m.sender, (SELECT o.sms_from FROM voxbook.organizations AS o WHERE o.id = m.org_id)),
+            'body', m.body,
+            'segments', m.segments,
+            'encoding', m.encoding,
+            'attempt', m.attempts + 1,
+            'max_attempts', m.max_attempts,
+            'validity_period', CASE WHEN m.expires_at IS NOT NULL
+                                    THEN least(greatest(ceil(extract(epoch FROM m.expires_at - now_ts))::int, 1), 36000) END,
+            'reconcile', m.status = 'unknown',
+            'resend', m.status = 'queued' OR resend_ok,
+            'resend_blocked', CASE WHEN m.status = 'unknown' THEN reason END,
+            'first_attempt_at', voxbook.utc_iso(coalesce(m.first_attempt_at, now_ts)),
+            'appointment_id', m.appointment_id);
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'worker_id', worker_id, 'messages', claimed,
+                              'skipped', skipped, 'recovered', recovered);
+END
+$$;
+COMMENT ON FUNCTION api.claim_sms_batch(text, int, double precision) IS
+$$Claims up to batch_size due messages (status queued or unknown, send_after reached) for one worker,
+with FOR UPDATE SKIP LOCKED: any number of workers can call it at once and never get the same row.
+First, rows left 'sending' longer than lease_seconds (a killed or hung worker) become 'unknown'.
+Queued rows that must not go out are settled instead of claimed and listed in "skipped": expired
+(expires_at passed), a code whose hold is no longer live, a reminder of a cancelled or started appointment
+(status cancelled), an opted-out recipient. Claimed rows become 'sending' (attempts + 1, locked_by, locked_at).
+Returns {"success": true, "worker_id", "recovered": [message_id...],
+"skipped": [{"message_id", "org_id", "kind", "status", "reason"}],
+"messages": [{"message_id", "org_id", "kind", "to", "from" (clinic sender or null: use the Messaging Service),
+"body", "segments", "encoding", "attempt", "max_attempts", "validity_period" (seconds left, for expiring
+messages such as codes; else null), "reconcile" (true: the outcome of an earlier send is unknown, ask the
+provider first), "resend" (may be sent if the provider does not have it), "resend_blocked" (why not),
+"first_attempt_at" (search the provider from there), "appointment_id"}]}.
+Errors: VB400 missing worker_id, batch_size outside 1-1000, negative lease_seconds.
+Example: SELECT api.claim_sms_batch('host-1:4242', 50, 60);$$;
+
+
+CREATE FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text,
+                                  provider_status text DEFAULT NULL, provider_segments int DEFAULT NULL,
+                                  worker_id text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = mark_sms_sent.org_id AND x.id = mark_sms_sent.message_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    IF m.provider_message_id IS NOT NULL AND m.provider_message_id <> mark_sms_sent.provider_message_id THEN
+        -- The provider has two messages for one row: keep the first, tell the worker loudly.
+        RETURN voxbook.refusal('duplicate_send', 'This message was already sent under another provider id',
+                               jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                  'provider_message_id', m.provider_message_id));
+    END IF;
+    -- Whatever we believed (sending, unknown, even failed after an unknown outcome), the provider has it:
+    -- it is at least 'sent'. A callback may already have moved it further.
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN voxbook.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
+                         THEN x.status ELSE 'sent' END,
+           provider_message_id = mark_sms_sent.provider_message_id,
+           provider_status = CASE WHEN voxbook.twilio_status_rank(mark_sms_sent.provider_status)
+                                       > voxbook.twilio_status_rank(x.provider_status)
+                                  THEN mark_sms_sent.provider_status ELSE x.provider_status END,
+           provider_segments = coalesce(nullif(mark_sms_sent.provider_segments, 0), x.provider_segments),
+           sent_at = coalesce(x.sent_at, now_ts),
+           skip_reason = NULL,
+           error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
+           error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
+           body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           locked_by = NULL, locked_at = NULL, updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    IF m.kind = 'confirmation' AND m.appointment_id IS NOT NULL THEN
+        UPDATE voxbook.appointments AS a
+           SET confirmation_sms_sent = true, confirmation_sms_id = m.provider_message_id,
+               confirmation_sms_sent_at = coalesce(a.confirmation_sms_sent_at, m.sent_at), updated_at = now_ts
+         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
+                              'provider_message_id', m.provider_message_id);
+END
+$$;
+COMMENT ON FUNCTION api.mark_sms_sent(uuid, uuid, text, text, int, text) IS
+$$Records that the provider accepted a message (or that reconciliation found it there): status 'sent'
+(or further, if a callback came first), provider_message_id, provider_status, provider_segments, sent_at;
+the body of a one-time code is redacted; for a confirmation the appointment's confirmation_sms_sent,
+confirmation_sms_id and confirmation_sms_sent_at are set. Repeating it with the same id changes nothing.
+Returns {"success": true, "message_id", "status", "provider_message_id"} or, when the row already has
+another provider id, {"success": false, "code": "duplicate_send", ...} (nothing changed).
+Errors: VB400 missing argument; VB404 unknown message.
+Example: SELECT api.mark_sms_sent('<org_id>', '<message_id>', 'SM0123...', 'queued', 1);$$;
+
+
+CREATE FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text DEFAULT NULL,
+                                    error_message text DEFAULT NULL, permanent boolean DEFAULT false,
+                                    ambiguous boolean DEFAULT false, retry_base_seconds double precision DEFAULT 30)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+    delay float8;
+    next_status text;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = mark_sms_failed.org_id AND x.id = mark_sms_failed.message_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM mark_sms_failed.worker_id THEN
+        -- Recovered by another worker meanwhile, or settled by a callback: that state wins.
+        RETURN voxbook.refusal('not_claimed', 'The message is not claimed by this worker any more',
+                               jsonb_build_object('message_id', m.id, 'status', m.status));
+    END IF;
+    -- Exponential backoff with +-25% jitter, so that retries of one burst do not arrive together; at most 1 h.
+    delay := least(coalesce(retry_base_seconds, 30) * power(2, greatest(m.attempts - 1, 0))
+                   * (0.75 + random() * 0.5), 3600);
+    next_status := CASE WHEN ambiguous THEN 'unknown'
+                        WHEN permanent OR m.attempts >= m.max_attempts THEN 'failed'
+                        ELSE 'queued' END;
+    UPDATE voxbook.sms_outbox AS x
+       SET status = next_status,
+           error_code = left(mark_sms_failed.error_code, 40),
+           error_message = left(mark_sms_failed.error_message, 500),
+           send_after = CASE WHEN next_status = 'failed' THEN x.send_after
+                             ELSE now_ts + make_interval(secs => delay) END,
+           body = CASE WHEN next_status = 'failed' AND x.redact_after_send THEN voxbook.redact_sms(x.body)
+                       ELSE x.body END,
+           locked_by = NULL, locked_at = NULL, updated_at = now(), status_updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    IF mark_sms_failed.error_code = '21610' THEN
+        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
+                              'attempts', m.attempts, 'max_attempts', m.max_attempts,
+                              'retry_at', CASE WHEN m.status <> 'failed' THEN voxbook.utc_iso(m.send_after) END,
+                              'opted_out', mark_sms_failed.error_code = '21610');
+END
+$$;
+COMMENT ON FUNCTION api.mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision) IS
+$$Records a failed send attempt of a message claimed by worker_id. permanent (e.g. Twilio 21211 invalid
+number, 21614 not a mobile, 21408 region, 21610 opted out): status 'failed' at once. ambiguous (the
+provider may have accepted it: timeout after sending, 5xx): status 'unknown', to be reconciled before any
+resend. Otherwise (429, network error before sending): 'queued' again after retry_base_seconds * 2^(attempts-1)
+with +-25% jitter (max 1 h), or 'failed' once max_attempts is reached. Error 21610 also opts the recipient
+out at this clinic. A one-time code's body is redacted when it fails for good.
+Returns {"success": true, "message_id", "status", "attempts", "max_attempts", "retry_at", "opted_out"} or
+{"success": false, "code": "not_claimed", ...} when the row is no longer this worker's (nothing changed).
+Errors: VB400 missing argument; VB404 unknown message.
+Example: SELECT api.mark_sms_failed('<org_id>', '<message_id>', 'host-1:4242', '20429', 'Too many requests');$$;
+
+
+CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    n int;
+BEGIN
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    -- Only for rows the worker never handed to the provider in this claim; a row with an earlier attempt
+    -- goes back to 'unknown' because that attempt's outcome was never settled as a definite failure.
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN x.first_attempt_at < x.locked_at THEN 'unknown' ELSE 'queued' END,
+           first_attempt_at = CASE WHEN x.first_attempt_at < x.locked_at THEN x.first_attempt_at END,
+           attempts = greatest(x.attempts - 1, 0), send_after = now(),
+           locked_by = NULL, locked_at = NULL, updated_at = now()
+     WHERE x.status = 'sending' AND x.locked_by = release_sms_claims.worker_id
+       AND (message_ids IS NULL OR x.id = ANY (message_ids));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'released', n);
+END
+$$;
+COMMENT ON FUNCTION api.release_sms_claims(text, uuid[]) IS
+$$Gives back messages a stopping worker claimed but did not send (all of its claims when message_ids is
+NULL): they are claimable again at once, their attempt is not counted. Never call it for a message whose
+request may have reached the provider. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
+Example: SELECT api.release_sms_claims('host-1:4242');$$;
+
+
+CREATE FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text DEFAULT NULL,
+                                      error_message text DEFAULT NULL, org_id uuid DEFAULT NULL,
+                                      message_id uuid DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    ours text := voxbook.twilio_status_to_ours(message_status);
+    linking boolean := false;
+    advance boolean;
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(message_sid), ''), 'message_sid');
+    PERFORM voxbook.require(nullif(btrim(message_status), ''), 'message_status');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
+    IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
+        -- The callback URL names our row: the first news of a send whose response we never got.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = record_sms_status.org_id AND x.id = record_sms_status.message_id
+           AND x.provider_message_id IS NULL
+           FOR UPDATE;
+        linking := FOUND;
+    END IF;
+    IF m.id IS NULL THEN
+        RETURN jsonb_build_object('success', true, 'found', false, 'changed', false);
+    END IF;
+    -- Callbacks come out of order and twice: only a higher rank moves the status, terminal stays terminal.
+    -- A newly linked row takes the provider's word whatever we believed, since we never knew its fate.
+    advance := ours IS NOT NULL
+               AND (linking OR voxbook.sms_status_rank(ours) > voxbook.sms_status_rank(m.status));
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN advance THEN ours ELSE x.status END,
+           provider_message_id = record_sms_status.message_sid,
+           provider_status = CASE WHEN voxbook.twilio_status_rank(message_status) > voxbook.twilio_status_rank(x.provider_status)
+                                  THEN lower(message_status) ELSE x.provider_status END,
+           error_code = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
+                             THEN left(record_sms_status.error_code, 40) ELSE x.error_code END,
+           error_message = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
+                                THEN left(record_sms_status.error_message, 500) ELSE x.error_message END,
+           sent_at = CASE WHEN advance THEN coalesce(x.sent_at, now_ts) ELSE x.sent_at END,
+           delivered_at = CASE WHEN advance AND ours = 'delivered' THEN now_ts ELSE x.delivered_at END,
+           skip_reason = CASE WHEN linking THEN NULL ELSE x.skip_reason END,
+           body = CASE WHEN linking AND x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           locked_by = CASE WHEN linking THEN NULL ELSE x.locked_by END,
+           locked_at = CASE WHEN linking THEN NULL ELSE x.locked_at END,
+           status_updated_at = now(), updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    IF linking AND m.kind = 'confirmation' AND m.appointment_id IS NOT NULL THEN
+        UPDATE voxbook.appointments AS a
+           SET confirmation_sms_sent = true, confirmation_sms_id = m.provider_message_id,
+               confirmation_sms_sent_at = coalesce(a.confirmation_sms_sent_at, m.sent_at), updated_at = now_ts
+         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+    END IF;
+    IF record_sms_status.error_code = '21610' THEN
+        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'found', true, 'changed', advance OR linking,
+                              'message_id', m.id, 'org_id', m.org_id, 'kind', m.kind, 'status', m.status,
+                              'error_code', m.error_code);
+END
+$$;
+COMMENT ON FUNCTION api.record_sms_status(text, text, text, text, uuid, uuid) IS
+$$Applies a Twilio status callback (MessageSid, MessageStatus, ErrorCode). The message is found by its
+provider id, or by org_id + message_id (our status callback URL carries both) when the worker never learnt
+the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
+duplicates and late callbacks change nothing, a terminal status stays. Twilio's accepted/queued/sending/sent
+are our 'sent', read is 'delivered', canceled is 'failed'; provider_status keeps Twilio's word.
+Error code 21610 opts the recipient out. Returns {"success": true, "found", "changed", "message_id",
+"org_id", "kind", "status", "error_code"} ({"success": true, "found": false} for an unknown sid).
+Errors: VB400 missing message_sid or message_status.
+Example: SELECT api.record_sms_status('SM0123...', 'delivered');$$;
+
+
+CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text,
+                                       message_sid text DEFAULT NULL, opt_out_type text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    sender text;
+    receiver text;
+    word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
+    action text;
+    orgs uuid[];
+    help_org voxbook.organizations;
+    reply text;
+BEGIN
+    BEGIN
+        sender := voxbook.normalize_phone(from_number, '1');
+        receiver := voxbook.normalize_phone(to_number, '1');
+    EXCEPTION WHEN SQLSTATE 'VB400' THEN
+        -- A short code or an alphanumeric sender: nothing we can opt in or out.
+        RETURN jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL, 'orgs', 0, 'reply', NULL);
+    END;
+    -- Twilio blocks and unblocks on these whole-body keywords (Advanced Opt-Out says which in OptOutType);
+    -- we mirror it so that nothing is even attempted after STOP.
+    action := CASE
+        WHEN upper(opt_out_type) = 'STOP' OR word IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT',
+                                                      'OPTOUT', 'REVOKE') THEN 'opt_out'
+        WHEN upper(opt_out_type) = 'START' OR word IN ('START', 'YES', 'UNSTOP') THEN 'opt_in'
+        WHEN upper(opt_out_type) = 'HELP' OR word IN ('HELP', 'INFO') THEN 'help'
+        ELSE 'none' END;
+    SELECT coalesce(array_agg(o.id), '{}') INTO orgs FROM voxbook.organizations AS o
+     WHERE o.phone = receiver OR o.sms_from = receiver;
+    IF cardinality(orgs) = 0 THEN
+        -- Sent to a number that is no clinic's own (a Messaging Service pool number): Twilio's opt-out
+        -- covers the whole service, so it covers every clinic that knows this number.
+        SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
+    END IF;
+    IF action IN ('opt_out', 'opt_in') THEN
+        PERFORM voxbook.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
+                                        message_sid)
+           FROM unnest(orgs) AS x(id);
+    ELSIF action = 'help' THEN
+        SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
+         ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        IF FOUND THEN
+            reply := voxbook.gsm7(coalesce(help_org.help_text,
+                                           format('%s: appointment texts. Call %s for help. Reply STOP to unsubscribe.',
+                                                  help_org.name, voxbook.display_phone(help_org.phone))));
+        END IF;
+    END IF;
+    -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
+    RETURN jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
+                              'orgs', cardinality(orgs), 'reply', reply);
+END
+$$;
+COMMENT ON FUNCTION api.record_inbound_sms(text, text, text, text, text) IS
+$$Handles an inbound SMS (Twilio's To, From, Body, MessageSid, OptOutType). The whole body, case-insensitive,
+decides: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and OPTOUT, REVOKE) opt the sender out, START, YES,
+UNSTOP opt it back in, HELP/INFO returns the clinic's help_text (or a default naming the clinic and its phone).
+The clinic is the one whose phone or sms_from is To; for any other To (a Messaging Service number) every
+clinic that has the sender as a contact. An opt-out creates the contact if needed, records a consent event
+(once per MessageSid) and skips every queued message to that number; later ones are skipped at queue time.
+Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
+affected), "reply" (text to answer with, or null)}. Errors: none for odd input (a short-code sender is "none").
+Example: SELECT api.record_inbound_sms('+15551234567', '+15557654321', 'STOP', 'SM0123...');$$;

@@ -1,0 +1,78 @@
+-- api.mark_sms_sent / api.mark_sms_failed / api.record_sms_status: what a send attempt and Twilio's callbacks do.
+BEGIN;
+SELECT plan(30);
+
+CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
+CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
+INSERT INTO msg SELECT 'retry', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003001', 'Retry')).id;
+INSERT INTO msg SELECT 'perm', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003002', 'Permanent')).id;
+INSERT INTO msg SELECT 'stop', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Opted out at Twilio')).id;
+INSERT INTO msg SELECT 'last', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003004', 'Last attempt')).id;
+UPDATE voxbook.sms_outbox SET max_attempts = 1 WHERE id = (SELECT id FROM msg WHERE name = 'last');
+CREATE TEMP TABLE h AS
+SELECT (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), (current_date + 7) + time '10:00'),
+                              'c1', 'Pat', '+15550003005')->>'hold_id')::uuid AS id;
+INSERT INTO msg SELECT 'otp', (api.send_otp_code((SELECT id FROM h), (SELECT org FROM ctx))->>'message_id')::uuid;
+CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql AS
+$$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+CREATE FUNCTION pg_temp.fail(n text, code text, permanent boolean DEFAULT false, ambiguous boolean DEFAULT false,
+                             worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS
+$$ SELECT api.mark_sms_failed((SELECT org FROM ctx), (SELECT id FROM msg WHERE name = n), worker, code, 'test error',
+                              permanent, ambiguous, 10) $$;
+
+SELECT is(jsonb_typeof(api.claim_sms_batch('w1', 1000, 60)->'messages'), 'array', 'claimed');
+
+-- transient: back to queued with exponential backoff and jitter
+SELECT is(pg_temp.fail('retry', '20429')->>'status', 'queued', 'a transient failure is queued again');
+SELECT ok((pg_temp.m('retry')).send_after BETWEEN now() + interval '7.5 seconds' AND now() + interval '12.5 seconds',
+          'first retry after the base delay +-25%');
+SELECT is(row((pg_temp.m('retry')).error_code, (pg_temp.m('retry')).locked_by)::text, '(20429,)', 'error kept, lock released');
+SELECT is(pg_temp.fail('retry', '20429')->>'code', 'not_claimed', 'a report on a row no longer claimed changes nothing');
+
+-- permanent
+SELECT is(pg_temp.fail('perm', '21211', permanent => true)->>'status', 'failed', 'a permanent error fails at once');
+SELECT is((pg_temp.m('perm')).attempts, 1, '... after one attempt');
+SELECT is(pg_temp.fail('stop', '21610', permanent => true)->>'opted_out', 'true', '21610 opts the recipient out');
+SELECT is((SELECT ct.sms_opt_out_source FROM voxbook.contacts AS ct
+            WHERE ct.org_id = (SELECT org FROM ctx) AND ct.phone = '+15550003003' AND ct.sms_opted_out), 'twilio:21610',
+          '... with its source');
+SELECT is((voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Again')).status, 'skipped',
+          '... and nothing more is queued for that number');
+SELECT is(pg_temp.fail('last', '20429')->>'status', 'failed', 'a transient error on the last attempt fails');
+
+-- a one-time code is redacted once sent
+SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('otp')).id, 'SMotp')->>'status', 'sent', 'code sent');
+SELECT matches((pg_temp.m('otp')).body, '^\*\*\*\* is your ', 'the sent code is no longer stored in clear');
+
+DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '1 hour'); END $$;
+SELECT is(jsonb_typeof(api.claim_sms_batch('w1', 1000, 60)->'messages'), 'array', 'claimed again an hour later');
+SELECT is(pg_temp.fail('retry', '20429', worker => 'w2')->>'code', 'not_claimed', 'another worker cannot settle my claim');
+SELECT is(pg_temp.fail('retry', 'timeout', ambiguous => true)->>'status', 'unknown', 'an ambiguous failure is unknown');
+SELECT ok((pg_temp.m('retry')).send_after BETWEEN now() + interval '1 hour 15 seconds' AND now() + interval '1 hour 25 seconds',
+          'second retry after twice the base delay');
+DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '2 hours'); END $$;
+SELECT is((SELECT x->>'reconcile' FROM jsonb_array_elements(api.claim_sms_batch('w1', 1000, 60)->'messages') AS x
+            WHERE x->>'message_id' = (pg_temp.m('retry')).id::text), 'true', 'then it is claimed for reconciliation');
+SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('retry')).id, 'SMretry', 'queued', 2)->>'status', 'sent',
+          'found at the provider: sent');
+SELECT is(row((pg_temp.m('retry')).provider_message_id, (pg_temp.m('retry')).provider_segments,
+              (pg_temp.m('retry')).error_code, (pg_temp.m('retry')).attempts)::text,
+          '(SMretry,2,,3)', 'sid and segments stored, error cleared, three attempts');
+SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('retry')).id, 'SMretry')->>'status', 'sent',
+          'reporting the same sid again is harmless');
+SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('retry')).id, 'SMother')->>'code', 'duplicate_send',
+          'a second sid for one message is refused and reported');
+
+-- status callbacks
+SELECT is(api.record_sms_status('SMretry', 'delivered')->>'status', 'delivered', 'delivered');
+SELECT is(api.record_sms_status('SMretry', 'sent')->>'changed', 'false', 'a late "sent" changes nothing');
+SELECT is(api.record_sms_status('SMretry', 'failed', '30008')->>'status', 'delivered', 'terminal stays terminal');
+SELECT is((pg_temp.m('retry')).error_code, NULL, '... and a stale error code is not stored');
+SELECT is(api.record_sms_status('SMotp', 'read')->>'status', 'delivered', 'read counts as delivered');
+SELECT is(api.record_sms_status('SMnobody', 'delivered')->>'found', 'false', 'an unknown sid is acknowledged');
+SELECT is(tests.sqlstate_of('SELECT api.record_sms_status(NULL, ''sent'')'), 'VB400', 'MessageSid is required');
+SELECT is(tests.sqlstate_of(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx'')', (SELECT org FROM ctx))),
+          'VB404', 'marking an unknown message is VB404');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,364 @@
+"""The SMS worker: sends the outbox (voxbook.sms_outbox) through a provider.
+
+Wakes on NOTIFY voxbook_sms and on a poll timer (a NOTIFY sent while we were disconnected is
+lost; the timer also catches messages whose send_after comes due, which never NOTIFY). All
+decisions about which message may go out live in the database (api.claim_sms_batch and friends):
+this process claims, sends, reports. See workers/README.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import psycopg
+
+from api.rpc import call
+from voxbook.settings import Settings
+from workers.providers import (
+    AMBIGUOUS,
+    PERMANENT,
+    Accepted,
+    Outgoing,
+    Provider,
+    SendFailure,
+    make_provider,
+    provider_name,
+)
+
+CHANNEL = "voxbook_sms"
+log = logging.getLogger("voxbook.worker")
+
+
+# -- logging: one JSON object per line, never a phone number in clear nor a body ------------------
+
+_PHONE_RE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+def mask_phone(number: str | None) -> str | None:
+    """'+15557654321' -> '+1*******21': enough to tell two numbers apart in an incident, no more."""
+    if not number:
+        return number
+    digits = number.lstrip("+")
+    if len(digits) < 5:
+        return "*" * len(number)
+    return ("+" if number.startswith("+") else "") + digits[0] + "*" * (len(digits) - 3) + digits[-2:]
+
+
+def scrub(text: str | None) -> str | None:
+    """Provider error texts quote the number ("The 'To' number +1555... is not valid")."""
+    if text is None:
+        return None
+    return _PHONE_RE.sub(lambda m: mask_phone(re.sub(r"[^\d+]", "", m.group())) or "", text)[:300]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+        }
+        data.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            data["exception"] = scrub(self.formatException(record.exc_info).splitlines()[-1])
+        return json.dumps(data, default=str, separators=(",", ":"))
+
+
+def configure_logging(stream=None, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+    # twilio-python logs request parameters (phone numbers) at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
+
+
+def _event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    log.log(level, event, extra={"fields": {k: v for k, v in fields.items() if v is not None}})
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerConfig:
+    database_url: str
+    provider: str = "console"
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    batch_size: int = 50
+    poll_seconds: float = 2.0
+    concurrency: int = 4
+    # How long a claimed message may stay 'sending' before another worker treats its worker as
+    # dead. Must exceed the longest send (provider timeout) plus a reconciliation lookup.
+    lease_seconds: float = 60.0
+    # First retry after this, doubling each attempt (jitter and the 1 h cap are in the database).
+    retry_base_seconds: float = 30.0
+    public_base_url: str | None = None
+    once: bool = False
+    reconnect_initial_seconds: float = 0.5
+    reconnect_max_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
+        if not settings.database_url and not overrides.get("database_url"):
+            raise ValueError("DATABASE_URL is not set")
+        values = dict(
+            database_url=settings.database_url,
+            provider=provider_name(settings),
+            batch_size=settings.worker_batch_size,
+            poll_seconds=settings.worker_poll_seconds,
+            lease_seconds=2 * settings.twilio_timeout_seconds + 30,
+            public_base_url=settings.public_base_url,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+# -- the worker ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    kind: str  # sent | failed | give_up | released
+    accepted: Accepted | None = None
+    failure: SendFailure | None = None
+    reconciled: bool = False
+    reason: str | None = None
+
+
+class SmsWorker:
+    def __init__(self, config: WorkerConfig, settings: Settings | None = None,
+                 provider_factory: Callable[[], Provider] | None = None):
+        self.config = config
+        self.settings = settings or Settings.from_env()
+        self._provider_factory = provider_factory or (lambda: make_provider(config.provider, self.settings))
+        self._local = threading.local()
+        self._executor = ThreadPoolExecutor(max_workers=max(1, config.concurrency), thread_name_prefix="sms-send")
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested = False
+        self.sent = 0
+
+    # Called from any thread (tests, an embedding process).
+    def request_stop(self) -> None:
+        self._stop_requested = True
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    @property
+    def stopping(self) -> bool:
+        return bool(self._stop and self._stop.is_set())
+
+    def _provider(self) -> Provider:
+        p = getattr(self._local, "provider", None)
+        if p is None:
+            p = self._local.provider = self._provider_factory()
+        return p
+
+    async def run(self, install_signal_handlers: bool = False) -> int:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_requested:
+            self._stop.set()
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(sig, self._on_signal, sig)
+        cfg = self.config
+        _event("worker.started", worker=cfg.worker_id, provider=cfg.provider, concurrency=cfg.concurrency,
+               batch_size=cfg.batch_size, poll_seconds=cfg.poll_seconds, lease_seconds=cfg.lease_seconds,
+               status_callback=bool(cfg.public_base_url), once=cfg.once or None)
+        if not cfg.public_base_url and cfg.provider == "twilio":
+            _event("worker.no_status_callback", logging.WARNING, worker=cfg.worker_id,
+                   hint="set PUBLIC_BASE_URL so Twilio reports delivery")
+        self._delay = cfg.reconnect_initial_seconds
+        code = 0
+        try:
+            while not self.stopping:
+                try:
+                    await self._session()
+                    break
+                except Exception as exc:  # noqa: BLE001 - a worker outlives a database restart or a deploy
+                    wait = self._delay * (0.5 + random.random())
+                    _event("worker.disconnected" if isinstance(exc, psycopg.OperationalError) else "worker.error",
+                           logging.WARNING, worker=cfg.worker_id, error=type(exc).__name__,
+                           detail=scrub(str(exc).splitlines()[0] if str(exc) else None), retry_in=round(wait, 2))
+                    if cfg.once:
+                        code = 1
+                        break
+                    await self._sleep(wait)
+                    self._delay = min(self._delay * 2, cfg.reconnect_max_seconds)
+        finally:
+            self._executor.shutdown(wait=True)
+            _event("worker.stopped", worker=cfg.worker_id, sent=self.sent)
+        return code
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        _event("worker.stopping", worker=self.config.worker_id, signal=sig.name)
+        self._stop.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _connect(self) -> psycopg.AsyncConnection:
+        return await psycopg.AsyncConnection.connect(
+            self.config.database_url, autocommit=True, application_name="voxbook-worker", connect_timeout=10)
+
+    async def _session(self) -> None:
+        cfg = self.config
+        async with await self._connect() as listen_conn, await self._connect() as work_conn:
+            # LISTEN before the first claim: whatever is queued after this line wakes us.
+            await listen_conn.execute(f"LISTEN {CHANNEL}")
+            _event("worker.connected", worker=cfg.worker_id)
+            self._delay = cfg.reconnect_initial_seconds
+            while not self.stopping:
+                await self._drain(work_conn)
+                if cfg.once:
+                    return
+                await self._wait_for_work(listen_conn)
+
+    async def _wait_for_work(self, conn: psycopg.AsyncConnection) -> None:
+        async def one_notify() -> None:
+            # Never break out of notifies(): stop_after/timeout end it without losing the rest.
+            async for _ in conn.notifies(timeout=self.config.poll_seconds, stop_after=1):
+                pass
+
+        waiter = asyncio.ensure_future(one_notify())
+        stopper = asyncio.ensure_future(self._stop.wait())
+        done, pending = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if waiter in done:
+            waiter.result()  # re-raises OperationalError of a dropped connection
+
+    async def _drain(self, conn: psycopg.AsyncConnection) -> None:
+        cfg = self.config
+        while not self.stopping:
+            batch = await call(conn, "claim_sms_batch", worker_id=cfg.worker_id, batch_size=cfg.batch_size,
+                               lease_seconds=cfg.lease_seconds)
+            for message_id in batch["recovered"]:
+                _event("sms.recovered", worker=cfg.worker_id, message_id=message_id, status="unknown")
+            for s in batch["skipped"]:
+                _event("sms.skipped", worker=cfg.worker_id, message_id=s["message_id"], org_id=s["org_id"],
+                       kind=s["kind"], status=s["status"], reason=s["reason"])
+            messages = batch["messages"]
+            if messages:
+                await self._process(conn, messages)
+            if len(messages) + len(batch["skipped"]) < cfg.batch_size:
+                return
+
+    async def _process(self, conn: psycopg.AsyncConnection, messages: list[dict[str, Any]]) -> None:
+        sem = asyncio.Semaphore(max(1, self.config.concurrency))
+        released: list[str] = []
+
+        async def one(m: dict[str, Any]) -> None:
+            async with sem:
+                if self.stopping:
+                    released.append(m["message_id"])
+                    return
+                _event("sms.sending", worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"],
+                       kind=m["kind"], attempt=m["attempt"], to=mask_phone(m["to"]), segments=m["segments"],
+                       reconcile=m["reconcile"] or None, status="sending")
+                outcome = await self._loop.run_in_executor(self._executor, self._deliver, m)
+                await self._report(conn, m, outcome)
+
+        results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
+        if released:
+            await call(conn, "release_sms_claims", worker_id=self.config.worker_id,
+                       message_ids=[uuid.UUID(x) for x in released])
+            for message_id in released:
+                _event("sms.released", worker=self.config.worker_id, message_id=message_id)
+        for r in results:
+            if isinstance(r, BaseException):
+                # Rows whose report was lost stay 'sending' and are reconciled after the lease.
+                raise r
+
+    def _outgoing(self, m: dict[str, Any]) -> Outgoing:
+        callback = None
+        if self.config.public_base_url:
+            callback = (f"{self.config.public_base_url}/twilio/status?"
+                        + urlencode({"org_id": m["org_id"], "message_id": m["message_id"]}))
+        return Outgoing(
+            message_id=m["message_id"], org_id=m["org_id"], to=m["to"], from_=m["from"], body=m["body"],
+            validity_period=m["validity_period"], status_callback=callback,
+            first_attempt_at=datetime.fromisoformat(m["first_attempt_at"].replace("Z", "+00:00")),
+        )
+
+    def _deliver(self, m: dict[str, Any]) -> _Outcome:
+        """Runs in a worker thread: the provider calls only, no database."""
+        provider = self._provider()
+        out = self._outgoing(m)
+        if m["reconcile"]:
+            try:
+                found = provider.find(out)
+            except SendFailure as f:
+                return _Outcome("failed", failure=f)
+            if found:
+                return _Outcome("sent", accepted=found, reconciled=True)
+            if not m["resend"]:
+                return _Outcome("give_up", reason=m["resend_blocked"] or "not re-sent")
+        try:
+            return _Outcome("sent", accepted=provider.send(out))
+        except SendFailure as f:
+            return _Outcome("failed", failure=f)
+
+    async def _report(self, conn: psycopg.AsyncConnection, m: dict[str, Any], o: _Outcome) -> None:
+        cfg = self.config
+        base = dict(worker=cfg.worker_id, message_id=m["message_id"], org_id=m["org_id"], kind=m["kind"],
+                    attempt=m["attempt"])
+        if o.kind == "sent":
+            res = await call(conn, "mark_sms_sent", org_id=m["org_id"], message_id=m["message_id"],
+                             provider_message_id=o.accepted.sid, provider_status=o.accepted.status,
+                             provider_segments=o.accepted.segments, worker_id=cfg.worker_id)
+            if not res["success"]:
+                _event("sms.duplicate_send", logging.ERROR, **base, provider_message_id=o.accepted.sid,
+                       kept_provider_message_id=res.get("provider_message_id"), status=res.get("status"))
+                return
+            self.sent += 1
+            _event("sms.reconciled" if o.reconciled else "sms.sent", **base, status=res["status"],
+                   provider_message_id=o.accepted.sid, provider_status=o.accepted.status,
+                   provider_segments=o.accepted.segments)
+            return
+        if o.kind == "give_up":
+            res = await call(conn, "mark_sms_failed", org_id=m["org_id"], message_id=m["message_id"],
+                             worker_id=cfg.worker_id, error_code="not_sent",
+                             error_message=f"not found at the provider; not re-sent: {o.reason}", permanent=True)
+            _event("sms.failed", logging.WARNING, **base, status=res.get("status"), error_code="not_sent",
+                   reason=o.reason)
+            return
+        f = o.failure
+        res = await call(conn, "mark_sms_failed", org_id=m["org_id"], message_id=m["message_id"],
+                         worker_id=cfg.worker_id, error_code=f.code, error_message=f.message,
+                         permanent=f.kind == PERMANENT, ambiguous=f.kind == AMBIGUOUS,
+                         retry_base_seconds=cfg.retry_base_seconds)
+        level = logging.WARNING
+        event = {"queued": "sms.retry", "unknown": "sms.unknown", "failed": "sms.failed"}.get(res.get("status"),
+                                                                                               "sms.not_claimed")
+        _event(event, level, **base, status=res.get("status"), failure=f.kind, error_code=f.code,
+               error=scrub(f.message), retry_at=res.get("retry_at"), opted_out=res.get("opted_out") or None)
+
+
+def run_worker(config: WorkerConfig, settings: Settings | None = None) -> int:
+    """Blocking entry point of ``voxbook worker``."""
+    configure_logging()
+    worker = SmsWorker(config, settings)
+    return asyncio.run(worker.run(install_signal_handlers=threading.current_thread() is threading.main_thread()))
