@@ -1,11 +1,11 @@
-# `make test` builds .venv, installs voxbook with its test extra, makes sure pgTAP is present,
+# `make test` builds .venv, installs voxbook with its test extra, makes sure pgTAP and Chromium are present,
 # then runs pytest (which starts its own throwaway PostgreSQL). Extra pytest args: ARGS='-k foo'.
 PYTHON ?= python3
 VENV   ?= .venv
 STAMP  := $(VENV)/.voxbook-installed
 ARGS   ?=
 
-.PHONY: test venv clean-venv run simulate-call
+.PHONY: test venv clean-venv run simulate-call bench bench-quick
 
 venv: $(STAMP)
 
@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 test: $(STAMP)
 	scripts/ensure-pgtap
+	scripts/ensure-browser
 	$(VENV)/bin/pytest $(ARGS)
 
 # The whole product locally: private PostgreSQL in .voxbook/, API on :8000, SMS worker. Ctrl-C stops it.
@@ -30,6 +31,14 @@ run: $(STAMP)
 # Plays a whole Vapi call against `make run` (in another terminal).
 simulate-call: $(STAMP)
 	$(VENV)/bin/voxbook simulate-call $(ARGS)
+
+# The five benchmarks of bench/README.md on a throwaway PostgreSQL (fsync on), < 10 minutes; updates the
+# README's table and bench/results/. `make bench-quick` runs each one tiny, in seconds.
+bench: $(STAMP)
+	$(VENV)/bin/voxbook bench $(ARGS)
+
+bench-quick: $(STAMP)
+	$(VENV)/bin/voxbook bench --quick $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

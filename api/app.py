@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from api.dashboard import dashboard_lifespan, route_handlers as dashboard_routes
 from api.rpc import ApiError
 from api.rpc_routes import rpc
 from api.twilio_routes import twilio_router
@@ -67,9 +68,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await pool.close()
 
     return Litestar(
-        route_handlers=[health, twilio_router, vapi_router, rpc],
+        route_handlers=[health, twilio_router, vapi_router, rpc, *dashboard_routes],
         exception_handlers={ApiError: _api_error, psycopg.OperationalError: _database_unavailable},
-        lifespan=[lifespan],
+        lifespan=[lifespan, dashboard_lifespan],   # dashboard_lifespan uses the pool: keep it after
         state=State({"settings": settings}),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="voxbook", version="0.1.0", path="/schema"),

@@ -111,6 +111,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "api.app:create_app", factory=True, host=args.host, port=args.port, workers=1,
         loop="uvloop", http="httptools", log_level=args.log_level, server_header=False,
+        # Open dashboard event streams would otherwise hold a stop (and `voxbook up`'s Ctrl-C) for minutes.
+        timeout_graceful_shutdown=5,
     )
     return EXIT_OK
 
@@ -211,6 +213,38 @@ def _add_simulate_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_simulate_call)
 
 
+# -- dashboard ---------------------------------------------------------------------------
+
+
+def _add_dashboard_commands(sub: argparse._SubParsersAction) -> None:
+    from voxbook.dashboard_cli import add_commands
+
+    add_commands(sub, _add_database_url_option)
+
+
+# -- bench -------------------------------------------------------------------------------
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        from bench.runner import main as bench_main
+    except ImportError as exc:
+        raise CliError("voxbook bench needs a source checkout (the bench/ directory next to voxbook/)") from exc
+
+    return bench_main(only=args.only, quick=args.quick, results_dir=args.results_dir,
+                      write_readme=False if args.no_readme else None)
+
+
+def _add_bench_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run the benchmarks (bench/README.md) on a throwaway PostgreSQL")
+    p.add_argument("--quick", action="store_true", help="tiny runs (seconds): checks that every benchmark works")
+    p.add_argument("--only", nargs="+", metavar="NAME", choices=["claims", "hot_slot", "http", "sms", "availability"],
+                   help="run only these: claims hot_slot http sms availability")
+    p.add_argument("--results-dir", metavar="DIR", help="where the JSON goes (default: bench/results)")
+    p.add_argument("--no-readme", action="store_true", help="do not update bench/README.md's latest table")
+    p.set_defaults(handler=_cmd_bench)
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 
@@ -220,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_db_commands, _add_up_commands, _add_serve_commands, _add_worker_commands,
-                _add_simulate_commands):
+                _add_simulate_commands, _add_dashboard_commands, _add_bench_commands):
         add(sub)
     return parser
 
