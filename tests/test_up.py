@@ -117,6 +117,8 @@ def test_run_command_serves_a_call_stops_cleanly_and_keeps_data(data_dir):
         code = up.ctrl_c()
     assert code == 0, up.output()
     assert "voxbook up: stopped" in up.output()
+    assert f"{up.base}/dashboard" in up.output()
+    assert "DASHBOARD_TOKEN=" in (data_dir / "local.env").read_text()
     leftovers = [p for p in started | {postmaster} if _alive(p)]
     assert leftovers == [], f"processes left running: {leftovers}"
 
