@@ -1,7 +1,7 @@
 """Test harness: one throwaway PostgreSQL cluster per pytest session.
 
 Session start: initdb + start a socket-only server in a temp dir, create ``voxbook_test``
-with pgTAP, migrate it through the real CLI, load tests/helpers.sql, add a login role
+with pgTAP, migrate it through the real CLI, load tests/helpers.pgsql, add a login role
 ``voxbook_app`` in ``voxbook_api``. Any failure there aborts the whole run with the reason
 (never a skip: pytest-pgtap's own fixture skips with exit 0 when it cannot connect).
 """
@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from voxbook.pgcluster import PgCluster
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HELPERS_SQL = REPO_ROOT / "tests" / "helpers.sql"
+HELPERS_SQL = REPO_ROOT / "tests" / "helpers.pgsql"
 TEST_DB = "voxbook_test"
 APP_ROLE = "voxbook_app"
 API_ROLE = "voxbook_api"
@@ -68,8 +68,7 @@ def _prepare_test_db(cluster: PgCluster) -> None:
         raise RuntimeError(f"`voxbook db migrate` exited {res.returncode}:\n{res.stdout}{res.stderr}")
 
     with psycopg.connect(url) as conn:
-        if HELPERS_SQL.is_file():
-            conn.execute(HELPERS_SQL.read_text())
+        conn.execute(HELPERS_SQL.read_text())  # missing helpers must fail the run, not skip them
         # Roles are cluster-wide; the migrations normally create voxbook_api themselves.
         conn.execute(
             f"""

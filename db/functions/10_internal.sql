@@ -2,7 +2,7 @@
 -- anyone) and run with the rights of the api function that calls them.
 
 -- The one clock of the booking logic. Tests freeze it per transaction with
--- set_config('voxbook.frozen_now', '...', true) (see tests/helpers.sql); production never sets it.
+-- set_config('voxbook.frozen_now', '...', true) (see tests/helpers.pgsql); production never sets it.
 CREATE OR REPLACE FUNCTION voxbook.clock() RETURNS timestamptz
     LANGUAGE sql STABLE AS $$
     SELECT coalesce(nullif(current_setting('voxbook.frozen_now', true), '')::timestamptz, now())

@@ -1,4 +1,5 @@
--- Test helpers (loaded by tests/conftest.py after migrating; never part of a deployment).
+-- Test helpers (loaded by tests/conftest.py after migrating; never part of a deployment). Not a test file:
+-- it sets up state for them, so it is no BEGIN/ROLLBACK pgTAP file (hence .pgsql, not .sql).
 -- In the spirit of supabase's test helpers: a tests schema with fixtures and a frozen clock.
 CREATE SCHEMA IF NOT EXISTS tests;
 
