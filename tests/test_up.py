@@ -113,6 +113,15 @@ def test_run_command_serves_a_call_stops_cleanly_and_keeps_data(data_dir):
         assert sim.returncode == 0, sim.stdout + sim.stderr + up.output()
         assert "Assistant:" in sim.stdout and "Caller:" in sim.stdout
         appointment = re.search(r"appointment ([0-9a-f-]{36}) confirmed", sim.stdout).group(1)
+
+        race = subprocess.run(
+            [sys.executable, "-m", "voxbook.cli", "simulate-call", "--base-url", up.base, "--data-dir", str(data_dir),
+             "--race", "8"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        assert race.returncode == 0, race.stdout + race.stderr
+        assert "1 winner, 7 polite refusals." in race.stdout
+        assert race.stdout.count("WON: ") == 1
     finally:
         code = up.ctrl_c()
     assert code == 0, up.output()
