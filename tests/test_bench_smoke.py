@@ -1,0 +1,82 @@
+"""`voxbook bench --quick` end to end: every benchmark runs and its correctness checks hold.
+
+No speed figure is asserted here (figures belong to the benchmarks, on a quiet machine, as ratios):
+only the shape of the results and the guarantees -- exactly one winner per hot slot, no overlapping
+holds, every queued message sent once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench.runner import NAMES, README, run
+
+ROW_KEYS = {"benchmark", "metric", "value", "unit", "baseline", "baseline_value", "ratio", "target", "met"}
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory):
+    readme_before = README.read_text()
+    out = tmp_path_factory.mktemp("bench-results")
+    data = run(quick=True, results_dir=out, write_readme=False)
+    assert README.read_text() == readme_before, "a quick run must not touch the README's table"
+    return data, out
+
+
+def test_every_benchmark_ran_and_wrote_json(quick_results):
+    data, out = quick_results
+    assert data["errors"] == {}
+    assert set(data["results"]) == set(NAMES)
+    stored = json.loads((out / "latest-quick.json").read_text())
+    assert set(stored["results"]) == set(NAMES)
+    assert stored["meta"]["pg_settings"]["fsync"] == "on"
+    assert "| benchmark |" in data["table_markdown"]
+
+
+def test_rows_have_figures_and_ratios_to_a_baseline(quick_results):
+    data, _ = quick_results
+    for name, r in data["results"].items():
+        assert r["rows"], name
+        for row in r["rows"]:
+            assert set(row) == ROW_KEYS
+            assert isinstance(row["value"], (int, float)) and not math.isnan(row["value"]), row
+            if row["baseline"]:
+                assert row["baseline_value"] > 0 and row["ratio"] is not None and not math.isnan(row["ratio"]), row
+            if row["target"]:
+                assert isinstance(row["met"], bool), row
+        # every benchmark reports at least one figure against a baseline of the same run
+        assert any(row["baseline"] for row in r["rows"]), name
+
+
+def test_hot_slot_has_exactly_one_winner_per_slot(quick_results):
+    checks = quick_results[0]["results"]["hot_slot"]["checks"]
+    assert checks["exactly_one_winner_per_slot_every_round"] is True, checks["bad_rounds"]
+    assert checks["winners_per_round"] and all(w == 10 for w in checks["winners_per_round"])
+
+
+@pytest.mark.parametrize("name", ["claims", "hot_slot", "http"])
+def test_no_overlapping_holds(quick_results, name):
+    assert quick_results[0]["results"][name]["checks"]["overlapping_holds"] == 0
+
+
+def test_claims_and_tool_calls_did_real_work(quick_results):
+    results = quick_results[0]["results"]
+    assert results["claims"]["checks"]["pgbench_failed_transactions"] == 0
+    http = results["http"]["checks"]
+    assert http["requests_not_ok"] == 0 and http["every_reserve_succeeded"] is True and http["holds_created"] > 0
+
+
+def test_sms_every_message_sent_once(quick_results):
+    checks = quick_results[0]["results"]["sms"]["checks"]
+    assert checks["throughput_not_sent"] == 0
+    assert checks["duplicate_provider_ids"] == 0
+    assert checks["confirmations_sent"] == checks["confirmations_expected"] > 0
+
+
+def test_availability_history_changes_no_answer(quick_results):
+    checks = quick_results[0]["results"]["availability"]["checks"]
+    assert checks["appointments"] > 0 and checks["holds"] == checks["appointments"]
+    assert checks["same_slots_as_empty"] is True
