@@ -100,8 +100,11 @@ DECLARE
     now_ts timestamptz := voxbook.clock();
     ends timestamptz;
     h voxbook.holds;
+    superseded uuid;
 BEGIN
-    PERFORM voxbook.require(slot_time, 'slot_time');
+    IF slot_time IS NULL THEN   -- inline rather than voxbook.require(): one statement less per claim
+        PERFORM voxbook.fail('VB400', 'slot_time is required', 'Pass slot_time (named parameter).');
+    END IF;
     IF minutes NOT BETWEEN 1 AND 60 THEN
         PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
     END IF;
@@ -112,35 +115,52 @@ BEGIN
     PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
 
     -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold back.
+    -- Looked up by (org_id, call_sid) alone so that holds_by_call serves it whatever the statistics say.
     IF call_sid IS NOT NULL THEN
         SELECT * INTO h FROM voxbook.holds AS x
          WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid
-           AND x.calendar_id = c.id AND x.starts_at = slot_time
-           AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts));
-        IF FOUND THEN
-            RETURN voxbook.hold_json(h, 'Slot already reserved on this call');
+           AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts))
+         ORDER BY x.calendar_id = c.id AND x.starts_at = slot_time DESC, x.created_at DESC
+         LIMIT 1;
+        IF h.calendar_id = c.id AND h.starts_at = slot_time THEN
+            RETURN voxbook.hold_json(h, o, c, 'Slot already reserved on this call');
         END IF;
+        superseded := h.id;   -- this call's other live hold, if any: released once the new one is in
     END IF;
 
-    -- An expired hold still counts for the exclusion constraint until its status flips; flip the
-    -- ones in the way here, so correctness never waits for housekeeping. Locked in id order so two
-    -- claimers cannot deadlock on them.
-    UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
-     WHERE (x.org_id, x.id) IN (
-            SELECT y.org_id, y.id FROM voxbook.holds AS y
-             WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status = 'held' AND y.expires_at <= now_ts
-               AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
-             ORDER BY y.id FOR UPDATE)
-       AND x.status = 'held';
+    -- Read before writing: a caller who lost the race answers from here without inserting (a refused
+    -- INSERT leaves a dead index entry behind, and a hot slot would pile them up).
+    IF EXISTS (SELECT 1 FROM voxbook.holds AS y
+                WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
+                  AND (y.status = 'confirmed' OR y.expires_at > now_ts)
+                  AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')) THEN
+        RETURN voxbook.refusal('slot_taken', 'Slot already held',
+                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
+    END IF;
 
     -- The exclusion constraint holds_no_overlap is the arbiter: of racing claims on overlapping
-    -- time, exactly one row gets in; the others wait for it to commit, then do nothing.
-    INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
-                                    patient_name, patient_phone, expires_at)
-    VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
-            now_ts + make_interval(mins => minutes))
-    ON CONFLICT DO NOTHING
-    RETURNING x.* INTO h;
+    -- time that all passed the read above, exactly one row gets in; the others wait for it to
+    -- commit, then do nothing.
+    FOR attempt IN 1..2 LOOP
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+                                        patient_name, patient_phone, expires_at)
+        VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
+                now_ts + make_interval(mins => minutes))
+        ON CONFLICT DO NOTHING
+        RETURNING x.* INTO h;
+        EXIT WHEN h.id IS NOT NULL OR attempt = 2;
+        -- Refused: perhaps only by expired holds, which still count for the constraint until their
+        -- status flips. Flip the ones in the way (correctness never waits for housekeeping) and try
+        -- once more. Locked in id order so that two claimers cannot deadlock on them.
+        UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
+         WHERE (x.org_id, x.id) IN (
+                SELECT y.org_id, y.id FROM voxbook.holds AS y
+                 WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status = 'held' AND y.expires_at <= now_ts
+                   AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
+                 ORDER BY y.id FOR UPDATE)
+           AND x.status = 'held';
+        EXIT WHEN NOT FOUND;
+    END LOOP;
 
     IF h.id IS NULL THEN
         IF call_sid IS NOT NULL THEN   -- lost to a concurrent redelivery of this very call?
@@ -149,7 +169,7 @@ BEGIN
                AND x.calendar_id = c.id AND x.starts_at = slot_time
                AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts));
             IF FOUND THEN
-                RETURN voxbook.hold_json(h, 'Slot already reserved on this call');
+                RETURN voxbook.hold_json(h, o, c, 'Slot already reserved on this call');
             END IF;
         END IF;
         RETURN voxbook.refusal('slot_taken', 'Slot already held',
@@ -157,11 +177,11 @@ BEGIN
     END IF;
 
     -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
-    IF call_sid IS NOT NULL THEN
+    IF superseded IS NOT NULL THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
          WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND x.status = 'held' AND x.id <> h.id;
     END IF;
-    RETURN voxbook.hold_json(h, format('Slot reserved for %s minutes', minutes));
+    RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
 END
 $$;
 COMMENT ON FUNCTION api.claim_slot_atomic(uuid, text, timestamptz, text, text, text, int, text) IS
@@ -352,13 +372,15 @@ CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid)
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     h voxbook.holds;
+    cal voxbook.calendars;
     o voxbook.organizations := voxbook.require_org(org_id);
 BEGIN
     SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = get_hold.hold_id;
     IF NOT FOUND THEN
         PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
     END IF;
-    RETURN voxbook.hold_json(h, NULL) || jsonb_build_object(
+    SELECT * INTO cal FROM voxbook.calendars AS x WHERE x.org_id = h.org_id AND x.id = h.calendar_id;
+    RETURN voxbook.hold_json(h, o, cal, NULL) || jsonb_build_object(
         'live', h.status = 'held' AND h.expires_at > voxbook.clock(),
         'code_sent', h.otp_hash IS NOT NULL,
         'code_verified', h.otp_verified_at IS NOT NULL,
