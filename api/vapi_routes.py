@@ -30,7 +30,7 @@ from api.vapi_payloads import (
     parse_model,
     tool_calls_of,
 )
-from api.vapi_tools import TOOLS, Ctx, Tool, answer, camelize, context_value, resolve_clinic
+from api.vapi_tools import TOOLS, ClinicCache, Ctx, Tool, answer, camelize, context_value, resolve_clinic
 
 # Vapi's informational messages: nothing to do, answer 200 {} quickly.
 INFORMATIONAL = {
@@ -74,11 +74,19 @@ def _vapi_result(nc_id: str | None, name: str | None, response: dict[str, Any]) 
     return item
 
 
-async def _clinic_for(conn, cache: dict[str, Any], call_ctx: CallContext, args: dict[str, Any] | None):
+def clinic_cache(state: State) -> ClinicCache:
+    """The app's clinics by dialled number (see ClinicCache): tool calls, the hot path, use it."""
+    cache = state.get("vapi_clinic_cache")
+    if cache is None:
+        cache = state["vapi_clinic_cache"] = ClinicCache()
+    return cache
+
+
+async def _clinic_for(conn, state: State, cache: dict[str, Any], call_ctx: CallContext, args: dict[str, Any] | None):
     # Only the seed's tenantId argument can differ between calls of one message.
     key = "" if (call_ctx.called_number or call_ctx.tenant_id) else (context_value(args or {}, "tenantId") or "")
     if key not in cache:
-        cache[key] = await resolve_clinic(conn, call_ctx, args)
+        cache[key] = await resolve_clinic(conn, call_ctx, args, clinic_cache(state))
     return cache[key]
 
 
@@ -94,7 +102,7 @@ async def _tool_calls(state: State, msg: Message, seed_tool: str | None = None) 
             if i >= MAX_TOOL_CALLS:
                 response = {"error": f"more than {MAX_TOOL_CALLS} tool calls in one message; nothing was done"}
             else:
-                ctx = await _clinic_for(conn, cache, call_ctx, nc.arguments)
+                ctx = await _clinic_for(conn, state, cache, call_ctx, nc.arguments)
                 response = await answer(conn, nc, ctx, seed_tool=seed_tool)
             results.append(_vapi_result(nc.id, nc.name, response))
     return {"results": results}
@@ -180,7 +188,7 @@ def _seed_handler(tool: Tool):
         env: SeedEnvelope = _model(SeedEnvelope, data)
         nc = normalize(env.toolCall, fallback_name=tool.name)
         async with state.pool.connection() as conn:
-            ctx = await resolve_clinic(conn, context_of(env), nc.arguments)
+            ctx = await resolve_clinic(conn, context_of(env), nc.arguments, clinic_cache(state))
             response = await answer(conn, nc, ctx, seed_tool=tool.name, id_required=False)
         if "error" in response:
             content = json.dumps({"success": False, "error": response["error"]}, separators=(",", ":"))

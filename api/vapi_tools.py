@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,9 @@ class Tool:
     seed_path: str | None = None
     pass_call_sid: bool = False
     speak: Callable[..., Awaitable[str]] | None = field(default=None, compare=False)
+    # Result codes whose spoken line needs more queries (other free times after a lost race): the
+    # database hands these back to the adapter (api.run_tool_call's defer_codes) instead of storing them.
+    defer_codes: tuple[str, ...] = ()
 
     def accepted_names(self) -> set[str]:
         names = {a.name for a in self.args} | {n for a in self.args for n in a.aliases}
@@ -249,7 +253,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             _SERVICE,
         ),
         "One moment while I hold that time.", "I couldn't hold that time just now.",
-        seed_path="/booking/reserve-atomic", pass_call_sid=True, speak=speak_reserve,
+        seed_path="/booking/reserve-atomic", pass_call_sid=True, speak=speak_reserve, defer_codes=("slot_taken",),
     ),
     Tool(
         "send_otp_code", "send_otp_code",
@@ -311,7 +315,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 "leave it out to use the number they call from.", caller_fallback=True),
         ),
         "Let me move that for you.", "I couldn't move it just now.",
-        seed_path="/booking/reschedule", speak=speak_reschedule,
+        seed_path="/booking/reschedule", speak=speak_reschedule, defer_codes=("slot_taken",),
     ),
 )}
 
@@ -402,12 +406,72 @@ def api_error_text(exc: ApiError) -> str:
     return f"{text}. {exc.hint}" if exc.hint else f"{text}."
 
 
-async def _run(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    params = function_params(tool, args, ctx)
-    raw = await call(conn, tool.function, **params)
+async def _respond(conn: psycopg.AsyncConnection, tool: Tool, params: dict[str, Any], ctx: Ctx,
+                   raw: Any) -> dict[str, Any]:
+    """The answer to Vapi for a tool function's result. Outside ``tool.defer_codes`` it reads no
+    database and nothing but the result (and, for send_otp_code, the clinic's code_length), so an answer
+    rebuilt from a stored result is byte for byte the first one."""
     result = dict(raw) if isinstance(raw, dict) else {"success": True, "value": raw}
     message = await tool.speak(conn, ctx, params, result) if tool.speak else ""
     return result_response(result, message)
+
+
+async def _run(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    params = function_params(tool, args, ctx)
+    raw = await call(conn, tool.function, **params)
+    return await _respond(conn, tool, params, ctx, raw)
+
+
+async def _stored(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx,
+                  record: dict[str, Any]) -> dict[str, Any]:
+    """The answer of a tool call from its record: api.run_tool_call stores the function's result
+    ({"answer": ...}), api.finish_tool_call the answer itself."""
+    if "answer" in record:
+        try:
+            params = function_params(tool, args, ctx)
+        except ToolError:
+            # Not a true redelivery (other arguments under the same id): the first answer still stands,
+            # and outside defer_codes no spoken line reads the arguments.
+            params = {}
+        return await _respond(conn, tool, params, ctx, record["answer"])
+    return dict(record)
+
+
+async def _in_transaction(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:
+    """The general path, several statements in one transaction: for answers that need more queries
+    (tool.defer_codes) and for arguments the adapter refuses (a replay or a VB409 comes first)."""
+    async with conn.transaction():
+        begun = await call(conn, "begin_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name)
+        if begun.get("replay"):
+            log.info("tool %s: redelivered call answered from the record", tool.name)
+            return await _stored(conn, tool, nc.arguments, ctx, begun["response"])
+        response = await _run(conn, tool, nc.arguments, ctx)
+        await call(conn, "finish_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
+                   response=Jsonb(response), call_id=ctx.call.call_id)
+    return response
+
+
+async def _in_one_statement(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:
+    """The usual path: one round trip (api.run_tool_call: lock, replay or run and store, commit)."""
+    try:
+        params = function_params(tool, nc.arguments, ctx)
+    except ToolError:
+        return await _in_transaction(conn, nc, tool, ctx)
+    args = {k: v for k, v in params.items() if k != "org_id"}
+    try:
+        ran = await call(conn, "run_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
+                         function_name=tool.function, args=Jsonb(args), call_id=ctx.call.call_id,
+                         defer_codes=list(tool.defer_codes) or None)
+    except ApiError as exc:
+        if exc.sqlstate != DEFERRED:
+            raise
+        return await _in_transaction(conn, nc, tool, ctx)
+    if ran.get("replay"):
+        log.info("tool %s: redelivered call answered from the record", tool.name)
+    return await _stored(conn, tool, nc.arguments, ctx, ran["response"])
+
+
+DEFERRED = "VB303"   # api.run_tool_call: the result has one of defer_codes; nothing was done
 
 
 async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error: Ctx | dict[str, Any],
@@ -434,14 +498,7 @@ async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error
                 function_params(tool, nc.arguments, ctx)   # a bad argument is the more useful answer
                 return error_response("toolCallId is missing; nothing was done")
             return await _run(conn, tool, nc.arguments, ctx)
-        async with conn.transaction():
-            begun = await call(conn, "begin_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name)
-            if begun.get("replay"):
-                log.info("tool %s: redelivered call answered from the record", tool.name)
-                return dict(begun["response"])
-            response = await _run(conn, tool, nc.arguments, ctx)
-            await call(conn, "finish_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
-                       response=Jsonb(response), call_id=ctx.call.call_id)
+        response = await _in_one_statement(conn, nc, tool, ctx)
         log.info("tool %s: answered", tool.name)
         return response
     except ToolError as exc:
@@ -451,18 +508,61 @@ async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error
         return error_response(api_error_text(exc), exc.http_status)
 
 
+class ClinicCache:
+    """Clinics looked up by dialled number (or tenant id), kept in the process for ``ttl`` seconds.
+
+    Without it every tool call starts with api.find_organization, a round trip returning the whole
+    settings JSON. A short TTL is safe: clinic settings change rarely, and the Ctx is only used to
+    find the org_id and to word answers -- every booking function re-reads the clinic (hours, hold
+    length, code rules) itself in its own transaction. So a change is seen at once by every booking
+    rule and within ``ttl`` seconds in the wording (e.g. "a 4-digit code") and in which clinic a number
+    moved to another clinic leads to. Only found clinics are kept (a number being set up is seen at
+    once); at most ``max_size`` entries, the oldest dropped first. Entries are shared between requests:
+    read them, never change them."""
+
+    def __init__(self, ttl: float = 30.0, max_size: int = 1024, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.max_size = max_size
+        self._clock = clock
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: str, org: dict[str, Any]) -> None:
+        self._entries.pop(key, None)
+        while len(self._entries) >= self.max_size:
+            self._entries.pop(next(iter(self._entries)))   # insertion order: the oldest first
+        self._entries[key] = (self._clock() + self.ttl, org)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 async def resolve_clinic(conn: psycopg.AsyncConnection, call_ctx: CallContext,
-                         args: dict[str, Any] | None) -> Ctx | dict[str, Any]:
+                         args: dict[str, Any] | None, cache: ClinicCache | None = None) -> Ctx | dict[str, Any]:
     """The clinic of a call, or why there is none: the dialled number first, then a configured
     tenant, then the seed's explicit tenantId argument."""
-    try:
-        if call_ctx.called_number:
-            org = await call(conn, "find_organization", phone=call_ctx.called_number)
-        elif call_ctx.tenant_id or (args and context_value(args, "tenantId")):
-            org = await call(conn, "get_organization",
-                             org_id=call_ctx.tenant_id or context_value(args or {}, "tenantId"))
-        else:
-            return error_response("no clinic for this call: Vapi's phoneNumber.number or a tenantId is needed")
-    except ApiError as exc:
-        return error_response(f"no clinic for this call: {exc.message}", exc.http_status)
+    if call_ctx.called_number:
+        key, function = "phone:" + call_ctx.called_number, "find_organization"
+        kwargs: dict[str, Any] = {"phone": call_ctx.called_number}
+    elif call_ctx.tenant_id or (args and context_value(args, "tenantId")):
+        org_id = call_ctx.tenant_id or context_value(args or {}, "tenantId")
+        key, function, kwargs = "org:" + str(org_id), "get_organization", {"org_id": org_id}
+    else:
+        return error_response("no clinic for this call: Vapi's phoneNumber.number or a tenantId is needed")
+    org = cache.get(key) if cache is not None else None
+    if org is None:
+        try:
+            org = await call(conn, function, **kwargs)
+        except ApiError as exc:
+            return error_response(f"no clinic for this call: {exc.message}", exc.http_status)
+        if cache is not None:
+            cache.put(key, org)
     return Ctx(org=org, call=call_ctx)

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from api.rpc import call
 from voxbook.settings import Settings
@@ -269,6 +270,7 @@ class SmsWorker:
     async def _process(self, conn: psycopg.AsyncConnection, messages: list[dict[str, Any]]) -> None:
         sem = asyncio.Semaphore(max(1, self.config.concurrency))
         released: list[str] = []
+        reports = _SentReports(self, conn)
 
         async def one(m: dict[str, Any]) -> None:
             async with sem:
@@ -279,6 +281,10 @@ class SmsWorker:
                        kind=m["kind"], attempt=m["attempt"], to=mask_phone(m["to"]), segments=m["segments"],
                        reconcile=m["reconcile"] or None, status="sending")
                 outcome = await self._loop.run_in_executor(self._executor, self._deliver, m)
+            # The send slot is free again: the next message goes out while this one is being recorded.
+            if outcome.kind == "sent":
+                await reports.record(m, outcome)
+            else:
                 await self._report(conn, m, outcome)
 
         results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
@@ -321,23 +327,27 @@ class SmsWorker:
         except SendFailure as f:
             return _Outcome("failed", failure=f)
 
+    def _log_sent(self, m: dict[str, Any], o: _Outcome, res: dict[str, Any]) -> None:
+        base = dict(worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"], kind=m["kind"],
+                    attempt=m["attempt"])
+        if not res["success"]:
+            if res.get("code") == "duplicate_send":
+                _event("sms.duplicate_send", logging.ERROR, **base, provider_message_id=o.accepted.sid,
+                       kept_provider_message_id=res.get("provider_message_id"), status=res.get("status"))
+            else:   # the row is gone (deleted with its clinic): nothing to record
+                _event("sms.not_recorded", logging.ERROR, **base, provider_message_id=o.accepted.sid,
+                       reason=res.get("code"))
+            return
+        self.sent += 1
+        _event("sms.reconciled" if o.reconciled else "sms.sent", **base, status=res["status"],
+               provider_message_id=o.accepted.sid, provider_status=o.accepted.status,
+               provider_segments=o.accepted.segments)
+
     async def _report(self, conn: psycopg.AsyncConnection, m: dict[str, Any], o: _Outcome) -> None:
         cfg = self.config
         base = dict(worker=cfg.worker_id, message_id=m["message_id"], org_id=m["org_id"], kind=m["kind"],
                     attempt=m["attempt"])
-        if o.kind == "sent":
-            res = await call(conn, "mark_sms_sent", org_id=m["org_id"], message_id=m["message_id"],
-                             provider_message_id=o.accepted.sid, provider_status=o.accepted.status,
-                             provider_segments=o.accepted.segments, worker_id=cfg.worker_id)
-            if not res["success"]:
-                _event("sms.duplicate_send", logging.ERROR, **base, provider_message_id=o.accepted.sid,
-                       kept_provider_message_id=res.get("provider_message_id"), status=res.get("status"))
-                return
-            self.sent += 1
-            _event("sms.reconciled" if o.reconciled else "sms.sent", **base, status=res["status"],
-                   provider_message_id=o.accepted.sid, provider_status=o.accepted.status,
-                   provider_segments=o.accepted.segments)
-            return
+        # Accepted sends are recorded by _SentReports (api.mark_sms_sent_batch); here the rest.
         if o.kind == "give_up":
             res = await call(conn, "mark_sms_failed", org_id=m["org_id"], message_id=m["message_id"],
                              worker_id=cfg.worker_id, error_code="not_sent",
@@ -355,6 +365,50 @@ class SmsWorker:
                                                                                                "sms.not_claimed")
         _event(event, level, **base, status=res.get("status"), failure=f.kind, error_code=f.code,
                error=scrub(f.message), retry_at=res.get("retry_at"), opted_out=res.get("opted_out") or None)
+
+
+class _SentReports:
+    """Records accepted sends with api.mark_sms_sent_batch: one round trip and one commit for all the
+    messages whose send finished while the previous report was being written (none is held back to
+    fill a batch: alone, a message is recorded at once). ``record`` returns once its message is recorded
+    and raises what recording it raised; a message whose report is lost stays 'sending' and goes
+    through the ambiguous-send rule after the lease, as if the worker had died before reporting it."""
+
+    def __init__(self, worker: SmsWorker, conn: psycopg.AsyncConnection):
+        self._worker = worker
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self._queue: list[tuple[dict[str, Any], _Outcome, asyncio.Future]] = []
+
+    async def record(self, m: dict[str, Any], o: _Outcome) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((m, o, done))
+        async with self._lock:
+            if self._queue:   # else an earlier holder of the lock has recorded ours too
+                batch, self._queue = self._queue, []
+                await self._write(batch)
+        await done
+
+    async def _write(self, batch: list[tuple[dict[str, Any], _Outcome, asyncio.Future]]) -> None:
+        reports = [{"org_id": m["org_id"], "message_id": m["message_id"], "provider_message_id": o.accepted.sid,
+                    "provider_status": o.accepted.status, "provider_segments": o.accepted.segments}
+                   for m, o, _ in batch]
+        try:
+            res = await call(self._conn, "mark_sms_sent_batch", reports=Jsonb(reports),
+                             worker_id=self._worker.config.worker_id)
+        except Exception as exc:  # noqa: BLE001 - every waiting message fails with it
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        except BaseException:
+            for _, _, done in batch:
+                done.cancel()
+            raise
+        for (m, o, done), r in zip(batch, res["results"], strict=True):
+            self._worker._log_sent(m, o, r)
+            if not done.done():
+                done.set_result(None)
 
 
 def run_worker(config: WorkerConfig, settings: Settings | None = None) -> int:

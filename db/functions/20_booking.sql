@@ -100,7 +100,7 @@ DECLARE
     now_ts timestamptz := voxbook.clock();
     ends timestamptz;
     h voxbook.holds;
-    superseded uuid;
+    blocker voxbook.holds;
 BEGIN
     IF slot_time IS NULL THEN   -- inline rather than voxbook.require(): one statement less per claim
         PERFORM voxbook.fail('VB400', 'slot_time is required', 'Pass slot_time (named parameter).');
@@ -114,44 +114,44 @@ BEGIN
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
     PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
 
-    -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold back.
-    -- Looked up by (org_id, call_sid) alone so that holds_by_call serves it whatever the statistics say.
-    IF call_sid IS NOT NULL THEN
-        SELECT * INTO h FROM voxbook.holds AS x
-         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid
-           AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts))
-         ORDER BY x.calendar_id = c.id AND x.starts_at = slot_time DESC, x.created_at DESC
+    -- Who holds this time? Read before writing: a caller who lost the race answers from here without
+    -- inserting (a refused INSERT leaves a dead index entry behind; a hot slot would pile them up).
+    -- The exclusion constraint holds_no_overlap stays the arbiter: of racing claims that all passed
+    -- the read, exactly one row gets in, the others wait for it to commit and do nothing; the loop
+    -- then reads again and sees the winner.
+    FOR attempt IN 1..3 LOOP
+        SELECT * INTO blocker FROM voxbook.holds AS y
+         WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
+           AND (y.status = 'confirmed' OR y.expires_at > now_ts)
+           AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
+         ORDER BY y.call_sid IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
          LIMIT 1;
-        IF h.calendar_id = c.id AND h.starts_at = slot_time THEN
-            RETURN voxbook.hold_json(h, o, c, 'Slot already reserved on this call');
+        IF FOUND THEN
+            IF call_sid IS NOT NULL AND blocker.call_sid = call_sid THEN
+                -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
+                IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
+                    RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
+                END IF;
+                IF blocker.status = 'held' THEN   -- this caller's own other time overlaps: it gives way
+                    UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold',
+                                                  updated_at = now_ts
+                     WHERE x.org_id = blocker.org_id AND x.id = blocker.id AND x.status = 'held';
+                    CONTINUE;
+                END IF;
+            END IF;
+            RETURN voxbook.refusal('slot_taken', 'Slot already held',
+                                   jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
         END IF;
-        superseded := h.id;   -- this call's other live hold, if any: released once the new one is in
-    END IF;
-
-    -- Read before writing: a caller who lost the race answers from here without inserting (a refused
-    -- INSERT leaves a dead index entry behind, and a hot slot would pile them up).
-    IF EXISTS (SELECT 1 FROM voxbook.holds AS y
-                WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
-                  AND (y.status = 'confirmed' OR y.expires_at > now_ts)
-                  AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')) THEN
-        RETURN voxbook.refusal('slot_taken', 'Slot already held',
-                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
-    END IF;
-
-    -- The exclusion constraint holds_no_overlap is the arbiter: of racing claims on overlapping
-    -- time that all passed the read above, exactly one row gets in; the others wait for it to
-    -- commit, then do nothing.
-    FOR attempt IN 1..2 LOOP
         INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
                                         patient_name, patient_phone, expires_at)
         VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
                 now_ts + make_interval(mins => minutes))
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
-        EXIT WHEN h.id IS NOT NULL OR attempt = 2;
-        -- Refused: perhaps only by expired holds, which still count for the constraint until their
-        -- status flips. Flip the ones in the way (correctness never waits for housekeeping) and try
-        -- once more. Locked in id order so that two claimers cannot deadlock on them.
+        EXIT WHEN h.id IS NOT NULL;
+        -- Refused: by a claim that just committed (the next read sees it), or by expired holds, which
+        -- count for the constraint until their status flips. Flip those in the way (correctness never
+        -- waits for housekeeping), in id order so that two claimers cannot deadlock on them.
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
          WHERE (x.org_id, x.id) IN (
                 SELECT y.org_id, y.id FROM voxbook.holds AS y
@@ -159,27 +159,19 @@ BEGIN
                    AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
                  ORDER BY y.id FOR UPDATE)
            AND x.status = 'held';
-        EXIT WHEN NOT FOUND;
     END LOOP;
-
     IF h.id IS NULL THEN
-        IF call_sid IS NOT NULL THEN   -- lost to a concurrent redelivery of this very call?
-            SELECT * INTO h FROM voxbook.holds AS x
-             WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid
-               AND x.calendar_id = c.id AND x.starts_at = slot_time
-               AND (x.status = 'confirmed' OR (x.status = 'held' AND x.expires_at > now_ts));
-            IF FOUND THEN
-                RETURN voxbook.hold_json(h, o, c, 'Slot already reserved on this call');
-            END IF;
-        END IF;
         RETURN voxbook.refusal('slot_taken', 'Slot already held',
                                jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
     END IF;
 
     -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
-    IF superseded IS NOT NULL THEN
+    -- "IS TRUE" keeps the planner on holds_by_call: a bare status test matches the partial predicate
+    -- of holds_no_overlap, which it then picks on stale statistics and scans every hold of the clinic.
+    IF call_sid IS NOT NULL THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
-         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND x.status = 'held' AND x.id <> h.id;
+         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
+           AND x.id <> h.id;
     END IF;
     RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
 END

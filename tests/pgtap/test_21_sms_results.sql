@@ -1,6 +1,6 @@
 -- api.mark_sms_sent / api.mark_sms_failed / api.record_sms_status: what a send attempt and Twilio's callbacks do.
 BEGIN;
-SELECT plan(30);
+SELECT plan(40);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
@@ -73,6 +73,46 @@ SELECT is(api.record_sms_status('SMnobody', 'delivered')->>'found', 'false', 'an
 SELECT is(tests.sqlstate_of('SELECT api.record_sms_status(NULL, ''sent'')'), 'VB400', 'MessageSid is required');
 SELECT is(tests.sqlstate_of(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx'')', (SELECT org FROM ctx))),
           'VB404', 'marking an unknown message is VB404');
+
+-- the worker's batch report: the same effect as mark_sms_sent on each message, one result per report, in order
+INSERT INTO msg SELECT 'b1', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003011', 'Batch one')).id;
+INSERT INTO msg SELECT 'b2', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003012', 'Batch two')).id;
+SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('wb', 1000, 60)->'messages') AS x
+            WHERE x->>'message_id' IN ((pg_temp.m('b1')).id::text, (pg_temp.m('b2')).id::text)), 2, 'two messages claimed');
+CREATE TEMP TABLE batch AS
+SELECT api.mark_sms_sent_batch(jsonb_build_array(
+           jsonb_build_object('org_id', (SELECT org FROM ctx), 'message_id', (pg_temp.m('b2')).id,
+                              'provider_message_id', 'SMb2', 'provider_status', 'queued', 'provider_segments', 1),
+           jsonb_build_object('org_id', (SELECT org FROM ctx), 'message_id', (pg_temp.m('b1')).id,
+                              'provider_message_id', 'SMb1'),
+           jsonb_build_object('org_id', (SELECT org FROM ctx), 'message_id', (pg_temp.m('retry')).id,
+                              'provider_message_id', 'SMother'),
+           jsonb_build_object('org_id', (SELECT org FROM ctx), 'message_id', gen_random_uuid(),
+                              'provider_message_id', 'SMnobody')), 'wb') AS r;
+SELECT is((SELECT jsonb_path_query_array(r, '$.results[*].message_id') FROM batch) -> 0,
+          to_jsonb((pg_temp.m('b2')).id), 'results come in the order of the reports');
+SELECT is((SELECT jsonb_path_query_array(r, '$.results[*].success') FROM batch), '[true, true, false, false]'::jsonb,
+          'two recorded, two refused');
+SELECT is(row((pg_temp.m('b2')).status, (pg_temp.m('b2')).provider_message_id, (pg_temp.m('b2')).provider_status,
+              (pg_temp.m('b2')).provider_segments, (pg_temp.m('b2')).locked_by)::text,
+          '(sent,SMb2,queued,1,)', 'a batch-reported message is sent, with the provider''s details, lock released');
+SELECT is((pg_temp.m('b1')).provider_message_id, 'SMb1', '... every one of them');
+SELECT is((SELECT r->'results'->2->>'code' || '/' || (r->'results'->2->>'provider_message_id') FROM batch),
+          'duplicate_send/SMretry', 'a second sid for one message is refused, the first one kept');
+SELECT is((SELECT r->'results'->3->>'code' FROM batch), 'unknown_message', 'an unknown message is reported, not fatal');
+SELECT is(tests.sqlstate_of($q$SELECT api.mark_sms_sent_batch('{"a": 1}')$q$), 'VB400', 'reports must be an array');
+SELECT is(tests.sqlstate_of(format($q$SELECT api.mark_sms_sent_batch('[{"org_id": "%s", "message_id": "%s", "provider_message_id": "SMa"},
+                                                                       {"org_id": "%s", "message_id": "%s", "provider_message_id": "SMb"}]')$q$,
+                                   (SELECT org FROM ctx), (pg_temp.m('b1')).id, (SELECT org FROM ctx), (pg_temp.m('b1')).id)),
+          'VB400', 'a message reported twice in one call is refused');
+
+-- Plans: generic plans cached while the outbox was small would scan a clinic's whole outbox per lookup.
+SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc AS p
+            WHERE p.pronamespace = 'api'::regnamespace
+              AND p.proname IN ('claim_sms_batch', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
+                                'release_sms_claims', 'record_sms_status')
+              AND NOT coalesce('plan_cache_mode=force_custom_plan' = ANY (p.proconfig), false)), NULL,
+          'the outbox functions plan each statement for the table as it is now');
 
 SELECT * FROM finish();
 ROLLBACK;
