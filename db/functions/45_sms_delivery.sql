@@ -98,6 +98,11 @@ BEGIN
         IF a_starts <= now_ts THEN
             RETURN 'appointment already started';
         END IF;
+        -- A reminder caught mid-send (unknown) when its appointment moved still names the old time:
+        -- schedule_reminder queued a new one, this one must not go out.
+        IF m.body IS DISTINCT FROM voxbook.appointment_sms('reminder', m.org_id, m.appointment_id) THEN
+            RETURN 'appointment moved';
+        END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM voxbook.contacts AS ct
                 WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN

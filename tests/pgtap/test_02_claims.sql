@@ -1,6 +1,6 @@
 -- api.claim_slot_atomic and api.release_hold: one winner per time, clear refusals, nothing written on bad input.
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';   -- Monday, 07:00 in New York
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org, tests.create_clinic() AS other;
@@ -47,6 +47,13 @@ SELECT is((SELECT h.status FROM voxbook.holds AS h
             WHERE h.org_id = (SELECT org FROM ctx) AND h.call_sid = 'call-4'
               AND h.starts_at = tests.at((SELECT org FROM ctx), '2030-01-15 10:30')),
           'released', '... and then its previous hold is released: one hold per call');
+SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:30'),
+                                'call-4', 'Di', '+15552010004', service => 'cleaning')->>'success', 'true',
+          'a call may move to a longer time overlapping its own hold');
+SELECT is((SELECT h.status FROM voxbook.holds AS h
+            WHERE h.org_id = (SELECT org FROM ctx) AND h.call_sid = 'call-4'
+              AND h.starts_at = tests.at((SELECT org FROM ctx), '2030-01-15 11:00')),
+          'released', '... its own hold gives way instead of blocking it');
 
 -- release
 SELECT is(api.release_hold((SELECT (j->>'hold_id')::uuid FROM ctx, r1), (SELECT org FROM ctx))->>'status', 'released',
