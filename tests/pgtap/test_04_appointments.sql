@@ -1,6 +1,6 @@
 -- After confirmation: the confirmation tool, cancel and reschedule, and the reminder following them.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Appt Clinic') AS org;
@@ -64,6 +64,10 @@ SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT
           'true', 'the part of the old time no longer covered is free');
 SELECT is((SELECT count(*) FROM voxbook.holds AS h WHERE h.org_id = (SELECT org FROM ctx) AND h.status = 'rescheduled'),
           1::bigint, 'the old hold stays as history');
+
+SELECT throws_ok($$DELETE FROM voxbook.services WHERE org_id = (SELECT org FROM ctx) AND id = 'cleaning'$$,
+                 '23503', 'service cleaning is referred to by holds or appointments',
+                 'a service that bookings refer to cannot be deleted');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- One clinic's ids are useless to another: every lookup is by (org_id, id), and a miss is VB404.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Clinic A') AS a, tests.create_clinic('Clinic B') AS b;
@@ -36,6 +36,12 @@ SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT
 SELECT throws_ok($$INSERT INTO voxbook.appointments (org_id, hold_id, contact_id, confirmed_via, confirmed_by)
                    VALUES ((SELECT b FROM ctx), (SELECT held FROM hb), (SELECT (j->>'contact_id')::uuid FROM aa), 'staff', 'x')$$,
                  '23503', NULL, 'composite foreign keys keep rows of one clinic from pointing at another''s');
+
+SELECT throws_ok($$DELETE FROM voxbook.calendars WHERE org_id = (SELECT a FROM ctx) AND id = 'cal-a'$$,
+                 '23503', 'calendar cal-a is referred to by holds or appointments',
+                 'a calendar with holds cannot be deleted (a trigger stands in for the foreign key)');
+SELECT throws_ok($$UPDATE voxbook.calendars SET id = 'cal-z' WHERE org_id = (SELECT a FROM ctx) AND id = 'cal-a'$$,
+                 '23503', 'calendar cal-a is referred to by holds or appointments', 'nor renamed');
 
 SELECT * FROM finish();
 ROLLBACK;
