@@ -114,12 +114,19 @@ BEGIN
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
     PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
 
-    -- Who holds this time? Read before writing: a caller who lost the race answers from here without
-    -- inserting (a refused INSERT leaves a dead index entry behind; a hot slot would pile them up).
-    -- The exclusion constraint holds_no_overlap stays the arbiter: of racing claims that all passed
-    -- the read, exactly one row gets in, the others wait for it to commit and do nothing; the loop
-    -- then reads again and sees the winner.
+    -- The exclusion constraint holds_no_overlap is the arbiter. ON CONFLICT DO NOTHING checks it before
+    -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
+    -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
+    -- claim reads who holds the time: the common, free case costs one index probe, not two.
     FOR attempt IN 1..3 LOOP
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+                                        patient_name, patient_phone, expires_at)
+        VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
+                now_ts + make_interval(mins => minutes))
+        ON CONFLICT DO NOTHING
+        RETURNING x.* INTO h;
+        EXIT WHEN h.id IS NOT NULL;
+
         SELECT * INTO blocker FROM voxbook.holds AS y
          WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
            AND (y.status = 'confirmed' OR y.expires_at > now_ts)
@@ -142,16 +149,9 @@ BEGIN
             RETURN voxbook.refusal('slot_taken', 'Slot already held',
                                    jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id));
         END IF;
-        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
-                                        patient_name, patient_phone, expires_at)
-        VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
-                now_ts + make_interval(mins => minutes))
-        ON CONFLICT DO NOTHING
-        RETURNING x.* INTO h;
-        EXIT WHEN h.id IS NOT NULL;
-        -- Refused: by a claim that just committed (the next read sees it), or by expired holds, which
-        -- count for the constraint until their status flips. Flip those in the way (correctness never
-        -- waits for housekeeping), in id order so that two claimers cannot deadlock on them.
+        -- No live claim in the way: expired holds are, which count for the constraint until their status
+        -- flips. Flip those (correctness never waits for housekeeping), in id order so that two
+        -- claimers cannot deadlock on them, and try again.
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
          WHERE (x.org_id, x.id) IN (
                 SELECT y.org_id, y.id FROM voxbook.holds AS y
