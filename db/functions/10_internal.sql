@@ -60,7 +60,7 @@ $$;
 
 -- '+15551234567' -> '(555) 123-4567' for NANP numbers; others stay in E.164.
 CREATE OR REPLACE FUNCTION voxbook.display_phone(e164 text) RETURNS text
-    LANGUAGE sql IMMUTABLE AS $$
+    LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN e164 ~ '^\+1[0-9]{10}$'
                 THEN format('(%s) %s-%s', substr(e164, 3, 3), substr(e164, 6, 3), substr(e164, 9, 4))
                 ELSE e164 END
@@ -182,8 +182,12 @@ CREATE OR REPLACE FUNCTION voxbook.spoken_time(ts timestamptz, tz text) RETURNS 
 $$;
 
 -- ISO 8601 in UTC with a Z, the format tools and the seed use for slot ids.
+-- Small SQL helpers here are declared no stricter than what they call (to_char, format and
+-- jsonb_build_object are STABLE): only then does the planner inline them. A helper declared IMMUTABLE
+-- over a STABLE call runs as a separate SQL function, parsed and planned again in every transaction
+-- (seen with perf as base_yyparse in every claim).
 CREATE OR REPLACE FUNCTION voxbook.utc_iso(ts timestamptz) RETURNS text
-    LANGUAGE sql IMMUTABLE AS $$
+    LANGUAGE sql STABLE AS $$
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
@@ -281,7 +285,7 @@ $$;
 
 -- Business outcomes that are not errors (a lost race, a wrong code) share one shape.
 CREATE OR REPLACE FUNCTION voxbook.refusal(code text, error text, extra jsonb DEFAULT '{}') RETURNS jsonb
-    LANGUAGE sql IMMUTABLE AS $$
+    LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('success', false, 'code', code, 'error', error) || extra
 $$;
 

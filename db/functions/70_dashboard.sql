@@ -7,7 +7,7 @@
 -- constant-time compare (an attacker can't steer the hash's prefix towards a stored one).
 
 CREATE OR REPLACE FUNCTION voxbook.token_hash(token text) RETURNS bytea
-    LANGUAGE sql IMMUTABLE AS $$
+    LANGUAGE sql STABLE AS $$
     SELECT sha256(convert_to(token, 'UTF8'))
 $$;
 
