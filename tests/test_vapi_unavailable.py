@@ -26,3 +26,27 @@ def test_lost_database_connections_give_503_then_recover(app_database_url, db):
             if r.status_code == 200:
                 break
         assert r.status_code == 200 and "result" in r.json()["results"][0]
+
+
+def test_health_is_503_while_the_database_refuses_us(database_url, db):
+    """A load balancer reads the status code: unreachable database, 503; back again, 200."""
+    role = "voxbook_health_probe"
+    db.execute(f"DROP ROLE IF EXISTS {role}")
+    db.execute(f"CREATE ROLE {role} LOGIN IN ROLE voxbook_api")
+    url = database_url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
+    try:
+        with TestClient(create_app(settings_for(url))) as c:
+            assert c.get("/health").status_code == 200
+            db.execute(f"ALTER ROLE {role} NOLOGIN")
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
+            r = c.get("/health")
+            assert r.status_code == 503 and r.json()["database"] == "unreachable"
+            db.execute(f"ALTER ROLE {role} LOGIN")
+            for _ in range(10):
+                r = c.get("/health")
+                if r.status_code == 200:
+                    break
+            assert r.status_code == 200
+    finally:
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
+        db.execute(f"DROP ROLE IF EXISTS {role}")
