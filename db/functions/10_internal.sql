@@ -96,6 +96,23 @@ BEGIN
 END
 $$;
 
+-- The hold of this clinic, row-locked (the caller is about to change it), or VB404: another clinic's
+-- hold id is as unknown as a made-up one.
+CREATE OR REPLACE FUNCTION voxbook.lock_hold(org_id uuid, hold_id uuid) RETURNS voxbook.holds
+    LANGUAGE plpgsql AS $$
+DECLARE
+    h voxbook.holds;
+BEGIN
+    PERFORM voxbook.require(hold_id, 'hold_id');
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = lock_hold.org_id AND x.id = lock_hold.hold_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    RETURN h;
+END
+$$;
+
 -- A service by id ('teeth-whitening') or by name, case-insensitively ('Teeth Whitening'); NULL for NULL.
 CREATE OR REPLACE FUNCTION voxbook.find_service(org_id uuid, service text) RETURNS voxbook.services
     LANGUAGE plpgsql STABLE AS $$

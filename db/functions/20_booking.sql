@@ -198,13 +198,8 @@ CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 
 DECLARE
     h voxbook.holds;
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
     PERFORM voxbook.require_org(org_id);
-    SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = release_hold.org_id AND x.id = release_hold.hold_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
-    END IF;
+    h := voxbook.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN
         RETURN voxbook.refusal('already_confirmed', 'Hold is already an appointment',
                                jsonb_build_object('hold_id', h.id, 'status', h.status));
@@ -244,11 +239,7 @@ DECLARE
     appointment_id uuid;
     confirmation voxbook.sms_outbox;
 BEGIN
-    SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.hold_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
-    END IF;
+    h := voxbook.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN   -- a repeated confirmation returns the appointment made the first time
         SELECT a.id INTO appointment_id FROM voxbook.appointments AS a
          WHERE a.org_id = h.org_id AND a.hold_id = h.id;

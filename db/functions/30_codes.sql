@@ -15,12 +15,7 @@ DECLARE
     salt bytea := gen_random_bytes(16);
     m voxbook.sms_outbox;
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
-    SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = o.id AND x.id = send_otp_code.hold_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
-    END IF;
+    h := voxbook.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
         RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
                                jsonb_build_object('hold_id', h.id));
@@ -82,13 +77,8 @@ DECLARE
     given text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
     left_ int;
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
     -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
-    SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = o.id AND x.id = verify_otp.hold_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
-    END IF;
+    h := voxbook.lock_hold(o.id, hold_id);
     IF h.status = 'confirmed' AND h.otp_verified_at IS NOT NULL THEN
         RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
