@@ -7,10 +7,10 @@ are ignored: Vapi adds fields all the time and echoes whole configurations back 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 # A caller's message would otherwise be echoed (with phone numbers) in 400 bodies.
@@ -144,10 +144,18 @@ def validation_summary(exc: ValidationError) -> str:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
+    """The one JSON decoder of request bodies (Vapi's webhooks and /rpc).
+
+    msgspec, not the json module: json accepts what we cannot store or answer -- a lone UTF-16
+    surrogate ("\\ud800", or its raw UTF-8 bytes), which psycopg cannot encode; an integer over 4,300
+    digits, which Python refuses to print; NaN, Infinity and 1e999, which are not JSON at all. Each made
+    every retry of a request a 500. msgspec refuses all of them (and integers beyond 64 bits), so they
+    are the caller's 400 here, before anything is done."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise PayloadError("body is not valid JSON") from exc
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise PayloadError("body is not valid JSON (UTF-8 text, no lone surrogates, integers within 64 bits, "
+                           "finite numbers)") from exc
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
     return data
@@ -221,8 +229,8 @@ def _arguments(raw: dict[str, Any] | str | None) -> tuple[dict[str, Any], str | 
     if not raw.strip():
         return {}, None
     try:
-        parsed = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        parsed = msgspec.json.decode(raw)   # as parse_json_object: no lone surrogates, no huge numbers
+    except (msgspec.DecodeError, RecursionError):
         return {}, "arguments are not valid JSON"
     if not isinstance(parsed, dict):
         return {}, "arguments must be a JSON object"

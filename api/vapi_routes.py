@@ -7,9 +7,11 @@ logged: they carry callers' numbers and, at times, Vapi's echo of our own config
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from litestar import Request, Response, Router, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
@@ -40,6 +42,21 @@ INFORMATIONAL = {
     "session.updated", "session.deleted", "call.endpointing.request", "tool-calls-result",
 }
 MAX_TOOL_CALLS = 20   # per message; a model asking for more at once is confused, not busy
+
+# What the assistant says when the database cannot answer a tool call (down, every pooled connection
+# busy for 2 s, a statement or lock timeout, a deadlock retried in vain). Vapi ignores any answer but
+# a 200 ("Always return HTTP 200, even for errors"), so a 503 left the assistant with nothing to say.
+UNAVAILABLE = ("I'm having trouble reaching the schedule right now; "
+               "let me have the front desk call you back.")
+
+log = logging.getLogger("voxbook.vapi")
+
+
+def _unavailable(name: str | None, exc: psycopg.OperationalError) -> dict[str, Any]:
+    # The SQLSTATE (or the exception's class) only: a message may quote the statement's values.
+    log.warning("tool %s: database unavailable (%s)", (name or "?")[:64],
+                getattr(exc, "sqlstate", None) or type(exc).__name__)
+    return {"error": UNAVAILABLE}
 
 
 async def authorized_json(request: Request) -> dict[str, Any]:
@@ -95,16 +112,31 @@ async def _tool_calls(state: State, msg: Message, seed_tool: str | None = None) 
     if not calls:
         raise ClientException("no tool calls in the message (toolCallList is empty)")
     call_ctx = context_of(msg)
-    results = []
+    results: list[dict[str, Any]] = []
     cache: dict[str, Any] = {}
-    async with state.pool.connection() as conn:
-        for i, nc in enumerate(calls):
-            if i >= MAX_TOOL_CALLS:
-                response = {"error": f"more than {MAX_TOOL_CALLS} tool calls in one message; nothing was done"}
-            else:
-                ctx = await _clinic_for(conn, state, cache, call_ctx, nc.arguments)
-                response = await answer(conn, nc, ctx, seed_tool=seed_tool)
-            results.append(_vapi_result(nc.id, nc.name, response))
+    down: psycopg.OperationalError | None = None
+    try:
+        async with state.pool.connection() as conn:   # waits at most the pool's timeout (api/app.py)
+            for i, nc in enumerate(calls):
+                if i >= MAX_TOOL_CALLS:
+                    response = {"error": f"more than {MAX_TOOL_CALLS} tool calls in one message; nothing was done"}
+                elif down is not None:
+                    # Vapi waits for the whole message: one timeout is enough, the rest are not tried.
+                    response = _unavailable(nc.name, down)
+                else:
+                    try:
+                        ctx = await _clinic_for(conn, state, cache, call_ctx, nc.arguments)
+                        response = await answer(conn, nc, ctx, seed_tool=seed_tool)
+                    except psycopg.OperationalError as exc:
+                        # It stored nothing, so Vapi's redelivery or the assistant's next call may succeed.
+                        down = exc
+                        response = _unavailable(nc.name, exc)
+                results.append(_vapi_result(nc.id, nc.name, response))
+    except psycopg.OperationalError as exc:
+        # No connection at all (PoolTimeout), or the server went away as the connection was returned:
+        # every call not answered yet gets the spoken error.
+        for nc in calls[len(results):]:
+            results.append(_vapi_result(nc.id, nc.name, _unavailable(nc.name, exc)))
     return {"results": results}
 
 
@@ -116,6 +148,13 @@ def _when(value: str | int | float | None) -> str | None:
         except (OverflowError, OSError, ValueError):
             return str(value)   # PostgreSQL refuses it with a clear message
     return value
+
+
+def _seconds(value: int | float | None) -> int | None:
+    # Only what fits the parameter (int4): a report is not refused over a nonsensical duration.
+    if value is None or not -2**31 < value < 2**31:
+        return None
+    return int(value)
 
 
 async def _end_of_call(state: State, msg: Message) -> Response:
@@ -144,8 +183,7 @@ async def _end_of_call(state: State, msg: Message) -> Response:
             success_evaluation=None if evaluation is None else str(evaluation),
             provider_call_sid=call_ctx.provider_call_sid,
             # Vapi's durationSeconds is unreliable: the database computes it from the times when it has them.
-            duration_seconds=None if (started and ended) or msg.durationSeconds is None
-            else int(msg.durationSeconds),
+            duration_seconds=None if started and ended else _seconds(msg.durationSeconds),
         )
     return Response(camelize(result), status_code=200)
 
@@ -161,7 +199,6 @@ async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
     return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id)}
 
 
-@post("/vapi/webhook", status_code=200, summary="Vapi server URL: tool calls, end-of-call reports, ...")
 async def vapi_webhook(request: Request, state: State) -> Response:
     data = await authorized_json(request)
     msg: Message = _model(Envelope, data).message
@@ -177,7 +214,7 @@ async def vapi_webhook(request: Request, state: State) -> Response:
     raise ClientException(f"unsupported message type {kind[:64]!r}")
 
 
-def _seed_handler(tool: Tool):
+def _seed_handler(tool: Tool, max_body_bytes: int):
     async def handler(request: Request, state: State) -> Response:
         data = await authorized_json(request)
         if "message" in data:   # Vapi pointed straight at this tool's URL
@@ -200,11 +237,18 @@ def _seed_handler(tool: Tool):
     return post(
         "/api/vapi/tools" + tool.seed_path, status_code=200, name=f"seed-{tool.name}",
         operation_id=f"seed_{tool.name}", summary=f"{tool.name} in the seed's request shape",
+        request_max_body_size=max_body_bytes,
     )(handler)
 
 
-vapi_router = Router(
-    path="/",
-    route_handlers=[vapi_webhook, *(_seed_handler(t) for t in TOOLS.values() if t.seed_path)],
-    tags=["vapi"],
-)
+def vapi_router(max_body_bytes: int) -> Router:
+    """Vapi's endpoints, with their own body limit (Settings.max_body_bytes, MAX_BODY_BYTES): Vapi
+    resends the whole conversation in every tool-calls message, several MB in a long call. Built
+    per app because Litestar fixes a handler's limit on the handler object."""
+    webhook = post("/vapi/webhook", status_code=200, request_max_body_size=max_body_bytes,
+                   summary="Vapi server URL: tool calls, end-of-call reports, ...")(vapi_webhook)
+    return Router(
+        path="/",
+        route_handlers=[webhook, *(_seed_handler(t, max_body_bytes) for t in TOOLS.values() if t.seed_path)],
+        tags=["vapi"],
+    )

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
-from api.rpc import ApiError, call
+from api.rpc import ApiError, call, in_transaction
 from api.vapi_payloads import CallContext, NormalizedCall
 
 log = logging.getLogger("voxbook.vapi")
@@ -39,6 +39,7 @@ class Arg:
     aliases: tuple[str, ...] = ()
     caller_fallback: bool = False  # use Vapi's call.customer.number when the model gives none
     advertised: bool = True        # part of the tool definition the model sees
+    default: str | None = None     # passed when the model gives no value
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ CONTEXT_ARGS = {"tenantId", "callId", "callerNumber"}
 
 _SLOT = "The slot's time exactly as check_availability returned it (its \"time\", UTC ISO 8601)."
 _PHONE = "The patient's mobile number for the text message; leave it out to use the number they call from."
+
+
+# Free times a check_availability tool call asks the database for, unless the model says otherwise.
+SPOKEN_SLOTS_ASKED = 6
 
 
 class ToolError(Exception):
@@ -110,12 +115,21 @@ async def speak_availability(conn, ctx: Ctx, args: dict, r: dict) -> str:
     slots = r.get("slots") or []
     if not slots:
         return "Sorry, nothing is free then. Shall I check another day?"
+    # As many as were asked for: the day may have more (the database stopped at max_slots).
+    more = " There are later times too, if none of those suits." if len(slots) >= _asked(args) else ""
     days = _distinct([_day_of(s.get("local_time")) for s in slots])
     if len(days) == 1:
         times = _spread(_distinct([s.get("spoken_time") for s in slots]))
-        return f"On {days[0]} we have {_or_list(times)}."
+        return f"On {days[0]} we have {_or_list(times)}.{more}"
     firsts = _spread(_distinct([s.get("local_time") for s in slots]))
-    return f"The openings include {_or_list(firsts)}."
+    return f"The openings include {_or_list(firsts)}.{more}"
+
+
+def _asked(args: dict) -> int:
+    try:
+        return int(args.get("max_slots") or 0) or SPOKEN_SLOTS_ASKED
+    except (TypeError, ValueError):
+        return SPOKEN_SLOTS_ASKED
 
 
 async def _alternatives(conn, ctx: Ctx, slot_id: str | None, service: str | None) -> list[dict[str, Any]]:
@@ -235,7 +249,10 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             Arg("calendarId", "calendar_id", description="Only this provider's calendar (its calendarId)."),
             _SERVICE,
             Arg("days", "days", "integer", "How many days from date to look at (default 1)."),
-            Arg("maxSlots", "max_slots", "integer", "At most this many times.", advertised=False),
+            # The model reads (and Vapi bills) every byte of a result, and the assistant speaks three
+            # times: a whole day was ~4.3 KB. The earliest few are asked for, and the line says there are more.
+            Arg("maxSlots", "max_slots", "integer", "At most this many times.", advertised=False,
+                default=str(SPOKEN_SLOTS_ASKED)),
         ),
         "Let me check the schedule.", "I couldn't reach the schedule just now.",
         seed_path="/calendar/check", speak=speak_availability,
@@ -367,6 +384,8 @@ def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any
         value = next((v for v in values if v is not None), None)
         if value is None and a.caller_fallback:
             value = ctx.call.caller or context_value(args, "callerNumber")
+        if value is None:
+            value = a.default
         if value is None and a.required:
             raise ToolError(f"{a.name} is required")
         if a.param is not None and value is not None:
@@ -440,7 +459,7 @@ async def _stored(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any
 async def _in_transaction(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:
     """The general path, several statements in one transaction: for answers that need more queries
     (tool.defer_codes) and for arguments the adapter refuses (a replay or a VB409 comes first)."""
-    async with conn.transaction():
+    async def work() -> dict[str, Any]:
         begun = await call(conn, "begin_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name)
         if begun.get("replay"):
             log.info("tool %s: redelivered call answered from the record", tool.name)
@@ -448,7 +467,9 @@ async def _in_transaction(conn: psycopg.AsyncConnection, nc: NormalizedCall, too
         response = await _run(conn, tool, nc.arguments, ctx)
         await call(conn, "finish_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
                    response=Jsonb(response), call_id=ctx.call.call_id)
-    return response
+        return response
+
+    return await in_transaction(conn, work)
 
 
 async def _in_one_statement(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Test harness: one throwaway PostgreSQL cluster per pytest session.
 
 Session start: initdb + start a socket-only server in a temp dir, create ``voxbook_test``
-with pgTAP, migrate it through the real CLI, load tests/helpers.pgsql, add a login role
-``voxbook_app`` in ``voxbook_api``. Any failure there aborts the whole run with the reason
+with pgTAP, migrate it through the real CLI, load tests/helpers.pgsql, add the login role
+``voxbook_app`` as `voxbook db migrate --app-role` does (``ensure_login_role``: limits, log settings). Any failure there aborts the whole run with the reason
 (never a skip: pytest-pgtap's own fixture skips with exit 0 when it cannot connect).
 """
 
@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from voxbook.migrate import ensure_login_role
 from voxbook.pgcluster import PgCluster
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,8 @@ HELPERS_SQL = REPO_ROOT / "tests" / "helpers.pgsql"
 TEST_DB = "voxbook_test"
 APP_ROLE = "voxbook_app"
 API_ROLE = "voxbook_api"
+# The code pepper of the test database (a role setting of the superuser and voxbook_app; see voxbook/migrate.py).
+TEST_CODE_PEPPER = "test-pepper-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,9 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.pgtap_uri = "voxbook throwaway cluster (tests/conftest.py)"
 
 
-def run_cli(*args: str, database_url: str | None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, database_url: str | None, timeout: float = 300,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``voxbook ...`` the way a user would, in a subprocess."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | (extra_env or {})
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return subprocess.run(
@@ -63,7 +67,7 @@ def _prepare_test_db(cluster: PgCluster) -> None:
         except psycopg.errors.UndefinedFile as exc:
             raise RuntimeError(f"{exc} -- run scripts/ensure-pgtap") from exc
 
-    res = run_cli("db", "migrate", database_url=url)
+    res = run_cli("db", "migrate", database_url=url, extra_env={"VOXBOOK_CODE_PEPPER": TEST_CODE_PEPPER})
     if res.returncode != 0:
         raise RuntimeError(f"`voxbook db migrate` exited {res.returncode}:\n{res.stdout}{res.stderr}")
 
@@ -77,12 +81,12 @@ def _prepare_test_db(cluster: PgCluster) -> None:
               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{API_ROLE}') THEN
                 CREATE ROLE {API_ROLE} NOLOGIN;
               END IF;
-              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-                CREATE ROLE {APP_ROLE} LOGIN IN ROLE {API_ROLE};
-              END IF;
             END $$
             """
         )
+    # The code path of `voxbook db migrate --app-role`: the test role gets exactly what production's gets
+    # (membership, statement/lock/idle/temp-file limits, log settings, the code pepper).
+    ensure_login_role(url, APP_ROLE, code_pepper=TEST_CODE_PEPPER)
 
 
 @pytest.fixture(scope="session")

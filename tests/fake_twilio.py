@@ -10,8 +10,13 @@ Behaviour per recipient (``script(to, [...])``, consumed one per POST to that nu
   ("error", http_status, code)  refuse without creating (400 + 21211, 429 + 20429, 500 ...)
   ("drop",)                     close the connection without an answer, nothing created
   ("drop_after_create",)        create the message, then close without an answer
+  ("error_after_create", http_status, code)  create the message, then answer an error (a 5xx Twilio had
+                                processed: the worst ambiguous send)
   ("slow", seconds)             create the message, answer after ``seconds``
-``gate`` (a threading.Event) holds every POST until set; ``delay`` slows every answer.
+``gate`` (a threading.Event) holds every POST until set; ``delay`` slows every answer; ``delay_range``
+(low, high) slows each answer by a random time in that range instead.
+The list (GET) has Twilio's shape: it does not return the StatusCallback URL; tests read it from
+``messages[i]["_params"]`` to count what was created per outbox row.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import base64
 import collections
 import email.utils
 import json
+import random
 import re
 import threading
 import time
@@ -44,6 +50,7 @@ class FakeTwilio:
         self.gate = threading.Event()
         self.gate.set()
         self.delay = 0.0
+        self.delay_range: tuple[float, float] | None = None
         self._server: ThreadingHTTPServer | None = None
 
     # -- control ---------------------------------------------------------------------------
@@ -220,7 +227,10 @@ class _Handler(BaseHTTPRequestHandler):
             msg = fake._create(params, prefix)
             if action[0] == "drop_after_create":
                 return
-            time.sleep(action[1] if action[0] == "slow" else fake.delay)
+            if action[0] == "error_after_create":
+                return self._error(action[1], action[2], f"Scripted error {action[2]} after creating")
+            time.sleep(action[1] if action[0] == "slow"
+                       else random.uniform(*fake.delay_range) if fake.delay_range else fake.delay)
             self._send_json(201, msg)
         finally:
             with fake.lock:

@@ -316,8 +316,9 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(db, fake,
         "SELECT (voxbook.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Batch ' || i)).id"
         " FROM generate_series(1, 30) AS i", (org, prefix)).fetchall()]
     fake.delay = 0.5   # each message is created at once and answered 0.5 s later
-    env = worker_env(fake, app_database_url)
-    victim = start_worker_process(env, "--worker-id", "victim", "--concurrency", "2", "--batch-size", "30")
+    env = worker_env(fake, app_database_url, timeout=1.0)   # a send's lease: 2 x 1 s + 5 s
+    victim = start_worker_process(env, "--worker-id", "victim", "--concurrency", "2", "--batch-size", "30",
+                                  "--lease-seconds", "1")
     try:
         # Kill while requests are in flight: Twilio has those messages, the worker never learns their sid.
         fake.wait_for(lambda: len(fake.created_for(ids)) >= 6 and fake.in_flight[""] > 0, what="mid-batch")
@@ -334,8 +335,12 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(db, fake,
     assert ambiguous
 
     fake.delay = 0.0
-    # The next worker treats 'sending' rows as abandoned at once (lease 0: the victim is dead).
-    rescuer = start_worker_process(env, "--once", "--worker-id", "rescuer", "--lease-seconds", "0")
+    # The victim's rows are its own until their leases run out: 1 s for those still waiting, the send's
+    # lease (7 s) for those whose send had begun. Then the next worker takes them over.
+    wait_until(lambda: db.execute("SELECT count(*) AS n FROM voxbook.sms_outbox WHERE id = ANY(%s::uuid[])"
+                                  " AND status = 'sending' AND lease_until >= now()", (ids,)).fetchone()["n"] == 0,
+               timeout=20, what="the victim's leases ran out")
+    rescuer = start_worker_process(env, "--once", "--worker-id", "rescuer")
     out, err = rescuer.communicate(timeout=120)
     assert rescuer.returncode == 0, err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 import pytest
@@ -174,3 +175,20 @@ def test_inbound_stop_start_help(db, client):
     assert r.text.endswith("<Response />")
     assert not db.execute("SELECT sms_opted_out FROM voxbook.contacts WHERE org_id = %s AND phone = %s",
                           (org, patient)).fetchone()["sms_opted_out"]
+
+
+def test_redelivered_start_after_stop_does_not_opt_back_in(db, client):
+    """START, STOP, then Twilio redelivers the first START (same MessageSid): the number stays opted out,
+    and the redelivery is answered as the first delivery was."""
+    sender = new_phone()
+    org = new_clinic(db, sms_from=sender)
+    patient = new_phone()
+    start_sid, stop_sid = "SM" + uuid.uuid4().hex, "SM" + uuid.uuid4().hex
+    first = signed_post(client, "/twilio/inbound", inbound_form(sender, patient, "START", start_sid))
+    assert signed_post(client, "/twilio/inbound", inbound_form(sender, patient, "STOP", stop_sid)).status_code == 200
+    again = signed_post(client, "/twilio/inbound", inbound_form(sender, patient, "START", start_sid))
+    assert (again.status_code, again.text) == (first.status_code, first.text)
+    contact = db.execute("SELECT * FROM voxbook.contacts WHERE org_id = %s AND phone = %s", (org, patient)).fetchone()
+    assert contact["sms_opted_out"] and contact["sms_opt_out_source"] == "sms:STOP"
+    later = queue(db, org, patient, "After the redelivery")
+    assert outbox(db, later)["status"] == "skipped"

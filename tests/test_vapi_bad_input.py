@@ -243,3 +243,100 @@ def test_fuzz_webhook_never_fails_and_never_books(client, clinic, db_module):  #
 def test_fuzz_raw_bytes(client, body, path):  # noqa: F811
     r = client.post(path, content=body, headers=JSON)
     assert r.status_code < 500, r.text
+
+
+# -- issue 10, item 9: bodies Python's json module accepted and nothing after it could handle -------------
+
+ADMIN_JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("value", [
+    b'"\\ud800"',                 # a lone UTF-16 surrogate, escaped: psycopg cannot encode it
+    b'"ok \\udfff then"',
+    b'"\xed\xa0\x80"',            # the same surrogate as raw (invalid) UTF-8 bytes
+    b"1" + b"0" * 4400,           # over Python's 4,300-digit int/str limit
+    b"NaN", b"Infinity", b"1e999",
+], ids=["escaped-high", "escaped-low", "raw-bytes", "huge-int", "nan", "infinity", "overflow"])
+def test_invalid_unicode_and_huge_numbers_are_a_400_everywhere(client, clinic, db_module, value):  # noqa: F811
+    from vapi_helpers import ADMIN
+    org, phone = clinic
+    before = booking_rows(db_module, org)
+    phone_json = json.dumps(phone).encode()
+    report = (b'{"message": {"type": "end-of-call-report", "call": {"id": "eocr-unicode"}, "phoneNumber": {"number": '
+              + phone_json + b'}, "artifact": {"transcript": ' + value + b'}}}')
+    tool = (b'{"message": {"type": "tool-calls", "phoneNumber": {"number": ' + phone_json + b'}, "toolCallList": '
+            b'[{"id": "uni-1", "function": {"name": "check_availability", "arguments": {"date": ' + value + b'}}}]}}')
+    seed = b'{"toolCall": {"arguments": {"date": ' + value + b'}}, "phoneNumber": {"number": ' + phone_json + b'}}'
+    status = b'{"message": {"type": "status-update", "status": ' + value + b'}}'
+    for path, body in [("/vapi/webhook", report), ("/vapi/webhook", tool), ("/vapi/webhook", status),
+                       ("/api/vapi/tools/calendar/check", seed)]:
+        r = client.post(path, content=body, headers=JSON)
+        assert r.status_code == 400, (path, r.status_code, r.text)
+    r = client.post("/rpc/check_availability", headers={**ADMIN_JSON, "Authorization": f"Bearer {ADMIN}"},
+                    content=b'{"org_id": "' + org.encode() + b'", "date": ' + value + b'}')
+    assert r.status_code == 400, r.text
+    # ... and inside a tool call's arguments sent as a JSON string: that call's error, not a 500
+    args = json.dumps({"date": "x"}).replace('"x"', value.decode("latin-1"))
+    r = client.post("/vapi/webhook", headers=AUTH, json=tool_calls(phone, [tc("uni-2", "check_availability", args)]))
+    if r.status_code == 200:
+        assert "error" in results(r)[0]
+    else:
+        assert r.status_code == 400   # the raw-bytes case is not a valid JSON string to begin with
+    assert booking_rows(db_module, org) == before
+
+
+def test_an_oversized_end_of_call_report_is_stored(client, clinic, db_module):  # noqa: F811
+    """A call id over 200 characters and a hot lead whose alert would pass 1,600 characters were a 500 on
+    every retry: the call and its lead were lost. Now stored, the fields cut in the database."""
+    org, phone = clinic
+    long_id = "eocr-long-" + "x" * 250
+    r = client.post("/vapi/webhook", headers=AUTH, json={"message": {
+        "type": "end-of-call-report", "endedReason": "customer-ended-call",
+        "call": {"id": long_id, "customer": {"number": "+15557651111"}}, "phoneNumber": {"number": phone},
+        "startedAt": "2030-01-01T10:00:00Z", "endedAt": "2030-01-01T10:08:00Z",
+        "artifact": {"transcript": "How much is it? Do you take insurance? " * 500},
+        "analysis": {"structuredData": {"patientName": "Maximilian " * 300, "sentiment": "positive"}}}})
+    assert r.status_code == 200, r.text
+    assert r.json()["hot"] is True
+    row = db_module.execute(
+        "SELECT length(c.vapi_call_id) AS id_len, length(m.body) AS alert_len FROM voxbook.calls AS c "
+        "JOIN voxbook.hot_lead_alerts AS a ON a.org_id = c.org_id AND a.call_id = c.id "
+        "JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id "
+        "WHERE c.org_id = %s AND c.id = %s", [org, r.json()["callId"]]).fetchone()
+    assert row["id_len"] == 200 and row["alert_len"] <= 1600
+    again = client.post("/vapi/webhook", headers=AUTH, json={"message": {
+        "type": "end-of-call-report", "call": {"id": long_id}, "phoneNumber": {"number": phone}}})
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    db_module.execute("DELETE FROM voxbook.hot_lead_alerts WHERE org_id = %s", [org])
+    db_module.execute("DELETE FROM voxbook.sms_outbox WHERE org_id = %s AND kind = 'hot_lead'", [org])
+    db_module.execute("DELETE FROM voxbook.calls WHERE org_id = %s", [org])
+
+
+def test_body_limits_are_sized_for_real_calls(app_database_url, clinic, db_module):
+    """Vapi resends the whole conversation in every tool-calls message: one of 1 MiB (a long call) is
+    answered, as it is under the default MAX_BODY_BYTES (8 MiB); other endpoints keep a small limit."""
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from vapi_helpers import ADMIN, settings_for
+    from voxbook.settings import Settings
+
+    org, phone = clinic
+    defaults = Settings()
+    assert defaults.max_body_bytes >= 8 * 1024 * 1024 and defaults.max_other_body_bytes <= 256 * 1024
+    s = settings_for(app_database_url, max_body_bytes=defaults.max_body_bytes,
+                     max_other_body_bytes=defaults.max_other_body_bytes)
+    with TestClient(create_app(s)) as c:
+        payload = tool_calls(phone, [tc("big-1", "check_availability", {"date": day()})])
+        turn = {"role": "user", "message": "Could you look at Tuesday afternoon instead? " * 20}
+        payload["message"]["artifact"]["messages"] = [turn] * 1200
+        body = json.dumps(payload).encode()
+        assert len(body) > 1024 * 1024
+        r = c.post("/vapi/webhook", content=body, headers=JSON)
+        assert r.status_code == 200 and "result" in results(r)[0]
+        big = json.dumps({"org_id": org, "date": day(), "calendar_id": "x" * (300 * 1024)}).encode()
+        r = c.post("/rpc/check_availability", content=big,
+                   headers={**ADMIN_JSON, "Authorization": f"Bearer {ADMIN}"})
+        assert r.status_code == 413
+        r = c.post("/vapi/webhook", content=b" " * (defaults.max_body_bytes + 1), headers=JSON)
+        assert r.status_code == 413

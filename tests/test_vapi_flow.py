@@ -61,12 +61,13 @@ def test_full_call_in_vapi_format(client, db):  # noqa: F811
     [item] = results(r)
     sent = result_of(item)
     assert sent["success"] is True and sent["codeSent"] is True and sent["messageId"]
-    assert "4-digit code" in spoken(item)
+    digits = db.execute("SELECT code_length AS n FROM voxbook.organizations WHERE id = %s", [org]).fetchone()["n"]
+    assert f"{digits}-digit code" in spoken(item)
     code = db.execute("SELECT tests.code_of(%s) AS c", [held["holdId"]]).fetchone()["c"]
-    assert code and len(code) == 4
+    assert code and len(code) == digits
 
     # 4. a wrong code, then the right one (seed's argument name providedOTP)
-    wrong = "0000" if code != "0000" else "1111"
+    wrong = "0" * digits if code != "0" * digits else "1" * digits
     r = hook(client, tool_calls(phone, [tc("tc-verify-1", "verify_otp", {"holdId": held["holdId"], "providedOTP": wrong})],
                                 vapi_call=vapi_call, caller=caller))
     [item] = results(r)
@@ -322,3 +323,19 @@ def test_seed_shape_endpoints(client, db):  # noqa: F811
     r = client.post(f"{seed}/booking/send-otp", json={"toolCall": {"arguments": {"holdId": held["holdId"]}}},
                     headers=AUTH)
     assert r.status_code == 400 and "no clinic" in r.json()["toolResult"]["content"]
+
+
+def test_availability_result_is_what_the_assistant_will_speak(client, db):  # noqa: F811
+    """The model reads (and Vapi bills) the whole result: a day was ~4.3 KB of 26 times while the assistant
+    speaks three. The tool asks the database for a few and says there are more; the model may ask for more."""
+    org, phone = new_clinic(db)
+    whole_day = db.execute("SELECT jsonb_array_length(api.check_availability(%s, %s)->'slots') AS n",
+                           [org, day()]).fetchone()["n"]
+    assert whole_day >= 20
+    [item] = results(hook(client, tool_calls(phone, [tc("size-1", "check_availability", {"date": day()})])))
+    assert len(item["result"].encode()) < 1500, len(item["result"].encode())
+    assert 3 <= len(result_of(item)["slots"]) < whole_day
+    assert "later times" in spoken(item) and single_line(item)
+    [item] = results(hook(client, tool_calls(phone, [tc("size-2", "check_availability",
+                                                        {"date": day(), "maxSlots": 40})])))
+    assert len(result_of(item)["slots"]) == whole_day and "later times" not in spoken(item)

@@ -13,7 +13,10 @@ Variable                        Default          Meaning
 ``VAPI_HMAC_SECRET``            (unset)          Optional: also accept HMAC-signed requests
                                                  (``x-signature`` over ``{x-timestamp}.{body}``)
 ``ADMIN_TOKEN``                 (unset)          Bearer token of ``POST /rpc/{function}``; unset = off
-``MAX_BODY_BYTES``              ``262144``       Largest webhook body accepted
+``MAX_BODY_BYTES``              ``8388608``      Largest body of Vapi's webhooks (8 MiB: Vapi resends
+                                                 the whole conversation in every tool-calls message)
+``MAX_OTHER_BODY_BYTES``        ``262144``       Largest body of every other endpoint (/rpc, /twilio,
+                                                 the dashboard)
 ``SMS_PROVIDER``                ``auto``         ``twilio``, ``console``, or ``auto`` (twilio when
                                                  credentials are set)
 ``TWILIO_ACCOUNT_SID``          (unset)          Twilio account
@@ -27,6 +30,10 @@ Variable                        Default          Meaning
 ``WORKER_BATCH_SIZE``           ``50``           Messages claimed per round
 ``SMS_CONSOLE_OUTBOX``          (unset)          Console provider: also append each message as
                                                  a JSON line to this file (``voxbook up``)
+``VOXBOOK_CODE_PEPPER``         (unset)          Key of the one-time code hashes (32+ characters):
+                                                 ``voxbook db migrate`` stores it as a role setting
+                                                 of its own and the app login role; unset = codes off
+                                                 until a migrate sets it (``voxbook up``: generated)
 ==============================  ===============  ================================================
 """
 
@@ -34,7 +41,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +51,8 @@ class Settings:
     vapi_secret: str | None = None
     vapi_hmac_secret: str | None = None
     admin_token: str | None = None
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_other_body_bytes: int = 256 * 1024
     sms_provider: str = "auto"
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -54,6 +62,7 @@ class Settings:
     worker_poll_seconds: float = 2.0
     worker_batch_size: int = 50
     sms_console_outbox: str | None = None
+    code_pepper: str | None = field(default=None, repr=False)   # a secret: never in a repr or log
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,7 +78,8 @@ class Settings:
             vapi_secret=get("VAPI_SECRET"),
             vapi_hmac_secret=get("VAPI_HMAC_SECRET"),
             admin_token=get("ADMIN_TOKEN"),
-            max_body_bytes=int(get("MAX_BODY_BYTES") or 256 * 1024),
+            max_body_bytes=int(get("MAX_BODY_BYTES") or 8 * 1024 * 1024),
+            max_other_body_bytes=int(get("MAX_OTHER_BODY_BYTES") or 256 * 1024),
             sms_provider=(get("SMS_PROVIDER") or "auto").lower(),
             twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
@@ -79,6 +89,7 @@ class Settings:
             worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or 2),
             worker_batch_size=int(get("WORKER_BATCH_SIZE") or 50),
             sms_console_outbox=get("SMS_CONSOLE_OUTBOX"),
+            code_pepper=get("VOXBOOK_CODE_PEPPER"),
         )
 
     @property

@@ -53,6 +53,8 @@ class Outgoing:
     validity_period: int | None
     status_callback: str | None
     first_attempt_at: datetime
+    # Provider ids already recorded for other messages to this number: never ours (see find).
+    taken_sids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,12 @@ class TwilioProvider:
         return Accepted(sid=m.sid, status=m.status, segments=_int_or_none(m.num_segments))
 
     def find(self, msg: Outgoing) -> Accepted | None:
+        """One provider message for one of ours. Twilio's message list does not return the StatusCallback
+        URL (which names our row), so a message is recognised by number, sender, body and creation after
+        our first attempt; a message recorded for another of our rows (``taken_sids``: two identical texts
+        to one number) is never taken, and the database refuses a provider id recorded twice
+        (``sid_taken``). The callback URL still links a send to its row when Twilio reports on it
+        (api.record_sms_status)."""
         since = msg.first_attempt_at - RECONCILE_SLACK
         try:
             # Newest first; To (and From) narrow it to one conversation. No DateSent filter: a message
@@ -215,16 +223,21 @@ class TwilioProvider:
             failure = classify_twilio_error(exc)
             # A failed lookup proves nothing either way: the message stays unknown.
             raise SendFailure(AMBIGUOUS, failure.code, f"lookup failed: {failure.message}") from exc
-        for m in found:
+        match = None
+        for m in found:   # newest first: the last match is the oldest, the closest to our first attempt
             created = m.date_created
             if created is not None and created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
             if created is not None and created < since:
                 continue
+            if m.sid in msg.taken_sids:
+                continue
             if (m.direction or "outbound").startswith("outbound") and (m.body or "").endswith(msg.body):
                 # endswith: trial accounts prefix "Sent from your Twilio trial account - ".
-                return Accepted(sid=m.sid, status=m.status, segments=_int_or_none(m.num_segments))
-        return None
+                match = m
+        if match is None:
+            return None
+        return Accepted(sid=match.sid, status=match.status, segments=_int_or_none(match.num_segments))
 
 
 def _int_or_none(v) -> int | None:

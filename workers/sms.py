@@ -105,10 +105,14 @@ class WorkerConfig:
     batch_size: int = 50
     poll_seconds: float = 2.0
     concurrency: int = 4
-    # How long a claimed message may stay 'sending' before another worker treats its worker as
-    # dead. Must exceed the longest send (provider timeout) plus a reconciliation lookup.
+    # How long a claimed message may wait in this worker for its send to begin before another worker may
+    # take it over (api.claim_sms_batch). Just before each send, api.begin_sms_send checks that the row is
+    # still ours and renews its lease to cover that send (send_lease_seconds), so a row that waited too
+    # long is never sent by two workers: it is sent by the one that holds it when its send begins.
     lease_seconds: float = 60.0
-    # First retry after this, doubling each attempt (jitter and the 1 h cap are in the database).
+    # The provider's request timeout (TWILIO_TIMEOUT_SECONDS): what one send can take.
+    send_timeout_seconds: float = 10.0
+    # First retry after this, doubling each attempt (jitter, the 5 min cap and when to give up are in the database).
     retry_base_seconds: float = 30.0
     public_base_url: str | None = None
     once: bool = False
@@ -125,10 +129,18 @@ class WorkerConfig:
             batch_size=settings.worker_batch_size,
             poll_seconds=settings.worker_poll_seconds,
             lease_seconds=2 * settings.twilio_timeout_seconds + 30,
+            send_timeout_seconds=settings.twilio_timeout_seconds,
             public_base_url=settings.public_base_url,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def send_lease_seconds(self, reconcile: bool) -> float:
+        """The lease a send needs: no other worker may take the row over before this send is surely over.
+        The timeout bounds connecting and reading separately, so one request may take twice it; a
+        reconciliation makes two requests (the lookup, then maybe the send); plus a margin for the hop
+        from the database answer to the request leaving."""
+        return (2 if reconcile else 1) * 2 * self.send_timeout_seconds + 5.0
 
 
 # -- the worker ----------------------------------------------------------------------------------
@@ -277,6 +289,18 @@ class SmsWorker:
                 if self.stopping:
                     released.append(m["message_id"])
                     return
+                # The check just before the send: only a row this worker still holds goes out, and its lease
+                # now covers this send. A row that waited past its lease may have been taken over meanwhile.
+                begun = await call(conn, "begin_sms_send", org_id=m["org_id"], message_id=m["message_id"],
+                                   worker_id=self.config.worker_id, attempt=m["attempt"],
+                                   lease_seconds=self.config.send_lease_seconds(m["reconcile"]))
+                if not begun["success"]:
+                    _event("sms.skipped" if begun["code"] == "blocked" else "sms.not_held",
+                           logging.INFO if begun["code"] == "blocked" else logging.WARNING,
+                           worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"],
+                           kind=m["kind"], status=begun.get("status"), reason=begun.get("reason"))
+                    return
+                m = {**m, "resend": begun["resend"], "resend_blocked": begun["resend_blocked"]}
                 _event("sms.sending", worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"],
                        kind=m["kind"], attempt=m["attempt"], to=mask_phone(m["to"]), segments=m["segments"],
                        reconcile=m["reconcile"] or None, status="sending")
@@ -307,6 +331,7 @@ class SmsWorker:
             message_id=m["message_id"], org_id=m["org_id"], to=m["to"], from_=m["from"], body=m["body"],
             validity_period=m["validity_period"], status_callback=callback,
             first_attempt_at=datetime.fromisoformat(m["first_attempt_at"].replace("Z", "+00:00")),
+            taken_sids=frozenset(m.get("taken_sids") or ()),
         )
 
     def _deliver(self, m: dict[str, Any]) -> _Outcome:
@@ -331,7 +356,11 @@ class SmsWorker:
         base = dict(worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"], kind=m["kind"],
                     attempt=m["attempt"])
         if not res["success"]:
-            if res.get("code") == "duplicate_send":
+            if res.get("code") == "sid_taken":
+                # The lookup matched another message's send (identical texts): looked up again later.
+                _event("sms.sid_taken", logging.WARNING, **base, provider_message_id=o.accepted.sid,
+                       status=res.get("status"))
+            elif res.get("code") == "duplicate_send":
                 _event("sms.duplicate_send", logging.ERROR, **base, provider_message_id=o.accepted.sid,
                        kept_provider_message_id=res.get("provider_message_id"), status=res.get("status"))
             else:   # the row is gone (deleted with its clinic): nothing to record
@@ -394,8 +423,14 @@ class _SentReports:
                     "provider_status": o.accepted.status, "provider_segments": o.accepted.segments}
                    for m, o, _ in batch]
         try:
-            res = await call(self._conn, "mark_sms_sent_batch", reports=Jsonb(reports),
-                             worker_id=self._worker.config.worker_id)
+            try:
+                res = await call(self._conn, "mark_sms_sent_batch", reports=Jsonb(reports),
+                                 worker_id=self._worker.config.worker_id)
+            except psycopg.errors.UniqueViolation:
+                # Two messages recorded the same provider id at the same moment (a lookup racing the real
+                # owner's report); the other one has committed now, so the database refuses it row by row.
+                res = await call(self._conn, "mark_sms_sent_batch", reports=Jsonb(reports),
+                                 worker_id=self._worker.config.worker_id)
         except Exception as exc:  # noqa: BLE001 - every waiting message fails with it
             for _, _, done in batch:
                 if not done.done():

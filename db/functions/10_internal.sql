@@ -3,9 +3,15 @@
 
 -- The one clock of the booking logic. Tests freeze it per transaction with
 -- set_config('voxbook.frozen_now', '...', true) (see tests/helpers.pgsql); production never sets it.
+-- Any session may set a custom setting, so the frozen time counts only for a session whose login role
+-- may move the clock (a superuser or a member of voxbook_clock): the API's roles cannot book in 2020.
+-- session_user, not current_user: inside the SECURITY DEFINER api functions current_user is their owner.
 CREATE OR REPLACE FUNCTION voxbook.clock() RETURNS timestamptz
     LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(current_setting('voxbook.frozen_now', true), '')::timestamptz, now())
+    SELECT CASE WHEN coalesce(current_setting('voxbook.frozen_now', true), '') = '' THEN now()
+                WHEN pg_has_role(session_user, 'voxbook_clock', 'MEMBER')
+                    THEN current_setting('voxbook.frozen_now', true)::timestamptz
+                ELSE now() END
 $$;
 
 -- Errors for invalid requests. Their SQLSTATEs are the documented contract (db/README.md):
@@ -28,6 +34,39 @@ BEGIN
         PERFORM voxbook.fail('VB400', what || ' is required', 'Pass ' || what || ' (named parameter).');
     END IF;
 END
+$$;
+
+-- The one range of dates and instants the api functions accept: from 2000-01-01 to five years after
+-- the clock. An infinite date made generate_series endless in api.check_availability (one tool call
+-- held a pooled connection and wrote temp files at 250 MB/s); year 0 or 10,000 days out is never a
+-- booking, a call or a schedule anybody asks for. Five years covers the longest booking horizon (730 days).
+CREATE OR REPLACE FUNCTION voxbook.in_time_range(value timestamptz) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT value >= timestamptz '2000-01-01 00:00:00+00' AND value <= voxbook.clock() + interval '5 years'
+$$;
+
+-- VB400 unless value is in voxbook.in_time_range; NULL passes when optional, else is "required".
+CREATE OR REPLACE FUNCTION voxbook.require_instant(value timestamptz, what text, optional boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF value IS NULL THEN
+        IF NOT optional THEN
+            PERFORM voxbook.require(value, what);
+        END IF;
+    ELSIF NOT voxbook.in_time_range(value) THEN
+        PERFORM voxbook.fail('VB400', what || ' is out of range',
+                             'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).');
+    END IF;
+END
+$$;
+
+-- The same rule for a date, checked as its first instant in UTC (dates past 9999 do not even convert).
+CREATE OR REPLACE FUNCTION voxbook.require_date(value date, what text, optional boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE sql STABLE AS $$
+    SELECT voxbook.require_instant(CASE WHEN value > DATE '9999-12-31' THEN 'infinity'
+                                        ELSE value::timestamp AT TIME ZONE 'UTC' END, what, optional)
 $$;
 
 -- Accepts what people and models say: '+1 (555) 123-4567', '555.123.4567', '0044 20 7946 0958'.
@@ -136,10 +175,56 @@ BEGIN
 END
 $$;
 
--- Raises VB400 unless [starts_at, ends_at) is a slot the calendar offers: in the future beyond the
--- clinic's notice, within the booking horizon, inside one working interval of that local day,
--- on the slot grid, and clear of blocked periods. Holds are not looked at here: the exclusion
--- constraint decides those, atomically.
+-- Every instant at which a clock in zone tz shows local_ts: none in a spring-forward gap, two in a
+-- fall-back's repeated hour, else one. (`local_ts AT TIME ZONE tz` picks one of two, the later: the
+-- first pass through a repeated hour was never offered, though a claim for it was accepted.) The zone's
+-- UTC offsets a day before and a day after cover any one change of offset.
+CREATE OR REPLACE FUNCTION voxbook.local_instants(local_ts timestamp, tz text) RETURNS SETOF timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT c.at
+      FROM (VALUES (interval '-1 day'), (interval '1 day')) AS v(side)
+     CROSS JOIN LATERAL (SELECT (local_ts + v.side) AT TIME ZONE tz AS near) AS n
+     CROSS JOIN LATERAL (SELECT (local_ts - ((n.near AT TIME ZONE tz) - (n.near AT TIME ZONE 'UTC')))
+                                    AT TIME ZONE 'UTC' AS at) AS c
+     WHERE c.at AT TIME ZONE tz = local_ts
+$$;
+
+-- The one definition of a bookable start: api.check_availability offers these (minus taken times) and
+-- voxbook.assert_bookable accepts nothing else, so what is offered is exactly what a claim accepts.
+-- A start is on the wall-clock grid of a working interval of its local day (every slot_minutes from
+-- the interval's start: 9:00 stays 9:00 across DST), at every instant the clinic's clock shows that
+-- time (none in a spring-forward gap, both passes through a fall-back's repeated hour); the appointment,
+-- `span` of real time, ends by the instant the interval closes (so a 60-minute 01:30 slot on a
+-- spring-forward day, which ends at 03:30, does not fit hours ending at 03:00; a closing time that is
+-- ambiguous or skipped is read as PostgreSQL reads it, the later instant); the start is at least
+-- min_notice_minutes ahead and within booking_horizon_days; and the time is clear of blocked periods.
+-- Holds are not looked at: the exclusion constraint decides those, atomically.
+-- at_instant: check just this instant (first_day must then be its local date): the claim's hot path.
+CREATE OR REPLACE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval,
+                                               first_day date, last_day date, at_instant timestamptz DEFAULT NULL)
+    RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
+    LANGUAGE sql STABLE AS $$
+    SELECT i.at, i.at + span
+      FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
+      JOIN voxbook.working_hours AS w
+        ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+     CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
+                                        make_interval(mins => c.slot_minutes)) AS g(local_ts)
+     CROSS JOIN LATERAL voxbook.local_instants(g.local_ts, o.time_zone) AS i(at)
+     WHERE g.local_ts < d.day + w.ends
+       AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
+       AND (at_instant IS NULL OR i.at = at_instant)
+       AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
+       AND i.at >= voxbook.clock() + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= voxbook.clock() + make_interval(days => o.booking_horizon_days)
+       AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                        WHERE b.org_id = c.org_id AND b.calendar_id = c.id
+                          AND b.during && tstzrange(i.at, i.at + span, '[)'))
+$$;
+
+-- Raises VB400 unless starts_at is a bookable start (voxbook.slot_starts) for [starts_at, ends_at),
+-- with the reason: in the past, too soon, too far ahead, outside working hours (also: running past
+-- their end), off the slot grid, or blocked.
 CREATE OR REPLACE FUNCTION voxbook.assert_bookable(o voxbook.organizations, c voxbook.calendars,
                                                    starts_at timestamptz, ends_at timestamptz)
     RETURNS void
@@ -147,11 +232,14 @@ CREATE OR REPLACE FUNCTION voxbook.assert_bookable(o voxbook.organizations, c vo
 DECLARE
     now_ts    timestamptz := voxbook.clock();
     local_s   timestamp := starts_at AT TIME ZONE o.time_zone;
-    local_e   timestamp := ends_at AT TIME ZONE o.time_zone;
     interval_start time;
-    blocked   boolean;
     hint      text := 'Offer a time returned by api.check_availability.';
 BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
+                                                 at_instant => starts_at)) THEN
+        RETURN;
+    END IF;
+    -- Refused. The decision is made above; what follows only finds the words for it.
     IF starts_at < now_ts THEN
         PERFORM voxbook.fail('VB400', 'slot is in the past', hint);
     END IF;
@@ -161,26 +249,20 @@ BEGIN
     IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
         PERFORM voxbook.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
     END IF;
-    -- One statement for both lookups: this runs on every claim.
-    SELECT (SELECT x.starts FROM voxbook.working_hours AS x
-             WHERE x.org_id = o.id AND x.calendar_id = c.id
-               AND x.iso_dow = extract(isodow FROM local_s)
-               AND local_s::time >= x.starts
-               AND local_e <= local_s::date + x.ends
-             LIMIT 1),
-           EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
-                    WHERE b.org_id = o.id AND b.calendar_id = c.id
-                      AND b.during && tstzrange(starts_at, ends_at, '[)'))
-      INTO interval_start, blocked;
-    IF interval_start IS NULL THEN
-        PERFORM voxbook.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
-    END IF;
-    IF (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
+    SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
+     WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
+       AND local_s::time >= x.starts AND local_s::time < x.ends;
+    IF interval_start IS NOT NULL
+       AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
         PERFORM voxbook.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
     END IF;
-    IF blocked THEN
+    IF interval_start IS NOT NULL
+       AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                    WHERE b.org_id = o.id AND b.calendar_id = c.id
+                      AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
         PERFORM voxbook.fail('VB400', format('%s is not available then', c.display_name), hint);
     END IF;
+    PERFORM voxbook.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
 END
 $$;
 
@@ -331,12 +413,15 @@ CREATE OR REPLACE FUNCTION voxbook.schedule_reminder(org_id uuid, appointment_id
 DECLARE
     due timestamptz;
     patient text;
+    for_hold uuid;
+    for_starts timestamptz;
+    reminder voxbook.sms_outbox;
 BEGIN
     UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'appointment moved or cancelled',
                                        updated_at = now()
      WHERE m.org_id = schedule_reminder.org_id AND m.appointment_id = schedule_reminder.appointment_id
        AND m.kind = 'reminder' AND m.status = 'queued';
-    SELECT h.starts_at - make_interval(hours => o.reminder_hours), ct.phone INTO due, patient
+    SELECT h.starts_at - make_interval(hours => o.reminder_hours), ct.phone, h.id, h.starts_at INTO due, patient, for_hold, for_starts
       FROM voxbook.appointments AS a
       JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
       JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
@@ -344,9 +429,12 @@ BEGIN
      WHERE a.org_id = schedule_reminder.org_id AND a.id = schedule_reminder.appointment_id
        AND a.status = 'confirmed';
     IF due IS NOT NULL AND due > voxbook.clock() THEN
-        PERFORM voxbook.queue_sms(org_id, 'reminder', patient,
-                                  voxbook.appointment_sms('reminder', org_id, appointment_id),
-                                  appointment_id => appointment_id, send_after => due);
+        reminder := voxbook.queue_sms(org_id, 'reminder', patient,
+                                      voxbook.appointment_sms('reminder', org_id, appointment_id),
+                                      appointment_id => appointment_id, send_after => due);
+        -- Stamped with the time it announces: the worker compares this, not the text (45_sms_delivery.sql).
+        UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
+         WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
     END IF;
 END
 $$;

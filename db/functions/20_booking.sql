@@ -14,50 +14,33 @@ DECLARE
     now_ts timestamptz := voxbook.clock();
     result jsonb;
 BEGIN
-    PERFORM voxbook.require(date, 'date');
+    PERFORM voxbook.require_date(date, 'date');
     IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
         PERFORM voxbook.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
+    END IF;
+    IF max_slots < 1 THEN
+        PERFORM voxbook.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
     END IF;
     IF calendar_id IS NOT NULL THEN
         PERFORM voxbook.require_calendar(org_id, calendar_id);
     END IF;
-    WITH cal AS (
-        SELECT c.*, coalesce(s.duration_minutes, c.default_duration_minutes) AS minutes
+    -- voxbook.slot_starts is the one definition of a bookable start, shared with the claim: what is
+    -- offered here is exactly what api.claim_slot_atomic accepts, DST days included.
+    WITH free AS (
+        SELECT c.id AS cal_id, c.display_name, x.starts_at, x.ends_at
           FROM voxbook.calendars AS c
+         CROSS JOIN LATERAL voxbook.slot_starts(
+                   o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
+                   check_availability.date, check_availability.date + (days - 1)) AS x
          WHERE c.org_id = o.id AND c.active
            AND (check_availability.calendar_id IS NULL OR c.id = check_availability.calendar_id)
-    ), candidate AS (
-        -- Slots are generated on the local wall clock of each day, then turned into instants:
-        -- that is what keeps 9:00 at 9:00 across a DST change.
-        SELECT cal.id AS cal_id, cal.display_name, cal.minutes, local_ts,
-               local_ts AT TIME ZONE o.time_zone AS starts_at
-          FROM cal
-          CROSS JOIN generate_series(check_availability.date::timestamp,
-                                     (check_availability.date + (days - 1))::timestamp, interval '1 day') AS d(day)
-          JOIN voxbook.working_hours AS w
-            ON w.org_id = o.id AND w.calendar_id = cal.id AND w.iso_dow = extract(isodow FROM d.day)
-          CROSS JOIN LATERAL generate_series(d.day::date + w.starts,
-                                             d.day::date + w.ends - make_interval(mins => cal.minutes),
-                                             make_interval(mins => cal.slot_minutes)) AS g(local_ts)
-    ), free AS (
-        SELECT cd.*, cd.starts_at + make_interval(mins => cd.minutes) AS ends_at
-          FROM candidate AS cd
-         -- a wall-clock time skipped by a spring-forward change does not exist
-         WHERE (cd.starts_at AT TIME ZONE o.time_zone) = cd.local_ts
-           AND cd.starts_at >= now_ts + make_interval(mins => o.min_notice_minutes)
-           AND cd.starts_at <= now_ts + make_interval(days => o.booking_horizon_days)
            AND NOT EXISTS (
                 SELECT 1 FROM voxbook.holds AS h
-                 WHERE h.org_id = o.id AND h.calendar_id = cd.cal_id
+                 WHERE h.org_id = o.id AND h.calendar_id = c.id
                    AND h.status IN ('held', 'confirmed')
                    AND (h.status = 'confirmed' OR h.expires_at > now_ts)
-                   AND tstzrange(h.starts_at, h.ends_at, '[)')
-                       && tstzrange(cd.starts_at, cd.starts_at + make_interval(mins => cd.minutes), '[)'))
-           AND NOT EXISTS (
-                SELECT 1 FROM voxbook.blocked_periods AS b
-                 WHERE b.org_id = o.id AND b.calendar_id = cd.cal_id
-                   AND b.during && tstzrange(cd.starts_at, cd.starts_at + make_interval(mins => cd.minutes), '[)'))
-         ORDER BY cd.starts_at, cd.cal_id
+                   AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
+         ORDER BY x.starts_at, c.id
          LIMIT max_slots
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -80,7 +63,10 @@ Optionally for one calendar and sized for one service (its duration; else the ca
 Excludes live holds, confirmed appointments, blocked periods, past and too-soon times.
 Returns {"success": true, "date", "days", "time_zone", "service", "slots": [{"time" (UTC, the slot id),
 "ends_at", "calendar_id", "provider", "local_time", "spoken_time"}]}.
-Errors: VB404 unknown org/calendar/service, VB400 bad date or days.
+On DST days both passes through a repeated hour are offered, a wall-clock time skipped by the change is not,
+and a slot must end (in real minutes) by the end of its working interval: exactly what a claim accepts.
+Errors: VB404 unknown org/calendar/service; VB400 date missing, infinite, before 2000 or over five years
+ahead, days not 1-62, max_slots below 1.
 Example: SELECT api.check_availability('a0000000-0000-0000-0000-000000000001', '2026-12-01');$$;
 
 
@@ -102,9 +88,7 @@ DECLARE
     h voxbook.holds;
     blocker voxbook.holds;
 BEGIN
-    IF slot_time IS NULL THEN   -- inline rather than voxbook.require(): one statement less per claim
-        PERFORM voxbook.fail('VB400', 'slot_time is required', 'Pass slot_time (named parameter).');
-    END IF;
+    PERFORM voxbook.require_instant(slot_time, 'slot_time');
     IF minutes NOT BETWEEN 1 AND 60 THEN
         PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
     END IF;
@@ -185,8 +169,9 @@ releases the call's previous hold.
 Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
 "starts_at", "ends_at", "local_time", "spoken_time"} or
 {"success": false, "code": "slot_taken", "error": "Slot already held", "slot_time", "calendar_id"}.
-Errors: VB404 unknown org/calendar/service; VB400 slot in the past, too soon, outside working hours,
-off the slot grid, blocked, malformed phone.
+Errors: VB404 unknown org/calendar/service; VB400 slot_time missing or out of range (infinite, before 2000,
+over five years ahead), slot in the past, too soon, outside working hours, off the slot grid, blocked,
+malformed phone.
 Example: SELECT api.claim_slot_atomic('a0000000-0000-0000-0000-000000000001', 'cal-smith',
          '2026-12-01T15:00:00Z', 'call-123', 'John Smith', '+15555550123');$$;
 
@@ -255,6 +240,17 @@ BEGIN
                                jsonb_build_object('hold_id', h.id));
     END IF;
     s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
+    -- The hold's time range is what the exclusion constraint keeps for this appointment. A service of
+    -- another length named only now (a 30-minute hold confirmed as a 60-minute cleaning) would book time
+    -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
+    IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
+        RETURN voxbook.refusal('service_mismatch',
+                               format('The reserved time is %s minutes but %s takes %s minutes; reserve a time for that service',
+                                      extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60, s.name, s.duration_minutes),
+                               jsonb_build_object('hold_id', h.id, 'service', s.id,
+                                                  'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                                  'service_minutes', s.duration_minutes));
+    END IF;
 
     IF contact_id IS NOT NULL THEN
         SELECT * INTO ct FROM voxbook.contacts AS x
@@ -313,8 +309,12 @@ unless contact_id is given), queues the confirmation SMS and schedules the remin
 transaction. Without staff_user the hold's one-time code must have been verified (api.verify_otp
 already confirms in that case, so this returns the same appointment); with staff_user it is the staff
 path, recorded as confirmed_via = 'staff'. Repeating it returns the same appointment.
+service_type may name the service only if it fits the held time: one of another length than the hold
+(a 30-minute hold confirmed as a 60-minute cleaning) is refused with "service_mismatch"; reserve again
+with that service.
 Returns the appointment ({"success": true, "appointment_id", "message", "status", "starts_at", ...}) or
-{"success": false, "code": "hold_expired" | "not_verified", "error", "hold_id"}.
+{"success": false, "code": "hold_expired" | "not_verified", "error", "hold_id"} or
+{"success": false, "code": "service_mismatch", "error", "hold_id", "service", "held_minutes", "service_minutes"}.
 Errors: VB404 unknown org, hold, contact or service; VB400 hold without phone and no contact_id.
 Example: SELECT api.confirm_held_slot('<hold_id>', 'a0000000-0000-0000-0000-000000000001',
          staff_user => 'front desk');$$;

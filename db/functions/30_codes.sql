@@ -1,6 +1,89 @@
 -- One-time codes: the caller proves they hold the phone the booking is for.
--- Codes are random (pgcrypto), stored as sha256(salt || code), limited in sends and attempts per hold,
--- and die with the hold. The plain code exists only in the outbox body until the SMS is handed over.
+-- Codes are random (pgcrypto) and six digits by default; a hold stores only HMAC-SHA256(salt || code) keyed by
+-- a pepper that is not clinic data (the role setting voxbook.code_pepper, made by `voxbook db migrate` from
+-- VOXBOOK_CODE_PEPPER), so a dump of the database alone does not give the codes away. Sends and guesses are
+-- limited per hold, and over sliding windows per phone number, per call and per clinic; codes go only to the
+-- clinic's allowed calling codes; they die with the hold. The plain code exists only in the outbox body
+-- until the SMS is handed over.
+
+-- The key of the code hashes, or NULL when this session has none (then no code is sent or checked).
+CREATE OR REPLACE FUNCTION voxbook.code_pepper() RETURNS bytea
+    LANGUAGE sql STABLE AS $$
+    SELECT convert_to(nullif(current_setting('voxbook.code_pepper', true), ''), 'UTF8')
+$$;
+
+CREATE OR REPLACE FUNCTION voxbook.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path = pg_catalog, public AS $$
+    SELECT hmac(salt || convert_to(code, 'UTF8'), pepper, 'sha256')
+$$;
+
+CREATE OR REPLACE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT voxbook.refusal('codes_unavailable',
+                           'Text-message codes are not available right now; the front desk can confirm the booking',
+                           jsonb_build_object('hold_id', hold_id))
+$$;
+
+-- The sliding-window limits on code events (kind 'send' or 'failure', a wrong guess) of a clinic: NULL when
+-- one more event is allowed, else the "rate_limited" refusal with the seconds until it would be.
+-- Windows: one hour per phone number and per clinic; one day per call (a call never lasts that long, so
+-- per call this is the whole call). Events stamped after now_ts (a frozen test clock) are not counted.
+-- Takes a per-clinic transaction lock first, so parallel sends and guesses cannot outrun a limit.
+CREATE OR REPLACE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, call_sid text,
+                                                   hold_id uuid, now_ts timestamptz)
+    RETURNS jsonb
+    LANGUAGE plpgsql AS $$
+DECLARE
+    limits CONSTANT jsonb := CASE kind
+        WHEN 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
+        ELSE jsonb_build_array(o.code_failures_per_phone_hour, o.code_failures_per_call, o.code_failures_per_clinic_hour) END;
+    t timestamptz;
+    wait interval := interval '0';
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:code_events:' || o.id::text, 0));
+    -- In each scope the limit-th newest event of the window: while it is in the window, the limit is reached.
+    SELECT e.at INTO t FROM voxbook.code_events AS e
+     WHERE e.org_id = o.id AND e.phone = code_rate_limit.phone AND e.kind = code_rate_limit.kind
+       AND e.at > now_ts - interval '1 hour' AND e.at <= now_ts
+     ORDER BY e.at DESC OFFSET (limits->>0)::int - 1 LIMIT 1;
+    IF FOUND THEN
+        wait := greatest(wait, t + interval '1 hour' - now_ts);
+    END IF;
+    IF call_sid IS NOT NULL THEN
+        SELECT e.at INTO t FROM voxbook.code_events AS e
+         WHERE e.org_id = o.id AND e.call_sid = code_rate_limit.call_sid AND e.kind = code_rate_limit.kind
+           AND e.at > now_ts - interval '1 day' AND e.at <= now_ts
+         ORDER BY e.at DESC OFFSET (limits->>1)::int - 1 LIMIT 1;
+        IF FOUND THEN
+            wait := greatest(wait, t + interval '1 day' - now_ts);
+        END IF;
+    END IF;
+    SELECT e.at INTO t FROM voxbook.code_events AS e
+     WHERE e.org_id = o.id AND e.kind = code_rate_limit.kind
+       AND e.at > now_ts - interval '1 hour' AND e.at <= now_ts
+     ORDER BY e.at DESC OFFSET (limits->>2)::int - 1 LIMIT 1;
+    IF FOUND THEN
+        wait := greatest(wait, t + interval '1 hour' - now_ts);
+    END IF;
+    IF wait = interval '0' THEN
+        RETURN NULL;
+    END IF;
+    RETURN voxbook.refusal('rate_limited',
+                           CASE kind WHEN 'send' THEN 'Too many codes were requested for this number; please try again later'
+                                     ELSE 'Too many wrong codes were entered for this number; please try again later' END,
+                           jsonb_build_object('hold_id', hold_id,
+                                              'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamptz)
+    RETURNS void
+    LANGUAGE sql AS $$
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, call_sid, hold_id)
+    VALUES (org_id, kind, at, h.patient_phone, h.call_sid, h.id)
+$$;
+
 
 CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text DEFAULT NULL)
     RETURNS jsonb
@@ -10,10 +93,12 @@ DECLARE
     o voxbook.organizations := voxbook.require_org(org_id);
     phone text := voxbook.normalize_phone(patient_phone, o.country_code);
     now_ts timestamptz := voxbook.clock();
+    pepper bytea := voxbook.code_pepper();
     h voxbook.holds;
     code text;
     salt bytea := gen_random_bytes(16);
     m voxbook.sms_outbox;
+    limited jsonb;
 BEGIN
     h := voxbook.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
@@ -25,9 +110,23 @@ BEGIN
         PERFORM voxbook.fail('VB400', 'no phone number to send the code to',
                              'Pass patient_phone (the caller''s mobile number).');
     END IF;
+    IF pepper IS NULL THEN
+        RETURN voxbook.codes_unavailable(h.id);
+    END IF;
+    -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
+    IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
+                    WHERE starts_with(phone, '+' || p)) THEN
+        RETURN voxbook.refusal('destination_not_allowed', 'This clinic can only text numbers in its own country',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
     IF h.otp_sends >= o.max_code_sends THEN
         RETURN voxbook.refusal('resend_limit', 'Too many codes sent for this booking',
                                jsonb_build_object('hold_id', h.id, 'sends_left', 0));
+    END IF;
+    h.patient_phone := phone;   -- the limits count the number the code goes to
+    limited := voxbook.code_rate_limit(o, 'send', phone, h.call_sid, h.id, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN limited;
     END IF;
 
     -- Uniform digits from 8 random bytes (the modulo bias over 2^64 is negligible).
@@ -38,7 +137,7 @@ BEGIN
                                        body = voxbook.redact_sms(x.body)
      WHERE x.org_id = o.id AND x.hold_id = h.id AND x.kind = 'otp' AND x.status = 'queued';
     UPDATE voxbook.holds AS x
-       SET otp_salt = salt, otp_hash = digest(salt || convert_to(code, 'UTF8'), 'sha256'),
+       SET otp_salt = salt, otp_hash = voxbook.code_hash(salt, code, pepper),
            otp_sends = x.otp_sends + 1, otp_sent_at = now_ts, patient_phone = phone, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
@@ -46,6 +145,12 @@ BEGIN
                            voxbook.gsm7(format('%s is your %s code to confirm your appointment. It expires in %s minutes.',
                                                code, o.name, ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int)),
                            hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
+    IF m.status = 'queued' THEN
+        PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
+        -- Housekeeping: no window looks back further than a day.
+        DELETE FROM voxbook.code_events AS e WHERE e.org_id = o.id AND e.kind IN ('send', 'failure')
+                                                 AND e.at < now_ts - interval '1 day';
+    END IF;
     RETURN jsonb_build_object('success', m.status = 'queued', 'code_sent', m.status = 'queued',
                               'message_id', m.id, 'hold_id', h.id,
                               'expires_at', voxbook.utc_iso(h.expires_at),
@@ -56,11 +161,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.send_otp_code(uuid, uuid, text) IS
-$$Issues a new one-time code for a live hold and queues it by SMS (to patient_phone, or the hold's phone).
-The code is stored only as a salted sha256; an older unsent code is cancelled; at most the clinic's
-max_code_sends codes per hold. The SMS expires with the hold.
+$$Issues a new one-time code (the clinic's code_length digits, default 6) for a live hold and queues it by SMS
+(to patient_phone, or the hold's phone). The code is stored only as HMAC-SHA256 keyed by the voxbook.code_pepper
+role setting; an older unsent code is cancelled. Limits: max_code_sends per hold; code_sends_per_phone_hour,
+code_sends_per_call and code_sends_per_clinic_hour over sliding windows (an hour; a call); only numbers starting
+with one of allowed_sms_calling_codes (default: the clinic's country_code). The SMS expires with the hold.
 Returns {"success": true, "code_sent": true, "message_id", "hold_id", "expires_at", "sends_left"} or
-{"success": false, "code": "hold_expired" | "resend_limit" | "opted_out", "error", ...}.
+{"success": false, "code": "hold_expired" | "resend_limit" | "rate_limited" (with "retry_after_seconds") |
+"destination_not_allowed" | "codes_unavailable" (no pepper configured) | "opted_out", "error", ...}.
 Errors: VB404 unknown org or hold; VB400 no or malformed phone.
 Example: SELECT api.send_otp_code('<hold_id>', 'a0000000-0000-0000-0000-000000000001');$$;
 
@@ -73,12 +181,21 @@ CREATE FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id 
 DECLARE
     o voxbook.organizations := voxbook.require_org(org_id);
     now_ts timestamptz := voxbook.clock();
+    pepper bytea := voxbook.code_pepper();
     h voxbook.holds;
     given text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
     left_ int;
+    limited jsonb;
 BEGIN
     -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
     h := voxbook.lock_hold(o.id, hold_id);
+    -- Every other argument is checked before the code is looked at: a call that fails must not have
+    -- tested (or spent) a code.
+    IF contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM voxbook.contacts AS x
+                                               WHERE x.org_id = o.id AND x.id = verify_otp.contact_id) THEN
+        PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+    END IF;
+    PERFORM voxbook.find_service(o.id, service);   -- VB404 for an unknown service
     IF h.status = 'confirmed' AND h.otp_verified_at IS NOT NULL THEN
         RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
@@ -90,6 +207,13 @@ BEGIN
         RETURN voxbook.refusal('no_code', 'No code has been sent for this booking yet',
                                jsonb_build_object('hold_id', h.id));
     END IF;
+    IF pepper IS NULL THEN
+        RETURN voxbook.codes_unavailable(h.id);
+    END IF;
+    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.call_sid, h.id, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
+    END IF;
     IF given !~ '^[0-9]{4,8}$' THEN
         -- Not a guess at all (empty, words): tell the caller without spending an attempt.
         RETURN voxbook.refusal('malformed_code', 'The code is the digits from the text message',
@@ -97,7 +221,7 @@ BEGIN
                                                   'retries_left', o.max_code_attempts - h.otp_attempts));
     END IF;
 
-    IF digest(h.otp_salt || convert_to(given, 'UTF8'), 'sha256') = h.otp_hash THEN
+    IF voxbook.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
         UPDATE voxbook.holds AS x SET otp_verified_at = now_ts, otp_attempts = x.otp_attempts + 1, updated_at = now_ts
          WHERE x.org_id = h.org_id AND x.id = h.id;
         RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
@@ -106,6 +230,7 @@ BEGIN
     UPDATE voxbook.holds AS x SET otp_attempts = x.otp_attempts + 1, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
+    PERFORM voxbook.record_code_event(o.id, 'failure', h, now_ts);
     left_ := greatest(o.max_code_attempts - h.otp_attempts, 0);
     IF left_ = 0 THEN
         -- Out of attempts: the time goes back to everyone else.
@@ -117,11 +242,29 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.verify_otp(uuid, uuid, text, uuid, text) IS
-$$Checks the code the caller read back. Right: the hold becomes a confirmed appointment in the same
-transaction (contact created or updated with booking_source = 'phone_ai', confirmation SMS queued,
-reminder scheduled) and the appointment is returned (see api.confirm_held_slot); repeating it returns
-the same appointment. Wrong: {"success": false, "code": "wrong_code", "error", "retries_left"}; after the
-clinic's max_code_attempts (default 3) the hold is released ("attempts_exhausted"). Also
-"hold_expired", "no_code", "malformed_code" (not digits: no attempt spent).
-Errors: VB404 unknown org or hold.
-Example: SELECT api.verify_otp('<hold_id>', 'a0000000-0000-0000-0000-000000000001', '1234');$$;
+$$Checks the code the caller read back. contact_id and service are checked first (VB404), so a failing call
+never tests the code. Right: the hold becomes a confirmed appointment in the same transaction (contact created
+or updated with booking_source = 'phone_ai', confirmation SMS queued, reminder scheduled) and the appointment is
+returned (see api.confirm_held_slot); repeating it returns the same appointment. Wrong: {"success": false,
+"code": "wrong_code", "error", "retries_left"}; after the clinic's max_code_attempts (default 3) the hold is
+released ("attempts_exhausted"). Wrong codes are also limited over sliding windows (code_failures_per_phone_hour,
+code_failures_per_call, code_failures_per_clinic_hour): beyond them "rate_limited" with "retry_after_seconds",
+and the code is not checked. Also "hold_expired", "no_code", "malformed_code" (not digits: no attempt spent),
+"codes_unavailable" (no pepper configured).
+Errors: VB404 unknown org, hold, contact or service.
+Example: SELECT api.verify_otp('<hold_id>', 'a0000000-0000-0000-0000-000000000001', '123456');$$;
+
+
+CREATE FUNCTION api.code_status()
+    RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+    SELECT CASE WHEN voxbook.code_pepper() IS NULL
+                THEN jsonb_build_object('available', false, 'reason', 'no pepper configured')
+                ELSE jsonb_build_object('available', true) END
+$$;
+COMMENT ON FUNCTION api.code_status() IS
+$$Whether this session can send and check one-time codes: {"available": true}, or {"available": false,
+"reason": "no pepper configured"} when the login role has no voxbook.code_pepper setting (set by
+`voxbook db migrate` from VOXBOOK_CODE_PEPPER). Never shows the pepper. Used by GET /health.
+Example: SELECT api.code_status();$$;

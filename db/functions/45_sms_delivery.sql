@@ -70,13 +70,30 @@ BEGIN
 END
 $$;
 
+-- How long a message of each kind is worth retrying after it was first due; NULL for the kinds whose
+-- limit is their own (a code: while its hold lives; a reminder: until its appointment starts).
+CREATE OR REPLACE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
+                     WHEN 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
+                     ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
+$$;
+
+-- Until when a message may still go out, retries included (NULL: no limit of its own).
+CREATE OR REPLACE FUNCTION voxbook.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT least(m.expires_at,
+                 CASE WHEN m.kind = 'reminder' THEN m.reminder_starts_at END,
+                 coalesce(m.first_attempt_at, m.send_after) + voxbook.sms_useful_for(m.kind))
+$$;
+
 -- Why a message must not go out now, or NULL when it may.
 CREATE OR REPLACE FUNCTION voxbook.sms_block_reason(m voxbook.sms_outbox, now_ts timestamptz) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     h voxbook.holds;
     a_status text;
-    a_starts timestamptz;
+    a_hold uuid;
 BEGIN
     IF m.expires_at IS NOT NULL AND m.expires_at <= now_ts THEN
         RETURN 'expired before it could be sent';
@@ -88,27 +105,50 @@ BEGIN
         END IF;
     END IF;
     IF m.kind = 'reminder' AND m.appointment_id IS NOT NULL THEN
-        SELECT a.status, bh.starts_at INTO a_status, a_starts
+        SELECT a.status, a.hold_id INTO a_status, a_hold
           FROM voxbook.appointments AS a
-          JOIN voxbook.holds AS bh ON bh.org_id = a.org_id AND bh.id = a.hold_id
          WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
         IF a_status IS DISTINCT FROM 'confirmed' THEN
             RETURN 'appointment cancelled';
         END IF;
-        IF a_starts <= now_ts THEN
-            RETURN 'appointment already started';
-        END IF;
-        -- A reminder caught mid-send (unknown) when its appointment moved still names the old time:
-        -- schedule_reminder queued a new one, this one must not go out.
-        IF m.body IS DISTINCT FROM voxbook.appointment_sms('reminder', m.org_id, m.appointment_id) THEN
+        -- The reminder is stamped with the hold (the time) it was queued for (voxbook.schedule_reminder);
+        -- a move gives the appointment a new hold and queues a new reminder. Comparing stamps, not texts:
+        -- renaming the provider or the clinic, or new wording, must not drop reminders.
+        IF m.reminder_hold_id IS DISTINCT FROM a_hold THEN
             RETURN 'appointment moved';
+        END IF;
+        IF m.reminder_starts_at <= now_ts THEN
+            RETURN 'appointment already started';
         END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM voxbook.contacts AS ct
                 WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
         RETURN 'recipient opted out (STOP)';
     END IF;
+    IF voxbook.sms_retry_deadline(m) <= now_ts THEN
+        RETURN format('gave up: not sent within %s hours of being due',
+                      (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int);
+    END IF;
     RETURN NULL;
+END
+$$;
+
+-- Settles a message that must not go out (reason from voxbook.sms_block_reason) instead of sending it:
+-- cancelled with its appointment, failed when earlier attempts failed (error_code keeps the last error),
+-- else skipped. A code's body is redacted.
+CREATE OR REPLACE FUNCTION voxbook.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
+    LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled'
+                         WHEN x.error_code IS NOT NULL THEN 'failed' ELSE 'skipped' END,
+           skip_reason = reason,
+           body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           locked_by = NULL, locked_at = NULL, lease_until = NULL,
+           updated_at = now(), status_updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    RETURN m;
 END
 $$;
 
@@ -143,18 +183,25 @@ BEGIN
     IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 1000 THEN
         PERFORM voxbook.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
     END IF;
-    IF lease_seconds IS NULL OR lease_seconds < 0 THEN
-        PERFORM voxbook.fail('VB400', 'lease_seconds must be 0 or more',
-                             'Pass more than the longest a send can take (provider timeout and reconciliation).');
+    IF lease_seconds IS NULL OR lease_seconds < 0 OR lease_seconds > 86400 THEN
+        PERFORM voxbook.fail('VB400', 'lease_seconds must be between 0 and 86400',
+                             'Pass how long a claimed message may wait for its send (e.g. 50).');
     END IF;
 
-    -- A row still 'sending' after the lease belongs to a worker that died or hung: the request may have
-    -- reached the provider, so it is reconciled, never sent blindly again.
+    -- A row still 'sending' after its lease belongs to a worker that died, hung or lost its connection.
+    -- If a request for it may have reached the provider (api.begin_sms_send was called) it is reconciled,
+    -- never sent blindly again; if not, it is simply queued again (that attempt never happened).
+    -- The lease is the row's own (lease_until): whatever this caller's lease_seconds, a row is taken over
+    -- only once its holder's lease, renewed just before its send to cover that send, has run out.
     WITH lost AS (
         UPDATE voxbook.sms_outbox AS x
-           SET status = 'unknown', send_after = now_ts, locked_by = NULL, locked_at = NULL,
-               error_message = 'worker lost while sending (' || coalesce(x.locked_by, '?') || ')', updated_at = now()
-         WHERE x.status = 'sending' AND x.locked_at < now_ts - make_interval(secs => lease_seconds)
+           SET status = CASE WHEN x.provider_may_have THEN 'unknown' ELSE 'queued' END,
+               locked_by = NULL, locked_at = NULL, lease_until = NULL,
+               error_message = CASE WHEN x.provider_may_have
+                                    THEN 'worker lost while sending (' || coalesce(x.locked_by, '?') || ')'
+                                    ELSE x.error_message END,
+               updated_at = now()
+         WHERE x.status = 'sending' AND x.lease_until < now_ts
         RETURNING x.id
     )
     SELECT coalesce(jsonb_agg(lost.id), '[]') INTO recovered FROM lost;
@@ -168,19 +215,27 @@ BEGIN
     LOOP
         reason := voxbook.sms_block_reason(m, now_ts);
         IF m.status = 'queued' AND reason IS NOT NULL THEN
-            UPDATE voxbook.sms_outbox AS x
-               SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled' ELSE 'skipped' END,
-                   skip_reason = reason,
-                   body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
-                   updated_at = now()
-             WHERE x.org_id = m.org_id AND x.id = m.id
-            RETURNING x.* INTO m;
+            m := voxbook.settle_blocked_sms(m, reason);
             skipped := skipped || jsonb_build_object('message_id', m.id, 'org_id', m.org_id, 'kind', m.kind,
                                                      'status', m.status, 'reason', reason);
             CONTINUE;
         END IF;
+        -- Two identical texts to one number cannot be told apart at the provider (its message list does
+        -- not return our callback URL). An unknown one is looked up only once every older twin that the
+        -- provider may have (its send begun, outcome not recorded) is settled: then the twins' provider ids
+        -- are recorded and in taken_sids, and the lookup cannot take one of them for its own. Oldest first,
+        -- so two unknown twins never wait for each other.
+        IF m.status = 'unknown' AND EXISTS (
+               SELECT 1 FROM voxbook.sms_outbox AS t
+                WHERE t.org_id = m.org_id AND t.recipient = m.recipient AND t.body = m.body
+                  AND t.provider_may_have AND t.status IN ('sending', 'unknown')
+                  AND (t.created_at, t.id) < (m.created_at, m.id)) THEN
+            UPDATE voxbook.sms_outbox AS x SET send_after = now_ts + interval '1 second', updated_at = now()
+             WHERE x.org_id = m.org_id AND x.id = m.id;
+            CONTINUE;
+        END IF;
         -- An unknown outcome is always looked up first; a resend after that is allowed only while the
-        -- message could still be sent from scratch.
+        -- message could still be sent from scratch (api.begin_sms_send decides again just before).
         resend_ok := reason IS NULL AND m.attempts < m.max_attempts;
         IF m.status = 'unknown' AND reason IS NULL AND NOT resend_ok THEN
             reason := format('no attempts left (%s)', m.max_attempts);
@@ -190,9 +245,10 @@ BEGIN
             senders := senders || jsonb_build_object(m.org_id::text,
                                                      (SELECT o.sms_from FROM voxbook.organizations AS o WHERE o.id = m.org_id));
         END IF;
+        -- Claimed, not yet attempted: the attempt is counted by api.begin_sms_send, when it really starts.
         UPDATE voxbook.sms_outbox AS x
-           SET status = 'sending', attempts = x.attempts + 1, locked_by = claim_sms_batch.worker_id,
-               locked_at = now_ts, first_attempt_at = coalesce(x.first_attempt_at, now_ts), updated_at = now()
+           SET status = 'sending', locked_by = claim_sms_batch.worker_id, locked_at = now_ts,
+               lease_until = now_ts + make_interval(secs => lease_seconds), updated_at = now()
          WHERE x.org_id = m.org_id AND x.id = m.id;
         claimed := claimed || jsonb_build_object(
             'message_id', m.id,
@@ -211,6 +267,13 @@ BEGIN
             'resend', m.status = 'queued' OR resend_ok,
             'resend_blocked', CASE WHEN m.status = 'unknown' THEN reason END,
             'first_attempt_at', voxbook.utc_iso(coalesce(m.first_attempt_at, now_ts)),
+            -- Provider ids already recorded for other messages to this number since shortly before our
+            -- first attempt: a lookup must never take one of those for ours (two identical texts).
+            'taken_sids', CASE WHEN m.status = 'unknown' THEN
+                (SELECT coalesce(jsonb_agg(o.provider_message_id), '[]') FROM voxbook.sms_outbox AS o
+                  WHERE o.org_id = m.org_id AND o.recipient = m.recipient AND o.provider_message_id IS NOT NULL
+                    AND o.sent_at >= coalesce(m.first_attempt_at, now_ts) - interval '1 hour'
+                    AND o.id <> m.id) END,
             'appointment_id', m.appointment_id);
     END LOOP;
     RETURN jsonb_build_object('success', true, 'worker_id', worker_id, 'messages', to_jsonb(claimed),
@@ -220,19 +283,92 @@ $$;
 COMMENT ON FUNCTION api.claim_sms_batch(text, int, double precision) IS
 $$Claims up to batch_size due messages (status queued or unknown, send_after reached) for one worker,
 with FOR UPDATE SKIP LOCKED: any number of workers can call it at once and never get the same row.
-First, rows left 'sending' longer than lease_seconds (a killed or hung worker) become 'unknown'.
+A claimed row is the worker's until lease_seconds from now (lease_until); before each send the worker must
+call api.begin_sms_send, which checks that the row is still its own and renews the lease to cover the send.
+First, rows left 'sending' past their lease (a killed, hung or disconnected worker) are taken back:
+'unknown' if a send of theirs had begun (reconcile before any resend), else 'queued' again.
 Queued rows that must not go out are settled instead of claimed and listed in "skipped": expired
-(expires_at passed), a code whose hold is no longer live, a reminder of a cancelled or started appointment
-(status cancelled), an opted-out recipient. Claimed rows become 'sending' (attempts + 1, locked_by, locked_at).
+(expires_at passed), a code whose hold is no longer live, a reminder of a cancelled, moved or started
+appointment (cancelled / skipped), an opted-out recipient, a message no longer useful (retried in vain for
+24 hours, 6 for a hot-lead alert: status failed). Claimed rows become 'sending' (locked_by, locked_at, lease_until).
 Returns {"success": true, "worker_id", "recovered": [message_id...],
 "skipped": [{"message_id", "org_id", "kind", "status", "reason"}],
 "messages": [{"message_id", "org_id", "kind", "to", "from" (clinic sender or null: use the Messaging Service),
-"body", "segments", "encoding", "attempt", "max_attempts", "validity_period" (seconds left, for expiring
-messages such as codes; else null), "reconcile" (true: the outcome of an earlier send is unknown, ask the
-provider first), "resend" (may be sent if the provider does not have it), "resend_blocked" (why not),
-"first_attempt_at" (search the provider from there), "appointment_id"}]}.
-Errors: VB400 missing worker_id, batch_size outside 1-1000, negative lease_seconds.
+"body", "segments", "encoding", "attempt" (the number this attempt gets, to pass to api.begin_sms_send),
+"max_attempts", "validity_period" (seconds left, for expiring messages such as codes; else null), "reconcile"
+(true: the outcome of an earlier send is unknown, ask the provider first), "resend" (may be sent if the
+provider does not have it), "resend_blocked" (why not), "first_attempt_at" (search the provider from there),
+"taken_sids" (reconcile only: provider ids of other messages to this number, never ours), "appointment_id"}]}.
+Errors: VB400 missing worker_id, batch_size outside 1-1000, lease_seconds outside 0-86400.
 Example: SELECT api.claim_sms_batch('host-1:4242', 50, 60);$$;
+
+
+CREATE FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt int,
+                                   lease_seconds double precision)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp
+    SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+    reason text;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM voxbook.require(attempt, 'attempt');
+    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds > 3600 THEN
+        PERFORM voxbook.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
+                             'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
+    END IF;
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = begin_sms_send.org_id AND x.id = begin_sms_send.message_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    -- Still ours: claimed by this worker for this attempt and not taken back. The row lock serialises this
+    -- with a takeover in api.claim_sms_batch: either that came first (we refuse) or this renews the lease
+    -- first, and no one takes the row before the send is over. An expired lease that nobody took over yet
+    -- is still ours alone.
+    IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM begin_sms_send.worker_id
+       OR m.attempts <> begin_sms_send.attempt - 1 THEN
+        RETURN voxbook.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
+                               jsonb_build_object('message_id', m.id, 'status', m.status));
+    END IF;
+    reason := voxbook.sms_block_reason(m, now_ts);
+    IF reason IS NOT NULL AND NOT m.provider_may_have THEN
+        -- It became unsendable while it waited in the worker (a STOP, a released hold, a cancellation).
+        m := voxbook.settle_blocked_sms(m, reason);
+        RETURN voxbook.refusal('blocked', 'The message must not go out any more',
+                               jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
+    END IF;
+    IF reason IS NULL AND m.attempts >= m.max_attempts THEN
+        reason := format('no attempts left (%s)', m.max_attempts);
+    END IF;
+    UPDATE voxbook.sms_outbox AS x
+       SET attempts = begin_sms_send.attempt, provider_may_have = true,
+           first_attempt_at = coalesce(x.first_attempt_at, now_ts),
+           lease_until = now_ts + make_interval(secs => lease_seconds), updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'attempt', m.attempts,
+                              'lease_until', voxbook.utc_iso(m.lease_until),
+                              'resend', reason IS NULL, 'resend_blocked', reason);
+END
+$$;
+COMMENT ON FUNCTION api.begin_sms_send(uuid, uuid, text, int, double precision) IS
+$$The worker's last step before it hands a claimed message to the provider (or looks an unknown one up
+there). Succeeds only while the row is still this worker's claim for this attempt (status 'sending',
+locked_by = worker_id, attempt as returned by api.claim_sms_batch); then it counts the attempt, marks that the
+provider may have the message from now on, and renews the lease to lease_seconds from now, which must cover
+the whole send (every request's timeout, and a lookup first when reconciling) so that no other worker takes
+the row over while the send may still happen. A fresh message that may no longer go out is settled
+(skipped/cancelled/failed) instead. Returns {"success": true, "message_id", "attempt", "lease_until",
+"resend" (an unknown one may be sent again if the provider lacks it), "resend_blocked"} or
+{"success": false, "code": "not_held" | "blocked", "message_id", "status", "reason"}: do not send.
+Errors: VB400 missing argument or lease_seconds outside (0, 3600]; VB404 unknown message.
+Example: SELECT api.begin_sms_send('<org_id>', '<message_id>', 'host-1:4242', 1, 25);$$;
 
 
 -- What api.mark_sms_sent and api.mark_sms_sent_batch do for one message; the caller sets the plans.
@@ -254,6 +390,21 @@ BEGIN
                                jsonb_build_object('message_id', m.id, 'status', m.status,
                                                   'provider_message_id', m.provider_message_id));
     END IF;
+    IF m.provider_message_id IS NULL
+       AND EXISTS (SELECT 1 FROM voxbook.sms_outbox AS o WHERE o.provider_message_id = sid) THEN
+        -- One provider message is one of ours, never two: a lookup matched another message's send (two
+        -- identical texts to one number). Checked here rather than left to the unique index, whose error
+        -- would undo the caller's whole batch. The row goes back to 'unknown' to be looked up again, with
+        -- that id among its taken_sids.
+        UPDATE voxbook.sms_outbox AS x
+           SET status = 'unknown', provider_may_have = true, send_after = now_ts,
+               error_code = 'sid_taken', error_message = 'the provider message found belongs to another message',
+               locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
+         WHERE x.org_id = m.org_id AND x.id = m.id AND x.status IN ('sending', 'unknown')
+        RETURNING x.* INTO m;
+        RETURN voxbook.refusal('sid_taken', 'That provider id is recorded for another message',
+                               jsonb_build_object('message_id', msg_id, 'status', m.status));
+    END IF;
     -- Whatever we believed (sending, unknown, even failed after an unknown outcome), the provider has it:
     -- it is at least 'sent'. A callback may already have moved it further.
     UPDATE voxbook.sms_outbox AS x
@@ -268,7 +419,7 @@ BEGIN
            error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
            error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
            body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
-           locked_by = NULL, locked_at = NULL, updated_at = now()
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF m.kind = 'confirmation' AND m.appointment_id IS NOT NULL THEN
@@ -309,7 +460,9 @@ $$Records that the provider accepted a message (or that reconciliation found it 
 the body of a one-time code is redacted; for a confirmation the appointment's confirmation_sms_sent,
 confirmation_sms_id and confirmation_sms_sent_at are set. Repeating it with the same id changes nothing.
 Returns {"success": true, "message_id", "status", "provider_message_id"} or, when the row already has
-another provider id, {"success": false, "code": "duplicate_send", ...} (nothing changed).
+another provider id, {"success": false, "code": "duplicate_send", ...} (nothing changed), or, when that provider
+id is recorded for another message (a lookup matched the wrong one of two identical texts),
+{"success": false, "code": "sid_taken", "message_id", "status"}: the row goes back to 'unknown' to be looked up again.
 Errors: VB400 missing argument; VB404 unknown message.
 Example: SELECT api.mark_sms_sent('<org_id>', '<message_id>', 'SM0123...', 'queued', 1);$$;
 
@@ -366,7 +519,8 @@ further, sid, provider status and segments, sent_at, a code's body redacted, a c
 marked). Returns {"success": true, "results": [...]} with one result per report, in the same order:
 {"success": true, "message_id", "status", "provider_message_id"}, or {"success": false, "code":
 "duplicate_send", "message_id", "status", "provider_message_id" (the one kept)} when the row already has
-another provider id (that row is left unchanged), or {"success": false, "code": "unknown_message",
+another provider id (that row is left unchanged), {"success": false, "code": "sid_taken", "message_id", "status"}
+when that provider id belongs to another message (the row goes back to 'unknown'), or {"success": false, "code": "unknown_message",
 "message_id"}. Errors: VB400 reports not an array of such objects, more than 1000, or a message twice.
 Example: SELECT api.mark_sms_sent_batch('[{"org_id": "...", "message_id": "...", "provider_message_id": "SM0123...", "provider_status": "queued", "provider_segments": 1}]');$$;
 
@@ -382,6 +536,8 @@ DECLARE
     m voxbook.sms_outbox;
     now_ts timestamptz := voxbook.clock();
     delay float8;
+    deadline timestamptz;
+    give_up text;
     next_status text;
 BEGIN
     PERFORM voxbook.require(org_id, 'org_id');
@@ -397,21 +553,35 @@ BEGIN
         RETURN voxbook.refusal('not_claimed', 'The message is not claimed by this worker any more',
                                jsonb_build_object('message_id', m.id, 'status', m.status));
     END IF;
-    -- Exponential backoff with +-25% jitter, so that retries of one burst do not arrive together; at most 1 h.
-    delay := least(coalesce(retry_base_seconds, 30) * power(2, greatest(m.attempts - 1, 0))
-                   * (0.75 + random() * 0.5), 3600);
-    next_status := CASE WHEN ambiguous THEN 'unknown'
-                        WHEN permanent OR m.attempts >= m.max_attempts THEN 'failed'
-                        ELSE 'queued' END;
+    -- Exponential backoff capped at 5 minutes, with +-25% jitter after the cap so that the retries of one
+    -- burst (a Twilio outage, a run of 429s) do not all come back in the same second.
+    delay := least(coalesce(retry_base_seconds, 30) * power(2, least(greatest(m.attempts - 1, 0), 30)), 300)
+             * (0.75 + random() * 0.5);
+    deadline := voxbook.sms_retry_deadline(m);
+    -- A definite failure (permanent, or the provider certainly does not have it) is retried until the
+    -- message is no longer useful (voxbook.sms_retry_deadline), then ends 'failed' with the reason; an
+    -- ambiguous one is always looked up first (the claim then decides whether it may be sent again).
+    give_up := CASE WHEN ambiguous THEN NULL
+                    WHEN permanent THEN 'permanent error'
+                    WHEN m.attempts >= m.max_attempts THEN format('no attempts left (%s)', m.max_attempts)
+                    WHEN deadline <= now_ts + make_interval(secs => delay)
+                        THEN CASE WHEN voxbook.sms_useful_for(m.kind) IS NULL
+                                  THEN 'gave up: the next try would come too late'
+                                  ELSE format('gave up: not sent within %s hours of being due',
+                                              (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int) END
+               END;
+    next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
     UPDATE voxbook.sms_outbox AS x
        SET status = next_status,
+           provider_may_have = ambiguous,
            error_code = left(mark_sms_failed.error_code, 40),
            error_message = left(mark_sms_failed.error_message, 500),
+           skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
            send_after = CASE WHEN next_status = 'failed' THEN x.send_after
                              ELSE now_ts + make_interval(secs => delay) END,
            body = CASE WHEN next_status = 'failed' AND x.redact_after_send THEN voxbook.redact_sms(x.body)
                        ELSE x.body END,
-           locked_by = NULL, locked_at = NULL, updated_at = now(), status_updated_at = now()
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF mark_sms_failed.error_code = '21610' THEN
@@ -426,10 +596,13 @@ $$;
 COMMENT ON FUNCTION api.mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision) IS
 $$Records a failed send attempt of a message claimed by worker_id. permanent (e.g. Twilio 21211 invalid
 number, 21614 not a mobile, 21408 region, 21610 opted out): status 'failed' at once. ambiguous (the
-provider may have accepted it: timeout after sending, 5xx): status 'unknown', to be reconciled before any
-resend. Otherwise (429, network error before sending): 'queued' again after retry_base_seconds * 2^(attempts-1)
-with +-25% jitter (max 1 h), or 'failed' once max_attempts is reached. Error 21610 also opts the recipient
-out at this clinic. A one-time code's body is redacted when it fails for good.
+provider may have accepted it: timeout after sending, 5xx, connection lost): status 'unknown', to be
+reconciled before any resend. Otherwise (429, queue full, network error before sending): 'queued' again after
+retry_base_seconds * 2^(attempts-1), at most 5 minutes, +-25% jitter, for as long as the message is useful: a
+code while its hold lives, a reminder until its appointment starts, a hot-lead alert 6 hours and any other
+message 24 hours after it was first due (voxbook.sms_retry_deadline); then 'failed' with skip_reason saying so
+and error_code/error_message keeping the last error. max_attempts (default 1000) is only a runaway guard.
+Error 21610 also opts the recipient out at this clinic. A one-time code's body is redacted when it fails for good.
 Returns {"success": true, "message_id", "status", "attempts", "max_attempts", "retry_at", "opted_out"} or
 {"success": false, "code": "not_claimed", ...} when the row is no longer this worker's (nothing changed).
 Errors: VB400 missing argument; VB404 unknown message.
@@ -445,13 +618,12 @@ DECLARE
     n int;
 BEGIN
     PERFORM voxbook.require(worker_id, 'worker_id');
-    -- Only for rows the worker never handed to the provider in this claim; a row with an earlier attempt
-    -- goes back to 'unknown' because that attempt's outcome was never settled as a definite failure.
+    -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
+    -- claimable again at once and no attempt was counted. A row the provider may have (an earlier
+    -- ambiguous attempt, or a send begun in this claim) goes back to 'unknown': looked up before any resend.
     UPDATE voxbook.sms_outbox AS x
-       SET status = CASE WHEN x.first_attempt_at < x.locked_at THEN 'unknown' ELSE 'queued' END,
-           first_attempt_at = CASE WHEN x.first_attempt_at < x.locked_at THEN x.first_attempt_at END,
-           attempts = greatest(x.attempts - 1, 0), send_after = now(),
-           locked_by = NULL, locked_at = NULL, updated_at = now()
+       SET status = CASE WHEN x.provider_may_have THEN 'unknown' ELSE 'queued' END,
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
      WHERE x.status = 'sending' AND x.locked_by = release_sms_claims.worker_id
        AND (message_ids IS NULL OR x.id = ANY (message_ids));
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -460,8 +632,8 @@ END
 $$;
 COMMENT ON FUNCTION api.release_sms_claims(text, uuid[]) IS
 $$Gives back messages a stopping worker claimed but did not send (all of its claims when message_ids is
-NULL): they are claimable again at once, their attempt is not counted. Never call it for a message whose
-request may have reached the provider. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
+NULL): they are claimable again at once, no attempt is counted. A message whose request may have reached the
+provider (its send had begun) becomes 'unknown' instead: it is looked up before any resend. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
 Example: SELECT api.release_sms_claims('host-1:4242');$$;
 
 
@@ -554,13 +726,31 @@ DECLARE
     orgs uuid[];
     help_org voxbook.organizations;
     reply text;
+    sid text := nullif(btrim(message_sid), '');
+    unusable boolean := false;
+    answer jsonb;
 BEGIN
+    IF length(sid) > 64 THEN
+        PERFORM voxbook.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
+    END IF;
+    IF sid IS NOT NULL THEN
+        -- Twilio redelivers webhooks, late and out of order: a MessageSid seen before changes nothing and
+        -- gets the first answer again (else a redelivered START after a STOP would opt the number back in).
+        -- A concurrent delivery of the same sid waits here for the first one to commit.
+        INSERT INTO voxbook.sms_inbound AS i (message_sid) VALUES (sid) ON CONFLICT ON CONSTRAINT sms_inbound_pkey DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT i.result INTO answer FROM voxbook.sms_inbound AS i WHERE i.message_sid = sid;
+            RETURN coalesce(answer, jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL,
+                                                       'orgs', 0, 'reply', NULL))
+                   || jsonb_build_object('duplicate', true);
+        END IF;
+    END IF;
     BEGIN
         sender := voxbook.normalize_phone(from_number, '1');
         receiver := voxbook.normalize_phone(to_number, '1');
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
-        RETURN jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL, 'orgs', 0, 'reply', NULL);
+        unusable := true;
     END;
     -- Twilio blocks and unblocks on these whole-body keywords (Advanced Opt-Out says which in OptOutType);
     -- we mirror it so that nothing is even attempted after STOP.
@@ -570,6 +760,11 @@ BEGIN
         WHEN upper(opt_out_type) = 'START' OR word IN ('START', 'YES', 'UNSTOP') THEN 'opt_in'
         WHEN upper(opt_out_type) = 'HELP' OR word IN ('HELP', 'INFO') THEN 'help'
         ELSE 'none' END;
+    IF unusable OR sender IS NULL THEN   -- no From at all: nobody to opt in or out (was a NOT NULL 500)
+        answer := jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL, 'orgs', 0, 'reply', NULL);
+        UPDATE voxbook.sms_inbound AS i SET result = answer WHERE i.message_sid = sid;
+        RETURN answer;
+    END IF;
     SELECT coalesce(array_agg(o.id), '{}') INTO orgs FROM voxbook.organizations AS o
      WHERE o.phone = receiver OR o.sms_from = receiver;
     IF cardinality(orgs) = 0 THEN
@@ -591,8 +786,13 @@ BEGIN
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
-    RETURN jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
-                              'orgs', cardinality(orgs), 'reply', reply);
+    answer := jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
+                                 'orgs', cardinality(orgs), 'reply', reply);
+    -- Kept for redeliveries without the text of an ordinary message (its "keyword" is the whole body).
+    UPDATE voxbook.sms_inbound AS i
+       SET result = CASE WHEN action = 'none' THEN answer || '{"keyword": null}' ELSE answer END
+     WHERE i.message_sid = sid;
+    RETURN answer;
 END
 $$;
 COMMENT ON FUNCTION api.record_inbound_sms(text, text, text, text, text) IS
@@ -601,7 +801,10 @@ decides: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and OPTOUT, REVOKE) opt 
 UNSTOP opt it back in, HELP/INFO returns the clinic's help_text (or a default naming the clinic and its phone).
 The clinic is the one whose phone or sms_from is To; for any other To (a Messaging Service number) every
 clinic that has the sender as a contact. An opt-out creates the contact if needed, records a consent event
-(once per MessageSid) and skips every queued message to that number; later ones are skipped at queue time.
+and skips every queued message to that number; later ones are skipped at queue time.
+Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
+first answer again, with "duplicate": true (an ordinary message's "keyword" is not kept: null).
 Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
-affected), "reply" (text to answer with, or null)}. Errors: none for odd input (a short-code sender is "none").
+affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters; none for
+other odd input (a short-code sender is "none").
 Example: SELECT api.record_inbound_sms('+15551234567', '+15557654321', 'STOP', 'SM0123...');$$;

@@ -58,6 +58,23 @@ Returns {"score", "reasons": [{"factor", "points", "detail"}]}. Pure: it reads n
 Example (the seed's worked example, 85): SELECT api.score_lead(480, true, 'high');$$;
 
 
+-- The key a Vapi call id is stored under (calls.vapi_call_id holds at most 200 characters). A longer
+-- id is kept readable and unique: its first 167 characters, '~' and the md5 of the whole id. The same
+-- id always gives the same key, so a redelivered report is still recognised.
+CREATE OR REPLACE FUNCTION voxbook.vapi_call_key(call_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN length(call_id) <= 200 THEN call_id ELSE left(call_id, 167) || '~' || md5(call_id) END
+$$;
+
+-- Longest stored text of each free-form field of an end-of-call report. Vapi's payloads are not
+-- ours to bound; the report is stored with its fields cut rather than refused and lost.
+CREATE OR REPLACE FUNCTION voxbook.call_field_limits() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{"transcript": 1000000, "summary": 20000, "customer_name": 200, "ended_reason": 200,
+             "success_evaluation": 200, "provider_call_sid": 200, "alert_name": 60}'::jsonb
+$$;
+
+
 CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamptz DEFAULT NULL,
                                     ended_at timestamptz DEFAULT NULL, customer_phone text DEFAULT NULL,
                                     transcript text DEFAULT NULL, summary text DEFAULT NULL,
@@ -80,8 +97,16 @@ DECLARE
     alert voxbook.hot_lead_alerts;
     m voxbook.sms_outbox;
     who text;
+    lim jsonb := voxbook.call_field_limits();
+    call_key text;
 BEGIN
     PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    call_key := voxbook.vapi_call_key(call_id);
+    transcript := left(transcript, (lim->>'transcript')::int);
+    summary := left(summary, (lim->>'summary')::int);
+    ended_reason := left(ended_reason, (lim->>'ended_reason')::int);
+    success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
+    provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
     BEGIN
         phone := voxbook.normalize_phone(customer_phone, o.country_code);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
@@ -94,7 +119,7 @@ BEGIN
         PERFORM voxbook.fail('VB400', 'ended_at is before started_at', 'Pass the call''s startedAt and endedAt.');
     END IF;
     -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
-    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id;
+    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
     IF FOUND THEN
         RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
@@ -110,25 +135,29 @@ BEGIN
     EXCEPTION WHEN SQLSTATE 'VB404' THEN
         s := NULL;   -- the model named a service the clinic does not have: score without it
     END;
-    seconds := coalesce(duration_seconds, extract(epoch FROM ended_at - started_at)::int, 0);
+    -- A negative duration is not one (Vapi's durationSeconds is unreliable): the times, else unknown (0).
+    seconds := coalesce(CASE WHEN duration_seconds >= 0 THEN duration_seconds END,
+                        CASE WHEN ended_at - started_at IS NOT NULL   -- least() would skip a NULL
+                             THEN least(extract(epoch FROM ended_at - started_at), 2147483647)::int END, 0);
     scored := api.score_lead(seconds, appt.id IS NOT NULL, coalesce(s.value_tier, 'standard'),
                              transcript,
                              CASE WHEN lower(sd->>'sentiment') IN ('positive', 'neutral', 'negative')
                                   THEN lower(sd->>'sentiment') END);
-    who := coalesce(h.patient_name, nullif(sd->>'patientName', ''), nullif(sd->>'name', ''));
+    who := left(coalesce(h.patient_name, nullif(sd->>'patientName', ''), nullif(sd->>'name', '')),
+                (lim->>'customer_name')::int);
 
     INSERT INTO voxbook.calls AS x (org_id, vapi_call_id, provider_call_sid, customer_phone, customer_name,
                                     started_at, ended_at, duration_seconds, ended_reason, transcript, summary,
                                     structured_data, success_evaluation, appointment_id, service_id,
                                     lead_score, score_reasons, is_hot)
-    VALUES (o.id, call_id, provider_call_sid, coalesce(phone, h.patient_phone), who,
+    VALUES (o.id, call_key, provider_call_sid, coalesce(phone, h.patient_phone), who,
             started_at, ended_at, seconds, ended_reason, transcript, summary, sd, success_evaluation,
             appt.id, s.id, (scored->>'score')::int, scored->'reasons',
             (scored->>'score')::int >= o.hot_lead_threshold)
     ON CONFLICT ON CONSTRAINT calls_org_id_vapi_call_id_key DO NOTHING
     RETURNING x.* INTO rec;
     IF rec.id IS NULL THEN   -- a concurrent redelivery won the insert
-        SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id;
+        SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
         RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
 
@@ -137,16 +166,17 @@ BEGIN
         VALUES (o.id, rec.id, rec.lead_score)
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
-            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, voxbook.gsm7(format(
+            -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
+            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(format(
                     'HOT LEAD (score %s): %s %s. Service: %s. %s',
-                    rec.lead_score, coalesce(who, 'Unknown caller'),
+                    rec.lead_score, coalesce(left(who, (lim->>'alert_name')::int), 'Unknown caller'),
                     coalesce(voxbook.display_phone(rec.customer_phone), 'no number'),
                     coalesce(s.name, 'not stated'),
                     CASE WHEN appt.id IS NOT NULL
                          THEN 'Booked ' || (SELECT voxbook.local_text(bh.starts_at, o.time_zone)
                                               FROM voxbook.holds AS bh
                                              WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id) || '.'
-                         ELSE 'Not booked: call back soon.' END)));
+                         ELSE 'Not booked: call back soon.' END)), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
@@ -164,6 +194,10 @@ hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, 'anonymous') is stored as unknown.
+The report is stored even when Vapi's fields are oversized: free text is cut to voxbook.call_field_limits()
+(transcript 1,000,000 characters, summary 20,000, name, reason and evaluation 200), the owner's alert to one
+SMS body (1,600), and a call_id over 200 characters is stored under its first 167 characters, '~' and its md5
+(api.get_call finds it by the whole id).
 Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object, ended_at before started_at.$$;
 
 
@@ -184,7 +218,8 @@ DECLARE
     rec voxbook.calls;
 BEGIN
     PERFORM voxbook.require_org(org_id);
-    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = get_call.org_id AND x.vapi_call_id = get_call.call_id;
+    SELECT * INTO rec FROM voxbook.calls AS x
+     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = voxbook.vapi_call_key(get_call.call_id);
     IF NOT FOUND THEN
         PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
     END IF;

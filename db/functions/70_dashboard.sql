@@ -383,6 +383,7 @@ DECLARE
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
 BEGIN
+    PERFORM voxbook.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
         PERFORM voxbook.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
@@ -410,7 +411,7 @@ that day (status confirmed or cancelled) and live holds (status held), in time o
 "phone_masked", "service", "service_name", "confirmed_via", "confirmation_sms" and "reminder_sms":
 {"message_id", "status", "error_code", "send_after", "local_send_after", "updated_at"} | null,
 "expires_at" and "code_sent" (holds)}]}]}]}.
-Errors: VB404 unknown org; VB400 days out of range.
+Errors: VB404 unknown org; VB400 days out of range, from_date infinite, before 2000 or over five years ahead.
 Example: SELECT api.dashboard_schedule('a0000000-0000-0000-0000-000000000001');$$;
 
 

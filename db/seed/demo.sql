@@ -1,11 +1,12 @@
 -- The seed document's sample clinic, "Smile Dental". Idempotent: `voxbook db seed-demo` may run any
 -- number of times; it (re)sets the demo clinic's settings and schedule and never touches bookings.
-INSERT INTO voxbook.organizations (id, name, phone, time_zone, hot_lead_alert_phone, help_text)
+INSERT INTO voxbook.organizations (id, name, phone, time_zone, hot_lead_alert_phone, help_text, code_length)
 VALUES ('a0000000-0000-0000-0000-000000000001', 'Smile Dental', '+15551234567', 'America/New_York',
-        '+15551230000', 'Smile Dental: call (555) 123-4567 to book or change an appointment. Reply STOP to unsubscribe.')
+        '+15551230000', 'Smile Dental: call (555) 123-4567 to book or change an appointment. Reply STOP to unsubscribe.', 6)
 ON CONFLICT (id) DO UPDATE
     SET name = excluded.name, phone = excluded.phone, time_zone = excluded.time_zone,
-        hot_lead_alert_phone = excluded.hot_lead_alert_phone, help_text = excluded.help_text;
+        hot_lead_alert_phone = excluded.hot_lead_alert_phone, help_text = excluded.help_text,
+        code_length = excluded.code_length;
 
 INSERT INTO voxbook.calendars (org_id, id, display_name, slot_minutes, default_duration_minutes)
 VALUES ('a0000000-0000-0000-0000-000000000001', 'cal-smith', 'Dr. Smith', 30, 30),

@@ -1,6 +1,6 @@
 -- api.claim_slot_atomic and api.release_hold: one winner per time, clear refusals, nothing written on bad input.
 BEGIN;
-SELECT plan(35);
+SELECT plan(43);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';   -- Monday, 07:00 in New York
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org, tests.create_clinic() AS other;
@@ -102,6 +102,43 @@ UPDATE voxbook.organizations SET min_notice_minutes = 180 WHERE id = (SELECT oth
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT other FROM ctx), 'cal-a', tests.at((SELECT other FROM ctx), '2030-01-14 09:00'), 'x')$$,
                  'VB400', 'slot is too soon: bookings need 180 minutes notice', 'a slot inside the notice period is refused');
 SELECT is((SELECT count(*) FROM voxbook.holds), (SELECT n FROM before), 'none of the refused claims wrote anything');
+
+-- confirming keeps the held time: a service of another length is refused (issue 10 item 2: a
+-- 30-minute consultation confirmed as a 60-minute cleaning held only 30 minutes of it)
+CREATE TEMP TABLE mm AS
+SELECT (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-17 10:00'),
+                              'mm-1', 'Mo', '+15552020001', service => 'consultation')->>'hold_id')::uuid AS hold;
+SELECT is(api.send_otp_code((SELECT hold FROM mm), (SELECT org FROM ctx))->>'success', 'true', 'a code is sent for the consultation''s hold');
+CREATE TEMP TABLE mm_code AS SELECT tests.code_of((SELECT hold FROM mm)) AS code;
+SELECT is(api.verify_otp((SELECT hold FROM mm), (SELECT org FROM ctx), (SELECT code FROM mm_code), service => 'cleaning')
+              - 'error' - 'hold_id',
+          '{"success": false, "code": "service_mismatch", "service": "cleaning", "held_minutes": 30, "service_minutes": 60}'::jsonb,
+          'the right code with a longer service is refused: reserve a time for that service');
+SELECT ok((SELECT NOT EXISTS (SELECT 1 FROM voxbook.appointments AS a WHERE a.hold_id = h.id)
+                  AND h.status = 'held' AND h.ends_at - h.starts_at = interval '30 minutes'
+             FROM voxbook.holds AS h WHERE h.id = (SELECT hold FROM mm)),
+          '... no appointment is made and the hold keeps its time');
+SELECT is(api.confirm_held_slot((SELECT hold FROM mm), (SELECT org FROM ctx), service_type => 'Cleaning', staff_user => 'desk')->>'code',
+          'service_mismatch', 'the staff path refuses it too');
+CREATE TEMP TABLE mm_ok AS
+SELECT api.verify_otp((SELECT hold FROM mm), (SELECT org FROM ctx), (SELECT code FROM mm_code)) AS j;
+SELECT is((SELECT (j->>'service', (j->>'ends_at')::timestamptz - (j->>'starts_at')::timestamptz)::text FROM mm_ok),
+          '(consultation,00:30:00)', 'confirmed as reserved, it is the 30-minute consultation');
+SELECT is(api.confirm_held_slot(
+              (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-17 13:00'),
+                                     'mm-2', 'Mo', '+15552020002')->>'hold_id')::uuid,
+              (SELECT org FROM ctx), service_type => 'consultation', staff_user => 'desk')->>'service',
+          'consultation', 'a hold of the calendar''s 30 minutes may be named a 30-minute service at confirmation');
+SELECT is(api.confirm_held_slot(
+              (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-17 14:00'),
+                                     'mm-3', 'Mo', '+15552020003', service => 'cleaning')->>'hold_id')::uuid,
+              (SELECT org FROM ctx), service_type => 'teeth-whitening', staff_user => 'desk')->>'service',
+          'teeth-whitening', 'a service of the same length replaces the held one');
+SELECT is((SELECT count(*) FROM voxbook.holds AS a JOIN voxbook.holds AS b
+              ON a.org_id = b.org_id AND a.calendar_id = b.calendar_id AND a.id < b.id
+             AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+            WHERE a.org_id = (SELECT org FROM ctx) AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed')),
+          0::bigint, 'and no two claims overlap');
 
 SELECT * FROM finish();
 ROLLBACK;

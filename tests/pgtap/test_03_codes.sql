@@ -1,6 +1,6 @@
--- One-time codes: hashed, attempt-limited, expiring with the hold; the only way (besides staff) to confirm.
+-- One-time codes: HMAC-hashed with the pepper, six digits, attempt-limited, expiring with the hold; the only way (besides staff) to confirm.
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Code Clinic') AS org;
@@ -14,16 +14,21 @@ CREATE TEMP TABLE sent AS SELECT api.send_otp_code((SELECT id FROM holds WHERE n
 SELECT is((SELECT j->>'success' FROM sent), 'true', 'a code is sent for a live hold');
 SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.hold_id = (SELECT id FROM holds WHERE n = 1) AND m.kind = 'otp' AND m.status = 'queued'),
           1::bigint, 'the code SMS is in the outbox');
-SELECT matches(tests.code_of((SELECT id FROM holds WHERE n = 1)), '^[0-9]{4}$', 'the code has the clinic''s 4 digits');
+SELECT matches(tests.code_of((SELECT id FROM holds WHERE n = 1)), '^[0-9]{6}$', 'the code has the clinic''s 6 digits (the default)');
 SELECT is((SELECT m.recipient::text FROM voxbook.sms_outbox AS m WHERE m.id = (SELECT (j->>'message_id')::uuid FROM sent)),
           '+15553010001', 'it goes to the hold''s phone');
 SELECT ok((SELECT m.redact_after_send AND m.expires_at = h.expires_at
              FROM voxbook.sms_outbox AS m JOIN voxbook.holds AS h ON h.id = m.hold_id
             WHERE m.id = (SELECT (j->>'message_id')::uuid FROM sent)),
           'the code SMS expires with the hold and is redacted once sent');
-SELECT ok((SELECT h.otp_hash = digest(h.otp_salt || convert_to(tests.code_of(h.id), 'UTF8'), 'sha256') AND length(h.otp_hash) = 32
+SELECT ok((SELECT h.otp_hash = hmac(h.otp_salt || convert_to(tests.code_of(h.id), 'UTF8'),
+                                     convert_to(current_setting('voxbook.code_pepper'), 'UTF8'), 'sha256')
              FROM voxbook.holds AS h WHERE h.id = (SELECT id FROM holds WHERE n = 1)),
-          'the hold stores only a salted sha256 of the code');
+          'the hold stores only an HMAC-SHA256 of salt and code keyed by the pepper (a role setting)');
+SELECT ok((SELECT h.otp_hash <> digest(h.otp_salt || convert_to(tests.code_of(h.id), 'UTF8'), 'sha256')
+              AND h.otp_hash <> digest(convert_to(tests.code_of(h.id), 'UTF8'), 'sha256')
+             FROM voxbook.holds AS h WHERE h.id = (SELECT id FROM holds WHERE n = 1)),
+          '... not a sha256 anyone holding a dump could recompute');
 SELECT is((SELECT count(*) FROM information_schema.columns
             WHERE table_schema = 'voxbook' AND table_name = 'holds' AND column_name ~ 'code|otp' AND data_type = 'text'),
           0::bigint, 'no text column of holds could hold a plain code');
@@ -58,7 +63,7 @@ SELECT is((SELECT count(*) FROM voxbook.appointments AS a WHERE a.hold_id = (SEL
 
 -- hold 2: wrong codes
 SELECT lives_ok($$SELECT api.send_otp_code((SELECT id FROM holds WHERE n = 2), (SELECT org FROM ctx))$$, 'a code for hold 2');
-CREATE TEMP TABLE wrong AS SELECT CASE WHEN tests.code_of((SELECT id FROM holds WHERE n = 2)) = '1111' THEN '2222' ELSE '1111' END AS code;
+CREATE TEMP TABLE wrong AS SELECT CASE WHEN tests.code_of((SELECT id FROM holds WHERE n = 2)) = '111111' THEN '222222' ELSE '111111' END AS code;
 SELECT is(api.verify_otp((SELECT id FROM holds WHERE n = 2), (SELECT org FROM ctx), 'one two')->>'code', 'malformed_code',
           'words instead of digits spend no attempt');
 SELECT is(api.verify_otp((SELECT id FROM holds WHERE n = 2), (SELECT org FROM ctx), (SELECT code FROM wrong)) - 'hold_id',

@@ -1,6 +1,6 @@
 -- Lead scoring and the end-of-call record: scored once, one hot-lead alert and one owner SMS.
 BEGIN;
-SELECT plan(21);
+SELECT plan(29);
 
 SELECT is(api.score_lead(480, true, 'high')->>'score', '85', 'the seed''s worked example: 8 minutes, booked, high value = 85');
 SELECT is((SELECT array_agg(r->>'factor' || ':' || (r->>'points')) FROM jsonb_array_elements(api.score_lead(480, true, 'high')->'reasons') AS r),
@@ -50,6 +50,33 @@ SELECT is((SELECT api.get_call((SELECT org FROM ctx), 'vapi-call-1')->'alert'->>
 CREATE TEMP TABLE other AS SELECT tests.create_clinic('Other') AS org;
 SELECT throws_ok($$SELECT api.get_call((SELECT org FROM other), 'vapi-call-1')$$, 'VB404', 'unknown call',
                  'another clinic cannot read the call');
+
+-- Oversized fields from Vapi: the report is stored (cut), never refused and lost on every retry.
+CREATE TEMP TABLE long_id AS SELECT 'vapi-' || repeat('x', 295) AS id;
+CREATE TEMP TABLE big AS
+    SELECT api.record_call_end((SELECT org FROM ctx), (SELECT id FROM long_id), '2030-01-14 11:50:00+00', '2030-01-14 12:00:00+00',
+                               '+15556660004', repeat('What does it cost? Is insurance ok? ', 40000), repeat('s', 50000),
+                               jsonb_build_object('patientName', repeat('Jane Longname ', 200), 'sentiment', 'positive'),
+                               repeat('r', 500), repeat('e', 500), repeat('C', 500)) AS j;
+SELECT is((SELECT j->>'hot' FROM big), 'true', 'a report with a 300-character call id, a 1.4 MB transcript and a 2,800-character name is stored (and hot)');
+SELECT is((SELECT length(c.vapi_call_id) || '/' || length(c.transcript) || '/' || length(c.summary) || '/' || length(c.customer_name)
+                  || '/' || length(c.ended_reason) || '/' || length(c.success_evaluation) || '/' || length(c.provider_call_sid)
+             FROM voxbook.calls AS c WHERE c.id = (SELECT (j->>'call_id')::uuid FROM big)),
+          '200/1000000/20000/200/200/200/200', '... its fields cut to their limits');
+SELECT is((SELECT j->>'vapi_call_id' FROM big), left((SELECT id FROM long_id), 167) || '~' || md5((SELECT id FROM long_id)),
+          '... the long call id kept as its start and its md5');
+SELECT ok((SELECT length(m.body) <= 1600 AND m.body LIKE 'HOT LEAD (score %): Jane Longname Jane Longname%'
+             FROM voxbook.sms_outbox AS m WHERE m.id = (SELECT (j->>'alert_sms_id')::uuid FROM big)),
+          '... and the owner''s alert fits one SMS body, the name cut');
+SELECT is((SELECT length(m.body) FROM voxbook.sms_outbox AS m WHERE m.id = (SELECT (j->>'alert_sms_id')::uuid FROM big)) < 200,
+          true, '... short enough to read (the name is cut to 60 characters)');
+SELECT is(api.record_call_end((SELECT org FROM ctx), (SELECT id FROM long_id))->>'duplicate', 'true',
+          'a redelivered report with the long id is recognised');
+SELECT is(api.get_call((SELECT org FROM ctx), (SELECT id FROM long_id))->>'call_id', (SELECT j->>'call_id' FROM big),
+          'get_call finds the call by its whole long id');
+
+SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-negative', duration_seconds => -97066)->>'duration_seconds', '0',
+          'a negative durationSeconds from Vapi is no duration: the report is stored, not refused');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- api.claim_sms_batch: what a worker gets, what is settled instead of sent, lease recovery, release.
 BEGIN;
-SELECT plan(28);
+SELECT plan(33);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 UPDATE voxbook.organizations SET sms_from = '+15550002000' WHERE id = (SELECT org FROM ctx);
@@ -47,7 +47,10 @@ $$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHER
 SELECT ok(EXISTS (SELECT 1 FROM claimed WHERE id = (pg_temp.m('ok')).id::text), 'a due message is claimed');
 SELECT is((SELECT x->>'from' FROM claimed WHERE id = (pg_temp.m('ok')).id::text), '+15550002000', 'from the clinic''s sender');
 SELECT is(row((pg_temp.m('ok')).status, (pg_temp.m('ok')).attempts, (pg_temp.m('ok')).locked_by)::text,
-          '(sending,1,w1)', 'it is sending, attempt 1, locked by the worker');
+          '(sending,0,w1)', 'it is sending, locked by the worker, no attempt counted before its send begins');
+SELECT ok((pg_temp.m('ok')).lease_until BETWEEN now() + interval '59 seconds' AND now() + interval '61 seconds',
+          '... held for lease_seconds');
+SELECT is((SELECT x->>'attempt' FROM claimed WHERE id = (pg_temp.m('ok')).id::text), '1', '... as attempt 1');
 SELECT is((SELECT x->'validity_period' FROM claimed WHERE id = (pg_temp.m('ok')).id::text), 'null'::jsonb,
           'no validity period for a message that does not expire');
 SELECT ok((SELECT (x->>'validity_period')::int BETWEEN 1 AND 600 FROM claimed WHERE id = (pg_temp.m('otp_live')).id::text),
@@ -71,20 +74,26 @@ SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('w
             WHERE x->>'org_id' = (SELECT org FROM ctx)::text), 0,
           'a second worker gets none of the claimed messages');
 
--- A worker that died: after the lease its row is 'unknown', and the next claim reconciles it.
-UPDATE voxbook.sms_outbox SET locked_at = now() - interval '10 minutes' WHERE id = (pg_temp.m('ok')).id;
+-- A worker that died after its send began: after the lease its row is 'unknown', and the next claim reconciles it.
+SELECT is(api.begin_sms_send((SELECT org FROM ctx), (pg_temp.m('ok')).id, 'w1', 1, 30)->>'success', 'true', 'the send begins');
+UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (pg_temp.m('ok')).id;
+-- A worker that died before the send of a claimed row began: that row is simply queued again.
+UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (pg_temp.m('confirmation')).id;
 CREATE TEMP TABLE r2 AS SELECT api.claim_sms_batch('w2', 1000, 60) AS r;
 SELECT ok((SELECT r->'recovered' ? (pg_temp.m('ok')).id::text FROM r2), 'a row sending past the lease is recovered');
 SELECT is((SELECT x->>'reconcile' FROM r2, jsonb_array_elements(r->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('ok')).id::text), 'true', '... and claimed for reconciliation first');
 SELECT is((SELECT x->>'resend' FROM r2, jsonb_array_elements(r->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('ok')).id::text), 'true', '... which may resend it if the provider lacks it');
-SELECT is(row((pg_temp.m('ok')).attempts, (pg_temp.m('ok')).locked_by)::text, '(2,w2)', '... as attempt 2 of the new worker');
+SELECT is(row((pg_temp.m('ok')).attempts, (pg_temp.m('ok')).locked_by)::text, '(1,w2)', '... now held by the new worker');
+SELECT is((SELECT x->>'attempt' FROM r2, jsonb_array_elements(r->'messages') AS x
+            WHERE x->>'message_id' = (pg_temp.m('confirmation')).id::text), '1',
+          'a row whose send never began is claimed again as a fresh send, its attempt not counted');
 SELECT is((SELECT count(*)::int FROM jsonb_array_elements((SELECT r->'recovered' FROM r2)) AS x
             WHERE x #>> '{}' = (pg_temp.m('otp_live')).id::text), 0, 'a row within its lease is not recovered');
 
 -- Out of attempts: still reconciled, never re-sent.
-UPDATE voxbook.sms_outbox SET status = 'unknown', attempts = 5, locked_by = NULL, locked_at = NULL
+UPDATE voxbook.sms_outbox SET status = 'unknown', attempts = 5, max_attempts = 5, locked_by = NULL, locked_at = NULL
  WHERE id = (pg_temp.m('confirmation')).id;
 SELECT is((SELECT x->>'resend' || '/' || (x->>'resend_blocked') FROM jsonb_array_elements(api.claim_sms_batch('w3', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('confirmation')).id::text), 'false/no attempts left (5)',
@@ -98,7 +107,8 @@ SELECT is((SELECT count(*)::int FROM voxbook.sms_outbox AS o WHERE o.locked_by =
           'without ids, all of a worker''s claims go back');
 SELECT is(row((pg_temp.m('otp_live')).status, (pg_temp.m('otp_live')).attempts, (pg_temp.m('otp_live')).locked_by)::text,
           '(queued,0,)', '... queued again, the attempt not counted');
-UPDATE voxbook.sms_outbox SET first_attempt_at = now() - interval '1 minute' WHERE id = (pg_temp.m('ok')).id;
+SELECT is(api.begin_sms_send((SELECT org FROM ctx), (pg_temp.m('otp_live')).id, 'w1', 1, 30)->>'code', 'not_held',
+          'a released row can no longer be sent by the worker that had it');
 SELECT is(api.release_sms_claims('w2', ARRAY[(pg_temp.m('ok')).id])->>'released', '1', 'release by id');
 SELECT is((pg_temp.m('ok')).status, 'unknown', 'a released row with an earlier unsettled attempt goes back to unknown');
 

@@ -1,6 +1,6 @@
 -- api.mark_sms_sent / api.mark_sms_failed / api.record_sms_status: what a send attempt and Twilio's callbacks do.
 BEGIN;
-SELECT plan(40);
+SELECT plan(41);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
@@ -8,16 +8,21 @@ INSERT INTO msg SELECT 'retry', (voxbook.queue_sms((SELECT org FROM ctx), 'other
 INSERT INTO msg SELECT 'perm', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003002', 'Permanent')).id;
 INSERT INTO msg SELECT 'stop', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Opted out at Twilio')).id;
 INSERT INTO msg SELECT 'last', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003004', 'Last attempt')).id;
-UPDATE voxbook.sms_outbox SET max_attempts = 1 WHERE id = (SELECT id FROM msg WHERE name = 'last');
+UPDATE voxbook.sms_outbox SET max_attempts = 1 WHERE id = (SELECT id FROM msg WHERE name = 'last');   -- a runaway guard
 CREATE TEMP TABLE h AS
 SELECT (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), (current_date + 7) + time '10:00'),
                               'c1', 'Pat', '+15550003005')->>'hold_id')::uuid AS id;
 INSERT INTO msg SELECT 'otp', (api.send_otp_code((SELECT id FROM h), (SELECT org FROM ctx))->>'message_id')::uuid;
 CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql AS
 $$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+-- A worker's attempt: begin the send (the attempt counts from here), then report its failure.
+CREATE FUNCTION pg_temp.begin(n text, worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS
+$$ SELECT api.begin_sms_send((SELECT org FROM ctx), o.id, worker, o.attempts + 1, 30)
+     FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
 CREATE FUNCTION pg_temp.fail(n text, code text, permanent boolean DEFAULT false, ambiguous boolean DEFAULT false,
                              worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS
-$$ SELECT api.mark_sms_failed((SELECT org FROM ctx), (SELECT id FROM msg WHERE name = n), worker, code, 'test error',
+$$ SELECT pg_temp.begin(n, worker);
+   SELECT api.mark_sms_failed((SELECT org FROM ctx), (SELECT id FROM msg WHERE name = n), worker, code, 'test error',
                               permanent, ambiguous, 10) $$;
 
 SELECT is(jsonb_typeof(api.claim_sms_batch('w1', 1000, 60)->'messages'), 'array', 'claimed');
@@ -53,6 +58,7 @@ SELECT ok((pg_temp.m('retry')).send_after BETWEEN now() + interval '1 hour 15 se
 DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '2 hours'); END $$;
 SELECT is((SELECT x->>'reconcile' FROM jsonb_array_elements(api.claim_sms_batch('w1', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('retry')).id::text), 'true', 'then it is claimed for reconciliation');
+SELECT is(pg_temp.begin('retry')->>'success', 'true', 'its lookup begins');
 SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('retry')).id, 'SMretry', 'queued', 2)->>'status', 'sent',
           'found at the provider: sent');
 SELECT is(row((pg_temp.m('retry')).provider_message_id, (pg_temp.m('retry')).provider_segments,
@@ -109,8 +115,8 @@ SELECT is(tests.sqlstate_of(format($q$SELECT api.mark_sms_sent_batch('[{"org_id"
 -- Plans: generic plans cached while the outbox was small would scan a clinic's whole outbox per lookup.
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc AS p
             WHERE p.pronamespace = 'api'::regnamespace
-              AND p.proname IN ('claim_sms_batch', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
-                                'release_sms_claims', 'record_sms_status')
+              AND p.proname IN ('claim_sms_batch', 'begin_sms_send', 'mark_sms_sent', 'mark_sms_sent_batch',
+                                'mark_sms_failed', 'release_sms_claims', 'record_sms_status')
               AND NOT coalesce('plan_cache_mode=force_custom_plan' = ANY (p.proconfig), false)), NULL,
           'the outbox functions plan each statement for the table as it is now');
 
