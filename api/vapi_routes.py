@@ -141,12 +141,27 @@ async def _tool_calls(state: State, msg: Message, seed_tool: str | None = None) 
 
 
 def _when(value: str | int | float | None) -> str | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
+    # An end-of-call report is stored whatever its times say: one that is not a time is unknown (None),
+    # and the database treats one out of its range the same way.
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 1e11 else value
             return datetime.fromtimestamp(seconds, UTC).isoformat()
-        except (OverflowError, OSError, ValueError):
-            return str(value)   # PostgreSQL refuses it with a clear message
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.strip()).isoformat()
+    except (OverflowError, OSError, ValueError):
+        pass
+    return None
+
+
+def _text(value: Any) -> Any:
+    # PostgreSQL's text and jsonb cannot hold NUL; JSON can ("\u0000"). Dropping it keeps the report.
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_text(k): _text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text(v) for v in value]
     return value
 
 
@@ -176,11 +191,11 @@ async def _end_of_call(state: State, msg: Message) -> Response:
             started_at=started,
             ended_at=ended,
             customer_phone=call_ctx.caller,
-            transcript=(art.transcript if art else None) or msg.transcript,
-            summary=(analysis.summary if analysis else None) or msg.summary,
-            structured_data=Jsonb(sd) if sd is not None else None,
-            ended_reason=msg.endedReason,
-            success_evaluation=None if evaluation is None else str(evaluation),
+            transcript=_text((art.transcript if art else None) or msg.transcript),
+            summary=_text((analysis.summary if analysis else None) or msg.summary),
+            structured_data=Jsonb(_text(sd)) if sd is not None else None,
+            ended_reason=_text(msg.endedReason),
+            success_evaluation=None if evaluation is None else _text(str(evaluation)),
             provider_call_sid=call_ctx.provider_call_sid,
             # Vapi's durationSeconds is unreliable: the database computes it from the times when it has them.
             duration_seconds=None if started and ended else _seconds(msg.durationSeconds),

@@ -40,6 +40,7 @@ class Arg:
     caller_fallback: bool = False  # use Vapi's call.customer.number when the model gives none
     advertised: bool = True        # part of the tool definition the model sees
     default: str | None = None     # passed when the model gives no value
+    default_unless: str | None = None  # ... and no value for this other parameter either
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,9 @@ _SLOT = "The slot's time exactly as check_availability returned it (its \"time\"
 _PHONE = "The patient's mobile number for the text message; leave it out to use the number they call from."
 
 
-# Free times a check_availability tool call asks the database for, unless the model says otherwise.
-SPOKEN_SLOTS_ASKED = 6
+# Free times a check_availability tool call asks the database for (spread over the day), unless the
+# model asks for the earliest N with maxSlots: the assistant offers three.
+SPOKEN_SLOTS_ASKED = 3
 
 
 class ToolError(Exception):
@@ -115,21 +117,14 @@ async def speak_availability(conn, ctx: Ctx, args: dict, r: dict) -> str:
     slots = r.get("slots") or []
     if not slots:
         return "Sorry, nothing is free then. Shall I check another day?"
-    # As many as were asked for: the day may have more (the database stopped at max_slots).
-    more = " There are later times too, if none of those suits." if len(slots) >= _asked(args) else ""
+    # The database says whether it left free times out (spread or max_slots).
+    more = " There are other times too, if none of those suits." if r.get("more") else ""
     days = _distinct([_day_of(s.get("local_time")) for s in slots])
     if len(days) == 1:
         times = _spread(_distinct([s.get("spoken_time") for s in slots]))
         return f"On {days[0]} we have {_or_list(times)}.{more}"
     firsts = _spread(_distinct([s.get("local_time") for s in slots]))
     return f"The openings include {_or_list(firsts)}.{more}"
-
-
-def _asked(args: dict) -> int:
-    try:
-        return int(args.get("max_slots") or 0) or SPOKEN_SLOTS_ASKED
-    except (TypeError, ValueError):
-        return SPOKEN_SLOTS_ASKED
 
 
 async def _alternatives(conn, ctx: Ctx, slot_id: str | None, service: str | None) -> list[dict[str, Any]]:
@@ -181,6 +176,16 @@ async def speak_reserve(conn, ctx: Ctx, args: dict, r: dict) -> str:
     return _refusal_line(r)
 
 
+# Refusals of the code limits (db/functions/30_codes.sql), for sending and for checking a code alike.
+_CODE_GUARD_LINES = {
+    "rate_limited": "I can't send or check another code for this number right now. "
+    "Let me have the front desk call you back to finish the booking.",
+    "destination_not_allowed": "I can only text numbers in this clinic's country. "
+    "Do you have a local mobile number I can use?",
+    "codes_unavailable": "I can't send codes at the moment. Let me have the front desk call you back to finish the booking.",
+}
+
+
 async def speak_send_code(conn, ctx: Ctx, args: dict, r: dict) -> str:
     if r.get("success"):
         digits = ctx.org.get("code_length") or 4
@@ -190,6 +195,7 @@ async def speak_send_code(conn, ctx: Ctx, args: dict, r: dict) -> str:
         "resend_limit": "I can't send another code for this booking. Let me connect you with the front desk.",
         "opted_out": "Your number has opted out of our texts, so I can't send a code. "
         "Let me connect you with the front desk.",
+        **_CODE_GUARD_LINES,
     }.get(r.get("code"), _refusal_line(r))
 
 
@@ -204,6 +210,9 @@ async def speak_verify(conn, ctx: Ctx, args: dict, r: dict) -> str:
         "hold_expired": "Sorry, the hold on that time ran out. Shall we pick a time again?",
         "no_code": "I haven't sent you a code yet. Let me do that now.",
         "malformed_code": "The code is the digits in the text message I sent you.",
+        "service_mismatch": "That service takes a different length of time than the one I held, "
+        "so let me find a time for it again.",
+        **_CODE_GUARD_LINES,
     }.get(r.get("code"), _refusal_line(r))
 
 
@@ -250,9 +259,11 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             _SERVICE,
             Arg("days", "days", "integer", "How many days from date to look at (default 1)."),
             # The model reads (and Vapi bills) every byte of a result, and the assistant speaks three
-            # times: a whole day was ~4.3 KB. The earliest few are asked for, and the line says there are more.
-            Arg("maxSlots", "max_slots", "integer", "At most this many times.", advertised=False,
-                default=str(SPOKEN_SLOTS_ASKED)),
+            # times: a whole day was ~4.3 KB. Three spread over the day are asked for, and the line says
+            # when there are more; maxSlots asks for the earliest N instead.
+            Arg("maxSlots", "max_slots", "integer", "At most this many times, the earliest.", advertised=False),
+            Arg("spread", "spread", "integer", advertised=False, default=str(SPOKEN_SLOTS_ASKED),
+                default_unless="max_slots"),
         ),
         "Let me check the schedule.", "I couldn't reach the schedule just now.",
         seed_path="/calendar/check", speak=speak_availability,
@@ -384,7 +395,7 @@ def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any
         value = next((v for v in values if v is not None), None)
         if value is None and a.caller_fallback:
             value = ctx.call.caller or context_value(args, "callerNumber")
-        if value is None:
+        if value is None and not (a.default_unless and a.default_unless in params):
             value = a.default
         if value is None and a.required:
             raise ToolError(f"{a.name} is required")

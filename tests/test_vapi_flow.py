@@ -199,7 +199,7 @@ def test_cancel_and_reschedule(client, db):  # noqa: F811
     org, phone = new_clinic(db)
     caller = "+15557650001"
     slots = result_of(results(hook(client, tool_calls(phone, [tc("s", "check_availability",
-                                                                    {"date": day(40), "calendarId": "cal-a"})])))[0])["slots"]
+                                                                    {"date": day(40), "calendarId": "cal-a", "maxSlots": 8})])))[0])["slots"]
     held = result_of(results(hook(client, tool_calls(phone, [tc("r", "reserve_atomic", {
         "slotId": slots[0]["time"], "calendarId": "cal-a", "patientName": "Cy"})], caller=caller)))[0])
     results(hook(client, tool_calls(phone, [tc("o", "send_otp_code", {"holdId": held["holdId"]})], caller=caller)))
@@ -334,8 +334,35 @@ def test_availability_result_is_what_the_assistant_will_speak(client, db):  # no
     assert whole_day >= 20
     [item] = results(hook(client, tool_calls(phone, [tc("size-1", "check_availability", {"date": day()})])))
     assert len(item["result"].encode()) < 1500, len(item["result"].encode())
-    assert 3 <= len(result_of(item)["slots"]) < whole_day
-    assert "later times" in spoken(item) and single_line(item)
+    slots = result_of(item)["slots"]
+    assert len(slots) == 3 and result_of(item)["more"] is True
+    assert "other times" in spoken(item) and single_line(item)
+    # spread over the day, not the earliest three: the first and the last free time of the day are offered
+    every = db.execute("SELECT api.check_availability(%s, %s)->'slots' AS s", [org, day()]).fetchone()["s"]
+    assert [s["time"] for s in slots][::2] == [every[0]["time"], every[-1]["time"]]
     [item] = results(hook(client, tool_calls(phone, [tc("size-2", "check_availability",
                                                         {"date": day(), "maxSlots": 40})])))
-    assert len(result_of(item)["slots"]) == whole_day and "later times" not in spoken(item)
+    assert len(result_of(item)["slots"]) == whole_day and "other times" not in spoken(item)
+
+
+def test_code_guards_are_spoken_and_send_nothing(client, db):  # noqa: F811
+    """A code for a number abroad (SMS pumping) and one more code past the per-number limit are refused by
+    the database; the assistant gets a line it can say, and nothing is queued."""
+    org, phone = new_clinic(db)
+    slot = first_slot(client, phone)
+    held = result_of(results(hook(client, tool_calls(phone, [tc("g-r", "reserve_atomic", {
+        "slotId": slot["time"], "calendarId": slot["calendarId"], "patientName": "Guy Abroad"})],
+        vapi_call="vapi-guards", caller="+15557659000")))[0])
+    [item] = results(hook(client, tool_calls(phone, [tc("g-o1", "send_otp_code", {
+        "holdId": held["holdId"], "patientPhone": "+447700900123"})], vapi_call="vapi-guards")))
+    assert result_of(item)["code"] == "destination_not_allowed"
+    assert "country" in spoken(item) and single_line(item)
+    db.execute("UPDATE voxbook.organizations SET code_sends_per_phone_hour = 1 WHERE id = %s", [org])
+    [item] = results(hook(client, tool_calls(phone, [tc("g-o2", "send_otp_code", {"holdId": held["holdId"]})],
+                                             vapi_call="vapi-guards", caller="+15557659000")))
+    assert result_of(item)["success"] is True
+    [item] = results(hook(client, tool_calls(phone, [tc("g-o3", "send_otp_code", {"holdId": held["holdId"]})],
+                                             vapi_call="vapi-guards", caller="+15557659000")))
+    assert result_of(item)["code"] == "rate_limited" and "front desk" in spoken(item)
+    assert db.execute("SELECT count(*) AS n FROM voxbook.sms_outbox WHERE org_id = %s AND kind = 'otp'",
+                      [org]).fetchone()["n"] == 1

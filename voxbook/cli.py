@@ -207,7 +207,9 @@ def _add_simulate_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date", help="local date to book, YYYY-MM-DD (default: the next weekday)")
     p.add_argument("--clinic-phone", default="+15551234567", help="the number the caller dials (default: the demo clinic)")
     p.add_argument("--patient-name", default="Alex Morgan")
-    p.add_argument("--patient-phone", default="+15555550100")
+    # A different fictional number each run (555-0100..0199): the clinic's per-number code limit (5 an hour)
+    # applies to simulated callers too.
+    p.add_argument("--patient-phone", default=None, help="the caller's mobile (default: a random 555-01xx number)")
     p.add_argument("--service", default="teeth-whitening", help="service id or name (default: teeth-whitening)")
     p.add_argument("--race", type=int, metavar="N", help="N callers race for the same slot instead: one wins")
     p.set_defaults(handler=_cmd_simulate_call)

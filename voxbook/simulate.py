@@ -10,6 +10,7 @@ client, and must run wherever the CLI runs.
 from __future__ import annotations
 
 import json
+import random
 import re
 import sys
 import time
@@ -239,7 +240,7 @@ def main(args) -> int:
         if args.race:
             return race(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.race, args.service)
         return simulate(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.patient_name,
-                        args.patient_phone, args.service)
+                        args.patient_phone or f"+1555555{random.randint(100, 199):04d}", args.service)
     except SimulationFailed as exc:
         print(f"voxbook simulate-call: FAILED: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -4,7 +4,7 @@
 
 CREATE FUNCTION api.check_availability(org_id uuid, date date, calendar_id text DEFAULT NULL,
                                        service text DEFAULT NULL, days int DEFAULT 1,
-                                       max_slots int DEFAULT NULL)
+                                       max_slots int DEFAULT NULL, spread int DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -13,6 +13,7 @@ DECLARE
     s voxbook.services := voxbook.find_service(org_id, service);
     now_ts timestamptz := voxbook.clock();
     result jsonb;
+    more boolean;
 BEGIN
     PERFORM voxbook.require_date(date, 'date');
     IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
@@ -20,6 +21,9 @@ BEGIN
     END IF;
     IF max_slots < 1 THEN
         PERFORM voxbook.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
+    END IF;
+    IF spread NOT BETWEEN 1 AND 100 THEN
+        PERFORM voxbook.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
     END IF;
     IF calendar_id IS NOT NULL THEN
         PERFORM voxbook.require_calendar(org_id, calendar_id);
@@ -41,7 +45,21 @@ BEGIN
                    AND (h.status = 'confirmed' OR h.expires_at > now_ts)
                    AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
          ORDER BY x.starts_at, c.id
-         LIMIT max_slots
+         LIMIT max_slots + 1   -- one more than asked for tells whether there are more; NULL: no limit
+    ), numbered AS (
+        SELECT f.*, row_number() OVER (ORDER BY f.starts_at, f.cal_id) AS rn,
+               least(count(*) OVER (), coalesce(max_slots, count(*) OVER ())) AS m
+          FROM free AS f
+    ), chosen AS (
+        -- Of the m earliest free slots, all, or `spread` of them evenly apart, first and last included
+        -- (index round(i * (m - 1) / (spread - 1)) for i in 0 .. spread - 1): what a voice offers.
+        SELECT nb.* FROM numbered AS nb
+         WHERE nb.rn <= nb.m
+           AND (spread IS NULL OR nb.m <= spread
+                OR (spread = 1 AND nb.rn = 1)
+                OR (spread > 1 AND EXISTS (
+                        SELECT 1 FROM generate_series(0, spread - 1) AS i
+                         WHERE (2 * i * (nb.m - 1) + (spread - 1)) / (2 * greatest(spread - 1, 1)) = nb.rn - 1)))
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'time', voxbook.utc_iso(f.starts_at),
@@ -50,23 +68,27 @@ BEGIN
                'provider', f.display_name,
                'local_time', voxbook.local_text(f.starts_at, o.time_zone),
                'spoken_time', voxbook.spoken_time(f.starts_at, o.time_zone))
-               ORDER BY f.starts_at, f.cal_id), '[]')
-      INTO result
-      FROM free AS f;
+               ORDER BY f.starts_at, f.cal_id), '[]'),
+           (SELECT count(*) FROM free) > count(*)
+      INTO result, more
+      FROM chosen AS f;
     RETURN jsonb_build_object('success', true, 'date', check_availability.date, 'days', days,
-                              'time_zone', o.time_zone, 'service', s.id, 'slots', result);
+                              'time_zone', o.time_zone, 'service', s.id, 'slots', result, 'more', more);
 END
 $$;
-COMMENT ON FUNCTION api.check_availability(uuid, date, text, text, int, int) IS
+COMMENT ON FUNCTION api.check_availability(uuid, date, text, text, int, int, int) IS
 $$Free slots of a clinic for a local date (or `days` days from it), in the clinic's time zone.
 Optionally for one calendar and sized for one service (its duration; else the calendar's default).
 Excludes live holds, confirmed appointments, blocked periods, past and too-soon times.
+max_slots: only the earliest max_slots free slots. spread: only that many of them, evenly apart over the
+range (first and last included), for a voice that offers three times instead of reading out a day.
 Returns {"success": true, "date", "days", "time_zone", "service", "slots": [{"time" (UTC, the slot id),
-"ends_at", "calendar_id", "provider", "local_time", "spoken_time"}]}.
+"ends_at", "calendar_id", "provider", "local_time", "spoken_time"}], "more": true when free slots were
+left out by max_slots or spread}.
 On DST days both passes through a repeated hour are offered, a wall-clock time skipped by the change is not,
 and a slot must end (in real minutes) by the end of its working interval: exactly what a claim accepts.
 Errors: VB404 unknown org/calendar/service; VB400 date missing, infinite, before 2000 or over five years
-ahead, days not 1-62, max_slots below 1.
+ahead, days not 1-62, max_slots below 1, spread not 1-100.
 Example: SELECT api.check_availability('a0000000-0000-0000-0000-000000000001', '2026-12-01');$$;
 
 

@@ -115,8 +115,13 @@ BEGIN
     IF jsonb_typeof(sd) <> 'object' THEN
         PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
     END IF;
-    IF ended_at < started_at THEN
-        PERFORM voxbook.fail('VB400', 'ended_at is before started_at', 'Pass the call''s startedAt and endedAt.');
+    -- The report is the lead: it is stored whatever its times say. Times that cannot be (infinite, out of
+    -- voxbook.in_time_range, an end before the start) are unknown, and the duration falls back as below.
+    IF NOT voxbook.in_time_range(started_at) THEN
+        started_at := NULL;
+    END IF;
+    IF NOT voxbook.in_time_range(ended_at) OR ended_at < started_at THEN
+        ended_at := NULL;
     END IF;
     -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
     SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
@@ -198,7 +203,8 @@ The report is stored even when Vapi's fields are oversized: free text is cut to 
 (transcript 1,000,000 characters, summary 20,000, name, reason and evaluation 200), the owner's alert to one
 SMS body (1,600), and a call_id over 200 characters is stored under its first 167 characters, '~' and its md5
 (api.get_call finds it by the whole id).
-Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object, ended_at before started_at.$$;
+Times out of range or an end before the start are stored as unknown (NULL), never refused.
+Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object.$$;
 
 
 CREATE OR REPLACE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb

@@ -1,6 +1,6 @@
 -- Lead scoring and the end-of-call record: scored once, one hot-lead alert and one owner SMS.
 BEGIN;
-SELECT plan(29);
+SELECT plan(32);
 
 SELECT is(api.score_lead(480, true, 'high')->>'score', '85', 'the seed''s worked example: 8 minutes, booked, high value = 85');
 SELECT is((SELECT array_agg(r->>'factor' || ':' || (r->>'points')) FROM jsonb_array_elements(api.score_lead(480, true, 'high')->'reasons') AS r),
@@ -77,6 +77,13 @@ SELECT is(api.get_call((SELECT org FROM ctx), (SELECT id FROM long_id))->>'call_
 
 SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-negative', duration_seconds => -97066)->>'duration_seconds', '0',
           'a negative durationSeconds from Vapi is no duration: the report is stored, not refused');
+SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-infinite', 'infinity', '-infinity') - 'vapi_call_id' - 'call_id',
+          api.record_call_end((SELECT org FROM ctx), 'vapi-call-no-times') - 'vapi_call_id' - 'call_id',
+          'infinite times are stored as unknown, like a report without times');
+SELECT is((SELECT ended_at FROM voxbook.calls WHERE org_id = (SELECT org FROM ctx) AND vapi_call_id = 'vapi-call-infinite'), NULL,
+          'and not as infinity');
+SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-backwards', '2030-01-14 12:00:00+00', '2030-01-14 11:00:00+00')->>'ended_at', NULL,
+          'an end before the start is unknown: the report is stored, not refused');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- Availability: local wall-clock slots, right across DST changes, minus whatever is taken.
 BEGIN;
-SELECT plan(16);
+SELECT plan(23);
 
 SET LOCAL voxbook.frozen_now = '2030-03-01 12:00:00+00';
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Avail Clinic') AS org;
@@ -21,6 +21,18 @@ SELECT is(jsonb_array_length(api.check_availability((SELECT org FROM ctx), '2030
           'a one-hour service fits 12 times around the lunch break');
 SELECT is(jsonb_array_length(api.check_availability((SELECT org FROM ctx), '2030-03-12', days => 3)->'slots'), 84,
           'a range of days returns every day''s slots');
+
+-- what a voice offers: a few times spread over the day, and whether there are more
+SELECT is((SELECT array_agg(s->>'spoken_time') FROM jsonb_array_elements(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', spread => 3)->'slots') AS s),
+          ARRAY['9 AM', '1:30 PM', '4:30 PM'], 'spread => 3: the first, the middle and the last free time');
+SELECT is(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', spread => 3)->'more', 'true', 'and says there are more');
+SELECT is((SELECT array_agg(s->>'spoken_time') FROM jsonb_array_elements(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', spread => 1)->'slots') AS s),
+          ARRAY['9 AM'], 'spread => 1: the first');
+SELECT is(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', max_slots => 2)->'more', 'true', 'max_slots says when it left times out');
+SELECT is(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', max_slots => 14)->'more', 'false', 'and not when it did not');
+SELECT is(jsonb_array_length(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a', spread => 50)->'slots'), 14,
+          'a spread wider than the day is the whole day');
+SELECT throws_ok($$SELECT api.check_availability((SELECT org FROM ctx), '2030-03-12', spread => 0)$$, 'VB400', 'spread must be between 1 and 100', 'a silly spread is refused');
 
 -- a time zone where the change happens at another date
 UPDATE voxbook.organizations SET time_zone = 'Europe/London' WHERE id = (SELECT org FROM ctx);
