@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 	  echo "make: '$(PYTHON) -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
 
 # Re-install whenever pyproject.toml changes (new dependency, new entry point).
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml hatch_build.py | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -35,10 +35,10 @@ simulate-call: $(STAMP)
 # The five benchmarks of bench/README.md on a throwaway PostgreSQL (fsync on), < 10 minutes; updates the
 # README's table and bench/results/. `make bench-quick` runs each one tiny, in seconds.
 bench: $(STAMP)
-	$(VENV)/bin/voxbook bench $(ARGS)
+	$(VENV)/bin/python -m bench $(ARGS)
 
 bench-quick: $(STAMP)
-	$(VENV)/bin/voxbook bench --quick $(ARGS)
+	$(VENV)/bin/python -m bench --quick $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

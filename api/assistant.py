@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.vapi_tools import TOOLS, Tool
+from voxbook.api.vapi_tools import TOOLS, Tool
 
 WEBHOOK_PATH = "/vapi/webhook"
 TOOL_TIMEOUT_SECONDS = 10   # a pause longer than this on a phone line feels broken

@@ -28,10 +28,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 
-from api import dashboard_html as html
-from api.dashboard_events import HotLeadHub, Subscriber
-from api.ics import render_feed
-from api.rpc import call
+from voxbook.api import dashboard_html as html
+from voxbook.api.dashboard_events import HotLeadHub, Subscriber
+from voxbook.api.ics import render_feed
+from voxbook.db import call
 
 log = logging.getLogger("voxbook.api.dashboard")
 
@@ -59,7 +59,7 @@ _ASSETS = {
 
 
 def _asset(name: str) -> str:
-    return resources.files("api").joinpath("dashboard_assets", name).read_text("utf-8")
+    return resources.files(__package__).joinpath("dashboard_assets", name).read_text("utf-8")
 
 
 def _page(content: str, status_code: int = 200) -> Response:

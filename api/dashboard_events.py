@@ -15,15 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from api.dashboard_html import lead_item
-from api.rpc import ApiError, call
+from voxbook.api.dashboard_html import lead_item
+from voxbook.db import ApiError, call, listen
 
 log = logging.getLogger("voxbook.api.dashboard")
 
@@ -96,34 +94,23 @@ class HotLeadHub:
             self._task = None
 
     async def _run(self) -> None:
-        delay = 0.2
-        while True:
-            try:
-                conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, application_name=LISTENER_APPLICATION_NAME)
-                async with conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    self.connected = True
-                    self.connections_made += 1
-                    if self.connections_made > 1:
-                        # Whatever was notified while we were away is lost: browsers must refetch.
-                        self._broadcast(Event("resync"))
-                        log.info("dashboard listener reconnected")
-                    delay = 0.2
-                    while True:
-                        # Bounded waits, then a round trip: a server that vanished without closing the
-                        # socket is noticed here instead of never.
-                        async for note in conn.notifies(timeout=self._liveness):
-                            await self._dispatch(note.payload)
-                        await conn.execute("SELECT 1")
-            except asyncio.CancelledError:
-                self.connected = False
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die
-                log.warning("dashboard listener: %s; reconnecting in %.1f s", type(exc).__name__, delay)
-            self.connected = False
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, self._max_backoff)
+        # The one LISTEN loop of the package (voxbook.db.listen): its liveness probe notices a server that
+        # vanished without closing the socket, and it reconnects with backoff.
+        await listen(self._conninfo, CHANNEL, application_name=LISTENER_APPLICATION_NAME,
+                     on_connect=self._on_connect, on_notify=self._dispatch, idle_seconds=self._liveness,
+                     initial_backoff=0.2, max_backoff=self._max_backoff, on_disconnect=self._on_disconnect)
+
+    async def _on_connect(self, n: int) -> None:
+        self.connected = True
+        self.connections_made = n
+        if n > 1:
+            # Whatever was notified while we were away is lost: browsers must refetch.
+            self._broadcast(Event("resync"))
+            log.info("dashboard listener reconnected")
+
+    def _on_disconnect(self, exc: BaseException, retry_in: float) -> None:
+        self.connected = False
+        log.warning("dashboard listener: %s; reconnecting in %.1f s", type(exc).__name__, retry_in)
 
     def _broadcast(self, event: Event) -> None:
         for subs in list(self._subscribers.values()):

@@ -16,9 +16,9 @@ from litestar.exceptions import ClientException, HTTPException, NotAuthorizedExc
 from litestar.params import FromPath
 from psycopg.types.json import Jsonb
 
-from api.auth import admin_authorized
-from api.rpc import call
-from api.vapi_payloads import PayloadError, parse_json_object
+from voxbook.api.auth import admin_authorized
+from voxbook.api.vapi_payloads import PayloadError, parse_json_object
+from voxbook.db import call
 
 API_ROLE = "voxbook_api"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -19,7 +19,7 @@ from litestar.exceptions import ClientException, PermissionDeniedException
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from api.rpc import call
+from voxbook.db import call
 
 log = logging.getLogger("voxbook.api.twilio")
 

@@ -17,10 +17,10 @@ from litestar.datastructures import State
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
 from psycopg.types.json import Jsonb
 
-from api.assistant import assistant_config
-from api.auth import vapi_authorized
-from api.rpc import call
-from api.vapi_payloads import (
+from voxbook.api.assistant import assistant_config
+from voxbook.api.auth import vapi_authorized
+from voxbook.db import call
+from voxbook.api.vapi_payloads import (
     CallContext,
     Envelope,
     Message,
@@ -32,7 +32,7 @@ from api.vapi_payloads import (
     parse_model,
     tool_calls_of,
 )
-from api.vapi_tools import TOOLS, ClinicCache, Ctx, Tool, answer, camelize, context_value, resolve_clinic
+from voxbook.api.vapi_tools import TOOLS, ClinicCache, Ctx, Tool, answer, camelize, context_value, resolve_clinic
 
 # Vapi's informational messages: nothing to do, answer 200 {} quickly.
 INFORMATIONAL = {

@@ -14,17 +14,16 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from api.rpc import ApiError, call, in_transaction
-from api.vapi_payloads import CallContext, NormalizedCall
+from voxbook.api.errors import http_status
+from voxbook.api.vapi_payloads import CallContext, NormalizedCall
+from voxbook.db import ApiError, call
 
 log = logging.getLogger("voxbook.vapi")
 
@@ -53,10 +52,8 @@ class Tool:
     request_failed: str
     seed_path: str | None = None
     pass_call_sid: bool = False
-    speak: Callable[..., Awaitable[str]] | None = field(default=None, compare=False)
-    # Result codes whose spoken line needs more queries (other free times after a lost race): the
-    # database hands these back to the adapter (api.run_tool_call's defer_codes) instead of storing them.
-    defer_codes: tuple[str, ...] = ()
+    # The spoken line for the function's result: a pure function of that result alone (see speak()).
+    line: Callable[[dict[str, Any]], str] | None = field(default=None, compare=False)
 
     def accepted_names(self) -> set[str]:
         names = {a.name for a in self.args} | {n for a in self.args for n in a.aliases}
@@ -113,7 +110,7 @@ def _refusal_line(r: dict[str, Any]) -> str:
     return f"Sorry, {r.get('error') or 'that did not work'}."
 
 
-async def speak_availability(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_availability(r: dict[str, Any]) -> str:
     slots = r.get("slots") or []
     if not slots:
         return "Sorry, nothing is free then. Shall I check another day?"
@@ -127,51 +124,19 @@ async def speak_availability(conn, ctx: Ctx, args: dict, r: dict) -> str:
     return f"The openings include {_or_list(firsts)}.{more}"
 
 
-async def _alternatives(conn, ctx: Ctx, slot_id: str | None, service: str | None) -> list[dict[str, Any]]:
-    """Free times nearest to the one just lost, for 'I can offer 2 PM or 3:30 PM'."""
-    try:
-        wanted = datetime.fromisoformat(str(slot_id))
-        if wanted.tzinfo is None:
-            return []
-        local_date = wanted.astimezone(ZoneInfo(ctx.org["time_zone"])).date()
-    except (ValueError, KeyError, TypeError, LookupError):
-        return []
-    try:
-        # A savepoint: a failure here must not abort the tool call's transaction.
-        async with conn.transaction():
-            avail = await call(conn, "check_availability", org_id=ctx.org_id, date=local_date.isoformat(),
-                               service=service)
-    except ApiError:
-        return []
-    free = [s for s in avail.get("slots") or [] if s.get("time")]
-
-    def distance(s: dict[str, Any]) -> float:
-        return abs((datetime.fromisoformat(s["time"]) - wanted).total_seconds())
-
-    nearest = sorted(free, key=distance)
-    picked: list[dict[str, Any]] = []
-    for s in nearest:
-        if s.get("spoken_time") not in {p.get("spoken_time") for p in picked}:
-            picked.append(s)
-        if len(picked) == 2:
-            break
-    return sorted(picked, key=lambda s: s["time"])
-
-
-def _offer(alts: list[dict[str, Any]], calendar_id: str | None) -> str:
+def _offer(r: dict[str, Any]) -> str:
+    # The other times the database chose for a lost race ("alternatives": the nearest free ones that day).
     # "9 AM with Dr. Baker": the same time with another provider is a real offer, but must be said.
-    return _or_list([s["spoken_time"] if s.get("calendar_id") == calendar_id
-                     else f"{s['spoken_time']} with {s.get('provider')}" for s in alts])
+    return _or_list([s["spoken_time"] if s.get("calendar_id") == r.get("calendar_id")
+                     else f"{s['spoken_time']} with {s.get('provider')}" for s in r.get("alternatives") or []])
 
 
-async def speak_reserve(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_reserve(r: dict[str, Any]) -> str:
     if r.get("success"):
         return f"I've held {r.get('local_time')} with {r.get('provider')} for you."
     if r.get("code") == "slot_taken":
-        alts = await _alternatives(conn, ctx, args.get("slot_time"), args.get("service"))
-        r["alternatives"] = [{k: s.get(k) for k in ("time", "calendar_id", "provider", "spoken_time")} for s in alts]
-        if alts:
-            return f"That time was just taken; I can offer {_offer(alts, args.get('calendar_id'))}."
+        if r.get("alternatives"):
+            return f"That time was just taken; I can offer {_offer(r)}."
         return "That time was just taken, and nothing else is free that day. Shall I check another day?"
     return _refusal_line(r)
 
@@ -186,10 +151,10 @@ _CODE_GUARD_LINES = {
 }
 
 
-async def speak_send_code(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_send_code(r: dict[str, Any]) -> str:
     if r.get("success"):
-        digits = ctx.org.get("code_length") or 4
-        return f"I've just texted you a {digits}-digit code. Please read it to me."
+        # code_length is in the result: the clinic's setting when this code was made, not when replayed.
+        return f"I've just texted you a {r.get('code_length')}-digit code. Please read it to me."
     return {
         "hold_expired": "Sorry, the hold on that time ran out. Let me check it again for you.",
         "resend_limit": "I can't send another code for this booking. Let me connect you with the front desk.",
@@ -199,7 +164,7 @@ async def speak_send_code(conn, ctx: Ctx, args: dict, r: dict) -> str:
     }.get(r.get("code"), _refusal_line(r))
 
 
-async def speak_verify(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_verify(r: dict[str, Any]) -> str:
     if r.get("success"):
         return f"Perfect! You're booked for {r.get('local_time')} with {r.get('provider')}."
     left = r.get("retries_left")
@@ -216,7 +181,7 @@ async def speak_verify(conn, ctx: Ctx, args: dict, r: dict) -> str:
     }.get(r.get("code"), _refusal_line(r))
 
 
-async def speak_confirmation(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_confirmation(r: dict[str, Any]) -> str:
     if r.get("success"):
         return "Perfect! Check your text for the details."
     return {
@@ -225,23 +190,29 @@ async def speak_confirmation(conn, ctx: Ctx, args: dict, r: dict) -> str:
     }.get(r.get("code"), _refusal_line(r))
 
 
-async def speak_cancel(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_cancel(r: dict[str, Any]) -> str:
     if r.get("success", True) and r.get("status") == "cancelled":
         return f"Your appointment on {r.get('local_time')} is cancelled."
     return _refusal_line(r)
 
 
-async def speak_reschedule(conn, ctx: Ctx, args: dict, r: dict) -> str:
+def speak_reschedule(r: dict[str, Any]) -> str:
     if r.get("success"):
         return f"Done: your appointment is now {r.get('local_time')} with {r.get('provider')}."
     if r.get("code") == "slot_taken":
-        alts = await _alternatives(conn, ctx, args.get("slot_time"), None)
-        r["alternatives"] = [{k: s.get(k) for k in ("time", "calendar_id", "provider", "spoken_time")} for s in alts]
-        if alts:
-            return (f"That time was just taken, so your appointment stays as it was; "
-                    f"I can offer {_offer(alts, args.get('calendar_id'))}.")
+        if r.get("alternatives"):
+            return f"That time was just taken, so your appointment stays as it was; I can offer {_offer(r)}."
         return "That time was just taken, so your appointment stays as it was. Shall I check another day?"
     return _refusal_line(r)
+
+
+def speak(tool: Tool, result: dict[str, Any]) -> str:
+    """What the assistant says for a tool function's result.
+
+    A pure function of the result the database returned (and api.run_tool_call stored): no connection,
+    no clinic settings, not even the call's arguments, which a reused toolCallId need not repeat. So an
+    answer rebuilt from the stored result is byte for byte the first one."""
+    return tool.line(result) if tool.line else ""
 
 
 # -- the tools ------------------------------------------------------------------------------
@@ -266,7 +237,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 default_unless="max_slots"),
         ),
         "Let me check the schedule.", "I couldn't reach the schedule just now.",
-        seed_path="/calendar/check", speak=speak_availability,
+        seed_path="/calendar/check", line=speak_availability,
     ),
     Tool(
         "reserve_atomic", "claim_slot_atomic",
@@ -281,7 +252,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             _SERVICE,
         ),
         "One moment while I hold that time.", "I couldn't hold that time just now.",
-        seed_path="/booking/reserve-atomic", pass_call_sid=True, speak=speak_reserve, defer_codes=("slot_taken",),
+        seed_path="/booking/reserve-atomic", pass_call_sid=True, line=speak_reserve,
     ),
     Tool(
         "send_otp_code", "send_otp_code",
@@ -291,7 +262,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             Arg("patientPhone", "patient_phone", description=_PHONE),
         ),
         "I'm sending you a code now.", "I couldn't send the code just now.",
-        seed_path="/booking/send-otp", speak=speak_send_code,
+        seed_path="/booking/send-otp", line=speak_send_code,
     ),
     Tool(
         "verify_otp", "verify_otp",
@@ -305,7 +276,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 aliases=("serviceType",)),
         ),
         "Let me check that code.", "I couldn't check the code just now.",
-        seed_path="/booking/verify-otp", speak=speak_verify,
+        seed_path="/booking/verify-otp", line=speak_verify,
     ),
     Tool(
         "send_confirmation_sms", "send_confirmation_sms",
@@ -318,7 +289,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             Arg("contactId", None, advertised=False),
         ),
         "Sending your confirmation.", "I couldn't send the confirmation just now.",
-        seed_path="/booking/send-confirmation", speak=speak_confirmation,
+        seed_path="/booking/send-confirmation", line=speak_confirmation,
     ),
     Tool(
         "cancel_appointment", "cancel_appointment",
@@ -330,7 +301,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 "leave it out to use the number they call from.", caller_fallback=True),
         ),
         "Let me cancel that.", "I couldn't cancel it just now.",
-        seed_path="/booking/cancel", speak=speak_cancel,
+        seed_path="/booking/cancel", line=speak_cancel,
     ),
     Tool(
         "reschedule_appointment", "reschedule_appointment",
@@ -343,7 +314,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 "leave it out to use the number they call from.", caller_fallback=True),
         ),
         "Let me move that for you.", "I couldn't move it just now.",
-        seed_path="/booking/reschedule", speak=speak_reschedule, defer_codes=("slot_taken",),
+        seed_path="/booking/reschedule", line=speak_reschedule,
     ),
 )}
 
@@ -436,74 +407,21 @@ def api_error_text(exc: ApiError) -> str:
     return f"{text}. {exc.hint}" if exc.hint else f"{text}."
 
 
-async def _respond(conn: psycopg.AsyncConnection, tool: Tool, params: dict[str, Any], ctx: Ctx,
-                   raw: Any) -> dict[str, Any]:
-    """The answer to Vapi for a tool function's result. Outside ``tool.defer_codes`` it reads no
-    database and nothing but the result (and, for send_otp_code, the clinic's code_length), so an answer
-    rebuilt from a stored result is byte for byte the first one."""
+def _respond(tool: Tool, raw: Any) -> dict[str, Any]:
+    """The answer to Vapi for a tool function's result, first time and replay alike."""
     result = dict(raw) if isinstance(raw, dict) else {"success": True, "value": raw}
-    message = await tool.speak(conn, ctx, params, result) if tool.speak else ""
-    return result_response(result, message)
+    return result_response(result, speak(tool, result))
 
 
-async def _run(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    params = function_params(tool, args, ctx)
-    raw = await call(conn, tool.function, **params)
-    return await _respond(conn, tool, params, ctx, raw)
-
-
-async def _stored(conn: psycopg.AsyncConnection, tool: Tool, args: dict[str, Any], ctx: Ctx,
-                  record: dict[str, Any]) -> dict[str, Any]:
-    """The answer of a tool call from its record: api.run_tool_call stores the function's result
-    ({"answer": ...}), api.finish_tool_call the answer itself."""
-    if "answer" in record:
-        try:
-            params = function_params(tool, args, ctx)
-        except ToolError:
-            # Not a true redelivery (other arguments under the same id): the first answer still stands,
-            # and outside defer_codes no spoken line reads the arguments.
-            params = {}
-        return await _respond(conn, tool, params, ctx, record["answer"])
-    return dict(record)
-
-
-async def _in_transaction(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:
-    """The general path, several statements in one transaction: for answers that need more queries
-    (tool.defer_codes) and for arguments the adapter refuses (a replay or a VB409 comes first)."""
-    async def work() -> dict[str, Any]:
-        begun = await call(conn, "begin_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name)
-        if begun.get("replay"):
-            log.info("tool %s: redelivered call answered from the record", tool.name)
-            return await _stored(conn, tool, nc.arguments, ctx, begun["response"])
-        response = await _run(conn, tool, nc.arguments, ctx)
-        await call(conn, "finish_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
-                   response=Jsonb(response), call_id=ctx.call.call_id)
-        return response
-
-    return await in_transaction(conn, work)
-
-
-async def _in_one_statement(conn: psycopg.AsyncConnection, nc: NormalizedCall, tool: Tool, ctx: Ctx) -> dict[str, Any]:
-    """The usual path: one round trip (api.run_tool_call: lock, replay or run and store, commit)."""
-    try:
-        params = function_params(tool, nc.arguments, ctx)
-    except ToolError:
-        return await _in_transaction(conn, nc, tool, ctx)
+async def _run(conn: psycopg.AsyncConnection, tool: Tool, params: dict[str, Any], ctx: Ctx,
+               tool_call_id: str) -> dict[str, Any]:
+    """One tool call, one statement (api.run_tool_call: lock, replay or run and store, commit)."""
     args = {k: v for k, v in params.items() if k != "org_id"}
-    try:
-        ran = await call(conn, "run_tool_call", org_id=ctx.org_id, tool_call_id=nc.id, tool_name=tool.name,
-                         function_name=tool.function, args=Jsonb(args), call_id=ctx.call.call_id,
-                         defer_codes=list(tool.defer_codes) or None)
-    except ApiError as exc:
-        if exc.sqlstate != DEFERRED:
-            raise
-        return await _in_transaction(conn, nc, tool, ctx)
+    ran = await call(conn, "run_tool_call", org_id=ctx.org_id, tool_call_id=tool_call_id, tool_name=tool.name,
+                     function_name=tool.function, args=Jsonb(args), call_id=ctx.call.call_id)
     if ran.get("replay"):
         log.info("tool %s: redelivered call answered from the record", tool.name)
-    return await _stored(conn, tool, nc.arguments, ctx, ran["response"])
-
-
-DEFERRED = "VB303"   # api.run_tool_call: the result has one of defer_codes; nothing was done
+    return _respond(tool, ran["response"]["answer"])
 
 
 async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error: Ctx | dict[str, Any],
@@ -525,19 +443,22 @@ async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error
         return ctx_or_error
     ctx = ctx_or_error
     try:
+        # Arguments the adapter refuses (missing, not a single value) never reach the database: nothing is
+        # done and nothing stored, so a corrected call under the same toolCallId runs normally.
+        params = function_params(tool, nc.arguments, ctx)
         if nc.id is None:
             if id_required:
-                function_params(tool, nc.arguments, ctx)   # a bad argument is the more useful answer
                 return error_response("toolCallId is missing; nothing was done")
-            return await _run(conn, tool, nc.arguments, ctx)
-        response = await _in_one_statement(conn, nc, tool, ctx)
+            # The seed's shape: no id to recognise a redelivery by, so nothing to store.
+            return _respond(tool, await call(conn, tool.function, **params))
+        response = await _run(conn, tool, params, ctx, nc.id)
         log.info("tool %s: answered", tool.name)
         return response
     except ToolError as exc:
         return error_response(str(exc))
     except ApiError as exc:
         log.info("tool %s: refused with %s", tool.name, exc.sqlstate)
-        return error_response(api_error_text(exc), exc.http_status)
+        return error_response(api_error_text(exc), http_status(exc))
 
 
 class ClinicCache:
@@ -545,10 +466,10 @@ class ClinicCache:
 
     Without it every tool call starts with api.find_organization, a round trip returning the whole
     settings JSON. A short TTL is safe: clinic settings change rarely, and the Ctx is only used to
-    find the org_id and to word answers -- every booking function re-reads the clinic (hours, hold
-    length, code rules) itself in its own transaction. So a change is seen at once by every booking
-    rule and within ``ttl`` seconds in the wording (e.g. "a 4-digit code") and in which clinic a number
-    moved to another clinic leads to. Only found clinics are kept (a number being set up is seen at
+    find the org_id -- every booking function re-reads the clinic (hours, hold length, code rules)
+    itself in its own transaction, and answers are worded from its results alone. So a change is seen
+    at once by every booking rule and in every answer, and within ``ttl`` seconds in which clinic a
+    number moved to another clinic leads to. Only found clinics are kept (a number being set up is seen at
     once); at most ``max_size`` entries, the oldest dropped first. Entries are shared between requests:
     read them, never change them."""
 
@@ -594,7 +515,7 @@ async def resolve_clinic(conn: psycopg.AsyncConnection, call_ctx: CallContext,
         try:
             org = await call(conn, function, **kwargs)
         except ApiError as exc:
-            return error_response(f"no clinic for this call: {exc.message}", exc.http_status)
+            return error_response(f"no clinic for this call: {exc.message}", http_status(exc))
         if cache is not None:
             cache.put(key, org)
     return Ctx(org=org, call=call_ctx)

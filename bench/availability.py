@@ -31,9 +31,9 @@ SELECT %(org)s, md5('hold' || g)::uuid, 'c' || (g %% %(cals)s + 1), 'consultatio
        LATERAL (SELECT ((current_date - 1 - (g / %(cals)s) / %(spd)s) + time '09:00'
                         + ((g / %(cals)s) %% %(spd)s) * interval '30 minutes') AT TIME ZONE %(tz)s AS s) AS t;
 INSERT INTO voxbook.appointments (org_id, id, hold_id, contact_id, service_id, status, confirmed_via, confirmed_by,
-                                  confirmation_sms_sent, created_at, updated_at)
+                                  created_at, updated_at)
 SELECT %(org)s, md5('appt' || g)::uuid, md5('hold' || g)::uuid, md5('contact' || (g %% least(%(n)s, %(contacts)s) + 1))::uuid,
-       'consultation', 'confirmed', 'staff', 'import', true, now(), now()
+       'consultation', 'confirmed', 'staff', 'import', now(), now()
   FROM generate_series(0, %(n)s - 1) AS g;
 """
 

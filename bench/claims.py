@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time as dtime, timedelta
 
 import psycopg
 
-from api.rpc import call
+from voxbook.db import call
 from bench.common import (BENCH_DIR, BenchResult, BenchServer, Row, Scale, create_clinic, log, median,
                           percentile, ratio, run)
 

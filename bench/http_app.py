@@ -11,7 +11,7 @@ from __future__ import annotations
 from litestar import Litestar, Request, post
 from litestar.datastructures import State
 
-from api.app import create_app
+from voxbook.api.app import create_app
 
 
 @post("/bench/select1", status_code=200, include_in_schema=False)

@@ -1,7 +1,8 @@
-"""``voxbook bench``: run the five benchmarks against one throwaway server, print and store the table."""
+"""``python -m bench``: run the five benchmarks against one throwaway server, print and store the table."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import math
 import os
@@ -129,8 +130,21 @@ def run(only: list[str] | None = None, quick: bool = False, results_dir: Path | 
     return data
 
 
-def main(argv: list[str] | None = None, *, only: list[str] | None = None, quick: bool = False,
-         results_dir: str | None = None, write_readme: bool | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench",
+                                description="run the benchmarks (bench/README.md) on a throwaway PostgreSQL")
+    p.add_argument("--quick", action="store_true", help="tiny runs (seconds): checks that every benchmark works")
+    p.add_argument("--only", nargs="+", metavar="NAME", choices=list(NAMES),
+                   help="run only these: " + " ".join(NAMES))
+    p.add_argument("--results-dir", metavar="DIR", help="where the JSON goes (default: bench/results)")
+    p.add_argument("--no-readme", action="store_true", help="do not update bench/README.md's latest table")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    only, quick, results_dir = args.only, args.quick, args.results_dir
+    write_readme = False if args.no_readme else None
     data = run(only=only, quick=quick, results_dir=Path(results_dir) if results_dir else None,
                write_readme=write_readme)
     print(data["table_markdown"])
@@ -138,10 +152,10 @@ def main(argv: list[str] | None = None, *, only: list[str] | None = None, quick:
                      if (k == "overlapping_holds" and v) or (k.startswith("exactly") and v is False)
                      or (k.endswith("_failed_transactions") and v)]
     for name, err in data["errors"].items():
-        print(f"voxbook bench: {name} failed: {err}", file=sys.stderr)
+        print(f"bench: {name} failed: {err}", file=sys.stderr)
     for c in failed_checks:
-        print(f"voxbook bench: correctness check failed: {c}", file=sys.stderr)
-    print(f"voxbook bench: {data['meta']['seconds']:.0f} s; results in "
+        print(f"bench: correctness check failed: {c}", file=sys.stderr)
+    print(f"bench: {data['meta']['seconds']:.0f} s; results in "
           f"{(Path(results_dir) if results_dir else RESULTS_DIR) / ('latest-' + data['meta']['scale'] + '.json')}",
           file=sys.stderr)
     return 1 if data["errors"] or failed_checks else 0

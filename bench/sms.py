@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from api.rpc import call_sync
+from voxbook.db import call_sync
 from bench.common import REPO_ROOT, BenchResult, BenchServer, Row, Scale, create_clinic, log, median, percentile, ratio
 from bench.fake_twilio import FastFakeTwilio
 
@@ -153,7 +153,8 @@ def run_sms(server: BenchServer, scale: Scale) -> BenchResult:
             log(f"sms round {rnd + 1}/{scale.rounds}: 1 worker {thr['1'][-1]['msgs_per_s']:.0f} msg/s, "
                 f"2 workers {thr['2'][-1]['msgs_per_s']:.0f} msg/s")
         with psycopg.connect(url) as conn:
-            confirmed = conn.execute("SELECT count(*) FROM voxbook.appointments WHERE confirmation_sms_sent").fetchone()[0]
+            confirmed = conn.execute("SELECT count(DISTINCT appointment_id) FROM voxbook.sms_outbox "
+                                     "WHERE kind = 'confirmation' AND provider_message_id IS NOT NULL").fetchone()[0]
             dupes = conn.execute("SELECT count(*) FROM (SELECT provider_message_id FROM voxbook.sms_outbox "
                                  "WHERE provider_message_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d").fetchone()[0]
     finally:

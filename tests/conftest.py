@@ -21,6 +21,10 @@ from psycopg.rows import dict_row
 from voxbook.migrate import ensure_login_role
 from voxbook.pgcluster import PgCluster
 
+# The fixtures of these modules (client, live_server) are registered for every test file, so a test
+# names a fixture in its signature without importing it (an imported fixture needs noqa: F401/F811).
+pytest_plugins = ("vapi_helpers", "dashboard_helpers")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HELPERS_SQL = REPO_ROOT / "tests" / "helpers.pgsql"
 TEST_DB = "voxbook_test"

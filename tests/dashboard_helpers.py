@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
+from voxbook.api.app import create_app
 from voxbook.settings import Settings
 
 VAPI_SECRET = "dash-vapi-secret-" + secrets.token_hex(8)
@@ -54,16 +54,6 @@ def live_server(app_database_url: str) -> Iterator[Server]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
-
-
-def unique_phone() -> str:
-    return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
-
-
-def new_clinic(db, name: str) -> tuple[str, str]:
-    phone = unique_phone()
-    org = db.execute("SELECT tests.create_clinic(name => %s, phone => %s) AS org", [name, phone]).fetchone()["org"]
-    return str(org), phone
 
 
 def tomorrow(db, org: str) -> str:

@@ -3,12 +3,15 @@
 -- In the spirit of supabase's test helpers: a tests schema with fixtures and a frozen clock.
 CREATE SCHEMA IF NOT EXISTS tests;
 
--- Freezes voxbook.clock() for the rest of the current transaction.
-CREATE OR REPLACE FUNCTION tests.freeze_time(at timestamptz) RETURNS void
-    LANGUAGE sql AS $$ SELECT set_config('voxbook.frozen_now', at::text, true) $$;
+-- Freezes voxbook.clock() for the rest of the current transaction: the one way test files move the clock
+-- (it counts because the test session's login role is a superuser; see voxbook.clock()).
+-- Returns a TAP comment, so `SELECT tests.freeze_time(...);` is a plain line of a pgTAP file (a void
+-- result would be a NULL row, which pytest-pgtap cannot read).
+CREATE OR REPLACE FUNCTION tests.freeze_time(at timestamptz) RETURNS text
+    LANGUAGE sql AS $$ SELECT '# clock frozen at ' || set_config('voxbook.frozen_now', at::text, true) $$;
 
-CREATE OR REPLACE FUNCTION tests.unfreeze_time() RETURNS void
-    LANGUAGE sql AS $$ SELECT set_config('voxbook.frozen_now', '', true) $$;
+CREATE OR REPLACE FUNCTION tests.unfreeze_time() RETURNS text
+    LANGUAGE sql AS $$ SELECT '# clock running' || set_config('voxbook.frozen_now', '', true) $$;
 
 -- A clinic in America/New_York with two calendars working every day 09:00-12:00 and 13:00-17:00,
 -- 30-minute slots, and three services. Returns its id.
@@ -38,19 +41,20 @@ $$;
 
 -- The instant of a local wall-clock time in the clinic's zone, e.g. tests.at(org, '2030-01-15 10:00').
 CREATE OR REPLACE FUNCTION tests.at(org uuid, local_time timestamp) RETURNS timestamptz
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER AS $$
     SELECT local_time AT TIME ZONE o.time_zone FROM voxbook.organizations AS o WHERE o.id = org
 $$;
 
 -- The plain code of a hold's newest unsent code SMS: what the patient reads on their phone.
 CREATE OR REPLACE FUNCTION tests.code_of(hold uuid) RETURNS text
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER AS $$
     SELECT substring(m.body FROM '^([0-9]{4,8}) ') FROM voxbook.sms_outbox AS m
      WHERE m.hold_id = hold AND m.kind = 'otp' AND m.status = 'queued'
      ORDER BY m.created_at DESC LIMIT 1
 $$;
 
--- SQLSTATE of a statement, or NULL when it succeeds (and then its effects stay).
+-- SQLSTATE of a statement, or NULL when it succeeds (and then its effects stay). Only test_30_tool_calls.sql
+-- still uses it; assert errors with pgTAP's throws_ok(statement, SQLSTATE, message, description).
 CREATE OR REPLACE FUNCTION tests.sqlstate_of(statement text) RETURNS text
     LANGUAGE plpgsql AS $$
 BEGIN
@@ -58,5 +62,26 @@ BEGIN
     RETURN NULL;
 EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE;
+END
+$$;
+
+-- Flow files set up as the superuser, then act as the API role (SET LOCAL ROLE voxbook_api) as the API and
+-- the worker do. As that role they may still use what stands outside the API: the clock, local times,
+-- the code the patient reads on their phone, and the temp tables they set up (tests.share_with_api()).
+GRANT USAGE ON SCHEMA tests TO voxbook_api;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tests FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tests.freeze_time(timestamptz), tests.unfreeze_time(), tests.at(uuid, timestamp),
+                          tests.code_of(uuid) TO voxbook_api;
+
+-- Lets the API role read this session's temp tables (setup results such as ctx): call before SET LOCAL ROLE.
+CREATE OR REPLACE FUNCTION tests.share_with_api() RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN SELECT c.oid FROM pg_class AS c WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r' LOOP
+        EXECUTE format('GRANT SELECT, INSERT ON %s TO voxbook_api', t);
+    END LOOP;
+    RETURN '# temp tables shared with voxbook_api';
 END
 $$;

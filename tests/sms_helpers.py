@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from voxbook.settings import Settings
-from workers.sms import SmsWorker, WorkerConfig
+from voxbook.workers.sms import SmsWorker, WorkerConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_BASE_URL = "https://voxbook.example.com"
@@ -21,13 +21,6 @@ MESSAGING_SERVICE_SID = "MG" + "1" * 32
 
 def new_phone() -> str:
     return "+1555" + f"{random.randrange(10**7):07d}"
-
-
-def new_clinic(db, sms_from: str | None = None) -> str:
-    org = db.execute("SELECT tests.create_clinic() AS org").fetchone()["org"]
-    if sms_from:
-        db.execute("UPDATE voxbook.organizations SET sms_from = %s WHERE id = %s", (sms_from, org))
-    return str(org)
 
 
 def queue(db, org: str, to: str, body: str, kind: str = "other", send_after_sql: str = "now()") -> str:

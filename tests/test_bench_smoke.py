@@ -1,4 +1,4 @@
-"""`voxbook bench --quick` end to end: every benchmark runs and its correctness checks hold.
+"""`python -m bench --quick` end to end: every benchmark runs and its correctness checks hold.
 
 No speed figure is asserted here (figures belong to the benchmarks, on a quiet machine, as ratios):
 only the shape of the results and the guarantees -- exactly one winner per hot slot, no overlapping

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.rpc import call_sync
+from voxbook.db import call_sync
 
 RACERS = 60
 
@@ -228,7 +228,7 @@ def _move_onto(conn, org, mover, target):
 def test_concurrent_reschedules_that_swap_times_never_deadlock(app_database_url, db, clinic):
     """Issue 10 item 12: A moves to B's time while B moves to A's (same calendar, or across two).
     Each reschedule must lock what it touches in one order; before, 31 of 300 such calls deadlocked.
-    Raw SQL, not api.rpc: the Python layer retries 40P01, which would hide a deadlock from this test."""
+    Raw SQL, not voxbook.db: the Python layer retries 40P01, which would hide a deadlock from this test."""
     org = clinic["org"]
     pairs = []
     for k in range(30):

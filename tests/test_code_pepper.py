@@ -21,7 +21,7 @@ import pytest
 from litestar.testing import TestClient
 from psycopg.rows import dict_row
 
-from api.app import create_app
+from voxbook.api.app import create_app
 from conftest import run_cli
 from vapi_helpers import settings_for
 from voxbook.pgcluster import PgCluster

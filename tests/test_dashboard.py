@@ -18,21 +18,12 @@ import httpx
 import icalendar
 import psycopg
 import pytest
+from clinic_helpers import new_clinic, unique_phone
 from conftest import run_cli
-from dashboard_helpers import (
-    book,
-    dashboard_token,
-    end_of_call_report,
-    live_server,  # noqa: F401 - fixture
-    login,
-    new_clinic,
-    post_report,
-    tomorrow,
-    unique_phone,
-)
+from dashboard_helpers import book, dashboard_token, end_of_call_report, login, post_report, tomorrow
 
-from api.dashboard import _RedactTokens
-from api.dashboard_events import LISTENER_APPLICATION_NAME
+from voxbook.api.dashboard import _RedactTokens
+from voxbook.api.dashboard_events import LISTENER_APPLICATION_NAME
 
 
 class SSEReader:
@@ -100,7 +91,7 @@ def wait_until(predicate, timeout: float = 10, what: str = "condition") -> None:
 # -- logins ----------------------------------------------------------------------------------------
 
 
-def test_login_scopes_everything_to_one_clinic(live_server, db):  # noqa: F811
+def test_login_scopes_everything_to_one_clinic(live_server, db):
     base = live_server.base_url
     org_a, _ = new_clinic(db, "Scope Dental A")
     org_b, _ = new_clinic(db, "Scope Dental B")
@@ -153,7 +144,7 @@ def test_login_scopes_everything_to_one_clinic(live_server, db):  # noqa: F811
     assert b.get("/dashboard/fragments/leads").status_code == 401
 
 
-def test_cli_issues_a_token_that_signs_in(live_server, db, database_url):  # noqa: F811
+def test_cli_issues_a_token_that_signs_in(live_server, db, database_url):
     org, phone = new_clinic(db, "CLI Dental")
     res = run_cli("dashboard-token", "--org", phone, "--label", "owner", database_url=database_url)
     assert res.returncode == 0, res.stderr
@@ -167,7 +158,7 @@ def test_cli_issues_a_token_that_signs_in(live_server, db, database_url):  # noq
 # -- schedule --------------------------------------------------------------------------------------
 
 
-def test_schedule_per_provider_with_status_and_sms_states(live_server, db):  # noqa: F811
+def test_schedule_per_provider_with_status_and_sms_states(live_server, db):
     org, _ = new_clinic(db, "Schedule Dental")
     db.execute("UPDATE voxbook.organizations SET reminder_hours = 1 WHERE id = %s", [org])  # reminder due tomorrow
     day = tomorrow(db, org)
@@ -232,7 +223,7 @@ def test_schedule_days_are_local_days_across_dst(db):
 # -- live hot leads --------------------------------------------------------------------------------
 
 
-def test_hot_leads_stream_to_their_clinic_only_through_one_listener(live_server, db):  # noqa: F811
+def test_hot_leads_stream_to_their_clinic_only_through_one_listener(live_server, db):
     base = live_server.base_url
     org_a, phone_a = new_clinic(db, "Stream Dental A")
     org_b, phone_b = new_clinic(db, "Stream Dental B")
@@ -272,7 +263,7 @@ def test_hot_leads_stream_to_their_clinic_only_through_one_listener(live_server,
             s.close()
 
 
-def test_listener_reconnects_and_browsers_resync(live_server, db):  # noqa: F811
+def test_listener_reconnects_and_browsers_resync(live_server, db):
     base = live_server.base_url
     org, phone = new_clinic(db, "Reconnect Dental")
     stream = SSEReader(login(base, dashboard_token(db, org)))
@@ -298,7 +289,7 @@ def _feed(client: httpx.Client, calendar: str, token: str) -> httpx.Response:
     return client.get(f"/calendars/{calendar}.ics", params={"token": token})
 
 
-def test_calendar_feed_is_valid_icalendar(live_server, db):  # noqa: F811
+def test_calendar_feed_is_valid_icalendar(live_server, db):
     org, _ = new_clinic(db, "Feed Dental, Downtown")
     other, _ = new_clinic(db, "Feed Dental Elsewhere")
     day = tomorrow(db, org)

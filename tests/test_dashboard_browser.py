@@ -12,15 +12,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import (
-    book,
-    dashboard_token,
-    end_of_call_report,
-    live_server,  # noqa: F401 - fixture
-    new_clinic,
-    post_report,
-    tomorrow,
-)
+from clinic_helpers import new_clinic
+from dashboard_helpers import book, dashboard_token, end_of_call_report, post_report, tomorrow
 from playwright.sync_api import sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -35,7 +28,7 @@ def chromium_path() -> str:
     return path
 
 
-def test_dashboard_in_a_real_browser(live_server, db):  # noqa: F811
+def test_dashboard_in_a_real_browser(live_server, db):
     base = live_server.base_url
     org_a, phone_a = new_clinic(db, "Smile Bright Dental")
     org_b, phone_b = new_clinic(db, "Other Town Dental")

@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from api.rpc import RETRY_ATTEMPTS, call, call_sync
+from voxbook.db import RETRY_ATTEMPTS, call, call_sync
 from voxbook.migrate import APP_ROLE_SETTINGS
 
 

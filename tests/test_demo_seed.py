@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from conftest import run_cli
 
-from api.rpc import ApiError, call_sync
+from voxbook.db import ApiError, call_sync
 
 DEMO_ORG = "a0000000-0000-0000-0000-000000000001"
 
@@ -44,5 +44,5 @@ def test_wrong_types_are_a_clear_client_error(app_database_url):
     with psycopg.connect(app_database_url, autocommit=True) as conn:
         with pytest.raises(ApiError) as err:
             call_sync(conn, "get_hold", hold_id="not-a-uuid", org_id=DEMO_ORG)
-    assert err.value.http_status == 400
+    assert err.value.sqlstate == "VB400"
     assert "uuid" in err.value.message

@@ -22,9 +22,10 @@ from litestar.testing import TestClient
 from psycopg.rows import dict_row
 from twilio.request_validator import RequestValidator
 
-from api.app import create_app
-from api.vapi_tools import TOOLS
-from vapi_helpers import ADMIN, AUTH, day, new_clinic, settings_for, tc, tool_calls, unique_phone
+from voxbook.api.app import create_app
+from voxbook.api.vapi_tools import TOOLS
+from clinic_helpers import new_clinic, unique_phone
+from vapi_helpers import ADMIN, AUTH, day, settings_for, tc, tool_calls
 
 PUBLIC_BASE_URL = "https://voxbook.example.test"
 TWILIO_TOKEN = "fuzz-twilio-token-" + secrets.token_hex(8)

@@ -16,8 +16,9 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
-from vapi_helpers import AUTH, day, new_clinic, results, settings_for, tc, tool_calls, unique_phone
+from voxbook.api.app import create_app
+from clinic_helpers import new_clinic, unique_phone
+from vapi_helpers import AUTH, day, results, settings_for, tc, tool_calls
 
 PLAIN_ROLE = "voxbook_plain_login"   # a member of voxbook_api, without the app role's settings
 

@@ -27,8 +27,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from clinic_helpers import new_clinic
 from fake_twilio import FakeTwilio
-from sms_helpers import REPO_ROOT, new_clinic, wait_until, worker_env
+from sms_helpers import REPO_ROOT, wait_until, worker_env
 from voxbook.pgcluster import PgCluster
 
 DB = "voxbook_faults"
@@ -82,7 +83,7 @@ def test_every_message_exactly_once_through_faults_kill_and_database_restart(own
     procs: dict[str, subprocess.Popen] = {}
     try:
         with _db(own_cluster) as db:
-            org = new_clinic(db, sms_from="+15550006000")
+            org, _ = new_clinic(db, sms_from="+15550006000")
             ids: list[str] = []
             for i in range(48):
                 to = f"+1555601{i:04d}"

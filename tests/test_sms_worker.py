@@ -13,14 +13,14 @@ import signal
 import psycopg
 import pytest
 
-from api.rpc import call_sync
+from voxbook.db import call_sync
+from clinic_helpers import new_clinic
 from fake_twilio import FakeTwilio
 from sms_helpers import (
     MESSAGING_SERVICE_SID,
     PUBLIC_BASE_URL,
     WorkerThread,
     book,
-    new_clinic,
     new_phone,
     outbox,
     queue,
@@ -40,7 +40,7 @@ def fake():
 
 def test_confirmed_booking_sends_code_and_exactly_one_confirmation(db, fake, app_database_url):
     sender = new_phone()
-    org = new_clinic(db, sms_from=sender)
+    org, _ = new_clinic(db, sms_from=sender)
     patient = new_phone()
     settings = settings_for(fake, app_database_url)
     hold_id, otp_id = _book_code(db, org, patient)
@@ -74,13 +74,13 @@ def test_confirmed_booking_sends_code_and_exactly_one_confirmation(db, fake, app
     conf = outbox(db, conf_id)
     sid = next(m["sid"] for m in fake.messages if m["body"] == conf_params["Body"])
     assert (conf["status"], conf["provider_message_id"], conf["attempts"]) == ("sent", sid, 1)
-    row = db.execute("SELECT * FROM voxbook.appointments WHERE id = %s", (appt["appointment_id"],)).fetchone()
-    assert row["confirmation_sms_sent"] and row["confirmation_sms_id"] == sid and row["confirmation_sms_sent_at"]
+    got = db.execute("SELECT api.get_appointment(%s, %s) AS r", (appt["appointment_id"], org)).fetchone()["r"]
+    assert got["confirmation_sms"] == {"message_id": conf_id, "status": "sent", "provider_message_id": sid}
     assert again["message_id"] == conf_id and again["message_sent"]
 
 
 def test_messaging_service_is_used_when_the_clinic_has_no_sender(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     mid = queue(db, org, to, "Service route")
     run_once(settings_for(fake, app_database_url))
@@ -90,7 +90,7 @@ def test_messaging_service_is_used_when_the_clinic_has_no_sender(db, fake, app_d
 
 
 def test_transient_errors_are_retried_until_sent(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     fake.script(to, [("error", 429, 20429), ("error", 503, 20500), ("drop",)])
     mid = queue(db, org, to, "Retry me")
@@ -107,7 +107,7 @@ def test_transient_errors_are_retried_until_sent(db, fake, app_database_url):
 
 
 def test_transient_errors_stop_at_max_attempts(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     fake.script(to, [("error", 429, 20429)] * 10)
     mid = queue(db, org, to, "Never gets through")
@@ -122,7 +122,7 @@ def test_transient_errors_stop_at_max_attempts(db, fake, app_database_url):
 
 @pytest.mark.parametrize("code", [21211, 21614, 21408])
 def test_permanent_errors_are_not_retried(db, fake, app_database_url, code):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     fake.script(to, [("error", 400, code)])
     mid = queue(db, org, to, "Bad number")
@@ -139,7 +139,7 @@ def test_permanent_errors_are_not_retried(db, fake, app_database_url, code):
 
 
 def test_error_21610_opts_the_recipient_out(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     fake.script(to, [("error", 400, 21610)])
     first = queue(db, org, to, "First")
@@ -157,7 +157,7 @@ def test_error_21610_opts_the_recipient_out(db, fake, app_database_url):
 
 def test_stop_blocks_queued_and_later_messages_and_start_allows_again(db, fake, app_database_url):
     sender = new_phone()
-    org = new_clinic(db, sms_from=sender)
+    org, _ = new_clinic(db, sms_from=sender)
     patient = new_phone()
     queued = queue(db, org, patient, "Queued before STOP")
     stop = db.execute("SELECT api.record_inbound_sms(%s, %s, 'Stop', 'SMstop1') AS r", (sender, patient)).fetchone()["r"]
@@ -187,7 +187,7 @@ def _book_code(db, org, phone):
 
 
 def test_code_of_a_released_or_expired_hold_is_never_sent(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     p1, p2 = new_phone(), new_phone()
     hold1, code1 = _book_code(db, org, p1)
     db.execute("SELECT api.release_hold(%s, %s)", (hold1, org))
@@ -203,7 +203,7 @@ def test_code_of_a_released_or_expired_hold_is_never_sent(db, fake, app_database
 
 
 def test_reminder_is_sent_when_due_and_not_when_cancelled(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     kept_phone, cancelled_phone = new_phone(), new_phone()
     kept = book(db, org, kept_phone, days_ahead=5, hour=9)
     cancelled = book(db, org, cancelled_phone, days_ahead=5, hour=11)
@@ -230,7 +230,7 @@ def test_reminder_is_sent_when_due_and_not_when_cancelled(db, fake, app_database
 
 
 def test_timeout_after_twilio_accepted_is_reconciled_not_sent_twice(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     slow, dropped = new_phone(), new_phone()
     fake.script(slow, [("slow", 3.0)])            # accepted, answer arrives after our 1 s timeout
     fake.script(dropped, [("drop_after_create",)])  # accepted, connection lost before the answer
@@ -248,7 +248,7 @@ def test_timeout_after_twilio_accepted_is_reconciled_not_sent_twice(db, fake, ap
 
 
 def test_messages_queued_while_no_worker_runs_are_sent_and_due_ones_are_found_by_polling(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     early, late = new_phone(), new_phone()
     waiting = queue(db, org, early, "Queued while the worker was down")   # its NOTIFY reached nobody
     with WorkerThread(settings_for(fake, app_database_url)):
@@ -261,7 +261,7 @@ def test_messages_queued_while_no_worker_runs_are_sent_and_due_ones_are_found_by
 
 
 def test_worker_reconnects_after_losing_the_database(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     with WorkerThread(settings_for(fake, app_database_url), worker_id="reconnect-test",
                       reconnect_initial_seconds=0.1):
@@ -278,7 +278,7 @@ def test_worker_reconnects_after_losing_the_database(db, fake, app_database_url)
 
 
 def test_two_workers_send_500_messages_each_exactly_once(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     ids = [str(r["id"]) for r in db.execute(
         "SELECT (voxbook.queue_sms(%s, 'other', '+1556' || lpad(i::text, 7, '0'), 'Bulk message ' || i)).id"
         " FROM generate_series(1, 500) AS i", (org,)).fetchall()]
@@ -310,7 +310,7 @@ def test_two_workers_send_500_messages_each_exactly_once(db, fake, app_database_
 
 
 def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     prefix = "+1557" + new_phone()[5:9]
     ids = [str(r["id"]) for r in db.execute(
         "SELECT (voxbook.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Batch ' || i)).id"
@@ -356,7 +356,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(db, fake,
 
 
 def test_sigterm_finishes_the_message_in_flight_and_releases_the_rest(db, fake, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     prefix = "+1558" + new_phone()[5:9]
     ids = [str(r["id"]) for r in db.execute(
         "SELECT (voxbook.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Graceful ' || i)).id"
@@ -390,7 +390,7 @@ def test_sigterm_finishes_the_message_in_flight_and_releases_the_rest(db, fake, 
 
 
 def test_a_claim_skips_rows_another_worker_is_claiming_instead_of_waiting(db, app_database_url):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     ids = {queue(db, org, new_phone(), f"Locked {i}") for i in range(5)}
     with psycopg.connect(app_database_url) as a, psycopg.connect(app_database_url) as b:
         b.execute("SET lock_timeout = '5s'")   # without SKIP LOCKED, b would wait for a, then fail
@@ -406,7 +406,7 @@ def test_a_claim_skips_rows_another_worker_is_claiming_instead_of_waiting(db, ap
 
 
 def test_without_twilio_credentials_messages_go_to_the_console(db, app_database_url, tmp_path):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     to = new_phone()
     mid = queue(db, org, to, "Hello from the laptop")
     env = {k: v for k, v in worker_env(FakeTwilio(), app_database_url, api_base="http://127.0.0.1:9").items()

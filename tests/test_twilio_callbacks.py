@@ -9,8 +9,9 @@ import pytest
 from litestar.testing import TestClient
 from twilio.request_validator import RequestValidator
 
-from api.app import create_app
-from sms_helpers import PUBLIC_BASE_URL, book, new_clinic, new_phone, outbox, queue
+from voxbook.api.app import create_app
+from clinic_helpers import new_clinic
+from sms_helpers import PUBLIC_BASE_URL, book, new_phone, outbox, queue
 from voxbook.settings import Settings
 
 AUTH_TOKEN = "callback-test-token"
@@ -49,7 +50,7 @@ def status_form(sid: str, status: str, **extra: str) -> dict[str, str]:
 
 
 def test_status_callback_with_bad_signature_is_refused_and_changes_nothing(db, client):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     sid = "SM" + "1" * 32
     mid = sent_message(db, org, sid)
     form = status_form(sid, "delivered")
@@ -66,7 +67,7 @@ def test_status_callback_with_bad_signature_is_refused_and_changes_nothing(db, c
 
 
 def test_statuses_only_move_forward(db, client):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     sid = "SM" + "2" * 32
     mid = sent_message(db, org, sid)
     assert signed_post(client, "/twilio/status", status_form(sid, "delivered")).status_code == 204
@@ -86,7 +87,7 @@ def test_unknown_sid_is_acknowledged(client):
 
 
 def test_undelivered_confirmation_is_visible(db, client):
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     b = book(db, org, new_phone())
     sid = "SM" + "3" * 32
     db.execute("UPDATE voxbook.sms_outbox SET status = 'sent', provider_message_id = %s WHERE id = %s",
@@ -105,7 +106,7 @@ def test_undelivered_confirmation_is_visible(db, client):
 
 def test_callback_names_a_message_whose_send_outcome_was_unknown(db, client):
     """The worker timed out after Twilio accepted: the callback URL's ids link the sid, so no resend."""
-    org = new_clinic(db)
+    org, _ = new_clinic(db)
     mid = queue(db, org, new_phone(), "Timed out")
     db.execute("UPDATE voxbook.sms_outbox SET status = 'unknown', first_attempt_at = now(), attempts = 1 WHERE id = %s",
                (mid,))
@@ -126,7 +127,7 @@ def inbound_form(to: str, sender: str, body: str, sid: str, **extra: str) -> dic
 
 def test_inbound_with_bad_signature_is_refused_and_changes_nothing(db, client):
     sender = new_phone()
-    org = new_clinic(db, sms_from=sender)
+    org, _ = new_clinic(db, sms_from=sender)
     patient = new_phone()
     mid = queue(db, org, patient, "Still wanted")
     r = signed_post(client, "/twilio/inbound", inbound_form(sender, patient, "STOP", "SMbad" + "0" * 29),
@@ -139,7 +140,7 @@ def test_inbound_with_bad_signature_is_refused_and_changes_nothing(db, client):
 
 def test_inbound_stop_start_help(db, client):
     sender = new_phone()
-    org = new_clinic(db, sms_from=sender)
+    org, _ = new_clinic(db, sms_from=sender)
     patient = new_phone()
     pending = queue(db, org, patient, "Pending when STOP arrives")
 
@@ -181,7 +182,7 @@ def test_redelivered_start_after_stop_does_not_opt_back_in(db, client):
     """START, STOP, then Twilio redelivers the first START (same MessageSid): the number stays opted out,
     and the redelivery is answered as the first delivery was."""
     sender = new_phone()
-    org = new_clinic(db, sms_from=sender)
+    org, _ = new_clinic(db, sms_from=sender)
     patient = new_phone()
     start_sid, stop_sid = "SM" + uuid.uuid4().hex, "SM" + uuid.uuid4().hex
     first = signed_post(client, "/twilio/inbound", inbound_form(sender, patient, "START", start_sid))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,12 +50,13 @@ def _alive(pid: int) -> bool:
 
 
 class Up:
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, cwd: Path = ROOT, data_dir_arg: bool = True):
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")}
         self.log = open(data_dir.parent / f"up-{port}-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115
+        where = ["--data-dir", str(data_dir)] if data_dir_arg else []   # else the default, .voxbook in cwd
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voxbook.cli", "up", "--data-dir", str(data_dir), "--port", str(port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "voxbook.cli", "up", *where, "--port", str(port)],
+            cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{port}"
 
@@ -151,3 +153,44 @@ def test_run_command_serves_a_call_stops_cleanly_and_keeps_data(data_dir):
         assert json.load(urllib.request.urlopen(req, timeout=10))["status"] == "confirmed"
     finally:
         assert again.ctrl_c() == 0, again.output()
+
+
+def test_run_command_works_from_a_checkout_under_a_private_directory(tmp_path):
+    """A checkout in a mode-700 directory, as /root/voxbook is: `voxbook up` run from it with its defaults.
+
+    As root the server runs as the postgres user, which cannot pass that directory: the cluster must then
+    live where it can (under /var/lib/voxbook, found again on the next start: the data survives). As an
+    ordinary user it stays in the checkout's .voxbook/."""
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    checkout = private / "voxbook"
+    checkout.mkdir()
+    for folder in ("voxbook", "api", "workers", "db"):
+        shutil.copytree(ROOT / folder, checkout / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    data_dir = checkout / ".voxbook"
+    port = free_port()
+    shared = None
+    try:
+        up = Up(data_dir, port, cwd=checkout, data_dir_arg=False)
+        try:
+            up.wait_healthy()
+            assert "loaded the demo clinic" in up.output()
+            pg = data_dir / "pg"
+            if os.geteuid() == 0:
+                assert pg.is_symlink(), up.output()
+                shared = pg.resolve().parent
+                assert shared.parent == Path("/var/lib/voxbook"), shared
+            postmaster = int((pg / "postmaster.pid").read_text().split()[0])
+            assert _alive(postmaster)
+        finally:
+            assert up.ctrl_c() == 0, up.output()
+        assert not _alive(postmaster)
+        again = Up(data_dir, port, cwd=checkout, data_dir_arg=False)
+        try:
+            again.wait_healthy()
+            assert "loaded the demo clinic" not in again.output(), "the data must survive a restart"
+        finally:
+            assert again.ctrl_c() == 0, again.output()
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)

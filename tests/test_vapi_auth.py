@@ -10,17 +10,16 @@ import time
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
-from api.auth import hmac_signature
+from voxbook.api.app import create_app
+from voxbook.api.auth import hmac_signature
+from clinic_helpers import new_clinic
 from vapi_helpers import (
     ADMIN,
     AUTH,
     HMAC_KEY,
     SECRET,
-    client,  # noqa: F401 - fixture
     day,
     first_slot,
-    new_clinic,
     result_of,
     results,
     settings_for,
@@ -51,7 +50,7 @@ def _signed(body: bytes, ts: str | None = None, key: str = HMAC_KEY) -> dict[str
     {"Authorization": f"Bearer {ADMIN}"},
     {"X-Vapi-Secret": "sécret\u00ff".encode("latin-1")},
 ], ids=["none", "wrong", "empty", "prefix", "bearer-wrong", "no-scheme", "basic", "admin-token", "non-ascii"])
-def test_wrong_credentials_get_401_and_change_nothing(client, db, headers):  # noqa: F811
+def test_wrong_credentials_get_401_and_change_nothing(client, db, headers):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     before = written(db, org)
@@ -61,7 +60,7 @@ def test_wrong_credentials_get_401_and_change_nothing(client, db, headers):  # n
     assert written(db, org) == before
 
 
-def test_secret_header_and_bearer_are_accepted(client, db):  # noqa: F811
+def test_secret_header_and_bearer_are_accepted(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     r = client.post("/vapi/webhook", content=_reserve(phone, slot),
@@ -71,7 +70,7 @@ def test_secret_header_and_bearer_are_accepted(client, db):  # noqa: F811
     assert r.status_code == 200
 
 
-def test_hmac_signatures(client, db):  # noqa: F811
+def test_hmac_signatures(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     body = _reserve(phone, slot)
@@ -108,7 +107,7 @@ def test_unset_secret_refuses_everyone(app_database_url, db):
         assert r.status_code == 403 and "disabled" in r.text
 
 
-def test_secrets_bodies_and_numbers_stay_out_of_logs(client, db, caplog):  # noqa: F811
+def test_secrets_bodies_and_numbers_stay_out_of_logs(client, db, caplog):
     org, phone = new_clinic(db)
     caplog.set_level(logging.DEBUG)
     slot = first_slot(client, phone)
@@ -122,7 +121,7 @@ def test_secrets_bodies_and_numbers_stay_out_of_logs(client, db, caplog):  # noq
         assert needle not in text
 
 
-def test_rpc_needs_the_admin_token(client, db):  # noqa: F811
+def test_rpc_needs_the_admin_token(client, db):
     org, _ = new_clinic(db)
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Bearer {SECRET}"}, AUTH):
         r = client.post("/rpc/get_organization", json={"org_id": org}, headers=headers)
@@ -131,7 +130,7 @@ def test_rpc_needs_the_admin_token(client, db):  # noqa: F811
     assert r.status_code == 200 and r.json()["org_id"] == org
 
 
-def test_rpc_calls_only_api_functions_with_named_arguments(client, db):  # noqa: F811
+def test_rpc_calls_only_api_functions_with_named_arguments(client, db):
     org, _ = new_clinic(db)
     admin = {"Authorization": f"Bearer {ADMIN}"}
 

@@ -8,20 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.vapi_tools import TOOLS
-from vapi_helpers import (
-    AUTH,
-    MAX_BODY,
-    client,  # noqa: F401 - fixture
-    day,
-    first_slot,
-    new_clinic,
-    results,
-    single_line,
-    tc,
-    tool_calls,
-    written,
-)
+from voxbook.api.vapi_tools import TOOLS
+from clinic_helpers import new_clinic
+from vapi_helpers import AUTH, MAX_BODY, day, first_slot, results, single_line, tc, tool_calls, written
 
 JSON = {**AUTH, "content-type": "application/json"}
 BOOKING_TABLES = ("holds", "appointments", "contacts", "sms_outbox", "calls", "hot_lead_alerts")
@@ -59,14 +48,14 @@ def db_module(database_url):
     b'{"message": {"type": "end-of-call-report"}}',
     b'{"message": {"type": "end-of-call-report", "call": {"id": "x"}, "phoneNumber": {"number": "+15550000001"}}}',
 ], ids=lambda b: b[:40].decode("latin-1"))
-def test_malformed_bodies_get_a_4xx(client, body):  # noqa: F811
+def test_malformed_bodies_get_a_4xx(client, body):
     r = client.post("/vapi/webhook", content=body, headers=JSON)
     assert 400 <= r.status_code < 500, (body[:80], r.status_code, r.text)
     r = client.post("/api/vapi/tools/booking/reserve-atomic", content=body, headers=JSON)
     assert 400 <= r.status_code < 500, (body[:80], r.status_code, r.text)
 
 
-def test_wrong_content_type_oversized_body_and_wrong_method(client, clinic, db_module):  # noqa: F811
+def test_wrong_content_type_oversized_body_and_wrong_method(client, clinic, db_module):
     org, phone = clinic
     payload = json.dumps(tool_calls(phone, [tc("ct", "check_availability", {"date": day()})])).encode()
     for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
@@ -81,7 +70,7 @@ def test_wrong_content_type_oversized_body_and_wrong_method(client, clinic, db_m
     assert booking_rows(db_module, org) == dict.fromkeys(BOOKING_TABLES, 0)
 
 
-def test_bad_arguments_are_per_call_errors_and_write_nothing(client, clinic, db_module):  # noqa: F811
+def test_bad_arguments_are_per_call_errors_and_write_nothing(client, clinic, db_module):
     org, phone = clinic
     slot = first_slot(client, phone)
     good = {"slotId": slot["time"], "calendarId": slot["calendarId"], "patientName": "Fay"}
@@ -124,14 +113,14 @@ def test_bad_arguments_are_per_call_errors_and_write_nothing(client, clinic, db_
     ("reschedule_appointment", {"appointmentId": "00000000-0000-0000-0000-000000000000", "slotId": True},
      "timestamp"),
 ])
-def test_mistyped_arguments(client, clinic, db_module, tool, args, expected):  # noqa: F811
+def test_mistyped_arguments(client, clinic, db_module, tool, args, expected):
     org, phone = clinic
     [item] = results(client.post("/vapi/webhook", json=tool_calls(phone, [tc("m", tool, args)]), headers=AUTH))
     assert expected in item["error"], item
     assert booking_rows(db_module, org) == dict.fromkeys(BOOKING_TABLES, 0)
 
 
-def test_end_of_call_report_with_bad_fields_is_refused_and_not_stored(client, clinic, db_module):  # noqa: F811
+def test_end_of_call_report_with_bad_fields_is_refused_and_not_stored(client, clinic, db_module):
     org, phone = clinic
     base = {"type": "end-of-call-report", "endedReason": "hangup", "call": {"id": "eocr-bad"},
             "phoneNumber": {"number": phone}, "artifact": {}, "analysis": {}}
@@ -146,7 +135,7 @@ def test_end_of_call_report_with_bad_fields_is_refused_and_not_stored(client, cl
     assert booking_rows(db_module, org) == dict.fromkeys(BOOKING_TABLES, 0)
 
 
-def test_end_of_call_report_with_nonsense_values_is_still_stored(client, clinic, db_module):  # noqa: F811
+def test_end_of_call_report_with_nonsense_values_is_still_stored(client, clinic, db_module):
     """The report is the lead: times that are not times (or an end before the start, or infinity) are stored
     as unknown, and a NUL character, which PostgreSQL's text cannot hold, is dropped; never refused."""
     org, phone = clinic
@@ -173,7 +162,7 @@ def test_end_of_call_report_with_nonsense_values_is_still_stored(client, clinic,
     db_module.execute("DELETE FROM voxbook.calls WHERE org_id = %s", [org])
 
 
-def test_end_of_call_report_from_a_withheld_number_is_kept(client, clinic, db_module):  # noqa: F811
+def test_end_of_call_report_from_a_withheld_number_is_kept(client, clinic, db_module):
     """A caller who hides their number is still a call (and maybe a lead): stored with no number."""
     org, phone = clinic
     r = client.post("/vapi/webhook", headers=AUTH, json={"message": {
@@ -187,7 +176,7 @@ def test_end_of_call_report_from_a_withheld_number_is_kept(client, clinic, db_mo
     db_module.execute("DELETE FROM voxbook.calls WHERE org_id = %s AND vapi_call_id = 'eocr-anonymous'", [org])
 
 
-def test_openapi_schema_lists_the_endpoints(client):  # noqa: F811
+def test_openapi_schema_lists_the_endpoints(client):
     r = client.get("/schema/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
@@ -239,7 +228,7 @@ def messages(draw, phone):
     return msg if draw(st.sampled_from(["wrapped"] * 9 + ["bare"])) == "bare" else {"message": msg}
 
 
-def test_fuzz_webhook_never_fails_and_never_books(client, clinic, db_module):  # noqa: F811
+def test_fuzz_webhook_never_fails_and_never_books(client, clinic, db_module):
     org, phone = clinic
 
     @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -263,7 +252,7 @@ def test_fuzz_webhook_never_fails_and_never_books(client, clinic, db_module):  #
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(body=st.binary(max_size=300) | st.text(max_size=200).map(str.encode),
        path=st.sampled_from(["/vapi/webhook", "/api/vapi/tools/calendar/check", "/api/vapi/tools/booking/verify-otp"]))
-def test_fuzz_raw_bytes(client, body, path):  # noqa: F811
+def test_fuzz_raw_bytes(client, body, path):
     r = client.post(path, content=body, headers=JSON)
     assert r.status_code < 500, r.text
 
@@ -280,7 +269,7 @@ ADMIN_JSON = {"content-type": "application/json"}
     b"1" + b"0" * 4400,           # over Python's 4,300-digit int/str limit
     b"NaN", b"Infinity", b"1e999",
 ], ids=["escaped-high", "escaped-low", "raw-bytes", "huge-int", "nan", "infinity", "overflow"])
-def test_invalid_unicode_and_huge_numbers_are_a_400_everywhere(client, clinic, db_module, value):  # noqa: F811
+def test_invalid_unicode_and_huge_numbers_are_a_400_everywhere(client, clinic, db_module, value):
     from vapi_helpers import ADMIN
     org, phone = clinic
     before = booking_rows(db_module, org)
@@ -308,7 +297,7 @@ def test_invalid_unicode_and_huge_numbers_are_a_400_everywhere(client, clinic, d
     assert booking_rows(db_module, org) == before
 
 
-def test_an_oversized_end_of_call_report_is_stored(client, clinic, db_module):  # noqa: F811
+def test_an_oversized_end_of_call_report_is_stored(client, clinic, db_module):
     """A call id over 200 characters and a hot lead whose alert would pass 1,600 characters were a 500 on
     every retry: the call and its lead were lost. Now stored, the fields cut in the database."""
     org, phone = clinic
@@ -340,7 +329,7 @@ def test_body_limits_are_sized_for_real_calls(app_database_url, clinic, db_modul
     answered, as it is under the default MAX_BODY_BYTES (8 MiB); other endpoints keep a small limit."""
     from litestar.testing import TestClient
 
-    from api.app import create_app
+    from voxbook.api.app import create_app
     from vapi_helpers import ADMIN, settings_for
     from voxbook.settings import Settings
 

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from clinic_helpers import new_clinic
 from conftest import REPO_ROOT
-from vapi_helpers import AUTH, SECRET, day, new_clinic, tc, tool_calls
+from vapi_helpers import AUTH, SECRET, day, tc, tool_calls
 
 
 def _free_port() -> int:

@@ -8,18 +8,9 @@ import re
 
 import pytest
 
+from clinic_helpers import new_clinic
 from conftest import run_cli
-from vapi_helpers import (
-    AUTH,
-    client,  # noqa: F401 - fixture
-    day,
-    first_slot,
-    new_clinic,
-    result_of,
-    results,
-    tc,
-    tool_calls,
-)
+from vapi_helpers import AUTH, day, first_slot, result_of, results, tc, tool_calls
 
 BASE = "https://voxbook.example.com"
 
@@ -75,7 +66,7 @@ def _sample(name: str, slot: dict) -> str:
             "providedOTP": "1234"}.get(name, "00000000-0000-0000-0000-000000000000")
 
 
-def test_every_generated_tool_and_argument_is_served_by_the_webhook(config, client, db):  # noqa: F811
+def test_every_generated_tool_and_argument_is_served_by_the_webhook(config, client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     for tool in _tools(config):
@@ -100,7 +91,7 @@ def test_every_generated_tool_and_argument_is_served_by_the_webhook(config, clie
             assert item.get("error", "").startswith(f"{prop} must be a single value"), (name, prop, item)
 
 
-def test_static_parameters_fill_in_the_call_context(client, db):  # noqa: F811
+def test_static_parameters_fill_in_the_call_context(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     payload = tool_calls(phone, [tc("st-1", "reserve_atomic", {

@@ -1,27 +1,17 @@
-"""The tool-call hot path: one database statement per tool call (api.run_tool_call), the clinic cached
-by dialled number, and the same answers and redelivery guarantees as the general path."""
+"""Every tool call is one database statement (api.run_tool_call), the clinic cached by dialled number;
+a lost race included, and a replay is byte for byte the first answer."""
 
 from __future__ import annotations
 
 import pytest
 
-import api.vapi_tools as vapi_tools
-from api.vapi_tools import ClinicCache
-from vapi_helpers import (
-    AUTH,
-    client,  # noqa: F401 - fixture
-    first_slot,
-    new_clinic,
-    result_of,
-    results,
-    spoken,
-    tc,
-    tool_calls,
-    written,
-)
+import voxbook.api.vapi_tools as vapi_tools
+from voxbook.api.vapi_tools import ClinicCache
+from clinic_helpers import new_clinic, unique_phone
+from vapi_helpers import AUTH, first_slot, result_of, results, spoken, tc, tool_calls, written
 
 
-def hook(client, payload):  # noqa: F811
+def hook(client, payload):
     return client.post("/vapi/webhook", json=payload, headers=AUTH)
 
 
@@ -43,7 +33,7 @@ def _reserve(slot: dict, name: str = "Ann") -> dict:
     return {"slotId": slot["time"], "calendarId": slot["calendarId"], "patientName": name}
 
 
-def test_a_reserve_is_one_statement_once_the_clinic_is_known(client, db, statements):  # noqa: F811
+def test_a_reserve_is_one_statement_once_the_clinic_is_known(client, db, statements):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     assert statements == ["find_organization", "run_tool_call"]   # the availability check
@@ -61,29 +51,50 @@ def test_a_reserve_is_one_statement_once_the_clinic_is_known(client, db, stateme
     assert stored["answer"]["hold_id"] == result_of(first[0])["holdId"]
 
 
-def test_a_lost_race_takes_the_general_path_and_replays_byte_for_byte(client, db, statements):  # noqa: F811
+def test_a_lost_race_is_one_statement_and_replays_byte_for_byte(client, db, statements):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone, calendarId="cal-a")
     results(hook(client, tool_calls(phone, [tc("fp-w", "reserve_atomic", _reserve(slot))], vapi_call="w")))
     statements.clear()
     lost = hook(client, tool_calls(phone, [tc("fp-l", "reserve_atomic", _reserve(slot, "Bo"))], vapi_call="l",
                                    caller="+15557654399"))
-    # Deferred by the database (nothing done), then lock, claim, other times, store, in one transaction.
-    assert statements == ["run_tool_call", "begin_tool_call", "claim_slot_atomic", "check_availability",
-                          "finish_tool_call"]
+    # The refusal carries the other times (computed by the claim itself): no second protocol, no second claim.
+    assert statements == ["run_tool_call"]
     [item] = results(lost)
-    assert result_of(item)["code"] == "slot_taken" and result_of(item)["alternatives"]
+    assert result_of(item)["code"] == "slot_taken" and len(result_of(item)["alternatives"]) == 2
     assert spoken(item).startswith("That time was just taken; I can offer ")
+    stored = db.execute("SELECT response FROM voxbook.tool_calls WHERE org_id = %s AND tool_call_id = 'fp-l'",
+                        [org]).fetchone()["response"]
+    assert stored == {"answer": stored["answer"]} and stored["answer"]["code"] == "slot_taken"
 
+    # The times offered are taken meanwhile: a replay still says what the first answer said, because its
+    # words are a function of the stored result alone.
+    for i, alt in enumerate(result_of(item)["alternatives"]):
+        results(hook(client, tool_calls(phone, [tc(f"fp-t{i}", "reserve_atomic", {
+            "slotId": alt["time"], "calendarId": alt["calendarId"], "patientName": "Cy"})], vapi_call=f"t{i}")))
     statements.clear()
     again = hook(client, tool_calls(phone, [tc("fp-l", "reserve_atomic", _reserve(slot, "Bo"))], vapi_call="l",
                                     caller="+15557654399"))
     assert statements == ["run_tool_call"]
     assert again.content == lost.content
-    assert written(db, org)["holds"] == 1 and written(db, org)["tool_calls"] == 3
+    assert written(db, org)["holds"] == 3 and written(db, org)["tool_calls"] == 5
 
 
-def test_a_failed_call_stores_nothing_and_can_be_retried(client, db):  # noqa: F811
+def test_a_code_replay_says_the_digits_of_the_code_that_was_sent(client, db):
+    org, phone = new_clinic(db)
+    slot = first_slot(client, phone)
+    held = result_of(results(hook(client, tool_calls(phone, [tc("fp-h", "reserve_atomic", _reserve(slot))])))[0])
+    send = tool_calls(phone, [tc("fp-c", "send_otp_code", {"holdId": held["holdId"]})])
+    first = hook(client, send)
+    assert "6-digit code" in spoken(results(first)[0])
+    # The clinic now asks for 8 digits, and the process has forgotten its cached copy of the clinic:
+    # the replay still speaks of the 6-digit code that was sent (the result carries code_length).
+    db.execute("UPDATE voxbook.organizations SET code_length = 8 WHERE id = %s", [org])
+    client.app.state["vapi_clinic_cache"].clear()
+    assert hook(client, send).content == first.content
+
+
+def test_a_failed_call_stores_nothing_and_can_be_retried(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     bad = {**_reserve(slot), "calendarId": "cal-zzz"}
@@ -94,19 +105,19 @@ def test_a_failed_call_stores_nothing_and_can_be_retried(client, db):  # noqa: F
     assert result_of(item)["success"] is True
 
 
-def test_a_missing_argument_still_sees_a_reused_id_first(client, db):  # noqa: F811
+def test_a_refused_argument_never_reaches_the_database(client, db, statements):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     results(hook(client, tool_calls(phone, [tc("fp-u", "reserve_atomic", _reserve(slot))])))
-    [item] = results(hook(client, tool_calls(phone, [tc("fp-u", "send_otp_code", {})])))
-    assert "another tool" in item["error"]
+    statements.clear()
     [item] = results(hook(client, tool_calls(phone, [tc("fp-u2", "send_otp_code", {})])))
     assert item["error"] == "holdId is required"
+    [item] = results(hook(client, tool_calls(phone, [tc("fp-u3", "send_otp_code", {"holdId": ["a", "b"]})])))
+    assert item["error"] == "holdId must be a single value, not a list or object"
+    assert statements == [] and written(db, org)["tool_calls"] == 2   # the availability check and the reserve
 
 
-def test_an_unknown_number_is_not_cached(client, db, statements):  # noqa: F811
-    from vapi_helpers import unique_phone
-
+def test_an_unknown_number_is_not_cached(client, db, statements):
     phone = unique_phone()
     payload = tool_calls(phone, [tc("fp-n", "check_availability", {"date": "2030-01-15"})])
     [item] = results(hook(client, payload))

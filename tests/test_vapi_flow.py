@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import json
 
-from vapi_helpers import (
-    AUTH,
-    client,  # noqa: F401 - fixture
-    day,
-    first_slot,
-    new_clinic,
-    result_of,
-    results,
-    single_line,
-    spoken,
-    tc,
-    tool_calls,
-    written,
-)
+from clinic_helpers import new_clinic
+from vapi_helpers import AUTH, day, first_slot, result_of, results, single_line, spoken, tc, tool_calls, written
 
 
-def hook(client, payload):  # noqa: F811
+def hook(client, payload):
     return client.post("/vapi/webhook", json=payload, headers=AUTH)
 
 
-def test_full_call_in_vapi_format(client, db):  # noqa: F811
+def test_full_call_in_vapi_format(client, db):
     org, phone = new_clinic(db)
     caller, vapi_call = "+15557654321", "vapi-call-full"
 
@@ -125,7 +113,7 @@ def test_full_call_in_vapi_format(client, db):  # noqa: F811
     assert kinds == ["confirmation", "hot_lead", "otp", "reminder"]
 
 
-def test_redelivered_tool_calls_get_the_same_answer_and_do_nothing_twice(client, db):  # noqa: F811
+def test_redelivered_tool_calls_get_the_same_answer_and_do_nothing_twice(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone)
     reserve = tool_calls(phone, [tc("tc-r", "reserve_atomic", {"slotId": slot["time"], "calendarId": slot["calendarId"],
@@ -159,7 +147,7 @@ def test_redelivered_tool_calls_get_the_same_answer_and_do_nothing_twice(client,
     assert "another tool" in item["error"]
 
 
-def test_several_calls_in_one_message_answer_in_order(client, db):  # noqa: F811
+def test_several_calls_in_one_message_answer_in_order(client, db):
     org, phone = new_clinic(db)
     r = hook(client, tool_calls(phone, [
         tc("a", "check_availability", {"date": day(), "calendarId": "cal-b"}),
@@ -181,7 +169,7 @@ def test_several_calls_in_one_message_answer_in_order(client, db):  # noqa: F811
     assert written(db, org)["tool_calls"] == 1
 
 
-def test_slot_taken_offers_other_times(client, db):  # noqa: F811
+def test_slot_taken_offers_other_times(client, db):
     org, phone = new_clinic(db)
     slot = first_slot(client, phone, calendarId="cal-a")
     args = {"slotId": slot["time"], "calendarId": "cal-a", "patientName": "First"}
@@ -195,7 +183,7 @@ def test_slot_taken_offers_other_times(client, db):  # noqa: F811
     assert not any(a["time"] == slot["time"] and a["calendarId"] == "cal-a" for a in lost["alternatives"])
 
 
-def test_cancel_and_reschedule(client, db):  # noqa: F811
+def test_cancel_and_reschedule(client, db):
     org, phone = new_clinic(db)
     caller = "+15557650001"
     slots = result_of(results(hook(client, tool_calls(phone, [tc("s", "check_availability",
@@ -218,12 +206,21 @@ def test_cancel_and_reschedule(client, db):  # noqa: F811
     assert moved["success"] is True and moved["startsAt"] == slots[3]["time"]
     assert spoken(item).startswith("Done: your appointment is now")
 
+    # Onto a time someone else holds: refused in the same one statement, with other times to offer.
+    results(hook(client, tool_calls(phone, [tc("r2", "reserve_atomic", {
+        "slotId": slots[5]["time"], "calendarId": "cal-a", "patientName": "Di"})], vapi_call="other")))
+    [item] = results(hook(client, tool_calls(phone, [tc("m2", "reschedule_appointment", {
+        "appointmentId": appt, "slotId": slots[5]["time"]})], caller=caller)))
+    refused = result_of(item)
+    assert refused["code"] == "slot_taken" and len(refused["alternatives"]) == 2
+    assert spoken(item).startswith("That time was just taken, so your appointment stays as it was; I can offer ")
+
     [item] = results(hook(client, tool_calls(phone, [tc("c1", "cancel_appointment", {
         "appointmentId": appt, "reason": "feeling better"})], caller=caller)))
     assert result_of(item)["status"] == "cancelled" and "cancelled" in spoken(item)
 
 
-def test_informational_messages_get_an_empty_200(client, db):  # noqa: F811
+def test_informational_messages_get_an_empty_200(client, db):
     org, phone = new_clinic(db)
     for kind in ("status-update", "conversation-update", "speech-update", "transcript", "hang",
                  "user-interrupted", 'transcript[transcriptType="final"]'):
@@ -233,7 +230,7 @@ def test_informational_messages_get_an_empty_200(client, db):  # noqa: F811
     assert sum(written(db, org).values()) == 0
 
 
-def test_assistant_request(client, db):  # noqa: F811
+def test_assistant_request(client, db):
     org, phone = new_clinic(db)
     r = hook(client, {"message": {"type": "assistant-request", "call": {"id": "ar", "customer": {"number": "+15557650003"}},
                                   "phoneNumber": {"number": phone}}})
@@ -250,7 +247,7 @@ def test_assistant_request(client, db):  # noqa: F811
     assert r.status_code == 200 and "not set up" in r.json()["error"]
 
 
-def test_tenant_from_assistant_metadata_when_no_phone_number(client, db):  # noqa: F811
+def test_tenant_from_assistant_metadata_when_no_phone_number(client, db):
     org, _ = new_clinic(db)
     payload = tool_calls(None, [tc("w1", "check_availability", {"date": day()})], caller=None)
     payload["message"]["assistant"] = {"metadata": {"tenantId": org}}
@@ -262,7 +259,7 @@ def test_tenant_from_assistant_metadata_when_no_phone_number(client, db):  # noq
     assert item["error"].startswith("no clinic for this call")
 
 
-def test_the_called_number_wins_over_a_tenant_id_from_the_model(client, db):  # noqa: F811
+def test_the_called_number_wins_over_a_tenant_id_from_the_model(client, db):
     org, phone = new_clinic(db)
     other, _ = new_clinic(db)
     slot = first_slot(client, phone)
@@ -272,7 +269,7 @@ def test_the_called_number_wins_over_a_tenant_id_from_the_model(client, db):  # 
     assert written(db, org)["holds"] == 1 and written(db, other)["holds"] == 0
 
 
-def test_seed_shape_endpoints(client, db):  # noqa: F811
+def test_seed_shape_endpoints(client, db):
     org, phone = new_clinic(db)
     seed = "/api/vapi/tools"
 
@@ -325,7 +322,7 @@ def test_seed_shape_endpoints(client, db):  # noqa: F811
     assert r.status_code == 400 and "no clinic" in r.json()["toolResult"]["content"]
 
 
-def test_availability_result_is_what_the_assistant_will_speak(client, db):  # noqa: F811
+def test_availability_result_is_what_the_assistant_will_speak(client, db):
     """The model reads (and Vapi bills) the whole result: a day was ~4.3 KB of 26 times while the assistant
     speaks three. The tool asks the database for a few and says there are more; the model may ask for more."""
     org, phone = new_clinic(db)
@@ -345,7 +342,7 @@ def test_availability_result_is_what_the_assistant_will_speak(client, db):  # no
     assert len(result_of(item)["slots"]) == whole_day and "other times" not in spoken(item)
 
 
-def test_code_guards_are_spoken_and_send_nothing(client, db):  # noqa: F811
+def test_code_guards_are_spoken_and_send_nothing(client, db):
     """A code for a number abroad (SMS pumping) and one more code past the per-number limit are refused by
     the database; the assistant gets a line it can say, and nothing is queued."""
     org, phone = new_clinic(db)

@@ -14,10 +14,11 @@ import pytest
 from psycopg.rows import dict_row
 from litestar.testing import TestClient
 
-from api.app import create_app
-from api.vapi_routes import UNAVAILABLE
+from voxbook.api.app import create_app
+from voxbook.api.vapi_routes import UNAVAILABLE
+from clinic_helpers import new_clinic
 from conftest import HELPERS_SQL, TEST_CODE_PEPPER, run_cli
-from vapi_helpers import AUTH, day, new_clinic, results, settings_for, tc, tool_calls
+from vapi_helpers import AUTH, day, results, settings_for, tc, tool_calls
 from voxbook.migrate import ensure_login_role
 from voxbook.pgcluster import PgCluster
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
+from voxbook.api.app import create_app
 from voxbook.settings import Settings
 
 SECRET = "test-vapi-secret-" + secrets.token_hex(8)
@@ -33,17 +33,6 @@ def settings_for(url: str, **overrides: Any) -> Settings:
 def client(app_database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(settings_for(app_database_url))) as c:
         yield c
-
-
-def unique_phone() -> str:
-    return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
-
-
-def new_clinic(db) -> tuple[str, str]:
-    """A fresh clinic (tests.create_clinic): its id and the number Vapi says was called."""
-    phone = unique_phone()
-    org = db.execute("SELECT tests.create_clinic(phone => %s) AS org", [phone]).fetchone()["org"]
-    return str(org), phone
 
 
 def day(offset: int = 30) -> str:

@@ -106,11 +106,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url   # read by api.app.create_app in the server
+        os.environ["DATABASE_URL"] = args.database_url   # read by voxbook.api.app.create_app in the server
     _database_url(args)   # fail with one line now rather than inside the server
+    _setup_logging(args.log_level.upper())
     uvicorn.run(
-        "api.app:create_app", factory=True, host=args.host, port=args.port, workers=1,
+        "voxbook.api.app:create_app", factory=True, host=args.host, port=args.port, workers=1,
         loop="uvloop", http="httptools", log_level=args.log_level, server_header=False,
+        log_config=None,   # uvicorn's records go through voxbook.logs like everyone else's
         # Open dashboard event streams would otherwise hold a stop (and `voxbook up`'s Ctrl-C) for minutes.
         timeout_graceful_shutdown=5,
     )
@@ -121,7 +123,7 @@ def _cmd_vapi_config(args: argparse.Namespace) -> int:
     import json
     from urllib.parse import urlsplit
 
-    from api.assistant import assistant_config
+    from voxbook.api.assistant import assistant_config
 
     base = args.base_url.rstrip("/")
     parts = urlsplit(base)
@@ -157,7 +159,9 @@ def _add_serve_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from workers.sms import WorkerConfig, run_worker
+    from dataclasses import replace
+
+    from voxbook.workers.sms import WorkerConfig, run_worker
 
     settings = Settings.from_env()
     try:
@@ -168,13 +172,17 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             retry_base_seconds=args.retry_base_seconds,
         )
         if args.provider:
-            from workers.providers import provider_name
-
-            config.provider = provider_name(settings, args.provider)
+            config.provider = settings.sms_provider_name(args.provider)
         if config.provider == "twilio" and not settings.twilio_configured:
             raise CliError("SMS provider twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     except ValueError as exc:
         raise CliError(str(exc)) from exc
+    from voxbook.doctor import check, log_problems
+
+    _setup_logging()
+    # The start-up checks (voxbook doctor): a clinic Twilio cannot send from is reported now, not when its
+    # first code fails. As the SMS provider this worker will use.
+    log_problems(check(replace(settings, sms_provider=config.provider), config.database_url, "worker"), "worker")
     return run_worker(config, settings)
 
 
@@ -221,30 +229,43 @@ def _add_simulate_commands(sub: argparse._SubParsersAction) -> None:
 def _add_dashboard_commands(sub: argparse._SubParsersAction) -> None:
     from voxbook.dashboard_cli import add_commands
 
-    add_commands(sub, _add_database_url_option)
+    add_commands(sub, _add_database_url_option, _database_url)
 
 
-# -- bench -------------------------------------------------------------------------------
+# -- doctor ------------------------------------------------------------------------------
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from voxbook.doctor import check
+
+    from dataclasses import replace
+
+    settings = Settings.from_env()
+    settings = replace(settings, database_url=args.database_url or settings.database_url)
+    problems = check(settings)
+    for p in problems:
+        print(f"PROBLEM  {p.check}: {p.message}\n         fix: {p.fix}")
+    if problems:
+        print(f"voxbook doctor: {len(problems)} problem(s)")
+        return EXIT_FAILURE
+    print(f"OK       database reachable and migrated, SMS provider {settings.sms_provider_name()}; "
+          "no configuration problem found")
+    return EXIT_OK
+
+
+def _add_doctor_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="check the configuration (settings and database); exit 1 on a problem")
+    _add_database_url_option(p)
+    p.set_defaults(handler=_cmd_doctor)
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    from voxbook.logs import setup_logging
+
     try:
-        from bench.runner import main as bench_main
-    except ImportError as exc:
-        raise CliError("voxbook bench needs a source checkout (the bench/ directory next to voxbook/)") from exc
-
-    return bench_main(only=args.only, quick=args.quick, results_dir=args.results_dir,
-                      write_readme=False if args.no_readme else None)
-
-
-def _add_bench_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="run the benchmarks (bench/README.md) on a throwaway PostgreSQL")
-    p.add_argument("--quick", action="store_true", help="tiny runs (seconds): checks that every benchmark works")
-    p.add_argument("--only", nargs="+", metavar="NAME", choices=["claims", "hot_slot", "http", "sms", "availability"],
-                   help="run only these: claims hot_slot http sms availability")
-    p.add_argument("--results-dir", metavar="DIR", help="where the JSON goes (default: bench/results)")
-    p.add_argument("--no-readme", action="store_true", help="do not update bench/README.md's latest table")
-    p.set_defaults(handler=_cmd_bench)
+        setup_logging(Settings.from_env().log_format, level=level)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
 
 
 # -- wiring ------------------------------------------------------------------------------
@@ -256,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_db_commands, _add_up_commands, _add_serve_commands, _add_worker_commands,
-                _add_simulate_commands, _add_dashboard_commands, _add_bench_commands):
+                _add_simulate_commands, _add_dashboard_commands, _add_doctor_commands):
         add(sub)
     return parser
 

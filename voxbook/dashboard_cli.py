@@ -13,7 +13,7 @@ import psycopg
 
 
 def _org_id(conn: psycopg.Connection, org: str) -> str:
-    from api.rpc import call_sync
+    from voxbook.db import call_sync
 
     try:
         return str(uuid.UUID(org))
@@ -22,9 +22,8 @@ def _org_id(conn: psycopg.Connection, org: str) -> str:
 
 
 def _connect(args: argparse.Namespace) -> psycopg.Connection:
-    from voxbook.cli import _database_url
-
-    return psycopg.connect(_database_url(args), autocommit=True)
+    # The CLI's rule for the database URL (--database-url, else $DATABASE_URL), handed down by add_commands.
+    return psycopg.connect(args.database_url_of(args), autocommit=True)
 
 
 def _base(url: str | None) -> str:
@@ -32,7 +31,7 @@ def _base(url: str | None) -> str:
 
 
 def cmd_dashboard_token(args: argparse.Namespace) -> int:
-    from api.rpc import call_sync
+    from voxbook.db import call_sync
 
     with _connect(args) as conn:
         result = call_sync(conn, "issue_dashboard_token", org_id=_org_id(conn, args.org), label=args.label)
@@ -45,7 +44,7 @@ def cmd_dashboard_token(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_feed_token(args: argparse.Namespace) -> int:
-    from api.rpc import call_sync
+    from voxbook.db import call_sync
 
     with _connect(args) as conn:
         result = call_sync(conn, "issue_calendar_feed_token", org_id=_org_id(conn, args.org),
@@ -56,17 +55,17 @@ def cmd_calendar_feed_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction, add_database_url_option) -> None:
+def add_commands(sub: argparse._SubParsersAction, add_database_url_option, database_url_of) -> None:
     p = sub.add_parser("dashboard-token", help="issue a clinic's dashboard login token (printed once)")
     p.add_argument("--org", required=True, metavar="ORG", help="clinic id (uuid) or the clinic's phone number")
     p.add_argument("--label", help="who or what the token is for, e.g. 'front desk'")
     p.add_argument("--base-url", metavar="URL", help="public URL of this server, to print the sign-in address")
     add_database_url_option(p)
-    p.set_defaults(handler=cmd_dashboard_token)
+    p.set_defaults(handler=cmd_dashboard_token, database_url_of=database_url_of)
 
     p = sub.add_parser("calendar-feed-token", help="issue a provider's iCalendar feed URL (printed once)")
     p.add_argument("--org", required=True, metavar="ORG", help="clinic id (uuid) or the clinic's phone number")
     p.add_argument("--calendar", required=True, metavar="ID", help="calendar id, e.g. cal-smith")
     p.add_argument("--base-url", metavar="URL", default="", help="public URL of this server (prefixes the path)")
     add_database_url_option(p)
-    p.set_defaults(handler=cmd_calendar_feed_token)
+    p.set_defaults(handler=cmd_calendar_feed_token, database_url_of=database_url_of)

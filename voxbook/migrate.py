@@ -18,8 +18,17 @@ from yoyo import get_backend, read_migrations
 
 from voxbook.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_DIR = REPO_ROOT / "db"
+
+
+def sql_dir() -> Path:
+    """The SQL (migrations/, functions/, seed/): voxbook/sql in an installed wheel (hatch_build.py puts the
+    repository's db/ there), db/ next to this package in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sql", here.parent / "db"):
+        if (candidate / "migrations").is_dir():
+            return candidate
+    raise MigrationError(f"no SQL found: neither {here / 'sql'} (installed) nor {here.parent / 'db'} (checkout)")
+
 
 _PLAIN_SCHEMES = ("postgresql", "postgres")
 _YOYO_SCHEME = "postgresql+psycopg"
@@ -106,9 +115,9 @@ def _function_files(db_dir: Path) -> list[Path]:
     return sorted(fdir.glob("*.sql")) if fdir.is_dir() else []
 
 
-def migrate(database_url: str, db_dir: str | Path = DEFAULT_DB_DIR, code_pepper: str | None = None) -> MigrateResult:
+def migrate(database_url: str, db_dir: str | Path | None = None, code_pepper: str | None = None) -> MigrateResult:
     """Also stores the code pepper (``code_pepper``, else $VOXBOOK_CODE_PEPPER) for the role migrating."""
-    db_dir = Path(db_dir)
+    db_dir = Path(db_dir) if db_dir is not None else sql_dir()
     mdir = db_dir / "migrations"
     if not mdir.is_dir():
         raise MigrationError(f"no migrations directory at {mdir}")
@@ -182,9 +191,9 @@ def set_code_pepper(database_url: str, role: str | None, pepper: str) -> None:
             )
 
 
-def seed_demo(database_url: str, db_dir: str | Path = DEFAULT_DB_DIR) -> str:
+def seed_demo(database_url: str, db_dir: str | Path | None = None) -> str:
     """Load db/seed/demo.sql in one transaction; returns the file name."""
-    seed = Path(db_dir) / "seed" / "demo.sql"
+    seed = (Path(db_dir) if db_dir is not None else sql_dir()) / "seed" / "demo.sql"
     if not seed.is_file():
         raise MigrationError(f"no seed file at {seed}")
     with psycopg.connect(to_libpq_url(database_url)) as conn:

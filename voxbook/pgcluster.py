@@ -51,6 +51,14 @@ class PgClusterError(RuntimeError):
     """Starting, stopping or initialising the private cluster failed."""
 
 
+def server_can_reach(path: Path) -> bool:
+    """Whether the server's user may traverse every directory down to ``path`` (an existing directory).
+    Always true when we are not root: the server then runs as us."""
+    if os.geteuid() != 0:
+        return True
+    return subprocess.run(["test", "-x", str(path)], user=server_user(), capture_output=True).returncode == 0
+
+
 def free_port() -> int:
     """A port nobody is listening on right now (the socket file name includes it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -143,7 +151,7 @@ class PgCluster:
         base = Path(tempfile.mkdtemp(prefix="voxbook-pg-"))
         if os.geteuid() == 0:
             # mkdtemp makes it root-only 0700; we created it, so handing it over is safe.
-            _chown_to(base, server_user())
+            chown_to(base, server_user())
         cluster = cls(base / "data", port or free_port(), base, fsync=fsync, **kwargs)
         cluster._tempdir = base
         return cluster
@@ -258,7 +266,7 @@ class PgCluster:
         path.mkdir(parents=True, exist_ok=True)
         if not self._as_root:
             return
-        _chown_to(path, _RUN_AS_WHEN_ROOT)
+        chown_to(path, _RUN_AS_WHEN_ROOT)
         # Only check reachability; loosening permissions of parents we don't own is not our call.
         probe = subprocess.run(["test", "-w", str(path)], **self._user_kwargs())
         if probe.returncode != 0:
@@ -288,7 +296,7 @@ class PgCluster:
         return f"\n--- last {min(lines, len(text))} lines of {self.log_file} ---\n" + "\n".join(text[-lines:])
 
 
-def _chown_to(path: Path, user: str) -> None:
+def chown_to(path: Path, user: str) -> None:
     try:
         pw = pwd.getpwnam(user)
     except KeyError as exc:

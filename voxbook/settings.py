@@ -30,6 +30,8 @@ Variable                        Default          Meaning
 ``WORKER_BATCH_SIZE``           ``50``           Messages claimed per round
 ``SMS_CONSOLE_OUTBOX``          (unset)          Console provider: also append each message as
                                                  a JSON line to this file (``voxbook up``)
+``LOG_FORMAT``                  ``auto``         ``json`` (one object per line), ``text`` (readable
+                                                 lines), ``auto``: text on a terminal, else json
 ``VOXBOOK_CODE_PEPPER``         (unset)          Key of the one-time code hashes (32+ characters):
                                                  ``voxbook db migrate`` stores it as a role setting
                                                  of its own and the app login role; unset = codes off
@@ -62,6 +64,7 @@ class Settings:
     worker_poll_seconds: float = 2.0
     worker_batch_size: int = 50
     sms_console_outbox: str | None = None
+    log_format: str = "auto"
     code_pepper: str | None = field(default=None, repr=False)   # a secret: never in a repr or log
 
     @classmethod
@@ -89,9 +92,19 @@ class Settings:
             worker_poll_seconds=float(get("WORKER_POLL_SECONDS") or 2),
             worker_batch_size=int(get("WORKER_BATCH_SIZE") or 50),
             sms_console_outbox=get("SMS_CONSOLE_OUTBOX"),
+            log_format=(get("LOG_FORMAT") or "auto").lower(),
             code_pepper=get("VOXBOOK_CODE_PEPPER"),
         )
 
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def sms_provider_name(self, override: str | None = None) -> str:
+        """The SMS provider in use: ``twilio`` or ``console`` (``auto``: twilio when credentials are set)."""
+        name = (override or self.sms_provider or "auto").lower()
+        if name == "auto":
+            return "twilio" if self.twilio_configured else "console"
+        if name not in ("twilio", "console"):
+            raise ValueError(f"unknown SMS provider {name!r} (use twilio, console or auto)")
+        return name

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 
 from voxbook.migrate import ensure_login_role, migrate, seed_demo
-from voxbook.pgcluster import _MAX_SOCKET_DIR_LEN, PgCluster
+from voxbook.pgcluster import _MAX_SOCKET_DIR_LEN, PgCluster, chown_to, server_can_reach, server_user
 from voxbook.settings import Settings
 
 DATABASE = "voxbook"
@@ -73,7 +73,7 @@ def _dashboard_token(stack: LocalStack) -> str | None:
     for line in path.read_text().splitlines():
         if line.startswith("DASHBOARD_TOKEN="):
             return line.split("=", 1)[1]
-    from api.rpc import call_sync
+    from voxbook.db import call_sync
 
     with psycopg.connect(stack.owner_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM voxbook.organizations WHERE id = %s", [DEMO_ORG]).fetchone():
@@ -82,6 +82,30 @@ def _dashboard_token(stack: LocalStack) -> str | None:
     with path.open("a") as f:
         f.write(f"DASHBOARD_TOKEN={token}\n")
     return token
+
+
+# As root, the server runs as the postgres user, which cannot pass a mode-700 parent (a checkout under /root).
+# The cluster then lives here, in a directory per data dir, and data_dir/pg is a symlink to it.
+SHARED_CLUSTERS = Path("/var/lib/voxbook")
+
+
+def _cluster_dirs(data_dir: Path) -> tuple[Path, Path]:
+    """Where the cluster's data and socket live: data_dir/pg and data_dir/run, unless the server's user
+    cannot reach data_dir; then under SHARED_CLUSTERS/<hash of data_dir>, found again on every start."""
+    data_dir = data_dir.absolute()
+    link = data_dir / "pg"
+    if link.is_symlink():
+        base = link.resolve().parent
+        return base / "pg", base / "run"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if server_can_reach(data_dir):
+        return link, _socket_dir(data_dir)
+    base = SHARED_CLUSTERS / hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    SHARED_CLUSTERS.mkdir(mode=0o755, parents=True, exist_ok=True)
+    base.mkdir(mode=0o700, exist_ok=True)
+    chown_to(base, server_user())
+    link.symlink_to(base / "pg", target_is_directory=True)
+    return base / "pg", base / "run"
 
 
 def _socket_dir(data_dir: Path) -> Path:
@@ -100,7 +124,8 @@ def prepare(data_dir: Path, settings: Settings, *, say=print) -> LocalStack:
         owner_url = app_url = settings.database_url
         say(f"database: DATABASE_URL (no local PostgreSQL started)")
     else:
-        cluster = PgCluster(data_dir / "pg", port=5432, socket_dir=_socket_dir(data_dir))
+        pg_dir, socket_dir = _cluster_dirs(data_dir)
+        cluster = PgCluster(pg_dir, port=5432, socket_dir=socket_dir)
         if not cluster.initialized:
             say(f"database: creating a PostgreSQL cluster in {cluster.data_dir} ({cluster.bindir})")
             cluster.initdb()
@@ -147,7 +172,7 @@ def run(data_dir: Path, host: str, port: int) -> int:
     try:
         children.append(subprocess.Popen([*me, "serve", "--host", host, "--port", str(port)], env=env))
         children.append(subprocess.Popen([*me, "worker"], env=env))
-        provider = "twilio" if settings.twilio_configured and settings.sms_provider != "console" else "console"
+        provider = settings.sms_provider_name()
         lines = [
             "",
             "voxbook is up:",

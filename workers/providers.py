@@ -247,15 +247,6 @@ def _int_or_none(v) -> int | None:
         return None
 
 
-def provider_name(settings: Settings, override: str | None = None) -> str:
-    name = (override or settings.sms_provider or "auto").lower()
-    if name == "auto":
-        return "twilio" if settings.twilio_configured else "console"
-    if name not in ("twilio", "console"):
-        raise ValueError(f"unknown SMS provider {name!r} (use twilio, console or auto)")
-    return name
-
-
 def make_provider(name: str, settings: Settings) -> Provider:
     if name == "twilio":
         return TwilioProvider(settings)

@@ -9,28 +9,25 @@ this process claims, sends, reports. See workers/README.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import random
-import re
 import signal
 import socket
-import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from api.rpc import call
+from voxbook.db import call, listen
+from voxbook.logs import event as log_event, mask_phone, scrub
 from voxbook.settings import Settings
-from workers.providers import (
+from voxbook.workers.providers import (
     AMBIGUOUS,
     PERMANENT,
     Accepted,
@@ -38,60 +35,16 @@ from workers.providers import (
     Provider,
     SendFailure,
     make_provider,
-    provider_name,
 )
 
 CHANNEL = "voxbook_sms"
+APPLICATION_NAME = "voxbook-worker"
 log = logging.getLogger("voxbook.worker")
 
 
-# -- logging: one JSON object per line, never a phone number in clear nor a body ------------------
-
-_PHONE_RE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-
-
-def mask_phone(number: str | None) -> str | None:
-    """'+15557654321' -> '+1*******21': enough to tell two numbers apart in an incident, no more."""
-    if not number:
-        return number
-    digits = number.lstrip("+")
-    if len(digits) < 5:
-        return "*" * len(number)
-    return ("+" if number.startswith("+") else "") + digits[0] + "*" * (len(digits) - 3) + digits[-2:]
-
-
-def scrub(text: str | None) -> str | None:
-    """Provider error texts quote the number ("The 'To' number +1555... is not valid")."""
-    if text is None:
-        return None
-    return _PHONE_RE.sub(lambda m: mask_phone(re.sub(r"[^\d+]", "", m.group())) or "", text)[:300]
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": record.levelname.lower(),
-            "event": record.getMessage(),
-        }
-        data.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            data["exception"] = scrub(self.formatException(record.exc_info).splitlines()[-1])
-        return json.dumps(data, default=str, separators=(",", ":"))
-
-
-def configure_logging(stream=None, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    log.handlers[:] = [handler]
-    log.setLevel(level)
-    log.propagate = False
-    # twilio-python logs request parameters (phone numbers) at INFO.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
-
-
 def _event(event: str, level: int = logging.INFO, **fields: Any) -> None:
-    log.log(level, event, extra={"fields": {k: v for k, v in fields.items() if v is not None}})
+    # One JSON object per line in production (voxbook.logs); never a phone number in clear nor a body.
+    log_event(log, event, level, **fields)
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -125,7 +78,7 @@ class WorkerConfig:
             raise ValueError("DATABASE_URL is not set")
         values = dict(
             database_url=settings.database_url,
-            provider=provider_name(settings),
+            provider=settings.sms_provider_name(),
             batch_size=settings.worker_batch_size,
             poll_seconds=settings.worker_poll_seconds,
             lease_seconds=2 * settings.twilio_timeout_seconds + 30,
@@ -166,6 +119,7 @@ class SmsWorker:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
+        self._work_conn: psycopg.AsyncConnection | None = None
         self.sent = 0
 
     # Called from any thread (tests, an embedding process).
@@ -199,69 +153,60 @@ class SmsWorker:
         if not cfg.public_base_url and cfg.provider == "twilio":
             _event("worker.no_status_callback", logging.WARNING, worker=cfg.worker_id,
                    hint="set PUBLIC_BASE_URL so Twilio reports delivery")
-        self._delay = cfg.reconnect_initial_seconds
         code = 0
         try:
-            while not self.stopping:
-                try:
-                    await self._session()
-                    break
-                except Exception as exc:  # noqa: BLE001 - a worker outlives a database restart or a deploy
-                    wait = self._delay * (0.5 + random.random())
-                    _event("worker.disconnected" if isinstance(exc, psycopg.OperationalError) else "worker.error",
-                           logging.WARNING, worker=cfg.worker_id, error=type(exc).__name__,
-                           detail=scrub(str(exc).splitlines()[0] if str(exc) else None), retry_in=round(wait, 2))
-                    if cfg.once:
-                        code = 1
-                        break
-                    await self._sleep(wait)
-                    self._delay = min(self._delay * 2, cfg.reconnect_max_seconds)
+            if cfg.once:
+                code = await self._once()
+            else:
+                # One LISTEN loop with the dashboard's liveness probe and backoff (voxbook.db.listen): each
+                # (re)connection drains what is due (NOTIFYs sent while away are lost); a NOTIFY drains; a
+                # quiet poll interval probes the connection and drains (send_after coming due never NOTIFYs).
+                await listen(
+                    cfg.database_url, CHANNEL, application_name=APPLICATION_NAME,
+                    on_connect=self._on_connect, on_notify=lambda _payload: self._drain(self._work_conn),
+                    on_idle=lambda: self._drain(self._work_conn), idle_seconds=cfg.poll_seconds,
+                    initial_backoff=cfg.reconnect_initial_seconds, max_backoff=cfg.reconnect_max_seconds,
+                    stop=self._stop, on_disconnect=self._on_disconnect,
+                )
         finally:
+            if self._work_conn is not None:
+                await self._work_conn.close()
             self._executor.shutdown(wait=True)
             _event("worker.stopped", worker=cfg.worker_id, sent=self.sent)
         return code
+
+    def _on_disconnect(self, exc: BaseException, retry_in: float | None) -> None:
+        _event("worker.disconnected" if isinstance(exc, psycopg.OperationalError) else "worker.error",
+               logging.WARNING, worker=self.config.worker_id, error=type(exc).__name__,
+               detail=scrub(str(exc).splitlines()[0] if str(exc) else None),
+               retry_in=None if retry_in is None else round(retry_in, 2))
 
     def _on_signal(self, sig: signal.Signals) -> None:
         _event("worker.stopping", worker=self.config.worker_id, signal=sig.name)
         self._stop.set()
 
-    async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
-
     async def _connect(self) -> psycopg.AsyncConnection:
         return await psycopg.AsyncConnection.connect(
-            self.config.database_url, autocommit=True, application_name="voxbook-worker", connect_timeout=10)
+            self.config.database_url, autocommit=True, application_name=APPLICATION_NAME, connect_timeout=10)
 
-    async def _session(self) -> None:
-        cfg = self.config
-        async with await self._connect() as listen_conn, await self._connect() as work_conn:
-            # LISTEN before the first claim: whatever is queued after this line wakes us.
-            await listen_conn.execute(f"LISTEN {CHANNEL}")
-            _event("worker.connected", worker=cfg.worker_id)
-            self._delay = cfg.reconnect_initial_seconds
-            while not self.stopping:
-                await self._drain(work_conn)
-                if cfg.once:
-                    return
-                await self._wait_for_work(listen_conn)
+    async def _on_connect(self, _n: int) -> None:
+        # The listening connection is up (LISTEN done): a fresh one to claim and report on, then catch up.
+        if self._work_conn is not None:
+            await self._work_conn.close()
+            self._work_conn = None
+        self._work_conn = await self._connect()
+        _event("worker.connected", worker=self.config.worker_id)
+        await self._drain(self._work_conn)
 
-    async def _wait_for_work(self, conn: psycopg.AsyncConnection) -> None:
-        async def one_notify() -> None:
-            # Never break out of notifies(): stop_after/timeout end it without losing the rest.
-            async for _ in conn.notifies(timeout=self.config.poll_seconds, stop_after=1):
-                pass
-
-        waiter = asyncio.ensure_future(one_notify())
-        stopper = asyncio.ensure_future(self._stop.wait())
-        done, pending = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for t in pending:
-            t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if waiter in done:
-            waiter.result()  # re-raises OperationalError of a dropped connection
+    async def _once(self) -> int:
+        """``--once``: send what is due now, then return (no LISTEN); 1 when the database failed us."""
+        try:
+            async with await self._connect() as conn:
+                await self._drain(conn)
+        except Exception as exc:  # noqa: BLE001 - reported as one event and the exit code
+            self._on_disconnect(exc, None)
+            return 1
+        return 0
 
     async def _drain(self, conn: psycopg.AsyncConnection) -> None:
         cfg = self.config
@@ -447,7 +392,6 @@ class _SentReports:
 
 
 def run_worker(config: WorkerConfig, settings: Settings | None = None) -> int:
-    """Blocking entry point of ``voxbook worker``."""
-    configure_logging()
+    """Blocking entry point of ``voxbook worker`` (the CLI has set up logging)."""
     worker = SmsWorker(config, settings)
     return asyncio.run(worker.run(install_signal_handlers=threading.current_thread() is threading.main_thread()))

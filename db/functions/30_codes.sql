@@ -133,9 +133,7 @@ BEGIN
     code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
                   % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
     -- A code already on its way is superseded: only the newest one will verify.
-    UPDATE voxbook.sms_outbox AS x SET status = 'cancelled', skip_reason = 'superseded by a new code', updated_at = now(),
-                                       body = voxbook.redact_sms(x.body)
-     WHERE x.org_id = o.id AND x.hold_id = h.id AND x.kind = 'otp' AND x.status = 'queued';
+    PERFORM voxbook.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
     UPDATE voxbook.holds AS x
        SET otp_salt = salt, otp_hash = voxbook.code_hash(salt, code, pepper),
            otp_sends = x.otp_sends + 1, otp_sent_at = now_ts, patient_phone = phone, updated_at = now_ts
@@ -154,7 +152,7 @@ BEGIN
     RETURN jsonb_build_object('success', m.status = 'queued', 'code_sent', m.status = 'queued',
                               'message_id', m.id, 'hold_id', h.id,
                               'expires_at', voxbook.utc_iso(h.expires_at),
-                              'sends_left', o.max_code_sends - h.otp_sends)
+                              'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
            || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
                    ELSE jsonb_build_object('code', 'opted_out',
                                            'error', 'This number has opted out of text messages (replied STOP)') END;
@@ -166,7 +164,7 @@ $$Issues a new one-time code (the clinic's code_length digits, default 6) for a 
 role setting; an older unsent code is cancelled. Limits: max_code_sends per hold; code_sends_per_phone_hour,
 code_sends_per_call and code_sends_per_clinic_hour over sliding windows (an hour; a call); only numbers starting
 with one of allowed_sms_calling_codes (default: the clinic's country_code). The SMS expires with the hold.
-Returns {"success": true, "code_sent": true, "message_id", "hold_id", "expires_at", "sends_left"} or
+Returns {"success": true, "code_sent": true, "message_id", "hold_id", "expires_at", "sends_left", "code_length"} or
 {"success": false, "code": "hold_expired" | "resend_limit" | "rate_limited" (with "retry_after_seconds") |
 "destination_not_allowed" | "codes_unavailable" (no pepper configured) | "opted_out", "error", ...}.
 Errors: VB404 unknown org or hold; VB400 no or malformed phone.

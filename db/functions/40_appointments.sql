@@ -32,7 +32,6 @@ CREATE FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid)
 DECLARE
     a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, NULL);
     m voxbook.sms_outbox;
-    patient text;
 BEGIN
     IF a.status <> 'confirmed' THEN
         RETURN voxbook.refusal('cancelled', 'The appointment is cancelled', jsonb_build_object('appointment_id', a.id));
@@ -41,9 +40,7 @@ BEGIN
      WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
     IF NOT FOUND THEN
         -- Only when every earlier confirmation failed outright: never a second one on its way.
-        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
-        m := voxbook.queue_sms(a.org_id, 'confirmation', patient,
-                               voxbook.appointment_sms('confirmation', a.org_id, a.id), appointment_id => a.id);
+        m := voxbook.queue_appointment_sms(a.org_id, a.id, 'confirmation');
     END IF;
     RETURN jsonb_build_object('success', m.status NOT IN ('skipped', 'cancelled', 'undelivered'),
                               'appointment_id', a.id, 'message_id', m.id, 'status', m.status,
@@ -73,7 +70,6 @@ CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason 
 DECLARE
     a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
     now_ts timestamptz := voxbook.clock();
-    patient text;
     starts timestamptz;
 BEGIN
     IF a.status = 'cancelled' THEN
@@ -87,9 +83,7 @@ BEGIN
      WHERE x.org_id = a.org_id AND x.id = a.hold_id;
     PERFORM voxbook.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
     IF notify AND starts > now_ts THEN
-        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
-        PERFORM voxbook.queue_sms(a.org_id, 'cancellation', patient,
-                                  voxbook.appointment_sms('cancellation', a.org_id, a.id), appointment_id => a.id);
+        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'cancellation');
     END IF;
     RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
 END
@@ -114,7 +108,7 @@ DECLARE
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
-    patient text;
+    span interval;
 BEGIN
     PERFORM voxbook.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
@@ -125,7 +119,8 @@ BEGIN
     IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
         RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
     END IF;
-    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + (old.ends_at - old.starts_at));
+    span := old.ends_at - old.starts_at;
+    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + span);
 
     -- Lock, in id order and before changing any, the old hold and every claim on the new time. Two
     -- reschedules swapping times otherwise each freed their own time and then waited, in the insert
@@ -135,7 +130,7 @@ BEGIN
       WHERE h.org_id = o.id
         AND (h.id = old.id
              OR (h.calendar_id = c.id AND h.status IN ('held', 'confirmed')
-                 AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + (old.ends_at - old.starts_at), '[)')))
+                 AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + span, '[)')))
       ORDER BY h.id
         FOR UPDATE;
 
@@ -143,28 +138,29 @@ BEGIN
     -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
-    UPDATE voxbook.holds AS h SET status = 'expired', release_reason = 'expired', updated_at = now_ts
-     WHERE h.org_id = o.id AND h.calendar_id = c.id AND h.status = 'held' AND h.expires_at <= now_ts
-       AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + (old.ends_at - old.starts_at), '[)');
+    PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
     INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, call_sid, patient_name,
                                     patient_phone, status, expires_at, otp_verified_at)
-    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + (old.ends_at - old.starts_at), old.call_sid,
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.call_sid,
             old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
     ON CONFLICT DO NOTHING
     RETURNING h.* INTO new_hold;
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
+        -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
         RETURN voxbook.refusal('slot_taken', 'That time is already taken; the appointment keeps its time',
-                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time)));
+                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
+                                                  'calendar_id', c.id,
+                                                  'alternatives', voxbook.alternatives(o,
+                                                      (SELECT sv FROM voxbook.services AS sv
+                                                        WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
     PERFORM voxbook.schedule_reminder(a.org_id, a.id);
     IF notify THEN
-        SELECT ct.phone INTO patient FROM voxbook.contacts AS ct WHERE ct.org_id = a.org_id AND ct.id = a.contact_id;
-        PERFORM voxbook.queue_sms(a.org_id, 'reschedule', patient,
-                                  voxbook.appointment_sms('reschedule', a.org_id, a.id), appointment_id => a.id);
+        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'reschedule');
     END IF;
     RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
 END
@@ -172,7 +168,8 @@ $$;
 COMMENT ON FUNCTION api.reschedule_appointment(uuid, uuid, timestamptz, text, text, boolean) IS
 $$Moves an appointment to slot_time (optionally to another calendar), keeping its duration. The new time
 is claimed before the old one is freed, in one transaction: if the new time is taken the appointment keeps
-its old time ({"success": false, "code": "slot_taken", ...}). The pending reminder follows the appointment
+its old time ({"success": false, "code": "slot_taken", "error", "appointment_id", "slot_time", "calendar_id",
+"alternatives"}: the other times, as api.claim_slot_atomic gives them). The pending reminder follows the appointment
 and (notify) an SMS tells the patient. With patient_phone the appointment must be that caller's.
 Returns the appointment with the new "starts_at" and "message".
 Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic).$$;

@@ -63,7 +63,7 @@ BEGIN
     IF opt_out THEN
         UPDATE voxbook.sms_outbox AS m
            SET status = 'skipped', skip_reason = 'recipient opted out (STOP)',
-               body = CASE WHEN m.redact_after_send THEN voxbook.redact_sms(m.body) ELSE m.body END,
+               body = voxbook.settled_body(m.body, m.redact_after_send),
                updated_at = now()
          WHERE m.org_id = consent_org AND m.recipient = number AND m.status = 'queued';
     END IF;
@@ -143,7 +143,7 @@ BEGIN
        SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled'
                          WHEN x.error_code IS NOT NULL THEN 'failed' ELSE 'skipped' END,
            skip_reason = reason,
-           body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           body = voxbook.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL,
            updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
@@ -418,16 +418,10 @@ BEGIN
            skip_reason = NULL,
            error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
            error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
-           body = CASE WHEN x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           body = voxbook.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
-    IF m.kind = 'confirmation' AND m.appointment_id IS NOT NULL THEN
-        UPDATE voxbook.appointments AS a
-           SET confirmation_sms_sent = true, confirmation_sms_id = m.provider_message_id,
-               confirmation_sms_sent_at = coalesce(a.confirmation_sms_sent_at, m.sent_at), updated_at = now_ts
-         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
-    END IF;
     RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
                               'provider_message_id', m.provider_message_id);
 END
@@ -457,8 +451,7 @@ $$;
 COMMENT ON FUNCTION api.mark_sms_sent(uuid, uuid, text, text, int, text) IS
 $$Records that the provider accepted a message (or that reconciliation found it there): status 'sent'
 (or further, if a callback came first), provider_message_id, provider_status, provider_segments, sent_at;
-the body of a one-time code is redacted; for a confirmation the appointment's confirmation_sms_sent,
-confirmation_sms_id and confirmation_sms_sent_at are set. Repeating it with the same id changes nothing.
+the body of a one-time code is redacted. Repeating it with the same id changes nothing.
 Returns {"success": true, "message_id", "status", "provider_message_id"} or, when the row already has
 another provider id, {"success": false, "code": "duplicate_send", ...} (nothing changed), or, when that provider
 id is recorded for another message (a lookup matched the wrong one of two identical texts),
@@ -515,8 +508,7 @@ COMMENT ON FUNCTION api.mark_sms_sent_batch(jsonb, text) IS
 $$api.mark_sms_sent for many messages in one call: reports is a JSON array (at most 1000) of
 {"org_id", "message_id", "provider_message_id", "provider_status" (optional), "provider_segments" (optional)},
 each message at most once. Each one is recorded exactly as api.mark_sms_sent records it (status 'sent' or
-further, sid, provider status and segments, sent_at, a code's body redacted, a confirmation's appointment
-marked). Returns {"success": true, "results": [...]} with one result per report, in the same order:
+further, sid, provider status and segments, sent_at, a code's body redacted). Returns {"success": true, "results": [...]} with one result per report, in the same order:
 {"success": true, "message_id", "status", "provider_message_id"}, or {"success": false, "code":
 "duplicate_send", "message_id", "status", "provider_message_id" (the one kept)} when the row already has
 another provider id (that row is left unchanged), {"success": false, "code": "sid_taken", "message_id", "status"}
@@ -579,7 +571,7 @@ BEGIN
            skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
            send_after = CASE WHEN next_status = 'failed' THEN x.send_after
                              ELSE now_ts + make_interval(secs => delay) END,
-           body = CASE WHEN next_status = 'failed' AND x.redact_after_send THEN voxbook.redact_sms(x.body)
+           body = CASE WHEN next_status = 'failed' THEN voxbook.settled_body(x.body, x.redact_after_send)
                        ELSE x.body END,
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
@@ -681,18 +673,12 @@ BEGIN
            sent_at = CASE WHEN advance THEN coalesce(x.sent_at, now_ts) ELSE x.sent_at END,
            delivered_at = CASE WHEN advance AND ours = 'delivered' THEN now_ts ELSE x.delivered_at END,
            skip_reason = CASE WHEN linking THEN NULL ELSE x.skip_reason END,
-           body = CASE WHEN linking AND x.redact_after_send THEN voxbook.redact_sms(x.body) ELSE x.body END,
+           body = CASE WHEN linking THEN voxbook.settled_body(x.body, x.redact_after_send) ELSE x.body END,
            locked_by = CASE WHEN linking THEN NULL ELSE x.locked_by END,
            locked_at = CASE WHEN linking THEN NULL ELSE x.locked_at END,
            status_updated_at = now(), updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
-    IF linking AND m.kind = 'confirmation' AND m.appointment_id IS NOT NULL THEN
-        UPDATE voxbook.appointments AS a
-           SET confirmation_sms_sent = true, confirmation_sms_id = m.provider_message_id,
-               confirmation_sms_sent_at = coalesce(a.confirmation_sms_sent_at, m.sent_at), updated_at = now_ts
-         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
-    END IF;
     IF record_sms_status.error_code = '21610' THEN
         PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
     END IF;

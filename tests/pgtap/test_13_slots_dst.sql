@@ -5,7 +5,7 @@
 BEGIN;
 SELECT plan(18);
 
-SET LOCAL voxbook.frozen_now = '2030-01-01 00:00:00+00';
+SELECT tests.freeze_time('2030-01-01 00:00:00+00');
 CREATE TEMP TABLE zones AS
 SELECT z.tz, tests.create_clinic('DST ' || z.tz, time_zone => z.tz) AS org
   FROM unnest(ARRAY['America/New_York', 'Europe/Berlin', 'Australia/Sydney']) AS z(tz);

@@ -2,7 +2,7 @@
 BEGIN;
 SELECT plan(23);
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Appt Clinic') AS org;
 CREATE TEMP TABLE appt AS
 SELECT n, (api.confirm_held_slot(

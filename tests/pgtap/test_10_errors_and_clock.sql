@@ -6,7 +6,7 @@ BEGIN;
 SELECT plan(25);
 SET LOCAL statement_timeout = '10s';
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Dates Clinic') AS org;
 CREATE TEMP TABLE appt AS
 SELECT (api.confirm_held_slot(
@@ -15,6 +15,8 @@ SELECT (api.confirm_held_slot(
            (SELECT org FROM ctx), staff_user => 'desk')->>'appointment_id')::uuid AS id;
 CREATE TEMP TABLE before AS
 SELECT (SELECT count(*) FROM voxbook.holds) AS holds, (SELECT count(*) FROM voxbook.tool_calls) AS tool_calls;
+SELECT tests.share_with_api();
+SET LOCAL ROLE voxbook_api;   -- the refusals below are what the API role gets
 
 -- check_availability
 SELECT throws_ok(format($$SELECT api.check_availability((SELECT org FROM ctx), %L)$$, d),
@@ -65,6 +67,7 @@ SELECT throws_ok(format($$SELECT api.dashboard_schedule((SELECT org FROM ctx), %
   FROM unnest(ARRAY['infinity', '-infinity', '1900-01-01']) AS d;
 SELECT is(api.dashboard_schedule((SELECT org FROM ctx))->>'today', '2030-01-14', 'without from_date it shows today');
 
+RESET ROLE;
 SELECT is((SELECT ROW((SELECT count(*) FROM voxbook.holds), (SELECT count(*) FROM voxbook.tool_calls))::text),
           (SELECT ROW(holds, tool_calls)::text FROM before), 'none of the refused calls wrote anything');
 

@@ -1,22 +1,39 @@
--- The shape of the database API: what a DBA and the API role can rely on.
+-- The shape of the database (db/functions/00_api_schema.sql, 99_grants.sql, the migrations): what a DBA
+-- and the API role can rely on.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT has_schema('api');
 SELECT has_schema('voxbook');
-SELECT tables_are('voxbook', ARRAY['organizations', 'calendars', 'services', 'working_hours', 'blocked_periods',
-                                   'contacts', 'holds', 'appointments', 'sms_outbox', 'calls', 'hot_lead_alerts']
-                  || ARRAY(SELECT tablename::text FROM pg_tables
-                            WHERE schemaname = 'voxbook' AND tablename NOT IN (
-                                'organizations', 'calendars', 'services', 'working_hours', 'blocked_periods',
-                                'contacts', 'holds', 'appointments', 'sms_outbox', 'calls', 'hot_lead_alerts')),
-                  'the core tables exist in the private schema');
-SELECT functions_are('api', ARRAY(SELECT p.proname::text FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace)
-                     || ARRAY['check_availability', 'claim_slot_atomic', 'release_hold', 'confirm_held_slot',
-                              'send_otp_code', 'verify_otp', 'send_confirmation_sms', 'cancel_appointment',
-                              'reschedule_appointment', 'record_call_end', 'score_lead', 'expire_stale_holds',
-                              'get_hold', 'get_appointment', 'find_organization', 'get_organization'],
-                     'the booking API functions exist');
+-- Explicit lists: a table or api function added, renamed or dropped must be named here too.
+SELECT tables_are('voxbook', ARRAY[
+    'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'contacts',
+    'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'organizations', 'services',
+    'sms_consent_events', 'sms_inbound', 'sms_outbox', 'tool_calls', 'working_hours'],
+    'exactly these tables are in the private schema');
+SELECT functions_are('api', ARRAY[
+    -- 20_booking.sql
+    'check_availability', 'claim_slot_atomic', 'release_hold', 'confirm_held_slot', 'expire_stale_holds', 'get_hold',
+    -- 30_codes.sql
+    'send_otp_code', 'verify_otp', 'code_status',
+    -- 40_appointments.sql
+    'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment', 'get_appointment',
+    -- 45_sms_delivery.sql
+    'claim_sms_batch', 'begin_sms_send', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
+    'release_sms_claims', 'record_sms_status', 'record_inbound_sms',
+    -- 50_calls.sql
+    'score_lead', 'record_call_end', 'get_call',
+    -- 55_tool_calls.sql
+    'run_tool_call',
+    -- 60_organizations.sql, 65_config.sql
+    'find_organization', 'get_organization', 'config_problems',
+    -- 70_dashboard.sql
+    'issue_dashboard_token', 'revoke_dashboard_token', 'dashboard_login', 'dashboard_session', 'dashboard_logout',
+    'dashboard_hot_leads', 'dashboard_hot_lead', 'dashboard_lead', 'dashboard_reveal_phone', 'dashboard_schedule',
+    'dashboard_live_holds', 'issue_calendar_feed_token', 'revoke_calendar_feed_tokens', 'calendar_feed'],
+    'exactly these functions are the api');
+SELECT is((SELECT count(*) - count(DISTINCT p.proname) FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace), 0::bigint,
+          'one signature each: no overload that could make a positional call ambiguous');
 
 SELECT is((SELECT count(*) FROM pg_proc AS p
             WHERE p.pronamespace = 'api'::regnamespace AND coalesce(obj_description(p.oid, 'pg_proc'), '') = ''),

@@ -2,7 +2,7 @@
 BEGIN;
 SELECT plan(32);
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Code Clinic') AS org;
 CREATE TEMP TABLE holds AS
 SELECT n, (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 09:00') + (n - 1) * interval '30 minutes',
@@ -88,12 +88,12 @@ SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m
 -- hold 4: expiry
 SELECT lives_ok($$SELECT api.send_otp_code((SELECT id FROM holds WHERE n = 4), (SELECT org FROM ctx))$$, 'a code for hold 4');
 CREATE TEMP TABLE code4 AS SELECT tests.code_of((SELECT id FROM holds WHERE n = 4)) AS code;
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:10:00+00';
+SELECT tests.freeze_time('2030-01-14 12:10:00+00');
 SELECT is(api.verify_otp((SELECT id FROM holds WHERE n = 4), (SELECT org FROM ctx), (SELECT code FROM code4))->>'code', 'hold_expired',
           'a code expires with its hold: an expired hold can never be confirmed');
 SELECT is(api.confirm_held_slot((SELECT id FROM holds WHERE n = 4), (SELECT org FROM ctx), staff_user => 'desk')->>'code', 'hold_expired',
           'not even by staff');
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 
 -- hold 5: the staff path
 SELECT is(api.confirm_held_slot((SELECT id FROM holds WHERE n = 5), (SELECT org FROM ctx), staff_user => 'front desk')->>'confirmed_via', 'staff',

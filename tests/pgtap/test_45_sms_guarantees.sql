@@ -21,7 +21,7 @@ UPDATE voxbook.sms_outbox SET send_after = now() + interval '1 year' WHERE statu
 INSERT INTO msg SELECT 'slow', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005001', 'Waited too long')).id;
 CREATE TEMP TABLE c1 AS SELECT api.claim_sms_batch('w1', 10, 50) AS r;
 SELECT is((SELECT pg_temp.claimed(r, 'slow')->>'attempt' FROM c1), '1', 'w1 claims the message');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '58 seconds'); END $$;
+SELECT tests.freeze_time(now() + interval '58 seconds');
 CREATE TEMP TABLE c2 AS SELECT api.claim_sms_batch('w2', 10, 50) AS r;
 SELECT is((SELECT pg_temp.claimed(r, 'slow')->>'reconcile' FROM c2), 'false',
           'past the lease, w2 takes it over as a fresh send: w1 never began it');
@@ -31,18 +31,18 @@ SELECT is(row((pg_temp.m('slow')).attempts, (pg_temp.m('slow')).provider_may_hav
           '... one attempt, and from now on the provider may have it');
 SELECT is(pg_temp.begin('slow', 'w2', 1)->>'code', 'not_held', 'the same attempt cannot begin twice');
 -- While w2's send may still be under way nobody takes the row, however short the claimer's lease.
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '58 seconds' + interval '29 seconds'); END $$;
+SELECT tests.freeze_time(now() + interval '58 seconds' + interval '29 seconds');
 SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('w3', 10, 0)->'recovered') AS x
             WHERE x #>> '{}' = (pg_temp.m('slow')).id::text), 0, 'within the renewed lease the row stays w2''s');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '58 seconds' + interval '31 seconds'); END $$;
+SELECT tests.freeze_time(now() + interval '58 seconds' + interval '31 seconds');
 CREATE TEMP TABLE c3 AS SELECT api.claim_sms_batch('w3', 10, 50) AS r;
 SELECT is((SELECT pg_temp.claimed(r, 'slow')->>'reconcile' FROM c3), 'true',
           'after it, w3 takes it over, but only to look it up first: w2''s send may have reached the provider');
 -- An expired lease that nobody took over is still the holder's: it may begin its send.
 INSERT INTO msg SELECT 'late', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005002', 'Late but mine')).id;
-DO $$ BEGIN PERFORM tests.unfreeze_time(); END $$;
+SELECT tests.unfreeze_time();
 SELECT is((SELECT pg_temp.claimed(api.claim_sms_batch('w4', 10, 1), 'late')->>'attempt'), '1', 'w4 claims with a 1 s lease');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '5 seconds'); END $$;
+SELECT tests.freeze_time(now() + interval '5 seconds');
 SELECT is(pg_temp.begin('late', 'w4', 1)->>'success', 'true', 'past its lease but not taken over: still w4''s to send');
 -- A STOP while the message waited in the worker: the check before the send settles it instead.
 INSERT INTO msg SELECT 'stopped', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005003', 'Before STOP')).id;
@@ -51,14 +51,14 @@ SELECT is(api.record_inbound_sms('+15550005000', '+15550005003', 'STOP', 'SMedge
 SELECT is(pg_temp.begin('stopped', 'w5', 1)->>'code', 'blocked', 'the send is refused');
 SELECT is(row((pg_temp.m('stopped')).status, (pg_temp.m('stopped')).skip_reason)::text,
           '(skipped,"recipient opted out (STOP)")', '... and the message skipped with its reason');
-SELECT is(tests.sqlstate_of('SELECT api.begin_sms_send(gen_random_uuid(), gen_random_uuid(), ''w'', 1, 0)'), 'VB400',
+SELECT throws_ok('SELECT api.begin_sms_send(gen_random_uuid(), gen_random_uuid(), ''w'', 1, 0)', 'VB400', NULL,
           'a send needs a positive lease');
 
 -- 5. Two identical texts to one number: one provider message is one of ours, never two.
 INSERT INTO msg SELECT 'twin1', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
 INSERT INTO msg SELECT 'twin2', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
 UPDATE voxbook.sms_outbox SET created_at = created_at + interval '1 second' WHERE id = (pg_temp.m('twin2')).id;   -- queued later
-DO $$ BEGIN PERFORM tests.unfreeze_time(); END $$;
+SELECT tests.unfreeze_time();
 CREATE TEMP TABLE t1 AS SELECT api.claim_sms_batch('w6', 10, 60) AS r;
 SELECT is(pg_temp.begin('twin1', 'w6', 1)->>'success', 'true', 'first twin begins');
 SELECT is(pg_temp.begin('twin2', 'w6', 1)->>'success', 'true', 'second twin begins');
@@ -118,22 +118,22 @@ SELECT is((SELECT array_agg(DISTINCT pg_temp.fail_once('outage', '20429')->>'sta
 SELECT ok((pg_temp.m('outage')).send_after <= now() + interval '375 seconds'
           AND (pg_temp.m('outage')).send_after >= now() + interval '225 seconds',
           'the backoff is capped at 5 minutes (+-25% jitter)');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '23 hours 58 minutes'); END $$;
+SELECT tests.freeze_time(now() + interval '23 hours 58 minutes');
 SELECT is(pg_temp.fail_once('outage', '20429')->>'status', 'failed', 'a confirmation still failing after a day ends');
 SELECT is(row((pg_temp.m('outage')).error_code, (pg_temp.m('outage')).skip_reason)::text,
           '(20429,"gave up: not sent within 24 hours of being due")', '... with the last error and a reason a person can read');
-DO $$ BEGIN PERFORM tests.unfreeze_time(); END $$;
+SELECT tests.unfreeze_time();
 INSERT INTO msg SELECT 'invalid', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005031', 'Bad number')).id;
 SELECT is(pg_temp.fail_once('invalid', '21211', permanent => true)->>'status', 'failed', 'a permanent error still fails at once');
 INSERT INTO msg SELECT 'alert', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005032', 'Hot lead')).id;
 SELECT is(pg_temp.fail_once('alert', '20429')->>'status', 'queued', 'a hot-lead alert is retried');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '7 hours'); END $$;
+SELECT tests.freeze_time(now() + interval '7 hours');
 SELECT is((SELECT x->>'status' FROM jsonb_array_elements(api.claim_sms_batch('w-late', 10, 60)->'skipped') AS x
             WHERE x->>'message_id' = (pg_temp.m('alert')).id::text), 'failed',
           '... for a few hours only: then it ends failed when next claimed');
 
 -- 10. A redelivered inbound webhook changes nothing: START, STOP, then the first START again.
-DO $$ BEGIN PERFORM tests.unfreeze_time(); END $$;
+SELECT tests.unfreeze_time();
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'START', 'SMedge-start')->>'action', 'opt_in', 'START');
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'STOP', 'SMedge-stop2')->>'action', 'opt_out', 'STOP');
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'START', 'SMedge-start') - 'duplicate',

@@ -112,9 +112,9 @@ SELECT is(api.begin_sms_send((SELECT org FROM ctx), (pg_temp.m('otp_live')).id, 
 SELECT is(api.release_sms_claims('w2', ARRAY[(pg_temp.m('ok')).id])->>'released', '1', 'release by id');
 SELECT is((pg_temp.m('ok')).status, 'unknown', 'a released row with an earlier unsettled attempt goes back to unknown');
 
-SELECT is(tests.sqlstate_of('SELECT api.claim_sms_batch(NULL)'), 'VB400', 'worker_id is required');
-SELECT is(tests.sqlstate_of('SELECT api.claim_sms_batch(''w'', 0)'), 'VB400', 'batch_size must be positive');
-SELECT is(tests.sqlstate_of('SELECT api.claim_sms_batch(''w'', 10, -1)'), 'VB400', 'lease_seconds must not be negative');
+SELECT throws_ok('SELECT api.claim_sms_batch(NULL)', 'VB400', NULL, 'worker_id is required');
+SELECT throws_ok('SELECT api.claim_sms_batch(''w'', 0)', 'VB400', NULL, 'batch_size must be positive');
+SELECT throws_ok('SELECT api.claim_sms_batch(''w'', 10, -1)', 'VB400', NULL, 'lease_seconds must not be negative');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -19,7 +19,7 @@ SELECT is((SELECT h.patient_phone::text FROM voxbook.holds AS h WHERE h.id = (SE
 SELECT is((SELECT j->>'spoken_time' FROM r1), '10 AM', 'the time is spoken in the clinic''s zone');
 
 SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:00'),
-                                'call-2', 'Bob', '+15552010002') - 'slot_time' - 'calendar_id',
+                                'call-2', 'Bob', '+15552010002') - 'slot_time' - 'calendar_id' - 'alternatives',
           '{"success": false, "code": "slot_taken", "error": "Slot already held"}'::jsonb,
           'a held slot is refused to another call');
 SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 09:30'),

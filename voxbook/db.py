@@ -1,12 +1,15 @@
-"""Calling the database API: one function in schema ``api`` with named arguments, jsonb back.
+"""The database client: the one way Python calls the database API, and the one LISTEN loop.
 
-Both the HTTP handlers and the SMS worker go through here, so the mapping of our documented
-SQLSTATEs (db/README.md) to outcomes lives in one place.
+The floor of the package (see README "Where things are"): the HTTP layer (voxbook.api), the SMS worker
+(voxbook.workers) and the CLI all call ``api.<function>`` through here, so the meaning of our documented
+SQLSTATEs (db/README.md) and the retry of deadlocks live in one place. What an error means for an HTTP
+caller (its status code) is the HTTP layer's business, not this module's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -17,8 +20,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.rows import scalar_row
 
-# SQLSTATEs raised by the api functions (voxbook.fail) and what an HTTP caller should see.
-HTTP_STATUS_BY_SQLSTATE = {"VB400": 400, "VB404": 404, "VB409": 409}
+log = logging.getLogger("voxbook.db")
 
 # A deadlock (40P01) or serialization failure (40001) undid the whole statement: nothing happened, and
 # running it again usually succeeds (two reschedules swapping times, one of them chosen as the victim).
@@ -45,7 +47,8 @@ def _on_its_own(conn: psycopg.Connection | psycopg.AsyncConnection) -> bool:
 
 
 class ApiError(Exception):
-    """A documented error of an api function: bad parameter, unknown id, state conflict."""
+    """A documented error of an api function (VB400 bad parameter, VB404 unknown id, VB409 state
+    conflict), or a value PostgreSQL itself refused: the caller's mistake, never the database's trouble."""
 
     def __init__(self, sqlstate: str, message: str, hint: str | None = None, detail: str | None = None):
         super().__init__(message)
@@ -53,10 +56,6 @@ class ApiError(Exception):
         self.message = message
         self.hint = hint
         self.detail = detail
-
-    @property
-    def http_status(self) -> int:
-        return HTTP_STATUS_BY_SQLSTATE.get(self.sqlstate, 400)
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.sqlstate, "message": self.message, "hint": self.hint, "detail": self.detail}
@@ -142,3 +141,90 @@ async def in_transaction(conn: psycopg.AsyncConnection, work: Callable[[], Await
                 raise
         await asyncio.sleep(pause)
         attempt += 1
+
+
+# -- LISTEN ---------------------------------------------------------------------------------------
+
+
+def _log_disconnect(exc: BaseException, retry_in: float) -> None:
+    log.warning("listen.disconnected", extra={"fields": {"error": type(exc).__name__, "retry_in": round(retry_in, 2)}})
+
+
+async def listen(
+    conninfo: str,
+    channel: str,
+    *,
+    application_name: str,
+    on_connect: Callable[[int], Awaitable[None]],
+    on_notify: Callable[[str], Awaitable[None]],
+    on_idle: Callable[[], Awaitable[None]] | None = None,
+    idle_seconds: float = 15.0,
+    initial_backoff: float = 0.5,
+    max_backoff: float = 30.0,
+    stop: asyncio.Event | None = None,
+    on_disconnect: Callable[[BaseException, float], None] = _log_disconnect,
+) -> None:
+    """Keep one connection LISTENing on ``channel`` until ``stop`` is set (or the task is cancelled).
+
+    NOTIFY is a wake-up, not a log: what is notified while we are disconnected is lost. So every
+    (re)connection calls ``on_connect(n)`` (n = 1, 2, ...) *after* LISTEN, for the caller to catch up on
+    what it may have missed; then each notification calls ``on_notify(payload)``. After ``idle_seconds``
+    without one, a round trip on the connection checks that the server is still there (one that vanished
+    without closing the socket is noticed here instead of never) and ``on_idle()`` runs (e.g. a poll).
+
+    Any failure -- the connection lost, or raised by a callback -- is reported to ``on_disconnect`` and
+    followed by a fresh connection after a jittered exponential backoff (``initial_backoff`` doubling up
+    to ``max_backoff``, reset by every successful connection). ``stop`` is checked between callbacks and
+    ends a wait at once; a callback that is running is left to finish.
+    """
+    stop = stop or asyncio.Event()
+    delay = initial_backoff
+    connections = 0
+    while not stop.is_set():
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                conninfo, autocommit=True, application_name=application_name, connect_timeout=10
+            ) as conn:
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                connections += 1
+                delay = initial_backoff
+                await on_connect(connections)
+                while not stop.is_set():
+                    payloads = await _wait_for_notifies(conn, idle_seconds, stop)
+                    if stop.is_set():
+                        return
+                    for payload in payloads:
+                        await on_notify(payload)
+                    if not payloads:
+                        await conn.execute("SELECT 1")    # the liveness probe
+                        if on_idle is not None:
+                            await on_idle()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a listener outlives a database restart or a deploy
+            wait = delay * (0.5 + random.random())
+            on_disconnect(exc, wait)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, max_backoff)
+
+
+async def _wait_for_notifies(conn: psycopg.AsyncConnection, timeout: float, stop: asyncio.Event) -> list[str]:
+    """The payloads of the notifications that arrive within ``timeout`` (returns at the first one, with any
+    already queued behind it), or [] when none came or ``stop`` was set meanwhile."""
+    async def first() -> list[str]:
+        # Never break out of notifies(): stop_after/timeout end it without losing the rest.
+        return [n.payload async for n in conn.notifies(timeout=timeout, stop_after=1)]
+
+    waiter = asyncio.ensure_future(first())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:   # also when we are cancelled: neither task may outlive this call
+        for t in (waiter, stopper):
+            if not t.done():
+                t.cancel()
+        await asyncio.gather(waiter, stopper, return_exceptions=True)
+    return waiter.result() if waiter in done else []   # result() re-raises a dropped connection's error

@@ -49,13 +49,13 @@ SELECT is(pg_temp.fail('last', '20429')->>'status', 'failed', 'a transient error
 SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('otp')).id, 'SMotp')->>'status', 'sent', 'code sent');
 SELECT matches((pg_temp.m('otp')).body, '^\*\*\*\* is your ', 'the sent code is no longer stored in clear');
 
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '1 hour'); END $$;
+SELECT tests.freeze_time(now() + interval '1 hour');
 SELECT is(jsonb_typeof(api.claim_sms_batch('w1', 1000, 60)->'messages'), 'array', 'claimed again an hour later');
 SELECT is(pg_temp.fail('retry', '20429', worker => 'w2')->>'code', 'not_claimed', 'another worker cannot settle my claim');
 SELECT is(pg_temp.fail('retry', 'timeout', ambiguous => true)->>'status', 'unknown', 'an ambiguous failure is unknown');
 SELECT ok((pg_temp.m('retry')).send_after BETWEEN now() + interval '1 hour 15 seconds' AND now() + interval '1 hour 25 seconds',
           'second retry after twice the base delay');
-DO $$ BEGIN PERFORM tests.freeze_time(now() + interval '2 hours'); END $$;
+SELECT tests.freeze_time(now() + interval '2 hours');
 SELECT is((SELECT x->>'reconcile' FROM jsonb_array_elements(api.claim_sms_batch('w1', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('retry')).id::text), 'true', 'then it is claimed for reconciliation');
 SELECT is(pg_temp.begin('retry')->>'success', 'true', 'its lookup begins');
@@ -76,9 +76,8 @@ SELECT is(api.record_sms_status('SMretry', 'failed', '30008')->>'status', 'deliv
 SELECT is((pg_temp.m('retry')).error_code, NULL, '... and a stale error code is not stored');
 SELECT is(api.record_sms_status('SMotp', 'read')->>'status', 'delivered', 'read counts as delivered');
 SELECT is(api.record_sms_status('SMnobody', 'delivered')->>'found', 'false', 'an unknown sid is acknowledged');
-SELECT is(tests.sqlstate_of('SELECT api.record_sms_status(NULL, ''sent'')'), 'VB400', 'MessageSid is required');
-SELECT is(tests.sqlstate_of(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx'')', (SELECT org FROM ctx))),
-          'VB404', 'marking an unknown message is VB404');
+SELECT throws_ok('SELECT api.record_sms_status(NULL, ''sent'')', 'VB400', NULL, 'MessageSid is required');
+SELECT throws_ok(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx'')', (SELECT org FROM ctx)), 'VB404', NULL, 'marking an unknown message is VB404');
 
 -- the worker's batch report: the same effect as mark_sms_sent on each message, one result per report, in order
 INSERT INTO msg SELECT 'b1', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003011', 'Batch one')).id;
@@ -106,11 +105,10 @@ SELECT is((pg_temp.m('b1')).provider_message_id, 'SMb1', '... every one of them'
 SELECT is((SELECT r->'results'->2->>'code' || '/' || (r->'results'->2->>'provider_message_id') FROM batch),
           'duplicate_send/SMretry', 'a second sid for one message is refused, the first one kept');
 SELECT is((SELECT r->'results'->3->>'code' FROM batch), 'unknown_message', 'an unknown message is reported, not fatal');
-SELECT is(tests.sqlstate_of($q$SELECT api.mark_sms_sent_batch('{"a": 1}')$q$), 'VB400', 'reports must be an array');
-SELECT is(tests.sqlstate_of(format($q$SELECT api.mark_sms_sent_batch('[{"org_id": "%s", "message_id": "%s", "provider_message_id": "SMa"},
+SELECT throws_ok($q$SELECT api.mark_sms_sent_batch('{"a": 1}')$q$, 'VB400', NULL, 'reports must be an array');
+SELECT throws_ok(format($q$SELECT api.mark_sms_sent_batch('[{"org_id": "%s", "message_id": "%s", "provider_message_id": "SMa"},
                                                                        {"org_id": "%s", "message_id": "%s", "provider_message_id": "SMb"}]')$q$,
-                                   (SELECT org FROM ctx), (pg_temp.m('b1')).id, (SELECT org FROM ctx), (pg_temp.m('b1')).id)),
-          'VB400', 'a message reported twice in one call is refused');
+                                   (SELECT org FROM ctx), (pg_temp.m('b1')).id, (SELECT org FROM ctx), (pg_temp.m('b1')).id), 'VB400', NULL, 'a message reported twice in one call is refused');
 
 -- Plans: generic plans cached while the outbox was small would scan a clinic's whole outbox per lookup.
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc AS p

@@ -2,7 +2,7 @@
 BEGIN;
 SELECT plan(16);
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Clinic A') AS a, tests.create_clinic('Clinic B') AS b;
 CREATE TEMP TABLE ha AS
     SELECT (api.claim_slot_atomic((SELECT a FROM ctx), 'cal-a', tests.at((SELECT a FROM ctx), '2030-01-15 09:00'), 'call-a1', 'Ann', '+15555010001')->>'hold_id')::uuid AS held,

@@ -13,7 +13,7 @@ SELECT is(api.score_lead(600, true, 'high', 'price insurance', 'positive')->>'sc
 SELECT is(api.score_lead(20, false, 'low', NULL, 'negative')->>'score', '0', 'and floored at 0');
 SELECT throws_ok($$SELECT api.score_lead(60, false, 'premium')$$, 'VB400', 'service_value must be low, standard or high', 'an unknown value tier is refused');
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Lead Clinic') AS org;
 CREATE TEMP TABLE booked AS
     SELECT api.confirm_held_slot((api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-20 10:00'),

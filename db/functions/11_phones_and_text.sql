@@ -1,0 +1,72 @@
+-- Phone numbers and how times and texts are written: E.164 in, display and spoken forms out, GSM-7 text.
+
+-- Accepts what people and models say: '+1 (555) 123-4567', '555.123.4567', '0044 20 7946 0958'.
+-- National numbers without '+' get the clinic's country code; NANP (+1) numbers must have 10 digits.
+CREATE OR REPLACE FUNCTION voxbook.normalize_phone(raw text, country_code text DEFAULT '1')
+    RETURNS text
+    LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    s text := regexp_replace(coalesce(raw, ''), '[\s().\-/]', '', 'g');
+BEGIN
+    IF raw IS NULL OR s = '' THEN
+        RETURN NULL;
+    END IF;
+    IF s LIKE '00%' THEN
+        s := '+' || substr(s, 3);
+    ELSIF s !~ '^\+' THEN
+        IF country_code = '1' AND s ~ '^1[0-9]{10}$' THEN
+            s := '+' || s;
+        ELSE
+            s := '+' || country_code || s;
+        END IF;
+    END IF;
+    IF s !~ '^\+[1-9][0-9]{7,14}$' OR (s LIKE '+1%' AND s !~ '^\+1[2-9][0-9]{9}$') THEN
+        PERFORM voxbook.fail('VB400', 'malformed phone number',
+                             'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
+    END IF;
+    RETURN s;
+END
+$$;
+
+-- '+15551234567' -> '(555) 123-4567' for NANP numbers; others stay in E.164.
+CREATE OR REPLACE FUNCTION voxbook.display_phone(e164 text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN e164 ~ '^\+1[0-9]{10}$'
+                THEN format('(%s) %s-%s', substr(e164, 3, 3), substr(e164, 6, 3), substr(e164, 9, 4))
+                ELSE e164 END
+$$;
+
+-- 'Wed, Jan 15 at 10:00 AM' in the clinic's time zone.
+CREATE OR REPLACE FUNCTION voxbook.local_text(ts timestamptz, tz text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD "at" FMHH12:MI AM')
+$$;
+
+-- '10 AM', '3:30 PM': how the assistant says a time.
+CREATE OR REPLACE FUNCTION voxbook.spoken_time(ts timestamptz, tz text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
+                THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
+                ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
+$$;
+
+-- ISO 8601 in UTC with a Z, the format tools and the seed use for slot ids.
+-- Small SQL helpers here are declared no stricter than what they call (to_char, format and
+-- jsonb_build_object are STABLE): only then does the planner inline them. A helper declared IMMUTABLE
+-- over a STABLE call runs as a separate SQL function, parsed and planned again in every transaction
+-- (seen with perf as base_yyparse in every claim).
+CREATE OR REPLACE FUNCTION voxbook.utc_iso(ts timestamptz) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+
+-- Keeps message text in the GSM-7 alphabet: one character outside it (an emoji, a curly quote)
+-- makes the whole SMS UCS-2 and triples its cost. Names are folded to ASCII where GSM-7 lacks the letter.
+CREATE OR REPLACE FUNCTION voxbook.gsm7(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(
+             translate(t, '‘’‚“”„–—…ÀÁÂÃÈÊËÌÍÎÏÒÓÔÕÙÚÛÝáâãêëíîïóôõúûýÿçšžŠŽ',
+                          '''''''"""--.AAAAEEEIIIIOOOOUUUYaaaeeiiiooouuyycszSZ'),
+             '[^@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&''()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\\[~\]|€]',
+             '?', 'g')
+$$;

@@ -1,0 +1,102 @@
+-- An appointment as the API returns it, and the messages that go with it.
+
+CREATE OR REPLACE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'success', true,
+        'appointment_id', a.id,
+        'status', a.status,
+        'hold_id', a.hold_id,
+        'contact_id', a.contact_id,
+        'patient_name', ct.name,
+        'calendar_id', h.calendar_id,
+        'provider', c.display_name,
+        'service', a.service_id,
+        'starts_at', voxbook.utc_iso(h.starts_at),
+        'ends_at', voxbook.utc_iso(h.ends_at),
+        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
+        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone),
+        'time_zone', o.time_zone,
+        'confirmed_via', a.confirmed_via,
+        'otp_verified', a.otp_verified,
+        'confirmation_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                       'provider_message_id', m.provider_message_id)
+                               FROM voxbook.sms_outbox AS m
+                              WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'confirmation'
+                              ORDER BY m.created_at DESC LIMIT 1),
+        'reminder_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                   'send_after', voxbook.utc_iso(m.send_after))
+                           FROM voxbook.sms_outbox AS m
+                          WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'reminder'
+                          ORDER BY m.created_at DESC LIMIT 1))
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
+$$;
+
+-- Texts of appointment messages; GSM-7 only, patient messages end with the STOP line.
+CREATE OR REPLACE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT voxbook.gsm7(format(
+        CASE kind
+            WHEN 'confirmation' THEN 'Your appointment is confirmed: %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
+            WHEN 'reminder'     THEN 'Reminder: your appointment is %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
+            WHEN 'cancellation' THEN 'Your appointment on %1$s with %2$s is cancelled. %3$s, %4$s. Call to book again. Reply STOP to unsubscribe.'
+            WHEN 'reschedule'   THEN 'Your appointment is moved to %1$s with %2$s. %3$s, %4$s. Call with questions. Reply STOP to unsubscribe.'
+        END,
+        voxbook.local_text(h.starts_at, o.time_zone), c.display_name, o.name, voxbook.display_phone(o.phone)))
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id
+$$;
+
+-- Renders the appointment message of this kind and queues it to the appointment's patient (its
+-- contact's phone), in the caller's transaction: the one way an appointment SMS is made.
+CREATE OR REPLACE FUNCTION voxbook.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text,
+                                                         send_after timestamptz DEFAULT NULL)
+    RETURNS voxbook.sms_outbox
+    LANGUAGE plpgsql AS $$
+DECLARE
+    patient text;
+BEGIN
+    SELECT ct.phone INTO patient FROM voxbook.appointments AS a
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+     WHERE a.org_id = queue_appointment_sms.org_id AND a.id = queue_appointment_sms.appointment_id;
+    RETURN voxbook.queue_sms(org_id, kind, patient, voxbook.appointment_sms(kind, org_id, appointment_id),
+                             appointment_id => appointment_id, send_after => send_after);
+END
+$$;
+
+-- Queues the reminder for an appointment's current time, reminder_hours before it, unless that
+-- moment has passed (a booking made for tomorrow morning gets its confirmation only).
+CREATE OR REPLACE FUNCTION voxbook.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
+    LANGUAGE plpgsql AS $$
+DECLARE
+    due timestamptz;
+    for_hold uuid;
+    for_starts timestamptz;
+    reminder voxbook.sms_outbox;
+BEGIN
+    UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'appointment moved or cancelled',
+                                       updated_at = now()
+     WHERE m.org_id = schedule_reminder.org_id AND m.appointment_id = schedule_reminder.appointment_id
+       AND m.kind = 'reminder' AND m.status = 'queued';
+    SELECT h.starts_at - make_interval(hours => o.reminder_hours), h.id, h.starts_at INTO due, for_hold, for_starts
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = schedule_reminder.org_id AND a.id = schedule_reminder.appointment_id
+       AND a.status = 'confirmed';
+    IF due IS NOT NULL AND due > voxbook.clock() THEN
+        reminder := voxbook.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
+        -- Stamped with the time it announces: the worker compares this, not the text (45_sms_delivery.sql).
+        UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
+         WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
+    END IF;
+END
+$$;

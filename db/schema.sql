@@ -1,0 +1,4501 @@
+-- The schema of a freshly migrated voxbook database: db/migrations and db/functions applied by
+-- `voxbook db migrate`. Generated, do not edit: python -m voxbook.schema_snapshot > db/schema.sql
+-- (tests/test_schema_snapshot.py fails when it is stale).
+
+-- Name: api; Type: SCHEMA; Schema: -; Owner: -
+
+CREATE SCHEMA api;
+
+-- Name: SCHEMA api; Type: COMMENT; Schema: -; Owner: -
+
+COMMENT ON SCHEMA api IS 'The voxbook booking API: every function here is callable from psql and, through role voxbook_api, by the HTTP layer and the SMS worker. See db/README.md for the flow, jsonb shapes and SQLSTATEs.';
+
+-- Name: voxbook; Type: SCHEMA; Schema: -; Owner: -
+
+CREATE SCHEMA voxbook;
+
+-- Name: SCHEMA voxbook; Type: COMMENT; Schema: -; Owner: -
+
+COMMENT ON SCHEMA voxbook IS 'Private tables of voxbook. Nothing here is granted to the API role: call the functions in schema api.';
+
+-- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
+
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+
+-- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
+
+COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
+
+-- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
+
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+
+-- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner: -
+
+COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
+
+-- Name: e164; Type: DOMAIN; Schema: voxbook; Owner: -
+
+CREATE DOMAIN voxbook.e164 AS text
+	CONSTRAINT e164_check CHECK ((VALUE ~ '^\+[1-9][0-9]{7,14}$'::text));
+
+-- Name: begin_sms_send(uuid, uuid, text, integer, double precision); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+    reason text;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM voxbook.require(attempt, 'attempt');
+    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds > 3600 THEN
+        PERFORM voxbook.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
+                             'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
+    END IF;
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = begin_sms_send.org_id AND x.id = begin_sms_send.message_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    -- Still ours: claimed by this worker for this attempt and not taken back. The row lock serialises this
+    -- with a takeover in api.claim_sms_batch: either that came first (we refuse) or this renews the lease
+    -- first, and no one takes the row before the send is over. An expired lease that nobody took over yet
+    -- is still ours alone.
+    IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM begin_sms_send.worker_id
+       OR m.attempts <> begin_sms_send.attempt - 1 THEN
+        RETURN voxbook.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
+                               jsonb_build_object('message_id', m.id, 'status', m.status));
+    END IF;
+    reason := voxbook.sms_block_reason(m, now_ts);
+    IF reason IS NOT NULL AND NOT m.provider_may_have THEN
+        -- It became unsendable while it waited in the worker (a STOP, a released hold, a cancellation).
+        m := voxbook.settle_blocked_sms(m, reason);
+        RETURN voxbook.refusal('blocked', 'The message must not go out any more',
+                               jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
+    END IF;
+    IF reason IS NULL AND m.attempts >= m.max_attempts THEN
+        reason := format('no attempts left (%s)', m.max_attempts);
+    END IF;
+    UPDATE voxbook.sms_outbox AS x
+       SET attempts = begin_sms_send.attempt, provider_may_have = true,
+           first_attempt_at = coalesce(x.first_attempt_at, now_ts),
+           lease_until = now_ts + make_interval(secs => lease_seconds), updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'attempt', m.attempts,
+                              'lease_until', voxbook.utc_iso(m.lease_until),
+                              'resend', reason IS NULL, 'resend_blocked', reason);
+END
+$$;
+
+-- Name: FUNCTION begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) IS 'The worker''s last step before it hands a claimed message to the provider (or looks an unknown one up
+there). Succeeds only while the row is still this worker''s claim for this attempt (status ''sending'',
+locked_by = worker_id, attempt as returned by api.claim_sms_batch); then it counts the attempt, marks that the
+provider may have the message from now on, and renews the lease to lease_seconds from now, which must cover
+the whole send (every request''s timeout, and a lookup first when reconciling) so that no other worker takes
+the row over while the send may still happen. A fresh message that may no longer go out is settled
+(skipped/cancelled/failed) instead. Returns {"success": true, "message_id", "attempt", "lease_until",
+"resend" (an unknown one may be sent again if the provider lacks it), "resend_blocked"} or
+{"success": false, "code": "not_held" | "blocked", "message_id", "status", "reason"}: do not send.
+Errors: VB400 missing argument or lease_seconds outside (0, 3600]; VB404 unknown message.
+Example: SELECT api.begin_sms_send(''<org_id>'', ''<message_id>'', ''host-1:4242'', 1, 25);';
+
+-- Name: calendar_feed(text, text, uuid, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.calendar_feed(calendar_id text, token text DEFAULT NULL::text, org_id uuid DEFAULT NULL::uuid, past_days integer DEFAULT 90) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    t voxbook.calendar_feed_tokens;
+    o voxbook.organizations;
+    c voxbook.calendars;
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    PERFORM voxbook.require(calendar_id, 'calendar_id');
+    IF past_days IS NULL OR past_days NOT BETWEEN 0 AND 3650 THEN
+        PERFORM voxbook.fail('VB400', 'past_days must be between 0 and 3650', 'Leave it out for 90 days of history.');
+    END IF;
+    IF token IS NOT NULL THEN
+        SELECT * INTO t FROM voxbook.calendar_feed_tokens AS x
+         WHERE x.token_hash = voxbook.token_hash(calendar_feed.token) AND x.revoked_at IS NULL;
+        -- One answer for "no such token" and "token of another calendar or clinic": a token proves
+        -- access to exactly one feed and reveals nothing about the others.
+        IF NOT FOUND OR t.calendar_id <> calendar_feed.calendar_id
+           OR (calendar_feed.org_id IS NOT NULL AND t.org_id <> calendar_feed.org_id) THEN
+            RETURN voxbook.refusal('invalid_token', 'Unknown or revoked feed token for this calendar');
+        END IF;
+        o := voxbook.require_org(t.org_id);
+    ELSIF org_id IS NOT NULL THEN
+        o := voxbook.require_org(org_id);
+    ELSE
+        PERFORM voxbook.fail('VB400', 'token or org_id is required', 'The HTTP feed passes its token; in psql pass org_id.');
+    END IF;
+    c := voxbook.require_calendar(o.id, calendar_id);
+    RETURN jsonb_build_object(
+        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', voxbook.display_phone(o.phone),
+        'calendar_id', c.id, 'provider', c.display_name, 'time_zone', o.time_zone,
+        'generated_at', voxbook.utc_iso(now_ts),
+        'events', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                              -- The appointment's id, not the hold's: a rescheduled appointment keeps its UID.
+                              'uid', a.id::text || '@voxbook',
+                              'appointment_id', a.id,
+                              'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
+                              'created_at', voxbook.utc_iso(a.created_at),
+                              'updated_at', voxbook.utc_iso(greatest(a.updated_at, h.updated_at)),
+                              'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
+                              'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
+                                                    c.display_name, o.name,
+                                                    CASE a.confirmed_via WHEN 'otp' THEN 'by the phone assistant'
+                                                         ELSE 'by staff' END),
+                              'location', o.name)
+                          ORDER BY h.starts_at, a.id), '[]')
+                     FROM voxbook.appointments AS a
+                     JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+                     JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+                     LEFT JOIN voxbook.services AS s ON s.org_id = a.org_id AND s.id = a.service_id
+                    WHERE a.org_id = o.id AND a.status = 'confirmed' AND h.calendar_id = c.id
+                      AND h.ends_at >= now_ts - make_interval(days => past_days)));
+END
+$$;
+
+-- Name: FUNCTION calendar_feed(calendar_id text, token text, org_id uuid, past_days integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) IS 'The confirmed appointments of one provider (cancelled ones are left out; the last past_days days and
+everything ahead) for GET /calendars/{calendar_id}.ics, which renders them as iCalendar (RFC 5545).
+Authorised by a feed token of that very calendar (api.issue_calendar_feed_token), or by org_id in psql.
+Returns {"success": true, "org_id", "clinic", "clinic_phone", "calendar_id", "provider", "time_zone",
+"generated_at", "events": [{"uid" (stable: the appointment''s id), "appointment_id", "starts_at",
+"ends_at", "created_at", "updated_at" (UTC), "summary", "description", "location"}]} or
+{"success": false, "code": "invalid_token", "error"}. No phone numbers: feeds end up in third-party apps.
+Errors: VB404 unknown org or calendar; VB400 neither token nor org_id, past_days out of range.
+Example: SELECT api.calendar_feed(''cal-smith'', org_id => ''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: cancel_appointment(uuid, uuid, text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
+    now_ts timestamptz := voxbook.clock();
+    starts timestamptz;
+BEGIN
+    IF a.status = 'cancelled' THEN
+        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
+    END IF;
+    SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+    UPDATE voxbook.appointments AS x SET status = 'cancelled', cancelled_at = now_ts,
+                                         cancel_reason = left(reason, 500), updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.id;
+    UPDATE voxbook.holds AS x SET status = 'cancelled', release_reason = 'appointment cancelled', updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.hold_id;
+    PERFORM voxbook.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
+    IF notify AND starts > now_ts THEN
+        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'cancellation');
+    END IF;
+    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
+END
+$$;
+
+-- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) IS 'Cancels an appointment: its time is free at once, its pending reminder is cancelled and (notify, for a
+future appointment) a cancellation SMS is queued. Idempotent. With patient_phone (the voice path) the
+appointment must belong to that caller. Returns the appointment with "status": "cancelled" and "message".
+Errors: VB404 unknown org or appointment (or not this caller''s); VB400 malformed phone.';
+
+-- Name: check_availability(uuid, date, text, text, integer, integer, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.check_availability(org_id uuid, date date, calendar_id text DEFAULT NULL::text, service text DEFAULT NULL::text, days integer DEFAULT 1, max_slots integer DEFAULT NULL::integer, spread integer DEFAULT NULL::integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    s voxbook.services := voxbook.find_service(org_id, service);
+    result jsonb;
+    more boolean;
+BEGIN
+    PERFORM voxbook.require_date(date, 'date');
+    IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
+        PERFORM voxbook.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
+    END IF;
+    IF max_slots < 1 THEN
+        PERFORM voxbook.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
+    END IF;
+    IF spread NOT BETWEEN 1 AND 100 THEN
+        PERFORM voxbook.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
+    END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM voxbook.require_calendar(org_id, calendar_id);
+    END IF;
+    -- voxbook.free_slots stands on voxbook.slot_starts, the one definition of a bookable start shared with
+    -- the claim: what is offered here is exactly what api.claim_slot_atomic accepts, DST days included.
+    WITH free AS (
+        SELECT f.* FROM voxbook.free_slots(o, check_availability.calendar_id, s, check_availability.date, days) AS f
+         ORDER BY f.starts_at, f.cal_id
+         LIMIT max_slots + 1   -- one more than asked for tells whether there are more; NULL: no limit
+    ), numbered AS (
+        SELECT f.*, row_number() OVER (ORDER BY f.starts_at, f.cal_id) AS rn,
+               least(count(*) OVER (), coalesce(max_slots, count(*) OVER ())) AS m
+          FROM free AS f
+    ), chosen AS (
+        -- Of the m earliest free slots, all, or `spread` of them evenly apart, first and last included
+        -- (index round(i * (m - 1) / (spread - 1)) for i in 0 .. spread - 1): what a voice offers.
+        SELECT nb.* FROM numbered AS nb
+         WHERE nb.rn <= nb.m
+           AND (spread IS NULL OR nb.m <= spread
+                OR (spread = 1 AND nb.rn = 1)
+                OR (spread > 1 AND EXISTS (
+                        SELECT 1 FROM generate_series(0, spread - 1) AS i
+                         WHERE (2 * i * (nb.m - 1) + (spread - 1)) / (2 * greatest(spread - 1, 1)) = nb.rn - 1)))
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'time', voxbook.utc_iso(f.starts_at),
+               'ends_at', voxbook.utc_iso(f.ends_at),
+               'calendar_id', f.cal_id,
+               'provider', f.provider,
+               'local_time', voxbook.local_text(f.starts_at, o.time_zone),
+               'spoken_time', voxbook.spoken_time(f.starts_at, o.time_zone))
+               ORDER BY f.starts_at, f.cal_id), '[]'),
+           (SELECT count(*) FROM free) > count(*)
+      INTO result, more
+      FROM chosen AS f;
+    RETURN jsonb_build_object('success', true, 'date', check_availability.date, 'days', days,
+                              'time_zone', o.time_zone, 'service', s.id, 'slots', result, 'more', more);
+END
+$$;
+
+-- Name: FUNCTION check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer) IS 'Free slots of a clinic for a local date (or `days` days from it), in the clinic''s time zone.
+Optionally for one calendar and sized for one service (its duration; else the calendar''s default).
+Excludes live holds, confirmed appointments, blocked periods, past and too-soon times.
+max_slots: only the earliest max_slots free slots. spread: only that many of them, evenly apart over the
+range (first and last included), for a voice that offers three times instead of reading out a day.
+Returns {"success": true, "date", "days", "time_zone", "service", "slots": [{"time" (UTC, the slot id),
+"ends_at", "calendar_id", "provider", "local_time", "spoken_time"}], "more": true when free slots were
+left out by max_slots or spread}.
+On DST days both passes through a repeated hour are offered, a wall-clock time skipped by the change is not,
+and a slot must end (in real minutes) by the end of its working interval: exactly what a claim accepts.
+Errors: VB404 unknown org/calendar/service; VB400 date missing, infinite, before 2000 or over five years
+ahead, days not 1-62, max_slots below 1, spread not 1-100.
+Example: SELECT api.check_availability(''a0000000-0000-0000-0000-000000000001'', ''2026-12-01'');';
+
+-- Name: claim_slot_atomic(uuid, text, timestamp with time zone, text, text, text, integer, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text DEFAULT NULL::text, patient_name text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, hold_minutes integer DEFAULT NULL::integer, service text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    s voxbook.services := voxbook.find_service(org_id, service);
+    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    minutes int := coalesce(hold_minutes, o.hold_minutes);
+    now_ts timestamptz := voxbook.clock();
+    ends timestamptz;
+    h voxbook.holds;
+    blocker voxbook.holds;
+BEGIN
+    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    IF minutes NOT BETWEEN 1 AND 60 THEN
+        PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
+    END IF;
+    IF length(patient_name) > 200 OR length(call_sid) > 200 THEN
+        PERFORM voxbook.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
+    END IF;
+    ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
+    PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
+
+    -- The exclusion constraint holds_no_overlap is the arbiter. ON CONFLICT DO NOTHING checks it before
+    -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
+    -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
+    -- claim reads who holds the time: the common, free case costs one index probe, not two.
+    FOR attempt IN 1..3 LOOP
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+                                        patient_name, patient_phone, expires_at)
+        VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
+                now_ts + make_interval(mins => minutes))
+        ON CONFLICT DO NOTHING
+        RETURNING x.* INTO h;
+        EXIT WHEN h.id IS NOT NULL;
+
+        SELECT * INTO blocker FROM voxbook.holds AS y
+         WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
+           AND (y.status = 'confirmed' OR y.expires_at > now_ts)
+           AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
+         ORDER BY y.call_sid IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
+         LIMIT 1;
+        IF FOUND THEN
+            IF call_sid IS NOT NULL AND blocker.call_sid = call_sid THEN
+                -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
+                IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
+                    RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
+                END IF;
+                IF blocker.status = 'held' THEN   -- this caller's own other time overlaps: it gives way
+                    UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold',
+                                                  updated_at = now_ts
+                     WHERE x.org_id = blocker.org_id AND x.id = blocker.id AND x.status = 'held';
+                    CONTINUE;
+                END IF;
+            END IF;
+            EXIT;   -- taken by someone else: refused below
+        END IF;
+        -- No live claim in the way: expired holds are, which count for the constraint until their status
+        -- flips. Flip those (correctness never waits for housekeeping), in id order so that two
+        -- claimers cannot deadlock on them, and try again.
+        PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
+    END LOOP;
+    IF h.id IS NULL THEN
+        -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
+        -- assistant offers next, computed here so that the answer is complete in this one statement.
+        RETURN voxbook.refusal('slot_taken', 'Slot already held',
+                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id,
+                                                  'alternatives', voxbook.alternatives(o, s, slot_time)));
+    END IF;
+
+    -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
+    -- "IS TRUE" keeps the planner on holds_by_call: a bare status test matches the partial predicate
+    -- of holds_no_overlap, which it then picks on stale statistics and scans every hold of the clinic.
+    IF call_sid IS NOT NULL THEN
+        UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
+         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
+           AND x.id <> h.id;
+    END IF;
+    RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
+END
+$$;
+
+-- Name: FUNCTION claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text) IS 'Holds a slot for hold_minutes (default: the clinic''s, 10) so nobody else can take it while the caller
+confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exclusion constraint
+holds_no_overlap). The hold covers the service''s duration, or the calendar''s default.
+The same call_sid claiming the same slot again gets the same hold; a new slot on the same call
+releases the call''s previous hold.
+Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
+"starts_at", "ends_at", "local_time", "spoken_time"} or
+{"success": false, "code": "slot_taken", "error": "Slot already held", "slot_time", "calendar_id",
+"alternatives": [{"time", "calendar_id", "provider", "spoken_time", "local_time"}]}: the alternatives are the
+two free times of that local day nearest to the one lost (any calendar, the same service, one per spoken
+time, in time order; [] when none).
+Errors: VB404 unknown org/calendar/service; VB400 slot_time missing or out of range (infinite, before 2000,
+over five years ahead), slot in the past, too soon, outside working hours, off the slot grid, blocked,
+malformed phone.
+Example: SELECT api.claim_slot_atomic(''a0000000-0000-0000-0000-000000000001'', ''cal-smith'',
+         ''2026-12-01T15:00:00Z'', ''call-123'', ''John Smith'', ''+15555550123'');';
+
+-- Name: claim_sms_batch(text, integer, double precision); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size integer DEFAULT 50, lease_seconds double precision DEFAULT 120) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    now_ts timestamptz := voxbook.clock();
+    m voxbook.sms_outbox;
+    reason text;
+    resend_ok boolean;
+    recovered jsonb;
+    claimed jsonb[] := '{}';
+    senders jsonb := '{}';
+    skipped jsonb := '[]';
+BEGIN
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 1000 THEN
+        PERFORM voxbook.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
+    END IF;
+    IF lease_seconds IS NULL OR lease_seconds < 0 OR lease_seconds > 86400 THEN
+        PERFORM voxbook.fail('VB400', 'lease_seconds must be between 0 and 86400',
+                             'Pass how long a claimed message may wait for its send (e.g. 50).');
+    END IF;
+
+    -- A row still 'sending' after its lease belongs to a worker that died, hung or lost its connection.
+    -- If a request for it may have reached the provider (api.begin_sms_send was called) it is reconciled,
+    -- never sent blindly again; if not, it is simply queued again (that attempt never happened).
+    -- The lease is the row's own (lease_until): whatever this caller's lease_seconds, a row is taken over
+    -- only once its holder's lease, renewed just before its send to cover that send, has run out.
+    WITH lost AS (
+        UPDATE voxbook.sms_outbox AS x
+           SET status = CASE WHEN x.provider_may_have THEN 'unknown' ELSE 'queued' END,
+               locked_by = NULL, locked_at = NULL, lease_until = NULL,
+               error_message = CASE WHEN x.provider_may_have
+                                    THEN 'worker lost while sending (' || coalesce(x.locked_by, '?') || ')'
+                                    ELSE x.error_message END,
+               updated_at = now()
+         WHERE x.status = 'sending' AND x.lease_until < now_ts
+        RETURNING x.id
+    )
+    SELECT coalesce(jsonb_agg(lost.id), '[]') INTO recovered FROM lost;
+
+    FOR m IN
+        SELECT * FROM voxbook.sms_outbox AS x
+         WHERE x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
+         ORDER BY x.send_after
+         LIMIT claim_sms_batch.batch_size
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        reason := voxbook.sms_block_reason(m, now_ts);
+        IF m.status = 'queued' AND reason IS NOT NULL THEN
+            m := voxbook.settle_blocked_sms(m, reason);
+            skipped := skipped || jsonb_build_object('message_id', m.id, 'org_id', m.org_id, 'kind', m.kind,
+                                                     'status', m.status, 'reason', reason);
+            CONTINUE;
+        END IF;
+        -- Two identical texts to one number cannot be told apart at the provider (its message list does
+        -- not return our callback URL). An unknown one is looked up only once every older twin that the
+        -- provider may have (its send begun, outcome not recorded) is settled: then the twins' provider ids
+        -- are recorded and in taken_sids, and the lookup cannot take one of them for its own. Oldest first,
+        -- so two unknown twins never wait for each other.
+        IF m.status = 'unknown' AND EXISTS (
+               SELECT 1 FROM voxbook.sms_outbox AS t
+                WHERE t.org_id = m.org_id AND t.recipient = m.recipient AND t.body = m.body
+                  AND t.provider_may_have AND t.status IN ('sending', 'unknown')
+                  AND (t.created_at, t.id) < (m.created_at, m.id)) THEN
+            UPDATE voxbook.sms_outbox AS x SET send_after = now_ts + interval '1 second', updated_at = now()
+             WHERE x.org_id = m.org_id AND x.id = m.id;
+            CONTINUE;
+        END IF;
+        -- An unknown outcome is always looked up first; a resend after that is allowed only while the
+        -- message could still be sent from scratch (api.begin_sms_send decides again just before).
+        resend_ok := reason IS NULL AND m.attempts < m.max_attempts;
+        IF m.status = 'unknown' AND reason IS NULL AND NOT resend_ok THEN
+            reason := format('no attempts left (%s)', m.max_attempts);
+        END IF;
+        IF m.sender IS NULL AND NOT senders ? m.org_id::text THEN
+            -- The clinic's sender, looked up once per clinic and batch (JSON null: use the Messaging Service).
+            senders := senders || jsonb_build_object(m.org_id::text,
+                                                     (SELECT o.sms_from FROM voxbook.organizations AS o WHERE o.id = m.org_id));
+        END IF;
+        -- Claimed, not yet attempted: the attempt is counted by api.begin_sms_send, when it really starts.
+        UPDATE voxbook.sms_outbox AS x
+           SET status = 'sending', locked_by = claim_sms_batch.worker_id, locked_at = now_ts,
+               lease_until = now_ts + make_interval(secs => lease_seconds), updated_at = now()
+         WHERE x.org_id = m.org_id AND x.id = m.id;
+        claimed := claimed || jsonb_build_object(
+            'message_id', m.id,
+            'org_id', m.org_id,
+            'kind', m.kind,
+            'to', m.recipient,
+            'from', coalesce(m.sender, senders->>m.org_id::text),
+            'body', m.body,
+            'segments', m.segments,
+            'encoding', m.encoding,
+            'attempt', m.attempts + 1,
+            'max_attempts', m.max_attempts,
+            'validity_period', CASE WHEN m.expires_at IS NOT NULL
+                                    THEN least(greatest(ceil(extract(epoch FROM m.expires_at - now_ts))::int, 1), 36000) END,
+            'reconcile', m.status = 'unknown',
+            'resend', m.status = 'queued' OR resend_ok,
+            'resend_blocked', CASE WHEN m.status = 'unknown' THEN reason END,
+            'first_attempt_at', voxbook.utc_iso(coalesce(m.first_attempt_at, now_ts)),
+            -- Provider ids already recorded for other messages to this number since shortly before our
+            -- first attempt: a lookup must never take one of those for ours (two identical texts).
+            'taken_sids', CASE WHEN m.status = 'unknown' THEN
+                (SELECT coalesce(jsonb_agg(o.provider_message_id), '[]') FROM voxbook.sms_outbox AS o
+                  WHERE o.org_id = m.org_id AND o.recipient = m.recipient AND o.provider_message_id IS NOT NULL
+                    AND o.sent_at >= coalesce(m.first_attempt_at, now_ts) - interval '1 hour'
+                    AND o.id <> m.id) END,
+            'appointment_id', m.appointment_id);
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'worker_id', worker_id, 'messages', to_jsonb(claimed),
+                              'skipped', skipped, 'recovered', recovered);
+END
+$$;
+
+-- Name: FUNCTION claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) IS 'Claims up to batch_size due messages (status queued or unknown, send_after reached) for one worker,
+with FOR UPDATE SKIP LOCKED: any number of workers can call it at once and never get the same row.
+A claimed row is the worker''s until lease_seconds from now (lease_until); before each send the worker must
+call api.begin_sms_send, which checks that the row is still its own and renews the lease to cover the send.
+First, rows left ''sending'' past their lease (a killed, hung or disconnected worker) are taken back:
+''unknown'' if a send of theirs had begun (reconcile before any resend), else ''queued'' again.
+Queued rows that must not go out are settled instead of claimed and listed in "skipped": expired
+(expires_at passed), a code whose hold is no longer live, a reminder of a cancelled, moved or started
+appointment (cancelled / skipped), an opted-out recipient, a message no longer useful (retried in vain for
+24 hours, 6 for a hot-lead alert: status failed). Claimed rows become ''sending'' (locked_by, locked_at, lease_until).
+Returns {"success": true, "worker_id", "recovered": [message_id...],
+"skipped": [{"message_id", "org_id", "kind", "status", "reason"}],
+"messages": [{"message_id", "org_id", "kind", "to", "from" (clinic sender or null: use the Messaging Service),
+"body", "segments", "encoding", "attempt" (the number this attempt gets, to pass to api.begin_sms_send),
+"max_attempts", "validity_period" (seconds left, for expiring messages such as codes; else null), "reconcile"
+(true: the outcome of an earlier send is unknown, ask the provider first), "resend" (may be sent if the
+provider does not have it), "resend_blocked" (why not), "first_attempt_at" (search the provider from there),
+"taken_sids" (reconcile only: provider ids of other messages to this number, never ours), "appointment_id"}]}.
+Errors: VB400 missing worker_id, batch_size outside 1-1000, lease_seconds outside 0-86400.
+Example: SELECT api.claim_sms_batch(''host-1:4242'', 50, 60);';
+
+-- Name: code_status(); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.code_status() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN voxbook.code_pepper() IS NULL
+                THEN jsonb_build_object('available', false, 'reason', 'no pepper configured')
+                ELSE jsonb_build_object('available', true) END
+$$;
+
+-- Name: FUNCTION code_status(); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.code_status() IS 'Whether this session can send and check one-time codes: {"available": true}, or {"available": false,
+"reason": "no pepper configured"} when the login role has no voxbook.code_pepper setting (set by
+`voxbook db migrate` from VOXBOOK_CODE_PEPPER). Never shows the pepper. Used by GET /health.
+Example: SELECT api.code_status();';
+
+-- Name: config_problems(text, boolean); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object('problems', coalesce(jsonb_agg(p ORDER BY p->>'check', p->>'org_id'), '[]'))
+      FROM (
+        SELECT jsonb_build_object(
+                   'check', 'code_pepper',
+                   'message', 'one-time codes are off: this database role has no code pepper',
+                   'fix', 'set VOXBOOK_CODE_PEPPER (32+ random characters) and run voxbook db migrate --app-role ROLE')
+         WHERE voxbook.code_pepper() IS NULL
+        UNION ALL
+        -- Twilio sends from the clinic's number, or through a Messaging Service; with neither, every code and
+        -- confirmation of the clinic would fail at the provider after the caller was told it was sent.
+        SELECT jsonb_build_object(
+                   'check', 'sms_sender', 'org_id', o.id,
+                   'message', 'clinic ' || o.id || ' has no sender number: its texts would fail at Twilio',
+                   'fix', 'set organizations.sms_from for it, or TWILIO_MESSAGING_SERVICE_SID')
+          FROM voxbook.organizations AS o
+         WHERE config_problems.sms_provider = 'twilio' AND NOT config_problems.messaging_service
+           AND o.sms_from IS NULL
+      ) AS found(p)
+$$;
+
+-- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) IS 'Configuration that cannot work, as {"problems": [{"check", "message", "fix", "org_id"?}]} (empty: none):
+"code_pepper" when this session''s role has no code pepper (codes are off); "sms_sender" for each clinic
+without a sender number (organizations.sms_from) when sms_provider is ''twilio'' and no Messaging Service is
+configured (messaging_service false). Messages name clinics by id only. Used by `voxbook doctor`, the
+start-up checks of `voxbook serve`/`voxbook worker` and GET /health.
+Example: SELECT api.config_problems(sms_provider => ''twilio'', messaging_service => false);';
+
+-- Name: confirm_held_slot(uuid, uuid, uuid, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid DEFAULT NULL::uuid, service_type text DEFAULT NULL::text, staff_user text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM voxbook.require(hold_id, 'hold_id');
+    staff_user := nullif(btrim(staff_user), '');
+    RETURN voxbook.confirm_hold(org_id, hold_id, contact_id, service_type,
+                                CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
+END
+$$;
+
+-- Name: FUNCTION confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text) IS 'Turns a live hold into a confirmed appointment, creates or updates the contact (from the hold''s phone
+unless contact_id is given), queues the confirmation SMS and schedules the reminder, all in one
+transaction. Without staff_user the hold''s one-time code must have been verified (api.verify_otp
+already confirms in that case, so this returns the same appointment); with staff_user it is the staff
+path, recorded as confirmed_via = ''staff''. Repeating it returns the same appointment.
+service_type may name the service only if it fits the held time: one of another length than the hold
+(a 30-minute hold confirmed as a 60-minute cleaning) is refused with "service_mismatch"; reserve again
+with that service.
+Returns the appointment ({"success": true, "appointment_id", "message", "status", "starts_at", ...}) or
+{"success": false, "code": "hold_expired" | "not_verified", "error", "hold_id"} or
+{"success": false, "code": "service_mismatch", "error", "hold_id", "service", "held_minutes", "service_minutes"}.
+Errors: VB404 unknown org, hold, contact or service; VB400 hold without phone and no contact_id.
+Example: SELECT api.confirm_held_slot(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'',
+         staff_user => ''front desk'');';
+
+-- Name: dashboard_hot_lead(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a voxbook.hot_lead_alerts;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    PERFORM voxbook.require(alert_id, 'alert_id');
+    SELECT * INTO a FROM voxbook.hot_lead_alerts AS x
+     WHERE x.org_id = dashboard_hot_lead.org_id AND x.id = dashboard_hot_lead.alert_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hot-lead alert', 'alert_id comes from the voxbook_hot_lead notification of this clinic.');
+    END IF;
+    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(a.org_id, a.call_id);
+END
+$$;
+
+-- Name: FUNCTION dashboard_hot_lead(org_id uuid, alert_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid) IS 'One hot lead by alert id, in the shape of api.dashboard_hot_leads'' items plus "success": what the
+dashboard pushes to browsers when NOTIFY voxbook_hot_lead ({"org_id", "alert_id"}) arrives.
+Errors: VB404 unknown org or alert (an alert of another clinic is unknown).';
+
+-- Name: dashboard_hot_leads(uuid, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer DEFAULT 50) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+BEGIN
+    IF max_leads IS NULL OR max_leads NOT BETWEEN 1 AND 500 THEN
+        PERFORM voxbook.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', (
+        SELECT coalesce(jsonb_agg(voxbook.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
+          FROM (SELECT x.org_id, x.call_id, x.created_at, x.id FROM voxbook.hot_lead_alerts AS x
+                 WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads) AS a));
+END
+$$;
+
+-- Name: FUNCTION dashboard_hot_leads(org_id uuid, max_leads integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer) IS 'A clinic''s hot leads, newest first (at most max_leads, 1-500):
+{"success": true, "org_id", "threshold", "leads": [{"alert_id", "call_id" (Vapi''s call id), "name",
+"phone_masked", "has_phone", "service", "service_name", "score", "reasons": [{"factor", "points",
+"detail"}], "hot", "booked", "appointment": {"appointment_id", "status", "provider", "local_time"} | null,
+"summary", "duration_seconds", "created_at" (UTC), "local_time", "acknowledged"}]}.
+Phone numbers are masked: api.dashboard_reveal_phone gives one in full. Errors: VB404 unknown org;
+VB400 max_leads out of range.
+Example: SELECT api.dashboard_hot_leads(''a0000000-0000-0000-0000-000000000001'', 10);';
+
+-- Name: dashboard_lead(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_lead(org_id uuid, call_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    c voxbook.calls;
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    SELECT * INTO c FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = dashboard_lead.call_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
+    END IF;
+    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(c.org_id, c.id)
+        || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
+                              'started_at', voxbook.utc_iso(c.started_at), 'ended_at', voxbook.utc_iso(c.ended_at),
+                              'local_started', voxbook.local_text(c.started_at, o.time_zone),
+                              'alert_sms_status', (SELECT m.status FROM voxbook.hot_lead_alerts AS a
+                                                     JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
+                                                    WHERE a.org_id = c.org_id AND a.call_id = c.id));
+END
+$$;
+
+-- Name: FUNCTION dashboard_lead(org_id uuid, call_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_lead(org_id uuid, call_id text) IS 'One call with everything the lead view shows: the fields of api.dashboard_hot_leads'' items plus
+"transcript", "ended_reason", "started_at", "ended_at", "local_started" and "alert_sms_status" (the
+owner''s hot-lead SMS). Works for any recorded call of the clinic, hot or not. Phone masked.
+Errors: VB404 unknown org or call; VB400 missing call_id.
+Example: SELECT api.dashboard_lead(''a0000000-0000-0000-0000-000000000001'', ''call-123'');';
+
+-- Name: dashboard_live_holds(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_live_holds(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', voxbook.utc_iso(now_ts), 'holds', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'hold_id', h.id, 'calendar_id', h.calendar_id, 'provider', c.display_name,
+                   'starts_at', voxbook.utc_iso(h.starts_at), 'local_time', voxbook.local_text(h.starts_at, o.time_zone),
+                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'seconds_left', greatest(ceil(extract(epoch FROM h.expires_at - now_ts))::int, 0),
+                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'service', h.service_id, 'service_name', s.name,
+                   'code_sent', h.otp_sent_at IS NOT NULL, 'code_attempts', h.otp_attempts,
+                   'on_call', h.call_sid IS NOT NULL)
+                 ORDER BY h.expires_at, h.id), '[]')
+          FROM voxbook.holds AS h
+          JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+          LEFT JOIN voxbook.services AS s ON s.org_id = h.org_id AND s.id = h.service_id
+         WHERE h.org_id = o.id AND h.status = 'held' AND h.expires_at > now_ts));
+END
+$$;
+
+-- Name: FUNCTION dashboard_live_holds(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_live_holds(org_id uuid) IS 'Holds the phone assistant has on the clinic''s calendars right now (live: status held, not expired),
+soonest to expire first: {"success": true, "org_id", "server_time", "holds": [{"hold_id", "calendar_id",
+"provider", "starts_at", "local_time", "expires_at", "seconds_left", "patient_name", "phone_masked",
+"service", "service_name", "code_sent", "code_attempts", "on_call"}]}. Errors: VB404 unknown org.
+Example: SELECT api.dashboard_live_holds(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: dashboard_login(text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_login(token text, session_hours integer DEFAULT 12) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    t voxbook.dashboard_tokens;
+    o voxbook.organizations;
+    secret text := voxbook.new_secret('vbs_');
+    s voxbook.dashboard_sessions;
+BEGIN
+    IF session_hours IS NULL OR session_hours NOT BETWEEN 1 AND 168 THEN
+        PERFORM voxbook.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
+    END IF;
+    SELECT * INTO t FROM voxbook.dashboard_tokens AS x
+     WHERE x.token_hash = voxbook.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN voxbook.refusal('invalid_token', 'Unknown or revoked dashboard token');
+    END IF;
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = t.org_id;
+    UPDATE voxbook.dashboard_tokens AS x SET last_used_at = now() WHERE x.org_id = t.org_id AND x.id = t.id;
+    DELETE FROM voxbook.dashboard_sessions AS x WHERE x.org_id = t.org_id AND x.expires_at <= now();
+    INSERT INTO voxbook.dashboard_sessions AS x (org_id, token_id, session_hash, expires_at)
+    VALUES (t.org_id, t.id, voxbook.token_hash(secret), now() + make_interval(hours => session_hours))
+    RETURNING x.* INTO s;
+    RETURN jsonb_build_object('success', true, 'session', secret, 'org_id', o.id, 'clinic', o.name,
+                              'expires_at', voxbook.utc_iso(s.expires_at));
+END
+$$;
+
+-- Name: FUNCTION dashboard_login(token text, session_hours integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_login(token text, session_hours integer) IS 'Exchanges a dashboard token for a browser session (the secret goes in the session cookie; only its
+sha256 is stored). Returns {"success": true, "session", "org_id", "clinic", "expires_at"} or
+{"success": false, "code": "invalid_token", "error"}. Errors: VB400 session_hours outside 1-168.';
+
+-- Name: dashboard_logout(text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_logout(session text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    DELETE FROM voxbook.dashboard_sessions AS s
+     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_logout.session, ''));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'ended', n > 0);
+END
+$$;
+
+-- Name: FUNCTION dashboard_logout(session text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_logout(session text) IS 'Ends a dashboard session. Idempotent: {"success": true, "ended": true|false}.';
+
+-- Name: dashboard_reveal_phone(uuid, text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    phone text;
+BEGIN
+    IF num_nonnulls(call_id, appointment_id, hold_id) <> 1 THEN
+        PERFORM voxbook.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
+    END IF;
+    IF call_id IS NOT NULL THEN
+        SELECT c.customer_phone INTO phone FROM voxbook.calls AS c
+         WHERE c.org_id = o.id AND c.vapi_call_id = dashboard_reveal_phone.call_id;
+    ELSIF appointment_id IS NOT NULL THEN
+        SELECT ct.phone INTO phone FROM voxbook.appointments AS a
+          JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+         WHERE a.org_id = o.id AND a.id = dashboard_reveal_phone.appointment_id;
+    ELSE
+        SELECT h.patient_phone INTO phone FROM voxbook.holds AS h
+         WHERE h.org_id = o.id AND h.id = dashboard_reveal_phone.hold_id;
+    END IF;
+    IF phone IS NULL THEN
+        PERFORM voxbook.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', voxbook.display_phone(phone));
+END
+$$;
+
+-- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) IS 'The full number behind a masked one on the dashboard, for exactly one of call_id (Vapi''s), appointment_id
+or hold_id: {"success": true, "phone" (E.164), "display"}. Errors: VB404 unknown org or row, or no number;
+VB400 not exactly one id.';
+
+-- Name: dashboard_schedule(uuid, date, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_schedule(org_id uuid, from_date date DEFAULT NULL::date, days integer DEFAULT 2) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    today date := (now_ts AT TIME ZONE o.time_zone)::date;
+    first_day date := coalesce(from_date, today);
+BEGIN
+    PERFORM voxbook.require_date(from_date, 'from_date', optional => true);
+    IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
+        PERFORM voxbook.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
+    END IF;
+    RETURN jsonb_build_object(
+        'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
+        'server_time', voxbook.utc_iso(now_ts),
+        'days', (SELECT jsonb_agg(jsonb_build_object(
+                            'date', g.d, 'label', to_char(g.d, 'FMDay, FMMonth FMDD'), 'is_today', g.d = today,
+                            'providers', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                                     'calendar_id', c.id, 'provider', c.display_name,
+                                                     'entries', voxbook.dashboard_day_entries(o, c.id, g.d, now_ts))
+                                                 ORDER BY c.display_name, c.id), '[]')
+                                            FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active))
+                         ORDER BY g.d)
+                   FROM (SELECT first_day + i AS d FROM generate_series(0, days - 1) AS i) AS g));
+END
+$$;
+
+-- Name: FUNCTION dashboard_schedule(org_id uuid, from_date date, days integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_schedule(org_id uuid, from_date date, days integer) IS 'A clinic''s schedule per provider for `days` local days (1-31, default 2: today and tomorrow) from
+from_date (default: today in the clinic''s time zone). Entries are the appointments whose time starts
+that day (status confirmed or cancelled) and live holds (status held), in time order:
+{"success": true, "org_id", "time_zone", "today", "server_time", "days": [{"date", "label", "is_today",
+"providers": [{"calendar_id", "provider", "entries": [{"kind": "appointment" | "hold", "appointment_id",
+"hold_id", "status", "starts_at", "ends_at" (UTC), "local_start", "local_end", "patient_name",
+"phone_masked", "service", "service_name", "confirmed_via", "confirmation_sms" and "reminder_sms":
+{"message_id", "status", "error_code", "send_after", "local_send_after", "updated_at"} | null,
+"expires_at" and "code_sent" (holds)}]}]}]}.
+Errors: VB404 unknown org; VB400 days out of range, from_date infinite, before 2000 or over five years ahead.
+Example: SELECT api.dashboard_schedule(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: dashboard_session(text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_session(session text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
+                              'phone', voxbook.display_phone(o.phone), 'expires_at', voxbook.utc_iso(s.expires_at))
+      INTO result
+      FROM voxbook.dashboard_sessions AS s
+      JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
+      JOIN voxbook.organizations AS o ON o.id = s.org_id
+     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_session.session, ''))
+       AND s.expires_at > now() AND t.revoked_at IS NULL;
+    RETURN coalesce(result, voxbook.refusal('invalid_session', 'Not logged in, or the session has ended'));
+END
+$$;
+
+-- Name: FUNCTION dashboard_session(session text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_session(session text) IS 'The clinic a dashboard session belongs to: {"success": true, "org_id", "clinic", "time_zone", "phone",
+"expires_at"} or {"success": false, "code": "invalid_session", "error"} (unknown, expired, logged out,
+or its token revoked). Every dashboard request starts here; everything after is scoped to org_id.';
+
+-- Name: expire_stale_holds(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.expire_stale_holds(org_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    WITH expired AS (
+        UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
+         WHERE x.status = 'held' AND x.expires_at <= voxbook.clock()
+           AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
+        RETURNING x.org_id, x.id
+    )
+    SELECT count(*) INTO n FROM expired AS e
+     CROSS JOIN LATERAL voxbook.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
+    RETURN jsonb_build_object('success', true, 'expired', n);
+END
+$$;
+
+-- Name: FUNCTION expire_stale_holds(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.expire_stale_holds(org_id uuid) IS 'Housekeeping: marks live holds past their expiry as expired (all clinics, or one) and cancels their
+unsent codes. Correctness never depends on it: claims flip expired holds in their way themselves and an
+expired hold can never be confirmed. Returns {"success": true, "expired": n}.
+Example: SELECT api.expire_stale_holds();';
+
+-- Name: find_organization(text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.find_organization(phone text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations;
+BEGIN
+    PERFORM voxbook.require(phone, 'phone');
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = voxbook.normalize_phone(find_organization.phone, '1');
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'no clinic answers on this number',
+                             'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
+    END IF;
+    RETURN voxbook.organization_json(o);
+END
+$$;
+
+-- Name: FUNCTION find_organization(phone text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.find_organization(phone text) IS 'The clinic answering on a phone number (E.164 or national NANP): its settings, calendars and services,
+as api.get_organization. Errors: VB404 no clinic on that number; VB400 malformed number.
+Example: SELECT api.find_organization(''+15551234567'');';
+
+-- Name: get_appointment(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    result := voxbook.appointment_json(org_id, appointment_id);
+    IF result IS NULL THEN
+        PERFORM voxbook.fail('VB404', 'unknown appointment',
+                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+    END IF;
+    RETURN result;
+END
+$$;
+
+-- Name: FUNCTION get_appointment(appointment_id uuid, org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) IS 'One appointment: {"success": true, "appointment_id", "status", "hold_id", "contact_id", "patient_name",
+"calendar_id", "provider", "service", "starts_at", "ends_at", "local_time", "spoken_time", "time_zone",
+"confirmed_via", "otp_verified", "confirmation_sms": {"message_id", "status", "provider_message_id"},
+"reminder_sms": {"message_id", "status", "send_after"}}. Errors: VB404 unknown org or appointment.';
+
+-- Name: get_call(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_call(org_id uuid, call_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    rec voxbook.calls;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    SELECT * INTO rec FROM voxbook.calls AS x
+     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = voxbook.vapi_call_key(get_call.call_id);
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
+    END IF;
+    RETURN voxbook.call_json(rec) || jsonb_build_object(
+        'customer_name', rec.customer_name, 'started_at', voxbook.utc_iso(rec.started_at),
+        'ended_at', voxbook.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
+        'summary', rec.summary, 'transcript', rec.transcript,
+        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', voxbook.utc_iso(a.created_at),
+                                            'sms_id', a.sms_id, 'sms_status', m.status)
+                    FROM voxbook.hot_lead_alerts AS a
+                    LEFT JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
+                   WHERE a.org_id = rec.org_id AND a.call_id = rec.id));
+END
+$$;
+
+-- Name: FUNCTION get_call(org_id uuid, call_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_call(org_id uuid, call_id text) IS 'A recorded call by Vapi''s call id: the fields of api.record_call_end''s result plus "customer_name",
+"started_at", "ended_at", "ended_reason", "summary", "transcript" and "alert" ({"alert_id", "created_at",
+"sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
+Example: SELECT api.get_call(''a0000000-0000-0000-0000-000000000001'', ''call-123'');';
+
+-- Name: get_hold(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    h voxbook.holds;
+    cal voxbook.calendars;
+    o voxbook.organizations := voxbook.require_org(org_id);
+BEGIN
+    SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = get_hold.hold_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    SELECT * INTO cal FROM voxbook.calendars AS x WHERE x.org_id = h.org_id AND x.id = h.calendar_id;
+    RETURN voxbook.hold_json(h, o, cal, NULL) || jsonb_build_object(
+        'live', h.status = 'held' AND h.expires_at > voxbook.clock(),
+        'code_sent', h.otp_hash IS NOT NULL,
+        'code_verified', h.otp_verified_at IS NOT NULL,
+        'code_attempts', h.otp_attempts,
+        'release_reason', h.release_reason);
+END
+$$;
+
+-- Name: FUNCTION get_hold(hold_id uuid, org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_hold(hold_id uuid, org_id uuid) IS 'A hold as the API sees it: hold fields plus "live", "code_sent", "code_verified", "code_attempts",
+"release_reason". Never shows the code. Errors: VB404 unknown org or hold.';
+
+-- Name: get_organization(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_organization(org_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+    SELECT voxbook.organization_json(voxbook.require_org(org_id))
+$$;
+
+-- Name: FUNCTION get_organization(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_organization(org_id uuid) IS 'A clinic''s settings with its calendars and services: {"success": true, "org_id", "name", "phone",
+"time_zone", "hold_minutes", "code_length", "max_code_attempts", "max_code_sends", "min_notice_minutes",
+"booking_horizon_days", "hot_lead_threshold", "help_text", "calendars": [{"calendar_id", "provider",
+"slot_minutes", "default_duration_minutes"}], "services": [{"service", "name", "duration_minutes",
+"price_cents", "value_tier"}]}. Errors: VB404 unknown org.';
+
+-- Name: issue_calendar_feed_token(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    secret text := voxbook.new_secret('vbf_');
+    t voxbook.calendar_feed_tokens;
+BEGIN
+    INSERT INTO voxbook.calendar_feed_tokens AS x (org_id, calendar_id, token_hash)
+    VALUES (o.id, c.id, voxbook.token_hash(secret))
+    RETURNING x.* INTO t;
+    RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'calendar_id', c.id,
+                              'provider', c.display_name,
+                              'path', format('/calendars/%s.ics?token=%s', c.id, secret),
+                              'message', 'Keep this URL now: only the token''s hash is stored');
+END
+$$;
+
+-- Name: FUNCTION issue_calendar_feed_token(org_id uuid, calendar_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text) IS 'Creates a subscription token for one provider''s calendar feed and returns it once:
+{"success": true, "token_id", "token", "calendar_id", "provider", "path" ("/calendars/<id>.ics?token=..."),
+"message"}. Prefix "path" with the server''s public URL and subscribe to it in Google Calendar or Outlook.
+CLI: voxbook calendar-feed-token --org <org> --calendar <id>. Errors: VB404 unknown org or calendar.';
+
+-- Name: issue_dashboard_token(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.issue_dashboard_token(org_id uuid, label text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    secret text := voxbook.new_secret('vbd_');
+    t voxbook.dashboard_tokens;
+BEGIN
+    IF length(label) > 200 THEN
+        PERFORM voxbook.fail('VB400', 'label is limited to 200 characters', 'Shorten the label.');
+    END IF;
+    INSERT INTO voxbook.dashboard_tokens AS x (org_id, token_hash, label)
+    VALUES (o.id, voxbook.token_hash(secret), nullif(btrim(label), ''))
+    RETURNING x.* INTO t;
+    RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'org_id', o.id, 'clinic', o.name,
+                              'message', 'Keep this token now: only its hash is stored, it cannot be shown again');
+END
+$$;
+
+-- Name: FUNCTION issue_dashboard_token(org_id uuid, label text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) IS 'Creates a dashboard login for a clinic and returns the token once (only its sha256 is stored):
+{"success": true, "token_id", "token", "org_id", "clinic", "message"}. The owner pastes the token on
+GET /dashboard. The CLI does the same: voxbook dashboard-token --org <uuid or clinic phone>.
+Errors: VB404 unknown org; VB400 label over 200 characters.
+Example: SELECT api.issue_dashboard_token(''a0000000-0000-0000-0000-000000000001'', ''front desk'');';
+
+-- Name: mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text DEFAULT NULL::text, error_message text DEFAULT NULL::text, permanent boolean DEFAULT false, ambiguous boolean DEFAULT false, retry_base_seconds double precision DEFAULT 30) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+    delay float8;
+    deadline timestamptz;
+    give_up text;
+    next_status text;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = mark_sms_failed.org_id AND x.id = mark_sms_failed.message_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM mark_sms_failed.worker_id THEN
+        -- Recovered by another worker meanwhile, or settled by a callback: that state wins.
+        RETURN voxbook.refusal('not_claimed', 'The message is not claimed by this worker any more',
+                               jsonb_build_object('message_id', m.id, 'status', m.status));
+    END IF;
+    -- Exponential backoff capped at 5 minutes, with +-25% jitter after the cap so that the retries of one
+    -- burst (a Twilio outage, a run of 429s) do not all come back in the same second.
+    delay := least(coalesce(retry_base_seconds, 30) * power(2, least(greatest(m.attempts - 1, 0), 30)), 300)
+             * (0.75 + random() * 0.5);
+    deadline := voxbook.sms_retry_deadline(m);
+    -- A definite failure (permanent, or the provider certainly does not have it) is retried until the
+    -- message is no longer useful (voxbook.sms_retry_deadline), then ends 'failed' with the reason; an
+    -- ambiguous one is always looked up first (the claim then decides whether it may be sent again).
+    give_up := CASE WHEN ambiguous THEN NULL
+                    WHEN permanent THEN 'permanent error'
+                    WHEN m.attempts >= m.max_attempts THEN format('no attempts left (%s)', m.max_attempts)
+                    WHEN deadline <= now_ts + make_interval(secs => delay)
+                        THEN CASE WHEN voxbook.sms_useful_for(m.kind) IS NULL
+                                  THEN 'gave up: the next try would come too late'
+                                  ELSE format('gave up: not sent within %s hours of being due',
+                                              (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int) END
+               END;
+    next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
+    UPDATE voxbook.sms_outbox AS x
+       SET status = next_status,
+           provider_may_have = ambiguous,
+           error_code = left(mark_sms_failed.error_code, 40),
+           error_message = left(mark_sms_failed.error_message, 500),
+           skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
+           send_after = CASE WHEN next_status = 'failed' THEN x.send_after
+                             ELSE now_ts + make_interval(secs => delay) END,
+           body = CASE WHEN next_status = 'failed' THEN voxbook.settled_body(x.body, x.redact_after_send)
+                       ELSE x.body END,
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    IF mark_sms_failed.error_code = '21610' THEN
+        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
+                              'attempts', m.attempts, 'max_attempts', m.max_attempts,
+                              'retry_at', CASE WHEN m.status <> 'failed' THEN voxbook.utc_iso(m.send_after) END,
+                              'opted_out', mark_sms_failed.error_code = '21610');
+END
+$$;
+
+-- Name: FUNCTION mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision) IS 'Records a failed send attempt of a message claimed by worker_id. permanent (e.g. Twilio 21211 invalid
+number, 21614 not a mobile, 21408 region, 21610 opted out): status ''failed'' at once. ambiguous (the
+provider may have accepted it: timeout after sending, 5xx, connection lost): status ''unknown'', to be
+reconciled before any resend. Otherwise (429, queue full, network error before sending): ''queued'' again after
+retry_base_seconds * 2^(attempts-1), at most 5 minutes, +-25% jitter, for as long as the message is useful: a
+code while its hold lives, a reminder until its appointment starts, a hot-lead alert 6 hours and any other
+message 24 hours after it was first due (voxbook.sms_retry_deadline); then ''failed'' with skip_reason saying so
+and error_code/error_message keeping the last error. max_attempts (default 1000) is only a runaway guard.
+Error 21610 also opts the recipient out at this clinic. A one-time code''s body is redacted when it fails for good.
+Returns {"success": true, "message_id", "status", "attempts", "max_attempts", "retry_at", "opted_out"} or
+{"success": false, "code": "not_claimed", ...} when the row is no longer this worker''s (nothing changed).
+Errors: VB400 missing argument; VB404 unknown message.
+Example: SELECT api.mark_sms_failed(''<org_id>'', ''<message_id>'', ''host-1:4242'', ''20429'', ''Too many requests'');';
+
+-- Name: mark_sms_sent(uuid, uuid, text, text, integer, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text DEFAULT NULL::text, provider_segments integer DEFAULT NULL::integer, worker_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    res jsonb;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM voxbook.require(message_id, 'message_id');
+    PERFORM voxbook.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
+    res := voxbook.record_sms_sent(org_id, message_id, provider_message_id, provider_status, provider_segments);
+    IF res->>'code' = 'unknown_message' THEN
+        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+    END IF;
+    RETURN res;
+END
+$$;
+
+-- Name: FUNCTION mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text, provider_segments integer, worker_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text, provider_segments integer, worker_id text) IS 'Records that the provider accepted a message (or that reconciliation found it there): status ''sent''
+(or further, if a callback came first), provider_message_id, provider_status, provider_segments, sent_at;
+the body of a one-time code is redacted. Repeating it with the same id changes nothing.
+Returns {"success": true, "message_id", "status", "provider_message_id"} or, when the row already has
+another provider id, {"success": false, "code": "duplicate_send", ...} (nothing changed), or, when that provider
+id is recorded for another message (a lookup matched the wrong one of two identical texts),
+{"success": false, "code": "sid_taken", "message_id", "status"}: the row goes back to ''unknown'' to be looked up again.
+Errors: VB400 missing argument; VB404 unknown message.
+Example: SELECT api.mark_sms_sent(''<org_id>'', ''<message_id>'', ''SM0123...'', ''queued'', 1);';
+
+-- Name: mark_sms_sent_batch(jsonb, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    r record;
+    results jsonb[];
+BEGIN
+    IF jsonb_typeof(reports) IS DISTINCT FROM 'array' THEN
+        PERFORM voxbook.fail('VB400', 'reports must be a JSON array',
+                             'Pass [{"org_id": ..., "message_id": ..., "provider_message_id": ...}, ...].');
+    END IF;
+    IF jsonb_array_length(reports) > 1000 THEN
+        PERFORM voxbook.fail('VB400', 'at most 1000 reports per call', 'Split the reports into several calls.');
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(reports) AS e(j)
+                WHERE jsonb_typeof(j) IS DISTINCT FROM 'object'
+                   OR nullif(j->>'org_id', '') IS NULL OR nullif(j->>'message_id', '') IS NULL
+                   OR nullif(btrim(j->>'provider_message_id'), '') IS NULL) THEN
+        PERFORM voxbook.fail('VB400', 'every report needs org_id, message_id and provider_message_id',
+                             'Use message_id and org_id from api.claim_sms_batch and the provider''s id.');
+    END IF;
+    IF (SELECT count(DISTINCT e.j->>'message_id') <> count(*) FROM jsonb_array_elements(reports) AS e(j)) THEN
+        PERFORM voxbook.fail('VB400', 'a message is reported twice', 'Report each message once per call.');
+    END IF;
+    results := array_fill(NULL::jsonb, ARRAY[jsonb_array_length(reports)]);
+    -- One message at a time, each by its primary key (a join of the batch with the outbox is planned as a
+    -- scan of the whole outbox while the table looks small), in key order so that two callers never
+    -- lock the same rows in opposite orders.
+    FOR r IN
+        SELECT e.ord, (e.j->>'org_id')::uuid AS org_id, (e.j->>'message_id')::uuid AS message_id
+          FROM jsonb_array_elements(reports) WITH ORDINALITY AS e(j, ord)
+         ORDER BY 2, 3
+    LOOP
+        results[r.ord] := voxbook.record_sms_sent(r.org_id, r.message_id, reports->(r.ord::int - 1)->>'provider_message_id',
+                                                  reports->(r.ord::int - 1)->>'provider_status',
+                                                  (reports->(r.ord::int - 1)->>'provider_segments')::int);
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'results', to_jsonb(results));
+END
+$$;
+
+-- Name: FUNCTION mark_sms_sent_batch(reports jsonb, worker_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) IS 'api.mark_sms_sent for many messages in one call: reports is a JSON array (at most 1000) of
+{"org_id", "message_id", "provider_message_id", "provider_status" (optional), "provider_segments" (optional)},
+each message at most once. Each one is recorded exactly as api.mark_sms_sent records it (status ''sent'' or
+further, sid, provider status and segments, sent_at, a code''s body redacted). Returns {"success": true, "results": [...]} with one result per report, in the same order:
+{"success": true, "message_id", "status", "provider_message_id"}, or {"success": false, "code":
+"duplicate_send", "message_id", "status", "provider_message_id" (the one kept)} when the row already has
+another provider id (that row is left unchanged), {"success": false, "code": "sid_taken", "message_id", "status"}
+when that provider id belongs to another message (the row goes back to ''unknown''), or {"success": false, "code": "unknown_message",
+"message_id"}. Errors: VB400 reports not an array of such objects, more than 1000, or a message twice.
+Example: SELECT api.mark_sms_sent_batch(''[{"org_id": "...", "message_id": "...", "provider_message_id": "SM0123...", "provider_status": "queued", "provider_segments": 1}]'');';
+
+-- Name: record_call_end(uuid, text, timestamp with time zone, timestamp with time zone, text, text, text, jsonb, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ended_at timestamp with time zone DEFAULT NULL::timestamp with time zone, customer_phone text DEFAULT NULL::text, transcript text DEFAULT NULL::text, summary text DEFAULT NULL::text, structured_data jsonb DEFAULT NULL::jsonb, ended_reason text DEFAULT NULL::text, success_evaluation text DEFAULT NULL::text, provider_call_sid text DEFAULT NULL::text, duration_seconds integer DEFAULT NULL::integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    phone text;
+    sd jsonb := coalesce(structured_data, '{}');
+    appt voxbook.appointments;
+    h voxbook.holds;
+    s voxbook.services;
+    rec voxbook.calls;
+    scored jsonb;
+    seconds int;
+    alert voxbook.hot_lead_alerts;
+    m voxbook.sms_outbox;
+    who text;
+    lim jsonb := voxbook.call_field_limits();
+    call_key text;
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    call_key := voxbook.vapi_call_key(call_id);
+    transcript := left(transcript, (lim->>'transcript')::int);
+    summary := left(summary, (lim->>'summary')::int);
+    ended_reason := left(ended_reason, (lim->>'ended_reason')::int);
+    success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
+    provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
+    BEGIN
+        phone := voxbook.normalize_phone(customer_phone, o.country_code);
+    EXCEPTION WHEN SQLSTATE 'VB400' THEN
+        phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
+    END;
+    IF jsonb_typeof(sd) <> 'object' THEN
+        PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
+    END IF;
+    -- The report is the lead: it is stored whatever its times say. Times that cannot be (infinite, out of
+    -- voxbook.in_time_range, an end before the start) are unknown, and the duration falls back as below.
+    IF NOT voxbook.in_time_range(started_at) THEN
+        started_at := NULL;
+    END IF;
+    IF NOT voxbook.in_time_range(ended_at) OR ended_at < started_at THEN
+        ended_at := NULL;
+    END IF;
+    -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
+    SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
+    IF FOUND THEN
+        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+    END IF;
+
+    SELECT * INTO appt FROM voxbook.appointments AS a
+     WHERE a.org_id = o.id AND a.call_sid = record_call_end.call_id AND a.status = 'confirmed'
+     ORDER BY a.created_at DESC LIMIT 1;
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = o.id AND x.call_sid = record_call_end.call_id
+     ORDER BY x.created_at DESC LIMIT 1;
+    BEGIN
+        s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
+    EXCEPTION WHEN SQLSTATE 'VB404' THEN
+        s := NULL;   -- the model named a service the clinic does not have: score without it
+    END;
+    -- A negative duration is not one (Vapi's durationSeconds is unreliable): the times, else unknown (0).
+    seconds := coalesce(CASE WHEN duration_seconds >= 0 THEN duration_seconds END,
+                        CASE WHEN ended_at - started_at IS NOT NULL   -- least() would skip a NULL
+                             THEN least(extract(epoch FROM ended_at - started_at), 2147483647)::int END, 0);
+    scored := api.score_lead(seconds, appt.id IS NOT NULL, coalesce(s.value_tier, 'standard'),
+                             transcript,
+                             CASE WHEN lower(sd->>'sentiment') IN ('positive', 'neutral', 'negative')
+                                  THEN lower(sd->>'sentiment') END);
+    who := left(coalesce(h.patient_name, nullif(sd->>'patientName', ''), nullif(sd->>'name', '')),
+                (lim->>'customer_name')::int);
+
+    INSERT INTO voxbook.calls AS x (org_id, vapi_call_id, provider_call_sid, customer_phone, customer_name,
+                                    started_at, ended_at, duration_seconds, ended_reason, transcript, summary,
+                                    structured_data, success_evaluation, appointment_id, service_id,
+                                    lead_score, score_reasons, is_hot)
+    VALUES (o.id, call_key, provider_call_sid, coalesce(phone, h.patient_phone), who,
+            started_at, ended_at, seconds, ended_reason, transcript, summary, sd, success_evaluation,
+            appt.id, s.id, (scored->>'score')::int, scored->'reasons',
+            (scored->>'score')::int >= o.hot_lead_threshold)
+    ON CONFLICT ON CONSTRAINT calls_org_id_vapi_call_id_key DO NOTHING
+    RETURNING x.* INTO rec;
+    IF rec.id IS NULL THEN   -- a concurrent redelivery won the insert
+        SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
+        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+    END IF;
+
+    IF rec.is_hot THEN
+        INSERT INTO voxbook.hot_lead_alerts AS x (org_id, call_id, score)
+        VALUES (o.id, rec.id, rec.lead_score)
+        RETURNING x.* INTO alert;
+        IF o.hot_lead_alert_phone IS NOT NULL THEN
+            -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
+            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(format(
+                    'HOT LEAD (score %s): %s %s. Service: %s. %s',
+                    rec.lead_score, coalesce(left(who, (lim->>'alert_name')::int), 'Unknown caller'),
+                    coalesce(voxbook.display_phone(rec.customer_phone), 'no number'),
+                    coalesce(s.name, 'not stated'),
+                    CASE WHEN appt.id IS NOT NULL
+                         THEN 'Booked ' || (SELECT voxbook.local_text(bh.starts_at, o.time_zone)
+                                              FROM voxbook.holds AS bh
+                                             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id) || '.'
+                         ELSE 'Not booked: call back soon.' END)), 1600));
+            UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
+        END IF;
+        PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
+    END IF;
+    RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
+                                                         'alert_sms_id', m.id);
+END
+$$;
+
+-- Name: FUNCTION record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) IS 'Stores a finished call once (call_id is Vapi''s call.id; a redelivered report changes nothing and returns
+"duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
+from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
+and, at or above the clinic''s hot_lead_threshold, creates one hot-lead alert, queues the owner''s SMS to
+hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
+Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
+"appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
+A caller number that is not a phone number (withheld, ''anonymous'') is stored as unknown.
+The report is stored even when Vapi''s fields are oversized: free text is cut to voxbook.call_field_limits()
+(transcript 1,000,000 characters, summary 20,000, name, reason and evaluation 200), the owner''s alert to one
+SMS body (1,600), and a call_id over 200 characters is stored under its first 167 characters, ''~'' and its md5
+(api.get_call finds it by the whole id).
+Times out of range or an end before the start are stored as unknown (NULL), never refused.
+Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object.';
+
+-- Name: record_inbound_sms(text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text DEFAULT NULL::text, opt_out_type text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    sender text;
+    receiver text;
+    word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
+    action text;
+    orgs uuid[];
+    help_org voxbook.organizations;
+    reply text;
+    sid text := nullif(btrim(message_sid), '');
+    unusable boolean := false;
+    answer jsonb;
+BEGIN
+    IF length(sid) > 64 THEN
+        PERFORM voxbook.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
+    END IF;
+    IF sid IS NOT NULL THEN
+        -- Twilio redelivers webhooks, late and out of order: a MessageSid seen before changes nothing and
+        -- gets the first answer again (else a redelivered START after a STOP would opt the number back in).
+        -- A concurrent delivery of the same sid waits here for the first one to commit.
+        INSERT INTO voxbook.sms_inbound AS i (message_sid) VALUES (sid) ON CONFLICT ON CONSTRAINT sms_inbound_pkey DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT i.result INTO answer FROM voxbook.sms_inbound AS i WHERE i.message_sid = sid;
+            RETURN coalesce(answer, jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL,
+                                                       'orgs', 0, 'reply', NULL))
+                   || jsonb_build_object('duplicate', true);
+        END IF;
+    END IF;
+    BEGIN
+        sender := voxbook.normalize_phone(from_number, '1');
+        receiver := voxbook.normalize_phone(to_number, '1');
+    EXCEPTION WHEN SQLSTATE 'VB400' THEN
+        -- A short code or an alphanumeric sender: nothing we can opt in or out.
+        unusable := true;
+    END;
+    -- Twilio blocks and unblocks on these whole-body keywords (Advanced Opt-Out says which in OptOutType);
+    -- we mirror it so that nothing is even attempted after STOP.
+    action := CASE
+        WHEN upper(opt_out_type) = 'STOP' OR word IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT',
+                                                      'OPTOUT', 'REVOKE') THEN 'opt_out'
+        WHEN upper(opt_out_type) = 'START' OR word IN ('START', 'YES', 'UNSTOP') THEN 'opt_in'
+        WHEN upper(opt_out_type) = 'HELP' OR word IN ('HELP', 'INFO') THEN 'help'
+        ELSE 'none' END;
+    IF unusable OR sender IS NULL THEN   -- no From at all: nobody to opt in or out (was a NOT NULL 500)
+        answer := jsonb_build_object('success', true, 'action', 'none', 'keyword', NULL, 'orgs', 0, 'reply', NULL);
+        UPDATE voxbook.sms_inbound AS i SET result = answer WHERE i.message_sid = sid;
+        RETURN answer;
+    END IF;
+    SELECT coalesce(array_agg(o.id), '{}') INTO orgs FROM voxbook.organizations AS o
+     WHERE o.phone = receiver OR o.sms_from = receiver;
+    IF cardinality(orgs) = 0 THEN
+        -- Sent to a number that is no clinic's own (a Messaging Service pool number): Twilio's opt-out
+        -- covers the whole service, so it covers every clinic that knows this number.
+        SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
+    END IF;
+    IF action IN ('opt_out', 'opt_in') THEN
+        PERFORM voxbook.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
+                                        message_sid)
+           FROM unnest(orgs) AS x(id);
+    ELSIF action = 'help' THEN
+        SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
+         ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        IF FOUND THEN
+            reply := voxbook.gsm7(coalesce(help_org.help_text,
+                                           format('%s: appointment texts. Call %s for help. Reply STOP to unsubscribe.',
+                                                  help_org.name, voxbook.display_phone(help_org.phone))));
+        END IF;
+    END IF;
+    -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
+    answer := jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
+                                 'orgs', cardinality(orgs), 'reply', reply);
+    -- Kept for redeliveries without the text of an ordinary message (its "keyword" is the whole body).
+    UPDATE voxbook.sms_inbound AS i
+       SET result = CASE WHEN action = 'none' THEN answer || '{"keyword": null}' ELSE answer END
+     WHERE i.message_sid = sid;
+    RETURN answer;
+END
+$_$;
+
+-- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) IS 'Handles an inbound SMS (Twilio''s To, From, Body, MessageSid, OptOutType). The whole body, case-insensitive,
+decides: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and OPTOUT, REVOKE) opt the sender out, START, YES,
+UNSTOP opt it back in, HELP/INFO returns the clinic''s help_text (or a default naming the clinic and its phone).
+The clinic is the one whose phone or sms_from is To; for any other To (a Messaging Service number) every
+clinic that has the sender as a contact. An opt-out creates the contact if needed, records a consent event
+and skips every queued message to that number; later ones are skipped at queue time.
+Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
+first answer again, with "duplicate": true (an ordinary message''s "keyword" is not kept: null).
+Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
+affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters; none for
+other odd input (a short-code sender is "none").
+Example: SELECT api.record_inbound_sms(''+15551234567'', ''+15557654321'', ''STOP'', ''SM0123...'');';
+
+-- Name: record_sms_status(text, text, text, text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text DEFAULT NULL::text, error_message text DEFAULT NULL::text, org_id uuid DEFAULT NULL::uuid, message_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    ours text := voxbook.twilio_status_to_ours(message_status);
+    linking boolean := false;
+    advance boolean;
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(message_sid), ''), 'message_sid');
+    PERFORM voxbook.require(nullif(btrim(message_status), ''), 'message_status');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
+    IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
+        -- The callback URL names our row: the first news of a send whose response we never got.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = record_sms_status.org_id AND x.id = record_sms_status.message_id
+           AND x.provider_message_id IS NULL
+           FOR UPDATE;
+        linking := FOUND;
+    END IF;
+    IF m.id IS NULL THEN
+        RETURN jsonb_build_object('success', true, 'found', false, 'changed', false);
+    END IF;
+    -- Callbacks come out of order and twice: only a higher rank moves the status, terminal stays terminal.
+    -- A newly linked row takes the provider's word whatever we believed, since we never knew its fate.
+    advance := ours IS NOT NULL
+               AND (linking OR voxbook.sms_status_rank(ours) > voxbook.sms_status_rank(m.status));
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN advance THEN ours ELSE x.status END,
+           provider_message_id = record_sms_status.message_sid,
+           provider_status = CASE WHEN voxbook.twilio_status_rank(message_status) > voxbook.twilio_status_rank(x.provider_status)
+                                  THEN lower(message_status) ELSE x.provider_status END,
+           error_code = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
+                             THEN left(record_sms_status.error_code, 40) ELSE x.error_code END,
+           error_message = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
+                                THEN left(record_sms_status.error_message, 500) ELSE x.error_message END,
+           sent_at = CASE WHEN advance THEN coalesce(x.sent_at, now_ts) ELSE x.sent_at END,
+           delivered_at = CASE WHEN advance AND ours = 'delivered' THEN now_ts ELSE x.delivered_at END,
+           skip_reason = CASE WHEN linking THEN NULL ELSE x.skip_reason END,
+           body = CASE WHEN linking THEN voxbook.settled_body(x.body, x.redact_after_send) ELSE x.body END,
+           locked_by = CASE WHEN linking THEN NULL ELSE x.locked_by END,
+           locked_at = CASE WHEN linking THEN NULL ELSE x.locked_at END,
+           status_updated_at = now(), updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    IF record_sms_status.error_code = '21610' THEN
+        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'found', true, 'changed', advance OR linking,
+                              'message_id', m.id, 'org_id', m.org_id, 'kind', m.kind, 'status', m.status,
+                              'error_code', m.error_code);
+END
+$$;
+
+-- Name: FUNCTION record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) IS 'Applies a Twilio status callback (MessageSid, MessageStatus, ErrorCode). The message is found by its
+provider id, or by org_id + message_id (our status callback URL carries both) when the worker never learnt
+the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
+duplicates and late callbacks change nothing, a terminal status stays. Twilio''s accepted/queued/sending/sent
+are our ''sent'', read is ''delivered'', canceled is ''failed''; provider_status keeps Twilio''s word.
+Error code 21610 opts the recipient out. Returns {"success": true, "found", "changed", "message_id",
+"org_id", "kind", "status", "error_code"} ({"success": true, "found": false} for an unknown sid).
+Errors: VB400 missing message_sid or message_status.
+Example: SELECT api.record_sms_status(''SM0123...'', ''delivered'');';
+
+-- Name: release_hold(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 'released'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    h voxbook.holds;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    h := voxbook.lock_hold(org_id, hold_id);
+    IF h.status = 'confirmed' THEN
+        RETURN voxbook.refusal('already_confirmed', 'Hold is already an appointment',
+                               jsonb_build_object('hold_id', h.id, 'status', h.status));
+    END IF;
+    IF h.status = 'held' THEN
+        UPDATE voxbook.holds AS x SET status = 'released', release_reason = coalesce(reason, 'released'), updated_at = now()
+         WHERE x.org_id = h.org_id AND x.id = h.id
+        RETURNING x.* INTO h;
+        -- a code still waiting to go out is pointless now
+        PERFORM voxbook.cancel_unsent_codes(h.org_id, h.id, 'hold released');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'hold_id', h.id, 'status', h.status,
+                              'message', 'The time is free again');
+END
+$$;
+
+-- Name: FUNCTION release_hold(hold_id uuid, org_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) IS 'Frees a live hold at once (caller hung up or changed their mind); idempotent on a hold that is already
+released or expired. A confirmed hold is refused: cancel the appointment instead.
+Returns {"success": true, "hold_id", "status", "message"} or
+{"success": false, "code": "already_confirmed", "error", "hold_id", "status"}. Errors: VB404 unknown hold.
+Example: SELECT api.release_hold(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: release_sms_claims(text, uuid[]); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAULT NULL::uuid[]) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    PERFORM voxbook.require(worker_id, 'worker_id');
+    -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
+    -- claimable again at once and no attempt was counted. A row the provider may have (an earlier
+    -- ambiguous attempt, or a send begun in this claim) goes back to 'unknown': looked up before any resend.
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN x.provider_may_have THEN 'unknown' ELSE 'queued' END,
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
+     WHERE x.status = 'sending' AND x.locked_by = release_sms_claims.worker_id
+       AND (message_ids IS NULL OR x.id = ANY (message_ids));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'released', n);
+END
+$$;
+
+-- Name: FUNCTION release_sms_claims(worker_id text, message_ids uuid[]); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) IS 'Gives back messages a stopping worker claimed but did not send (all of its claims when message_ids is
+NULL): they are claimable again at once, no attempt is counted. A message whose request may have reached the
+provider (its send had begun) becomes ''unknown'' instead: it is looked up before any resend. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
+Example: SELECT api.release_sms_claims(''host-1:4242'');';
+
+-- Name: reschedule_appointment(uuid, uuid, timestamp with time zone, text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    old voxbook.holds;
+    new_hold voxbook.holds;
+    c voxbook.calendars;
+    span interval;
+BEGIN
+    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    IF a.status <> 'confirmed' THEN
+        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled; book a new one', jsonb_build_object('appointment_id', a.id));
+    END IF;
+    SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+    c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
+    IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
+        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
+    END IF;
+    span := old.ends_at - old.starts_at;
+    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + span);
+
+    -- Lock, in id order and before changing any, the old hold and every claim on the new time. Two
+    -- reschedules swapping times otherwise each freed their own time and then waited, in the insert
+    -- below, for the other's: a deadlock (31 of 300 concurrent swaps). With one lock order the second
+    -- waits here for the first to finish, then finds the time still taken (or free) and answers.
+    PERFORM 1 FROM voxbook.holds AS h
+      WHERE h.org_id = o.id
+        AND (h.id = old.id
+             OR (h.calendar_id = c.id AND h.status IN ('held', 'confirmed')
+                 AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + span, '[)')))
+      ORDER BY h.id
+        FOR UPDATE;
+
+    -- The old time stays claimed by this uncommitted transaction while the new one is tried: nobody
+    -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
+    UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
+     WHERE h.org_id = old.org_id AND h.id = old.id;
+    PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
+    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, call_sid, patient_name,
+                                    patient_phone, status, expires_at, otp_verified_at)
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.call_sid,
+            old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
+    ON CONFLICT DO NOTHING
+    RETURNING h.* INTO new_hold;
+    IF new_hold.id IS NULL THEN
+        UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
+         WHERE h.org_id = old.org_id AND h.id = old.id;
+        -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
+        RETURN voxbook.refusal('slot_taken', 'That time is already taken; the appointment keeps its time',
+                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
+                                                  'calendar_id', c.id,
+                                                  'alternatives', voxbook.alternatives(o,
+                                                      (SELECT sv FROM voxbook.services AS sv
+                                                        WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
+    END IF;
+    UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.id;
+    PERFORM voxbook.schedule_reminder(a.org_id, a.id);
+    IF notify THEN
+        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'reschedule');
+    END IF;
+    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
+END
+$$;
+
+-- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) IS 'Moves an appointment to slot_time (optionally to another calendar), keeping its duration. The new time
+is claimed before the old one is freed, in one transaction: if the new time is taken the appointment keeps
+its old time ({"success": false, "code": "slot_taken", "error", "appointment_id", "slot_time", "calendar_id",
+"alternatives"}: the other times, as api.claim_slot_atomic gives them). The pending reminder follows the appointment
+and (notify) an SMS tells the patient. With patient_phone the appointment must be that caller''s.
+Returns the appointment with the new "starts_at" and "message".
+Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic).';
+
+-- Name: revoke_calendar_feed_tokens(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    n int;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    UPDATE voxbook.calendar_feed_tokens AS x SET revoked_at = now()
+     WHERE x.org_id = c.org_id AND x.calendar_id = c.id AND x.revoked_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'calendar_id', c.id, 'revoked', n);
+END
+$$;
+
+-- Name: FUNCTION revoke_calendar_feed_tokens(org_id uuid, calendar_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text) IS 'Revokes every feed token of a calendar (its subscribers get 404 from then on):
+{"success": true, "calendar_id", "revoked": <count>}. Errors: VB404 unknown org or calendar.';
+
+-- Name: revoke_dashboard_token(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    PERFORM voxbook.require_org(org_id);
+    PERFORM voxbook.require(token_id, 'token_id');
+    UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now())
+     WHERE x.org_id = revoke_dashboard_token.org_id AND x.id = revoke_dashboard_token.token_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        PERFORM voxbook.fail('VB404', 'unknown dashboard token', 'Use the token_id returned by api.issue_dashboard_token for this clinic.');
+    END IF;
+    -- Every browser logged in with it is logged out at its next request.
+    DELETE FROM voxbook.dashboard_sessions AS s
+     WHERE s.org_id = revoke_dashboard_token.org_id AND s.token_id = revoke_dashboard_token.token_id;
+    RETURN jsonb_build_object('success', true, 'token_id', token_id, 'revoked', true);
+END
+$$;
+
+-- Name: FUNCTION revoke_dashboard_token(org_id uuid, token_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) IS 'Revokes a dashboard token and ends the sessions opened with it. Idempotent.
+Returns {"success": true, "token_id", "revoked": true}. Errors: VB404 unknown org or token.';
+
+-- Name: run_tool_call(uuid, text, text, text, jsonb, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb DEFAULT '{}'::jsonb, call_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    t voxbook.tool_calls;
+    arg_list text;
+    r jsonb;
+BEGIN
+    PERFORM voxbook.require_tool_call_id(tool_call_id);
+    PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
+    IF length(tool_name) > 64 THEN
+        PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
+    END IF;
+    IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
+        PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
+                             format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
+    END IF;
+    IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
+        PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
+    END IF;
+    IF args ? 'org_id' THEN
+        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call.');
+    END IF;
+
+    -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
+    -- result stored below (the SELECT takes a fresh snapshot).
+    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:tool_call:' || o.id || ':' || tool_call_id, 0));
+    SELECT * INTO t FROM voxbook.tool_calls AS x
+     WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
+    IF FOUND THEN
+        IF t.tool_name <> run_tool_call.tool_name THEN
+            PERFORM voxbook.fail('VB409', 'tool_call_id was already used for another tool',
+                                 'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
+                                 format('used for %s', t.tool_name));
+        END IF;
+        RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
+                                  'response', t.response, 'first_answered_at', voxbook.utc_iso(t.created_at));
+    END IF;
+
+    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
+    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
+    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
+    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING o.id;
+
+    INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
+    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), jsonb_build_object('answer', r))
+    RETURNING x.* INTO t;
+    RETURN jsonb_build_object('success', true, 'replay', false, 'tool_call_id', t.tool_call_id, 'response', t.response);
+END
+$_$;
+
+-- Name: FUNCTION run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) IS 'One Vapi tool call in one statement: takes a transaction lock on (org_id, tool_call_id), returns the result
+stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
+result, in the same transaction as the booking change. A concurrent redelivery waits for the first to commit
+and gets its result; a call whose function raises stores nothing.
+function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
+cancel_appointment, reschedule_appointment. args: the function''s other named parameters, values as text
+(cast by PostgreSQL). call_id: Vapi''s call.id, kept for reference.
+Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function''s result>}} for
+a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
+response stored the first time.
+Errors: the function''s own; VB404 unknown org; VB400 missing or too long tool_call_id, missing or too long
+tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool.
+Example: SELECT api.run_tool_call(''a0000000-0000-0000-0000-000000000001'', ''call_51kj'', ''reserve_atomic'',
+         ''claim_slot_atomic'', ''{"calendar_id": "cal-smith", "slot_time": "2026-03-02T14:00:00Z",
+         "patient_name": "John Smith", "patient_phone": "+15555550123", "call_sid": "b1223960"}'', ''b1223960'');';
+
+-- Name: score_lead(integer, boolean, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.score_lead(duration_seconds integer DEFAULT 0, booked boolean DEFAULT false, service_value text DEFAULT 'standard'::text, transcript text DEFAULT NULL::text, sentiment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    reasons jsonb := '[]';
+    score int := 0;
+    t text := lower(coalesce(transcript, ''));
+    d int := greatest(coalesce(duration_seconds, 0), 0);
+    points int;
+BEGIN
+    IF service_value IS NOT NULL AND service_value NOT IN ('low', 'standard', 'high') THEN
+        PERFORM voxbook.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
+    END IF;
+    IF sentiment IS NOT NULL AND lower(sentiment) NOT IN ('positive', 'neutral', 'negative') THEN
+        PERFORM voxbook.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
+    END IF;
+    -- A longer conversation is a more serious caller: this is the base of the score.
+    points := CASE WHEN d >= 300 THEN 60 WHEN d >= 180 THEN 45 WHEN d >= 60 THEN 30 WHEN d > 0 THEN 10 ELSE 0 END;
+    score := score + points;
+    reasons := reasons || jsonb_build_object('factor', 'duration', 'points', points,
+                                             'detail', format('%s min %s s call', d / 60, d % 60));
+    IF booked THEN
+        score := score + 20;
+        reasons := reasons || jsonb_build_object('factor', 'booked', 'points', 20, 'detail', 'booked an appointment');
+    END IF;
+    IF service_value = 'high' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'service_value', 'points', 5, 'detail', 'high-value service');
+    END IF;
+    IF t ~ '\m(price|prices|cost|costs|how much|afford|payment plan)\M' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'asked_price', 'points', 5, 'detail', 'asked about price');
+    END IF;
+    IF t ~ '\m(insurance|insured|coverage|covered|copay)\M' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'asked_insurance', 'points', 5, 'detail', 'asked about insurance');
+    END IF;
+    IF lower(sentiment) = 'positive' THEN
+        score := score + 5;
+        reasons := reasons || jsonb_build_object('factor', 'sentiment', 'points', 5, 'detail', 'positive call');
+    ELSIF lower(sentiment) = 'negative' THEN
+        score := score - 15;
+        reasons := reasons || jsonb_build_object('factor', 'sentiment', 'points', -15, 'detail', 'negative call');
+    END IF;
+    RETURN jsonb_build_object('score', least(greatest(score, 0), 100), 'reasons', reasons);
+END
+$$;
+
+-- Name: FUNCTION score_lead(duration_seconds integer, booked boolean, service_value text, transcript text, sentiment text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.score_lead(duration_seconds integer, booked boolean, service_value text, transcript text, sentiment text) IS 'Lead score 0-100 of a call, with the reasons that made it: duration (>= 5 min 60, >= 3 min 45,
+>= 1 min 30, shorter 10), booked +20, high-value service +5, asked about price +5, asked about
+insurance +5 (words in the transcript), sentiment positive +5 / negative -15.
+Returns {"score", "reasons": [{"factor", "points", "detail"}]}. Pure: it reads no table.
+Example (the seed''s worked example, 85): SELECT api.score_lead(480, true, ''high'');';
+
+-- Name: send_confirmation_sms(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, NULL);
+    m voxbook.sms_outbox;
+BEGIN
+    IF a.status <> 'confirmed' THEN
+        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled', jsonb_build_object('appointment_id', a.id));
+    END IF;
+    SELECT * INTO m FROM voxbook.sms_outbox AS x
+     WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
+    IF NOT FOUND THEN
+        -- Only when every earlier confirmation failed outright: never a second one on its way.
+        m := voxbook.queue_appointment_sms(a.org_id, a.id, 'confirmation');
+    END IF;
+    RETURN jsonb_build_object('success', m.status NOT IN ('skipped', 'cancelled', 'undelivered'),
+                              'appointment_id', a.id, 'message_id', m.id, 'status', m.status,
+                              'provider_message_id', m.provider_message_id,
+                              'message_sent', m.status IN ('sent', 'delivered'))
+           || CASE WHEN m.status = 'skipped'
+                   THEN jsonb_build_object('code', 'opted_out', 'error', 'This number has opted out of text messages (replied STOP)')
+                   WHEN m.status = 'undelivered'
+                   THEN jsonb_build_object('code', 'undelivered', 'error', 'The confirmation text could not be delivered')
+                   ELSE '{}'::jsonb END;
+END
+$$;
+
+-- Name: FUNCTION send_confirmation_sms(appointment_id uuid, org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) IS 'The confirmation SMS of an appointment. It is queued when the appointment is confirmed (same
+transaction), so this only reports it, idempotently: {"success", "appointment_id", "message_id",
+"status" (queued, sending, sent, delivered, ...), "provider_message_id", "message_sent"}. It queues a new
+one only if every earlier one failed. Never a second confirmation (unique index sms_outbox_one_confirmation).
+{"success": false, "code": "cancelled" | "opted_out" | "undelivered", ...} otherwise.
+Errors: VB404 unknown org or appointment.';
+
+-- Name: send_otp_code(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    now_ts timestamptz := voxbook.clock();
+    pepper bytea := voxbook.code_pepper();
+    h voxbook.holds;
+    code text;
+    salt bytea := gen_random_bytes(16);
+    m voxbook.sms_outbox;
+    limited jsonb;
+BEGIN
+    h := voxbook.lock_hold(o.id, hold_id);
+    IF h.status <> 'held' OR h.expires_at <= now_ts THEN
+        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    phone := coalesce(phone, h.patient_phone);
+    IF phone IS NULL THEN
+        PERFORM voxbook.fail('VB400', 'no phone number to send the code to',
+                             'Pass patient_phone (the caller''s mobile number).');
+    END IF;
+    IF pepper IS NULL THEN
+        RETURN voxbook.codes_unavailable(h.id);
+    END IF;
+    -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
+    IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
+                    WHERE starts_with(phone, '+' || p)) THEN
+        RETURN voxbook.refusal('destination_not_allowed', 'This clinic can only text numbers in its own country',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    IF h.otp_sends >= o.max_code_sends THEN
+        RETURN voxbook.refusal('resend_limit', 'Too many codes sent for this booking',
+                               jsonb_build_object('hold_id', h.id, 'sends_left', 0));
+    END IF;
+    h.patient_phone := phone;   -- the limits count the number the code goes to
+    limited := voxbook.code_rate_limit(o, 'send', phone, h.call_sid, h.id, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN limited;
+    END IF;
+
+    -- Uniform digits from 8 random bytes (the modulo bias over 2^64 is negligible).
+    code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
+                  % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
+    -- A code already on its way is superseded: only the newest one will verify.
+    PERFORM voxbook.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
+    UPDATE voxbook.holds AS x
+       SET otp_salt = salt, otp_hash = voxbook.code_hash(salt, code, pepper),
+           otp_sends = x.otp_sends + 1, otp_sent_at = now_ts, patient_phone = phone, updated_at = now_ts
+     WHERE x.org_id = h.org_id AND x.id = h.id
+    RETURNING x.* INTO h;
+    m := voxbook.queue_sms(o.id, 'otp', phone,
+                           voxbook.gsm7(format('%s is your %s code to confirm your appointment. It expires in %s minutes.',
+                                               code, o.name, ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int)),
+                           hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
+    IF m.status = 'queued' THEN
+        PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
+        -- Housekeeping: no window looks back further than a day.
+        DELETE FROM voxbook.code_events AS e WHERE e.org_id = o.id AND e.kind IN ('send', 'failure')
+                                                 AND e.at < now_ts - interval '1 day';
+    END IF;
+    RETURN jsonb_build_object('success', m.status = 'queued', 'code_sent', m.status = 'queued',
+                              'message_id', m.id, 'hold_id', h.id,
+                              'expires_at', voxbook.utc_iso(h.expires_at),
+                              'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
+           || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
+                   ELSE jsonb_build_object('code', 'opted_out',
+                                           'error', 'This number has opted out of text messages (replied STOP)') END;
+END
+$$;
+
+-- Name: FUNCTION send_otp_code(hold_id uuid, org_id uuid, patient_phone text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text) IS 'Issues a new one-time code (the clinic''s code_length digits, default 6) for a live hold and queues it by SMS
+(to patient_phone, or the hold''s phone). The code is stored only as HMAC-SHA256 keyed by the voxbook.code_pepper
+role setting; an older unsent code is cancelled. Limits: max_code_sends per hold; code_sends_per_phone_hour,
+code_sends_per_call and code_sends_per_clinic_hour over sliding windows (an hour; a call); only numbers starting
+with one of allowed_sms_calling_codes (default: the clinic''s country_code). The SMS expires with the hold.
+Returns {"success": true, "code_sent": true, "message_id", "hold_id", "expires_at", "sends_left", "code_length"} or
+{"success": false, "code": "hold_expired" | "resend_limit" | "rate_limited" (with "retry_after_seconds") |
+"destination_not_allowed" | "codes_unavailable" (no pepper configured) | "opted_out", "error", ...}.
+Errors: VB404 unknown org or hold; VB400 no or malformed phone.
+Example: SELECT api.send_otp_code(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: verify_otp(uuid, uuid, text, uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid DEFAULT NULL::uuid, service text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    pepper bytea := voxbook.code_pepper();
+    h voxbook.holds;
+    given text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
+    left_ int;
+    limited jsonb;
+BEGIN
+    -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
+    h := voxbook.lock_hold(o.id, hold_id);
+    -- Every other argument is checked before the code is looked at: a call that fails must not have
+    -- tested (or spent) a code.
+    IF contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM voxbook.contacts AS x
+                                               WHERE x.org_id = o.id AND x.id = verify_otp.contact_id) THEN
+        PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+    END IF;
+    PERFORM voxbook.find_service(o.id, service);   -- VB404 for an unknown service
+    IF h.status = 'confirmed' AND h.otp_verified_at IS NOT NULL THEN
+        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
+    END IF;
+    IF h.status <> 'held' OR h.expires_at <= now_ts THEN
+        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+    END IF;
+    IF h.otp_hash IS NULL THEN
+        RETURN voxbook.refusal('no_code', 'No code has been sent for this booking yet',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    IF pepper IS NULL THEN
+        RETURN voxbook.codes_unavailable(h.id);
+    END IF;
+    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.call_sid, h.id, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
+    END IF;
+    IF given !~ '^[0-9]{4,8}$' THEN
+        -- Not a guess at all (empty, words): tell the caller without spending an attempt.
+        RETURN voxbook.refusal('malformed_code', 'The code is the digits from the text message',
+                               jsonb_build_object('hold_id', h.id,
+                                                  'retries_left', o.max_code_attempts - h.otp_attempts));
+    END IF;
+
+    IF voxbook.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
+        UPDATE voxbook.holds AS x SET otp_verified_at = now_ts, otp_attempts = x.otp_attempts + 1, updated_at = now_ts
+         WHERE x.org_id = h.org_id AND x.id = h.id;
+        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
+    END IF;
+
+    UPDATE voxbook.holds AS x SET otp_attempts = x.otp_attempts + 1, updated_at = now_ts
+     WHERE x.org_id = h.org_id AND x.id = h.id
+    RETURNING x.* INTO h;
+    PERFORM voxbook.record_code_event(o.id, 'failure', h, now_ts);
+    left_ := greatest(o.max_code_attempts - h.otp_attempts, 0);
+    IF left_ = 0 THEN
+        -- Out of attempts: the time goes back to everyone else.
+        PERFORM api.release_hold(h.id, o.id, 'too many wrong codes');
+        RETURN voxbook.refusal('attempts_exhausted', 'Incorrect code, and no attempts are left; the time was released',
+                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+    END IF;
+    RETURN voxbook.refusal('wrong_code', 'Incorrect code', jsonb_build_object('hold_id', h.id, 'retries_left', left_));
+END
+$_$;
+
+-- Name: FUNCTION verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) IS 'Checks the code the caller read back. contact_id and service are checked first (VB404), so a failing call
+never tests the code. Right: the hold becomes a confirmed appointment in the same transaction (contact created
+or updated with booking_source = ''phone_ai'', confirmation SMS queued, reminder scheduled) and the appointment is
+returned (see api.confirm_held_slot); repeating it returns the same appointment. Wrong: {"success": false,
+"code": "wrong_code", "error", "retries_left"}; after the clinic''s max_code_attempts (default 3) the hold is
+released ("attempts_exhausted"). Wrong codes are also limited over sliding windows (code_failures_per_phone_hour,
+code_failures_per_call, code_failures_per_clinic_hour): beyond them "rate_limited" with "retry_after_seconds",
+and the code is not checked. Also "hold_expired", "no_code", "malformed_code" (not digits: no attempt spent),
+"codes_unavailable" (no pepper configured).
+Errors: VB404 unknown org, hold, contact or service.
+Example: SELECT api.verify_otp(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'', ''123456'');';
+
+-- Name: is_time_zone(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.is_time_zone(tz text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    PERFORM now() AT TIME ZONE tz;
+    RETURN tz ~ '/' OR tz = 'UTC';   -- IANA names only: no abbreviations or POSIX offsets like 'EST' or '+05'
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+
+-- Name: organizations; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    time_zone text NOT NULL,
+    country_code text DEFAULT '1'::text NOT NULL,
+    hold_minutes integer DEFAULT 10 NOT NULL,
+    code_length integer DEFAULT 6 NOT NULL,
+    max_code_attempts integer DEFAULT 3 NOT NULL,
+    max_code_sends integer DEFAULT 3 NOT NULL,
+    hot_lead_threshold integer DEFAULT 70 NOT NULL,
+    hot_lead_alert_phone voxbook.e164,
+    sms_from voxbook.e164,
+    min_notice_minutes integer DEFAULT 60 NOT NULL,
+    booking_horizon_days integer DEFAULT 90 NOT NULL,
+    reminder_hours integer DEFAULT 24 NOT NULL,
+    help_text text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    code_sends_per_phone_hour integer DEFAULT 5 NOT NULL,
+    code_failures_per_phone_hour integer DEFAULT 10 NOT NULL,
+    code_sends_per_call integer DEFAULT 5 NOT NULL,
+    code_failures_per_call integer DEFAULT 10 NOT NULL,
+    code_sends_per_clinic_hour integer DEFAULT 200 NOT NULL,
+    code_failures_per_clinic_hour integer DEFAULT 500 NOT NULL,
+    allowed_sms_calling_codes text[],
+    CONSTRAINT organizations_allowed_sms_calling_codes_check CHECK ((((cardinality(allowed_sms_calling_codes) >= 1) AND (cardinality(allowed_sms_calling_codes) <= 50)) AND (array_to_string(allowed_sms_calling_codes, ','::text, ''::text) ~ '^[1-9][0-9]{0,5}(,[1-9][0-9]{0,5})*$'::text))),
+    CONSTRAINT organizations_booking_horizon_days_check CHECK (((booking_horizon_days >= 1) AND (booking_horizon_days <= 730))),
+    CONSTRAINT organizations_code_failures_per_call_check CHECK (((code_failures_per_call >= 1) AND (code_failures_per_call <= 1000))),
+    CONSTRAINT organizations_code_failures_per_clinic_hour_check CHECK (((code_failures_per_clinic_hour >= 1) AND (code_failures_per_clinic_hour <= 100000))),
+    CONSTRAINT organizations_code_failures_per_phone_hour_check CHECK (((code_failures_per_phone_hour >= 1) AND (code_failures_per_phone_hour <= 1000))),
+    CONSTRAINT organizations_code_length_check CHECK (((code_length >= 4) AND (code_length <= 8))),
+    CONSTRAINT organizations_code_sends_per_call_check CHECK (((code_sends_per_call >= 1) AND (code_sends_per_call <= 1000))),
+    CONSTRAINT organizations_code_sends_per_clinic_hour_check CHECK (((code_sends_per_clinic_hour >= 1) AND (code_sends_per_clinic_hour <= 100000))),
+    CONSTRAINT organizations_code_sends_per_phone_hour_check CHECK (((code_sends_per_phone_hour >= 1) AND (code_sends_per_phone_hour <= 1000))),
+    CONSTRAINT organizations_country_code_check CHECK ((country_code ~ '^[1-9][0-9]{0,2}$'::text)),
+    CONSTRAINT organizations_hold_minutes_check CHECK (((hold_minutes >= 1) AND (hold_minutes <= 60))),
+    CONSTRAINT organizations_hot_lead_threshold_check CHECK (((hot_lead_threshold >= 0) AND (hot_lead_threshold <= 100))),
+    CONSTRAINT organizations_max_code_attempts_check CHECK (((max_code_attempts >= 1) AND (max_code_attempts <= 10))),
+    CONSTRAINT organizations_max_code_sends_check CHECK (((max_code_sends >= 1) AND (max_code_sends <= 10))),
+    CONSTRAINT organizations_min_notice_minutes_check CHECK (((min_notice_minutes >= 0) AND (min_notice_minutes <= 10080))),
+    CONSTRAINT organizations_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT organizations_reminder_hours_check CHECK (((reminder_hours >= 1) AND (reminder_hours <= 168))),
+    CONSTRAINT organizations_time_zone_check CHECK (voxbook.is_time_zone(time_zone))
+);
+
+-- Name: TABLE organizations; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.organizations IS 'Clinics. phone is the number callers dial; the Vapi adapter finds the clinic by it.';
+
+-- Name: COLUMN organizations.country_code; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.country_code IS 'Calling code assumed for national numbers without +, e.g. 1 for (555) 123-4567.';
+
+-- Name: COLUMN organizations.sms_from; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.sms_from IS 'Sender number for SMS; NULL means the provider default (for example a Twilio Messaging Service).';
+
+-- Name: COLUMN organizations.code_sends_per_phone_hour; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_sends_per_phone_hour IS 'Codes sent to one phone number in any sliding hour (besides max_code_sends per hold).';
+
+-- Name: COLUMN organizations.code_failures_per_phone_hour; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_failures_per_phone_hour IS 'Wrong codes entered for one phone number in any sliding hour; then verification waits (rate_limited).';
+
+-- Name: COLUMN organizations.code_sends_per_call; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_sends_per_call IS 'Codes sent during one call (holds with the same call_sid).';
+
+-- Name: COLUMN organizations.code_failures_per_call; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_failures_per_call IS 'Wrong codes entered during one call.';
+
+-- Name: COLUMN organizations.code_sends_per_clinic_hour; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_sends_per_clinic_hour IS 'Codes the clinic sends in any sliding hour (SMS pumping cap).';
+
+-- Name: COLUMN organizations.code_failures_per_clinic_hour; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.code_failures_per_clinic_hour IS 'Wrong codes entered across the clinic in any sliding hour.';
+
+-- Name: COLUMN organizations.allowed_sms_calling_codes; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.allowed_sms_calling_codes IS 'E.164 prefixes without + (calling codes such as 1 or 44, or longer ones) one-time codes may be sent to; NULL = only country_code.';
+
+-- Name: services; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.services (
+    org_id uuid NOT NULL,
+    id text NOT NULL,
+    name text NOT NULL,
+    duration_minutes integer NOT NULL,
+    price_cents integer,
+    value_tier text DEFAULT 'standard'::text NOT NULL,
+    CONSTRAINT services_duration_minutes_check CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
+    CONSTRAINT services_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT services_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT services_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT services_value_tier_check CHECK ((value_tier = ANY (ARRAY['low'::text, 'standard'::text, 'high'::text])))
+);
+
+-- Name: COLUMN services.value_tier; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.services.value_tier IS 'Drives lead scoring: a high-value service adds points (api.score_lead).';
+
+-- Name: alternatives(voxbook.organizations, voxbook.services, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'time', voxbook.utc_iso(a.starts_at),
+                   'calendar_id', a.cal_id,
+                   'provider', a.provider,
+                   'spoken_time', a.spoken,
+                   'local_time', voxbook.local_text(a.starts_at, o.time_zone))
+                   ORDER BY a.starts_at, a.cal_id), '[]')
+          FROM (SELECT d.* FROM (
+                    SELECT DISTINCT ON (spoken) f.*, voxbook.spoken_time(f.starts_at, o.time_zone) AS spoken,
+                           abs(extract(epoch FROM f.starts_at - lost)) AS distance
+                      FROM voxbook.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
+                     ORDER BY spoken, distance, f.starts_at, f.cal_id) AS d
+                 ORDER BY d.distance, d.starts_at, d.cal_id
+                 LIMIT 2) AS a);
+END
+$$;
+
+-- Name: appointment_json(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'success', true,
+        'appointment_id', a.id,
+        'status', a.status,
+        'hold_id', a.hold_id,
+        'contact_id', a.contact_id,
+        'patient_name', ct.name,
+        'calendar_id', h.calendar_id,
+        'provider', c.display_name,
+        'service', a.service_id,
+        'starts_at', voxbook.utc_iso(h.starts_at),
+        'ends_at', voxbook.utc_iso(h.ends_at),
+        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
+        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone),
+        'time_zone', o.time_zone,
+        'confirmed_via', a.confirmed_via,
+        'otp_verified', a.otp_verified,
+        'confirmation_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                       'provider_message_id', m.provider_message_id)
+                               FROM voxbook.sms_outbox AS m
+                              WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'confirmation'
+                              ORDER BY m.created_at DESC LIMIT 1),
+        'reminder_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                   'send_after', voxbook.utc_iso(m.send_after))
+                           FROM voxbook.sms_outbox AS m
+                          WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'reminder'
+                          ORDER BY m.created_at DESC LIMIT 1))
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
+$$;
+
+-- Name: appointment_sms(text, uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    AS $_$
+    SELECT voxbook.gsm7(format(
+        CASE kind
+            WHEN 'confirmation' THEN 'Your appointment is confirmed: %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
+            WHEN 'reminder'     THEN 'Reminder: your appointment is %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
+            WHEN 'cancellation' THEN 'Your appointment on %1$s with %2$s is cancelled. %3$s, %4$s. Call to book again. Reply STOP to unsubscribe.'
+            WHEN 'reschedule'   THEN 'Your appointment is moved to %1$s with %2$s. %3$s, %4$s. Call with questions. Reply STOP to unsubscribe.'
+        END,
+        voxbook.local_text(h.starts_at, o.time_zone), c.display_name, o.name, voxbook.display_phone(o.phone)))
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id
+$_$;
+
+-- Name: calendars; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.calendars (
+    org_id uuid NOT NULL,
+    id text NOT NULL,
+    display_name text NOT NULL,
+    slot_minutes integer DEFAULT 30 NOT NULL,
+    default_duration_minutes integer DEFAULT 30 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT calendars_default_duration_minutes_check CHECK (((default_duration_minutes >= 5) AND (default_duration_minutes <= 480))),
+    CONSTRAINT calendars_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 200))),
+    CONSTRAINT calendars_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT calendars_slot_minutes_check CHECK (((slot_minutes >= 5) AND (slot_minutes <= 240)))
+);
+
+-- Name: TABLE calendars; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.calendars IS 'Providers (Dr. Smith). Slots start every slot_minutes from the start of each working interval.';
+
+-- Name: assert_bookable(voxbook.organizations, voxbook.calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    now_ts    timestamptz := voxbook.clock();
+    local_s   timestamp := starts_at AT TIME ZONE o.time_zone;
+    interval_start time;
+    hint      text := 'Offer a time returned by api.check_availability.';
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
+                                                 at_instant => starts_at)) THEN
+        RETURN;
+    END IF;
+    -- Refused. The decision is made above; what follows only finds the words for it.
+    IF starts_at < now_ts THEN
+        PERFORM voxbook.fail('VB400', 'slot is in the past', hint);
+    END IF;
+    IF starts_at < now_ts + make_interval(mins => o.min_notice_minutes) THEN
+        PERFORM voxbook.fail('VB400', format('slot is too soon: bookings need %s minutes notice', o.min_notice_minutes), hint);
+    END IF;
+    IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
+        PERFORM voxbook.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
+    END IF;
+    SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
+     WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
+       AND local_s::time >= x.starts AND local_s::time < x.ends;
+    IF interval_start IS NOT NULL
+       AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
+        PERFORM voxbook.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
+    END IF;
+    IF interval_start IS NOT NULL
+       AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                    WHERE b.org_id = o.id AND b.calendar_id = c.id
+                      AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
+        PERFORM voxbook.fail('VB400', format('%s is not available then', c.display_name), hint);
+    END IF;
+    PERFORM voxbook.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
+END
+$$;
+
+-- Name: call_field_limits(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.call_field_limits() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '{"transcript": 1000000, "summary": 20000, "customer_name": 200, "ended_reason": 200,
+             "success_evaluation": 200, "provider_call_sid": 200, "alert_name": 60}'::jsonb
+$$;
+
+-- Name: calls; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.calls (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    vapi_call_id text NOT NULL,
+    provider_call_sid text,
+    customer_phone voxbook.e164,
+    customer_name text,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    duration_seconds integer,
+    ended_reason text,
+    transcript text,
+    summary text,
+    structured_data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    success_evaluation text,
+    appointment_id uuid,
+    service_id text,
+    lead_score integer,
+    score_reasons jsonb DEFAULT '[]'::jsonb NOT NULL,
+    is_hot boolean DEFAULT false NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT calls_duration_seconds_check CHECK ((duration_seconds >= 0)),
+    CONSTRAINT calls_lead_score_check CHECK (((lead_score >= 0) AND (lead_score <= 100))),
+    CONSTRAINT calls_vapi_call_id_check CHECK (((length(vapi_call_id) >= 1) AND (length(vapi_call_id) <= 200)))
+);
+
+-- Name: TABLE calls; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.calls IS 'One row per Vapi call, written once from its end-of-call-report, with its lead score.';
+
+-- Name: call_json(voxbook.calls); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('success', true, 'call_id', c.id, 'vapi_call_id', c.vapi_call_id,
+                              'score', c.lead_score, 'reasons', c.score_reasons, 'hot', c.is_hot,
+                              'booked', c.appointment_id IS NOT NULL, 'appointment_id', c.appointment_id,
+                              'duration_seconds', c.duration_seconds)
+$$;
+
+-- Name: cancel_unsent_codes(uuid, uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    UPDATE voxbook.sms_outbox AS m
+       SET status = 'cancelled', skip_reason = reason, updated_at = now(),
+           body = voxbook.redact_sms(m.body)
+     WHERE m.org_id = cancel_unsent_codes.org_id AND m.hold_id = cancel_unsent_codes.hold_id
+       AND m.kind = 'otp' AND m.status = 'queued';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Name: clock(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.clock() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN coalesce(current_setting('voxbook.frozen_now', true), '') = '' THEN now()
+                WHEN pg_has_role(session_user, 'voxbook_clock', 'MEMBER')
+                    THEN current_setting('voxbook.frozen_now', true)::timestamptz
+                ELSE now() END
+$$;
+
+-- Name: code_hash(bytea, text, bytea); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+    SELECT hmac(salt || convert_to(code, 'UTF8'), pepper, 'sha256')
+$$;
+
+-- Name: code_pepper(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.code_pepper() RETURNS bytea
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT convert_to(nullif(current_setting('voxbook.code_pepper', true), ''), 'UTF8')
+$$;
+
+-- Name: code_rate_limit(voxbook.organizations, text, text, text, uuid, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, call_sid text, hold_id uuid, now_ts timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    limits CONSTANT jsonb := CASE kind
+        WHEN 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
+        ELSE jsonb_build_array(o.code_failures_per_phone_hour, o.code_failures_per_call, o.code_failures_per_clinic_hour) END;
+    t timestamptz;
+    wait interval := interval '0';
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:code_events:' || o.id::text, 0));
+    -- In each scope the limit-th newest event of the window: while it is in the window, the limit is reached.
+    SELECT e.at INTO t FROM voxbook.code_events AS e
+     WHERE e.org_id = o.id AND e.phone = code_rate_limit.phone AND e.kind = code_rate_limit.kind
+       AND e.at > now_ts - interval '1 hour' AND e.at <= now_ts
+     ORDER BY e.at DESC OFFSET (limits->>0)::int - 1 LIMIT 1;
+    IF FOUND THEN
+        wait := greatest(wait, t + interval '1 hour' - now_ts);
+    END IF;
+    IF call_sid IS NOT NULL THEN
+        SELECT e.at INTO t FROM voxbook.code_events AS e
+         WHERE e.org_id = o.id AND e.call_sid = code_rate_limit.call_sid AND e.kind = code_rate_limit.kind
+           AND e.at > now_ts - interval '1 day' AND e.at <= now_ts
+         ORDER BY e.at DESC OFFSET (limits->>1)::int - 1 LIMIT 1;
+        IF FOUND THEN
+            wait := greatest(wait, t + interval '1 day' - now_ts);
+        END IF;
+    END IF;
+    SELECT e.at INTO t FROM voxbook.code_events AS e
+     WHERE e.org_id = o.id AND e.kind = code_rate_limit.kind
+       AND e.at > now_ts - interval '1 hour' AND e.at <= now_ts
+     ORDER BY e.at DESC OFFSET (limits->>2)::int - 1 LIMIT 1;
+    IF FOUND THEN
+        wait := greatest(wait, t + interval '1 hour' - now_ts);
+    END IF;
+    IF wait = interval '0' THEN
+        RETURN NULL;
+    END IF;
+    RETURN voxbook.refusal('rate_limited',
+                           CASE kind WHEN 'send' THEN 'Too many codes were requested for this number; please try again later'
+                                     ELSE 'Too many wrong codes were entered for this number; please try again later' END,
+                           jsonb_build_object('hold_id', hold_id,
+                                              'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
+END
+$$;
+
+-- Name: codes_unavailable(uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT voxbook.refusal('codes_unavailable',
+                           'Text-message codes are not available right now; the front desk can confirm the booking',
+                           jsonb_build_object('hold_id', hold_id))
+$$;
+
+-- Name: confirm_hold(uuid, uuid, uuid, text, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text, via text, staff_user text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    now_ts timestamptz := voxbook.clock();
+    h voxbook.holds;
+    s voxbook.services;
+    ct voxbook.contacts;
+    appointment_id uuid;
+    confirmation voxbook.sms_outbox;
+BEGIN
+    h := voxbook.lock_hold(org_id, hold_id);
+    IF h.status = 'confirmed' THEN   -- a repeated confirmation returns the appointment made the first time
+        SELECT a.id INTO appointment_id FROM voxbook.appointments AS a
+         WHERE a.org_id = h.org_id AND a.hold_id = h.id;
+        RETURN voxbook.appointment_json(h.org_id, appointment_id)
+               || jsonb_build_object('message', 'Appointment already confirmed');
+    END IF;
+    IF h.status <> 'held' OR h.expires_at <= now_ts THEN
+        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    IF via = 'otp' AND h.otp_verified_at IS NULL THEN
+        RETURN voxbook.refusal('not_verified', 'The caller has not confirmed the one-time code yet',
+                               jsonb_build_object('hold_id', h.id));
+    END IF;
+    s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
+    -- The hold's time range is what the exclusion constraint keeps for this appointment. A service of
+    -- another length named only now (a 30-minute hold confirmed as a 60-minute cleaning) would book time
+    -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
+    IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
+        RETURN voxbook.refusal('service_mismatch',
+                               format('The reserved time is %s minutes but %s takes %s minutes; reserve a time for that service',
+                                      extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60, s.name, s.duration_minutes),
+                               jsonb_build_object('hold_id', h.id, 'service', s.id,
+                                                  'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                                  'service_minutes', s.duration_minutes));
+    END IF;
+
+    IF contact_id IS NOT NULL THEN
+        SELECT * INTO ct FROM voxbook.contacts AS x
+         WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.contact_id FOR UPDATE;
+        IF NOT FOUND THEN
+            PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+        END IF;
+    ELSIF h.patient_phone IS NULL THEN
+        PERFORM voxbook.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
+    ELSE
+        INSERT INTO voxbook.contacts AS x (org_id, phone, name)
+        VALUES (h.org_id, h.patient_phone, h.patient_name)
+        ON CONFLICT ON CONSTRAINT contacts_org_id_phone_key
+            DO UPDATE SET name = coalesce(x.name, excluded.name)
+        RETURNING x.* INTO ct;
+    END IF;
+    UPDATE voxbook.contacts AS x
+       SET booking_source = CASE via WHEN 'otp' THEN 'phone_ai' ELSE 'manual' END,
+           booking_completed_at = now_ts, last_booking_hold_id = h.id, updated_at = now_ts
+     WHERE x.org_id = ct.org_id AND x.id = ct.id;
+
+    UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
+     WHERE x.org_id = h.org_id AND x.id = h.id;
+    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, call_sid, confirmed_via,
+                                           confirmed_by, otp_verified, otp_verified_at)
+    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.call_sid, via, staff_user,
+            h.otp_verified_at IS NOT NULL, h.otp_verified_at)
+    RETURNING a.id INTO appointment_id;
+
+    -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
+    confirmation := voxbook.queue_appointment_sms(h.org_id, appointment_id, 'confirmation');
+    PERFORM voxbook.schedule_reminder(h.org_id, appointment_id);
+    RETURN voxbook.appointment_json(h.org_id, appointment_id)
+           || jsonb_build_object('message', 'Appointment confirmed', 'message_id', confirmation.id);
+END
+$$;
+
+-- Name: dashboard_call_json(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'alert_id', al.id,
+        'call_id', c.vapi_call_id,
+        'name', coalesce(c.customer_name, ct.name),
+        'phone_masked', voxbook.mask_phone(c.customer_phone),
+        'has_phone', c.customer_phone IS NOT NULL,
+        'service', c.service_id,
+        'service_name', s.name,
+        'score', c.lead_score,
+        'reasons', c.score_reasons,
+        'hot', c.is_hot,
+        'booked', c.appointment_id IS NOT NULL,
+        'appointment', CASE WHEN ap.id IS NOT NULL THEN jsonb_build_object(
+                           'appointment_id', ap.id, 'status', ap.status, 'provider', cal.display_name,
+                           'local_time', voxbook.local_text(h.starts_at, o.time_zone)) END,
+        'summary', c.summary,
+        'duration_seconds', c.duration_seconds,
+        'created_at', voxbook.utc_iso(coalesce(al.created_at, c.received_at)),
+        'local_time', voxbook.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
+        'acknowledged', al.acknowledged_at IS NOT NULL)
+      FROM voxbook.calls AS c
+      JOIN voxbook.organizations AS o ON o.id = c.org_id
+      LEFT JOIN voxbook.hot_lead_alerts AS al ON al.org_id = c.org_id AND al.call_id = c.id
+      LEFT JOIN voxbook.services AS s ON s.org_id = c.org_id AND s.id = c.service_id
+      LEFT JOIN voxbook.contacts AS ct ON ct.org_id = c.org_id AND ct.phone = c.customer_phone
+      LEFT JOIN voxbook.appointments AS ap ON ap.org_id = c.org_id AND ap.id = c.appointment_id
+      LEFT JOIN voxbook.holds AS h ON h.org_id = ap.org_id AND h.id = ap.hold_id
+      LEFT JOIN voxbook.calendars AS cal ON cal.org_id = h.org_id AND cal.id = h.calendar_id
+     WHERE c.org_id = for_org AND c.id = for_call
+$$;
+
+-- Name: dashboard_day_entries(voxbook.organizations, text, date, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH bounds AS (
+        SELECT for_day::timestamp AT TIME ZONE o.time_zone AS lo,
+               (for_day + 1)::timestamp AT TIME ZONE o.time_zone AS hi
+    ), entries AS (
+        SELECT h.starts_at, 1 AS rank, jsonb_build_object(
+                   'kind', 'appointment', 'appointment_id', a.id, 'hold_id', h.id, 'status', a.status,
+                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
+                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
+                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
+                   'patient_name', coalesce(ct.name, h.patient_name),
+                   'phone_masked', voxbook.mask_phone(ct.phone),
+                   'service', a.service_id, 'service_name', s.name,
+                   'confirmed_via', a.confirmed_via,
+                   'confirmation_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
+                   'reminder_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
+          FROM voxbook.appointments AS a
+          JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+          JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+          LEFT JOIN voxbook.services AS s ON s.org_id = a.org_id AND s.id = a.service_id
+          CROSS JOIN bounds AS b
+         WHERE a.org_id = o.id AND h.calendar_id = for_calendar AND h.starts_at >= b.lo AND h.starts_at < b.hi
+        UNION ALL
+        SELECT h.starts_at, 0 AS rank, jsonb_build_object(
+                   'kind', 'hold', 'appointment_id', NULL, 'hold_id', h.id, 'status', 'held',
+                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
+                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
+                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
+                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'service', h.service_id, 'service_name', s.name,
+                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'code_sent', h.otp_sent_at IS NOT NULL) AS j
+          FROM voxbook.holds AS h
+          LEFT JOIN voxbook.services AS s ON s.org_id = h.org_id AND s.id = h.service_id
+          CROSS JOIN bounds AS b
+         WHERE h.org_id = o.id AND h.calendar_id = for_calendar AND h.status = 'held' AND h.expires_at > now_ts
+           AND h.starts_at >= b.lo AND h.starts_at < b.hi
+    )
+    SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e
+$$;
+
+-- Name: dashboard_sms_json(uuid, uuid, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('message_id', m.id, 'status', m.status, 'error_code', m.error_code,
+                              'send_after', voxbook.utc_iso(m.send_after),
+                              'local_send_after', voxbook.local_text(m.send_after, tz),
+                              'updated_at', voxbook.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
+      FROM voxbook.sms_outbox AS m
+     WHERE m.org_id = for_org AND m.appointment_id = for_appointment AND m.kind = for_kind
+     ORDER BY m.created_at DESC
+     LIMIT 1
+$$;
+
+-- Name: display_phone(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.display_phone(e164 text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $_$
+    SELECT CASE WHEN e164 ~ '^\+1[0-9]{10}$'
+                THEN format('(%s) %s-%s', substr(e164, 3, 3), substr(e164, 6, 3), substr(e164, 9, 4))
+                ELSE e164 END
+$_$;
+
+-- Name: fail(text, text, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.fail(code text, message text, hint text, detail text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF detail IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint, DETAIL = detail;
+END
+$$;
+
+-- Name: find_service(uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.find_service(org_id uuid, service text) RETURNS voxbook.services
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    s voxbook.services;
+BEGIN
+    IF service IS NULL OR btrim(service) = '' THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO s FROM voxbook.services AS x
+     WHERE x.org_id = find_service.org_id
+       AND (x.id = lower(btrim(service)) OR lower(x.name) = lower(btrim(service))
+            OR x.id = regexp_replace(lower(btrim(service)), '[^a-z0-9]+', '-', 'g'))
+     ORDER BY x.id = lower(btrim(service)) DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown service',
+                             'Use a service id or name of this clinic (see api.get_organization).', service);
+    END IF;
+    RETURN s;
+END
+$$;
+
+-- Name: flip_expired_holds(uuid, text, tstzrange); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    now_ts timestamptz := voxbook.clock();
+    n int;
+BEGIN
+    UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
+     WHERE (x.org_id, x.id) IN (
+            SELECT y.org_id, y.id FROM voxbook.holds AS y
+             WHERE y.org_id = flip_expired_holds.org_id AND y.calendar_id = flip_expired_holds.calendar_id
+               AND y.status = 'held' AND y.expires_at <= now_ts
+               AND tstzrange(y.starts_at, y.ends_at, '[)') && during
+             ORDER BY y.id FOR UPDATE)
+       AND x.status = 'held';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Name: free_slots(voxbook.organizations, text, voxbook.services, date, integer); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) RETURNS TABLE(cal_id text, provider text, starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, c.display_name, x.starts_at, x.ends_at
+      FROM voxbook.calendars AS c
+     CROSS JOIN LATERAL voxbook.slot_starts(
+               o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
+               free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS x
+     WHERE c.org_id = o.id AND c.active
+       AND (free_slots.calendar_id IS NULL OR c.id = free_slots.calendar_id)
+       AND NOT EXISTS (
+            SELECT 1 FROM voxbook.holds AS h
+             WHERE h.org_id = o.id AND h.calendar_id = c.id
+               AND h.status IN ('held', 'confirmed')
+               AND (h.status = 'confirmed' OR h.expires_at > voxbook.clock())
+               AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
+$$;
+
+-- Name: gsm7(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.gsm7(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT regexp_replace(
+             translate(t, '‘’‚“”„–—…ÀÁÂÃÈÊËÌÍÎÏÒÓÔÕÙÚÛÝáâãêëíîïóôõúûýÿçšžŠŽ',
+                          '''''''"""--.AAAAEEEIIIIOOOOUUUYaaaeeiiiooouuyycszSZ'),
+             '[^@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&''()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\\[~\]|€]',
+             '?', 'g')
+$_$;
+
+-- Name: holds; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.holds (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    calendar_id text NOT NULL,
+    service_id text,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    call_sid text,
+    patient_name text,
+    patient_phone voxbook.e164,
+    status text DEFAULT 'held'::text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    otp_hash bytea,
+    otp_salt bytea,
+    otp_attempts integer DEFAULT 0 NOT NULL,
+    otp_sends integer DEFAULT 0 NOT NULL,
+    otp_sent_at timestamp with time zone,
+    otp_verified_at timestamp with time zone,
+    release_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT holds_check CHECK ((starts_at < ends_at)),
+    CONSTRAINT holds_check1 CHECK (((otp_hash IS NULL) = (otp_salt IS NULL))),
+    CONSTRAINT holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'released'::text, 'expired'::text, 'cancelled'::text, 'rescheduled'::text])))
+)
+WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='200', autovacuum_analyze_scale_factor='0.02', autovacuum_analyze_threshold='200');
+
+-- Name: TABLE holds; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.holds IS 'Claims on calendar time. status held = live hold until expires_at; confirmed = an appointment''s time. holds_no_overlap forbids two active claims overlapping on one calendar.';
+
+-- Name: COLUMN holds.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
+
+-- Name: hold_json(voxbook.holds, voxbook.organizations, voxbook.calendars, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN jsonb_build_object(
+        'success', true,
+        'hold_id', h.id,
+        'expires_at', voxbook.utc_iso(h.expires_at),
+        'message', message,
+        'status', h.status,
+        'calendar_id', h.calendar_id,
+        'provider', c.display_name,
+        'starts_at', voxbook.utc_iso(h.starts_at),
+        'ends_at', voxbook.utc_iso(h.ends_at),
+        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
+        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone));
+END
+$$;
+
+-- Name: in_time_range(timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.in_time_range(value timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT value >= timestamptz '2000-01-01 00:00:00+00' AND value <= voxbook.clock() + interval '5 years'
+$$;
+
+-- Name: local_clock(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.local_clock(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
+$$;
+
+-- Name: local_instants(timestamp without time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.local_instants(local_ts timestamp without time zone, tz text) RETURNS SETOF timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT DISTINCT c.at
+      FROM (VALUES (interval '-1 day'), (interval '1 day')) AS v(side)
+     CROSS JOIN LATERAL (SELECT (local_ts + v.side) AT TIME ZONE tz AS near) AS n
+     CROSS JOIN LATERAL (SELECT (local_ts - ((n.near AT TIME ZONE tz) - (n.near AT TIME ZONE 'UTC')))
+                                    AT TIME ZONE 'UTC' AS at) AS c
+     WHERE c.at AT TIME ZONE tz = local_ts
+$$;
+
+-- Name: local_text(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.local_text(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD "at" FMHH12:MI AM')
+$$;
+
+-- Name: appointments; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.appointments (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    hold_id uuid NOT NULL,
+    contact_id uuid NOT NULL,
+    service_id text,
+    call_sid text,
+    status text DEFAULT 'confirmed'::text NOT NULL,
+    confirmed_via text NOT NULL,
+    confirmed_by text,
+    otp_verified boolean DEFAULT false NOT NULL,
+    otp_verified_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT appointments_check CHECK ((otp_verified = (otp_verified_at IS NOT NULL))),
+    CONSTRAINT appointments_check1 CHECK (
+CASE confirmed_via
+    WHEN 'otp'::text THEN otp_verified
+    ELSE (confirmed_by IS NOT NULL)
+END),
+    CONSTRAINT appointments_check2 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT appointments_confirmed_via_check CHECK ((confirmed_via = ANY (ARRAY['otp'::text, 'staff'::text]))),
+    CONSTRAINT appointments_status_check CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text])))
+);
+
+-- Name: TABLE appointments; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.appointments IS 'Confirmed bookings. The time is that of the hold (hold_id); a reschedule points hold_id at a new hold.';
+
+-- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) RETURNS voxbook.appointments
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    caller text := voxbook.normalize_phone(patient_phone, o.country_code);
+    a voxbook.appointments;
+BEGIN
+    PERFORM voxbook.require(appointment_id, 'appointment_id');
+    SELECT x.* INTO a FROM voxbook.appointments AS x
+      JOIN voxbook.contacts AS ct ON ct.org_id = x.org_id AND ct.id = x.contact_id
+     WHERE x.org_id = o.id AND x.id = lock_appointment.appointment_id
+       AND (caller IS NULL OR ct.phone = caller)
+       FOR UPDATE OF x;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown appointment',
+                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+    END IF;
+    RETURN a;
+END
+$$;
+
+-- Name: lock_hold(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.lock_hold(org_id uuid, hold_id uuid) RETURNS voxbook.holds
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    h voxbook.holds;
+BEGIN
+    PERFORM voxbook.require(hold_id, 'hold_id');
+    SELECT * INTO h FROM voxbook.holds AS x
+     WHERE x.org_id = lock_hold.org_id AND x.id = lock_hold.hold_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+    END IF;
+    RETURN h;
+END
+$$;
+
+-- Name: mask_phone(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.mask_phone(e164 text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT CASE WHEN e164 IS NULL THEN NULL
+                WHEN e164 ~ '^\+1[0-9]{10}$' THEN '(***) ***-' || right(e164, 4)
+                ELSE '+' || repeat('*', greatest(length(e164) - 5, 1)) || right(e164, 4) END
+$_$;
+
+-- Name: new_secret(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.new_secret(prefix text) RETURNS text
+    LANGUAGE sql
+    AS $$
+    SELECT prefix || encode(gen_random_bytes(24), 'hex')
+$$;
+
+-- Name: normalize_phone(text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.normalize_phone(raw text, country_code text DEFAULT '1'::text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+    s text := regexp_replace(coalesce(raw, ''), '[\s().\-/]', '', 'g');
+BEGIN
+    IF raw IS NULL OR s = '' THEN
+        RETURN NULL;
+    END IF;
+    IF s LIKE '00%' THEN
+        s := '+' || substr(s, 3);
+    ELSIF s !~ '^\+' THEN
+        IF country_code = '1' AND s ~ '^1[0-9]{10}$' THEN
+            s := '+' || s;
+        ELSE
+            s := '+' || country_code || s;
+        END IF;
+    END IF;
+    IF s !~ '^\+[1-9][0-9]{7,14}$' OR (s LIKE '+1%' AND s !~ '^\+1[2-9][0-9]{9}$') THEN
+        PERFORM voxbook.fail('VB400', 'malformed phone number',
+                             'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
+    END IF;
+    RETURN s;
+END
+$_$;
+
+-- Name: notify_sms_outbox(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.notify_sms_outbox() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A wake-up only: the payload is empty so that PostgreSQL folds every NOTIFY of one transaction
+    -- into one; the worker reads the outbox itself (and also polls, so a missed NOTIFY is harmless).
+    PERFORM pg_notify('voxbook_sms', '');
+    RETURN NULL;
+END
+$$;
+
+-- Name: organization_json(voxbook.organizations); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.organization_json(o voxbook.organizations) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
+        'hold_minutes', o.hold_minutes, 'code_length', o.code_length,
+        'max_code_attempts', o.max_code_attempts, 'max_code_sends', o.max_code_sends,
+        'min_notice_minutes', o.min_notice_minutes, 'booking_horizon_days', o.booking_horizon_days,
+        'hot_lead_threshold', o.hot_lead_threshold, 'help_text', o.help_text,
+        'calendars', (SELECT coalesce(jsonb_agg(jsonb_build_object('calendar_id', c.id, 'provider', c.display_name,
+                                                                   'slot_minutes', c.slot_minutes,
+                                                                   'default_duration_minutes', c.default_duration_minutes)
+                                                ORDER BY c.id), '[]')
+                        FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active),
+        'services', (SELECT coalesce(jsonb_agg(jsonb_build_object('service', s.id, 'name', s.name,
+                                                                  'duration_minutes', s.duration_minutes,
+                                                                  'price_cents', s.price_cents,
+                                                                  'value_tier', s.value_tier)
+                                               ORDER BY s.id), '[]')
+                       FROM voxbook.services AS s WHERE s.org_id = o.id))
+$$;
+
+-- Name: protect_referenced_by_holds(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.protect_referenced_by_holds() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.holds AS h
+                WHERE h.org_id = OLD.org_id
+                  AND CASE TG_TABLE_NAME WHEN 'calendars' THEN h.calendar_id ELSE h.service_id END = OLD.id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = format('%s %s is referred to by holds or appointments', rtrim(TG_TABLE_NAME, 's'), OLD.id),
+            HINT = 'Keep it (a calendar can be deactivated: UPDATE voxbook.calendars SET active = false).';
+    END IF;
+    RETURN OLD;
+END
+$$;
+
+-- Name: sms_outbox; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.sms_outbox (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    appointment_id uuid,
+    hold_id uuid,
+    recipient voxbook.e164 NOT NULL,
+    sender voxbook.e164,
+    body text NOT NULL,
+    redact_after_send boolean DEFAULT false NOT NULL,
+    encoding text NOT NULL,
+    segments integer NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    send_after timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 1000 NOT NULL,
+    locked_by text,
+    locked_at timestamp with time zone,
+    provider_message_id text,
+    error_code text,
+    error_message text,
+    skip_reason text,
+    sent_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    status_updated_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    first_attempt_at timestamp with time zone,
+    provider_status text,
+    provider_segments integer,
+    lease_until timestamp with time zone,
+    provider_may_have boolean DEFAULT false NOT NULL,
+    reminder_hold_id uuid,
+    reminder_starts_at timestamp with time zone,
+    CONSTRAINT sms_outbox_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
+    CONSTRAINT sms_outbox_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
+    CONSTRAINT sms_outbox_kind_check CHECK ((kind = ANY (ARRAY['otp'::text, 'confirmation'::text, 'reminder'::text, 'cancellation'::text, 'reschedule'::text, 'hot_lead'::text, 'other'::text]))),
+    CONSTRAINT sms_outbox_provider_segments_check CHECK ((provider_segments >= 0)),
+    CONSTRAINT sms_outbox_segments_check CHECK ((segments >= 1)),
+    CONSTRAINT sms_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'unknown'::text, 'sent'::text, 'delivered'::text, 'undelivered'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text])))
+)
+WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='500', autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_vacuum_insert_threshold='500', autovacuum_analyze_scale_factor='0.02', autovacuum_analyze_threshold='500');
+
+-- Name: TABLE sms_outbox; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.sms_outbox IS 'Every SMS voxbook sends or skipped, with its delivery state. Rows are inserted by api functions in the transaction of the change they announce; a NOTIFY on channel voxbook_sms wakes the worker.';
+
+-- Name: COLUMN sms_outbox.redact_after_send; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.redact_after_send IS 'One-time codes: the body keeps the plain code only until the message is handed to the provider.';
+
+-- Name: COLUMN sms_outbox.status; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.status IS 'queued (waiting, maybe until send_after) -> sending (claimed by locked_by) -> sent (provider accepted) -> delivered | undelivered | failed. unknown = the provider may have it: reconcile before any resend. cancelled / skipped = never sent, skip_reason says why.';
+
+-- Name: COLUMN sms_outbox.first_attempt_at; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.first_attempt_at IS 'When a worker first handed (or may have handed) this message to the provider: the start of the window searched when reconciling an unknown outcome.';
+
+-- Name: COLUMN sms_outbox.provider_status; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.provider_status IS 'The provider''s own latest status (Twilio: queued, sent, delivered, undelivered, failed, read, ...).';
+
+-- Name: COLUMN sms_outbox.provider_segments; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.provider_segments IS 'Segments as the provider counted them (Twilio num_segments); segments is our own count at queue time.';
+
+-- Name: COLUMN sms_outbox.lease_until; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.lease_until IS 'While status = sending: until when locked_by holds the row. Set by the claim, renewed by api.begin_sms_send to cover one send; only after it may another worker take the row over (api.claim_sms_batch).';
+
+-- Name: COLUMN sms_outbox.provider_may_have; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.provider_may_have IS 'A request for this message may have reached the provider and is not known to have failed: the message is never sent again before the provider has been asked (the ambiguous-send rule, workers/README.md).';
+
+-- Name: COLUMN sms_outbox.reminder_hold_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.reminder_hold_id IS 'Reminders: the appointment''s hold (its time) when the reminder was queued. A reminder whose appointment has another hold now (it moved) must not go out.';
+
+-- Name: COLUMN sms_outbox.reminder_starts_at; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.sms_outbox.reminder_starts_at IS 'Reminders: the appointment start the reminder announces; retries stop there.';
+
+-- Name: queue_appointment_sms(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS voxbook.sms_outbox
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    patient text;
+BEGIN
+    SELECT ct.phone INTO patient FROM voxbook.appointments AS a
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+     WHERE a.org_id = queue_appointment_sms.org_id AND a.id = queue_appointment_sms.appointment_id;
+    RETURN voxbook.queue_sms(org_id, kind, patient, voxbook.appointment_sms(kind, org_id, appointment_id),
+                             appointment_id => appointment_id, send_after => send_after);
+END
+$$;
+
+-- Name: queue_sms(uuid, text, text, text, uuid, uuid, timestamp with time zone, timestamp with time zone, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.queue_sms(org_id uuid, kind text, recipient text, body text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, redact_after_send boolean DEFAULT false) RETURNS voxbook.sms_outbox
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    parts record;
+    opted_out boolean;
+BEGIN
+    parts := voxbook.sms_parts(body);
+    -- After STOP a number gets nothing from us (Twilio would refuse it with 21610 anyway).
+    SELECT ct.sms_opted_out INTO opted_out FROM voxbook.contacts AS ct
+     WHERE ct.org_id = queue_sms.org_id AND ct.phone = queue_sms.recipient;
+    INSERT INTO voxbook.sms_outbox AS x (org_id, kind, appointment_id, hold_id, recipient, sender, body,
+                                         redact_after_send, encoding, segments, status, skip_reason,
+                                         send_after, expires_at)
+    SELECT queue_sms.org_id, kind, appointment_id, hold_id, recipient, o.sms_from, body,
+           redact_after_send, parts.encoding, parts.segments,
+           CASE WHEN coalesce(opted_out, false) THEN 'skipped' ELSE 'queued' END,
+           CASE WHEN coalesce(opted_out, false) THEN 'recipient opted out (STOP)' END,
+           coalesce(send_after, now()), expires_at
+      FROM voxbook.organizations AS o WHERE o.id = queue_sms.org_id
+    RETURNING x.* INTO m;
+    RETURN m;
+END
+$$;
+
+-- Name: record_code_event(uuid, text, voxbook.holds, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, call_sid, hold_id)
+    VALUES (org_id, kind, at, h.patient_phone, h.call_sid, h.id)
+$$;
+
+-- Name: record_sms_sent(uuid, uuid, text, text, integer); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text, sid_segments integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    m voxbook.sms_outbox;
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = msg_org_id AND x.id = msg_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN voxbook.refusal('unknown_message', 'unknown message', jsonb_build_object('message_id', msg_id));
+    END IF;
+    IF m.provider_message_id IS NOT NULL AND m.provider_message_id <> sid THEN
+        -- The provider has two messages for one row: keep the first, tell the worker loudly.
+        RETURN voxbook.refusal('duplicate_send', 'This message was already sent under another provider id',
+                               jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                  'provider_message_id', m.provider_message_id));
+    END IF;
+    IF m.provider_message_id IS NULL
+       AND EXISTS (SELECT 1 FROM voxbook.sms_outbox AS o WHERE o.provider_message_id = sid) THEN
+        -- One provider message is one of ours, never two: a lookup matched another message's send (two
+        -- identical texts to one number). Checked here rather than left to the unique index, whose error
+        -- would undo the caller's whole batch. The row goes back to 'unknown' to be looked up again, with
+        -- that id among its taken_sids.
+        UPDATE voxbook.sms_outbox AS x
+           SET status = 'unknown', provider_may_have = true, send_after = now_ts,
+               error_code = 'sid_taken', error_message = 'the provider message found belongs to another message',
+               locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
+         WHERE x.org_id = m.org_id AND x.id = m.id AND x.status IN ('sending', 'unknown')
+        RETURNING x.* INTO m;
+        RETURN voxbook.refusal('sid_taken', 'That provider id is recorded for another message',
+                               jsonb_build_object('message_id', msg_id, 'status', m.status));
+    END IF;
+    -- Whatever we believed (sending, unknown, even failed after an unknown outcome), the provider has it:
+    -- it is at least 'sent'. A callback may already have moved it further.
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN voxbook.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
+                         THEN x.status ELSE 'sent' END,
+           provider_message_id = sid,
+           provider_status = CASE WHEN voxbook.twilio_status_rank(sid_status) > voxbook.twilio_status_rank(x.provider_status)
+                                  THEN sid_status ELSE x.provider_status END,
+           provider_segments = coalesce(nullif(sid_segments, 0), x.provider_segments),
+           sent_at = coalesce(x.sent_at, now_ts),
+           skip_reason = NULL,
+           error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
+           error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
+           body = voxbook.settled_body(x.body, x.redact_after_send),
+           locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
+                              'provider_message_id', m.provider_message_id);
+END
+$$;
+
+-- Name: redact_sms(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.redact_sms(body text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT regexp_replace(body, '[0-9]{4,}', '****', 'g')
+$$;
+
+-- Name: refusal(text, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.refusal(code text, error text, extra jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('success', false, 'code', code, 'error', error) || extra
+$$;
+
+-- Name: require(anyelement, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require(value anyelement, what text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF value IS NULL THEN
+        PERFORM voxbook.fail('VB400', what || ' is required', 'Pass ' || what || ' (named parameter).');
+    END IF;
+END
+$$;
+
+-- Name: require_calendar(uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    c voxbook.calendars;
+BEGIN
+    PERFORM voxbook.require(calendar_id, 'calendar_id');
+    SELECT * INTO c FROM voxbook.calendars AS x
+     WHERE x.org_id = require_calendar.org_id AND x.id = require_calendar.calendar_id AND x.active;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown calendar',
+                             'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- Name: require_date(date, text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_date(value date, what text, optional boolean DEFAULT false) RETURNS void
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT voxbook.require_instant(CASE WHEN value > DATE '9999-12-31' THEN 'infinity'
+                                        ELSE value::timestamp AT TIME ZONE 'UTC' END, what, optional)
+$$;
+
+-- Name: require_instant(timestamp with time zone, text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_instant(value timestamp with time zone, what text, optional boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF value IS NULL THEN
+        IF NOT optional THEN
+            PERFORM voxbook.require(value, what);
+        END IF;
+    ELSIF NOT voxbook.in_time_range(value) THEN
+        PERFORM voxbook.fail('VB400', what || ' is out of range',
+                             'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).');
+    END IF;
+END
+$$;
+
+-- Name: require_org(uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_org(org_id uuid) RETURNS voxbook.organizations
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    o voxbook.organizations;
+BEGIN
+    PERFORM voxbook.require(org_id, 'org_id');
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = require_org.org_id;
+    IF NOT FOUND THEN
+        PERFORM voxbook.fail('VB404', 'unknown organization', 'Check org_id; api.find_organization(phone) looks a clinic up by its number.');
+    END IF;
+    RETURN o;
+END
+$$;
+
+-- Name: require_tool_call_id(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_tool_call_id(tool_call_id text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM voxbook.require(nullif(btrim(tool_call_id), ''), 'tool_call_id');
+    IF length(tool_call_id) > 200 THEN
+        PERFORM voxbook.fail('VB400', 'tool_call_id is too long', 'Pass Vapi''s toolCallId as it came (at most 200 characters).');
+    END IF;
+END
+$$;
+
+-- Name: schedule_reminder(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    due timestamptz;
+    for_hold uuid;
+    for_starts timestamptz;
+    reminder voxbook.sms_outbox;
+BEGIN
+    UPDATE voxbook.sms_outbox AS m SET status = 'cancelled', skip_reason = 'appointment moved or cancelled',
+                                       updated_at = now()
+     WHERE m.org_id = schedule_reminder.org_id AND m.appointment_id = schedule_reminder.appointment_id
+       AND m.kind = 'reminder' AND m.status = 'queued';
+    SELECT h.starts_at - make_interval(hours => o.reminder_hours), h.id, h.starts_at INTO due, for_hold, for_starts
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = schedule_reminder.org_id AND a.id = schedule_reminder.appointment_id
+       AND a.status = 'confirmed';
+    IF due IS NOT NULL AND due > voxbook.clock() THEN
+        reminder := voxbook.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
+        -- Stamped with the time it announces: the worker compares this, not the text (45_sms_delivery.sql).
+        UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
+         WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
+    END IF;
+END
+$$;
+
+-- Name: set_sms_consent(uuid, text, boolean, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    now_ts timestamptz := voxbook.clock();
+BEGIN
+    INSERT INTO voxbook.contacts AS ct (org_id, phone, sms_opted_out, sms_opted_out_at, sms_opt_out_source)
+    VALUES (consent_org, number, opt_out,
+            CASE WHEN opt_out THEN now_ts END, why)
+    ON CONFLICT ON CONSTRAINT contacts_org_id_phone_key DO UPDATE
+        SET sms_opted_out = excluded.sms_opted_out,
+            sms_opted_out_at = CASE WHEN ct.sms_opted_out AND excluded.sms_opted_out THEN ct.sms_opted_out_at
+                                    ELSE excluded.sms_opted_out_at END,
+            sms_opt_out_source = CASE WHEN ct.sms_opted_out = excluded.sms_opted_out THEN ct.sms_opt_out_source
+                                      ELSE excluded.sms_opt_out_source END,
+            updated_at = now_ts;
+    INSERT INTO voxbook.sms_consent_events AS e (org_id, phone, opted_out, source, provider_message_id)
+    VALUES (consent_org, number, opt_out, why,
+            inbound_sid)
+    ON CONFLICT (org_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING;
+    IF opt_out THEN
+        UPDATE voxbook.sms_outbox AS m
+           SET status = 'skipped', skip_reason = 'recipient opted out (STOP)',
+               body = voxbook.settled_body(m.body, m.redact_after_send),
+               updated_at = now()
+         WHERE m.org_id = consent_org AND m.recipient = number AND m.status = 'queued';
+    END IF;
+END
+$$;
+
+-- Name: settle_blocked_sms(voxbook.sms_outbox, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE voxbook.sms_outbox AS x
+       SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled'
+                         WHEN x.error_code IS NOT NULL THEN 'failed' ELSE 'skipped' END,
+           skip_reason = reason,
+           body = voxbook.settled_body(x.body, x.redact_after_send),
+           locked_by = NULL, locked_at = NULL, lease_until = NULL,
+           updated_at = now(), status_updated_at = now()
+     WHERE x.org_id = m.org_id AND x.id = m.id
+    RETURNING x.* INTO m;
+    RETURN m;
+END
+$$;
+
+-- Name: settled_body(text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.settled_body(body text, redact_after_send boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN redact_after_send THEN voxbook.redact_sms(body) ELSE body END
+$$;
+
+-- Name: slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT i.at, i.at + span
+      FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
+      JOIN voxbook.working_hours AS w
+        ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+     CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
+                                        make_interval(mins => c.slot_minutes)) AS g(local_ts)
+     CROSS JOIN LATERAL voxbook.local_instants(g.local_ts, o.time_zone) AS i(at)
+     WHERE g.local_ts < d.day + w.ends
+       AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
+       AND (at_instant IS NULL OR i.at = at_instant)
+       AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
+       AND i.at >= voxbook.clock() + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= voxbook.clock() + make_interval(days => o.booking_horizon_days)
+       AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                        WHERE b.org_id = c.org_id AND b.calendar_id = c.id
+                          AND b.during && tstzrange(i.at, i.at + span, '[)'))
+$$;
+
+-- Name: sms_block_reason(voxbook.sms_outbox, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.sms_block_reason(m voxbook.sms_outbox, now_ts timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    h voxbook.holds;
+    a_status text;
+    a_hold uuid;
+BEGIN
+    IF m.expires_at IS NOT NULL AND m.expires_at <= now_ts THEN
+        RETURN 'expired before it could be sent';
+    END IF;
+    IF m.kind = 'otp' AND m.hold_id IS NOT NULL THEN
+        SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = m.org_id AND x.id = m.hold_id;
+        IF h.status IS DISTINCT FROM 'held' OR h.expires_at <= now_ts THEN
+            RETURN 'code not sent: the hold is no longer live';
+        END IF;
+    END IF;
+    IF m.kind = 'reminder' AND m.appointment_id IS NOT NULL THEN
+        SELECT a.status, a.hold_id INTO a_status, a_hold
+          FROM voxbook.appointments AS a
+         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+        IF a_status IS DISTINCT FROM 'confirmed' THEN
+            RETURN 'appointment cancelled';
+        END IF;
+        -- The reminder is stamped with the hold (the time) it was queued for (voxbook.schedule_reminder);
+        -- a move gives the appointment a new hold and queues a new reminder. Comparing stamps, not texts:
+        -- renaming the provider or the clinic, or new wording, must not drop reminders.
+        IF m.reminder_hold_id IS DISTINCT FROM a_hold THEN
+            RETURN 'appointment moved';
+        END IF;
+        IF m.reminder_starts_at <= now_ts THEN
+            RETURN 'appointment already started';
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM voxbook.contacts AS ct
+                WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
+        RETURN 'recipient opted out (STOP)';
+    END IF;
+    IF voxbook.sms_retry_deadline(m) <= now_ts THEN
+        RETURN format('gave up: not sent within %s hours of being due',
+                      (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Name: sms_parts(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.sms_parts(body text, OUT encoding text, OUT segments integer) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    septets int;
+    units int;
+BEGIN
+    IF body = voxbook.gsm7(body) THEN
+        encoding := 'GSM-7';
+        septets := length(body) + length(regexp_replace(body, '[^\^{}\\\[~\]|€]', '', 'g'));
+        segments := CASE WHEN septets <= 160 THEN 1 ELSE ceil(septets / 153.0)::int END;
+    ELSE
+        encoding := 'UCS-2';
+        -- characters outside the Basic Multilingual Plane (emoji) take two UTF-16 units
+        units := length(body) + length(regexp_replace(body, '[\u0001-\uFFFF]', '', 'g'));
+        segments := CASE WHEN units <= 70 THEN 1 ELSE ceil(units / 67.0)::int END;
+    END IF;
+END
+$$;
+
+-- Name: sms_retry_deadline(voxbook.sms_outbox); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT least(m.expires_at,
+                 CASE WHEN m.kind = 'reminder' THEN m.reminder_starts_at END,
+                 coalesce(m.first_attempt_at, m.send_after) + voxbook.sms_useful_for(m.kind))
+$$;
+
+-- Name: sms_status_rank(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.sms_status_rank(status text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
+                       WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1
+                       WHEN 'sent' THEN 2
+                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 END
+$$;
+
+-- Name: sms_useful_for(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
+                     WHEN 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
+                     ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
+$$;
+
+-- Name: spoken_time(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.spoken_time(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
+                THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
+                ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
+$$;
+
+-- Name: token_hash(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.token_hash(token text) RETURNS bytea
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT sha256(convert_to(token, 'UTF8'))
+$$;
+
+-- Name: tool_functions(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.tool_functions() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
+                 'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
+$$;
+
+-- Name: twilio_status_rank(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.twilio_status_rank(status text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE lower(status)
+               WHEN 'accepted' THEN 1 WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1
+               WHEN 'sending' THEN 2 WHEN 'sent' THEN 3
+               WHEN 'delivered' THEN 4 WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 4
+               WHEN 'canceled' THEN 4 WHEN 'partially_delivered' THEN 4
+               WHEN 'read' THEN 5 ELSE 0 END
+$$;
+
+-- Name: twilio_status_to_ours(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.twilio_status_to_ours(status text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE lower(status)
+               WHEN 'accepted' THEN 'sent' WHEN 'scheduled' THEN 'sent' WHEN 'queued' THEN 'sent'
+               WHEN 'sending' THEN 'sent' WHEN 'sent' THEN 'sent'
+               WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'delivered'
+               WHEN 'undelivered' THEN 'undelivered' WHEN 'partially_delivered' THEN 'undelivered'
+               WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed' END
+$$;
+
+-- Name: utc_iso(timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.utc_iso(ts timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+
+-- Name: vapi_call_key(text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.vapi_call_key(call_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN length(call_id) <= 200 THEN call_id ELSE left(call_id, 167) || '~' || md5(call_id) END
+$$;
+
+-- Name: blocked_periods; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.blocked_periods (
+    id bigint NOT NULL,
+    org_id uuid NOT NULL,
+    calendar_id text NOT NULL,
+    during tstzrange NOT NULL,
+    reason text,
+    CONSTRAINT blocked_periods_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during))))
+);
+
+-- Name: TABLE blocked_periods; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.blocked_periods IS 'Vacations, training days: no slot overlapping one is offered or claimable.';
+
+-- Name: blocked_periods_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
+
+ALTER TABLE voxbook.blocked_periods ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME voxbook.blocked_periods_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- Name: calendar_feed_tokens; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.calendar_feed_tokens (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    calendar_id text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT calendar_feed_tokens_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+-- Name: TABLE calendar_feed_tokens; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.calendar_feed_tokens IS 'Subscription tokens of provider calendar feeds (GET /calendars/{calendar}.ics?token=...); sha256 only.';
+
+-- Name: code_events; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.code_events (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    at timestamp with time zone NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    call_sid text,
+    hold_id uuid NOT NULL,
+    CONSTRAINT code_events_kind_check CHECK ((kind = ANY (ARRAY['send'::text, 'failure'::text])))
+);
+
+-- Name: TABLE code_events; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.code_events IS 'Code sends and wrong guesses, counted by the sliding-window limits of api.send_otp_code and api.verify_otp; rows older than a day are deleted by the next send of their clinic.';
+
+-- Name: code_events_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
+
+ALTER TABLE voxbook.code_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME voxbook.code_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- Name: contacts; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.contacts (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    name text,
+    booking_source text,
+    booking_completed_at timestamp with time zone,
+    last_booking_hold_id uuid,
+    sms_opted_out boolean DEFAULT false NOT NULL,
+    sms_opted_out_at timestamp with time zone,
+    sms_opt_out_source text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contacts_booking_source_check CHECK ((booking_source = ANY (ARRAY['phone_ai'::text, 'web'::text, 'manual'::text, 'import'::text]))),
+    CONSTRAINT contacts_check CHECK ((sms_opted_out = (sms_opted_out_at IS NOT NULL)))
+);
+
+-- Name: dashboard_sessions; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.dashboard_sessions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    token_id uuid NOT NULL,
+    session_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT dashboard_sessions_session_hash_check CHECK ((length(session_hash) = 32))
+);
+
+-- Name: TABLE dashboard_sessions; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.dashboard_sessions IS 'Browser sessions of the dashboard (cookie = session secret; only its sha256 is stored).';
+
+-- Name: dashboard_tokens; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.dashboard_tokens (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    token_hash bytea NOT NULL,
+    label text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT dashboard_tokens_label_check CHECK ((length(label) <= 200)),
+    CONSTRAINT dashboard_tokens_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+-- Name: TABLE dashboard_tokens; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.dashboard_tokens IS 'Dashboard logins of a clinic: sha256 of the token only (api.issue_dashboard_token shows the token once).';
+
+-- Name: hot_lead_alerts; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.hot_lead_alerts (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    call_id uuid NOT NULL,
+    score integer NOT NULL,
+    sms_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    acknowledged_at timestamp with time zone
+);
+
+-- Name: sms_consent_events; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.sms_consent_events (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    opted_out boolean NOT NULL,
+    source text NOT NULL,
+    provider_message_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+-- Name: TABLE sms_consent_events; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.sms_consent_events IS 'Every opt-out (STOP, Twilio error 21610) and opt-in (START) per clinic and E.164 number, with its source.';
+
+-- Name: sms_consent_events_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
+
+ALTER TABLE voxbook.sms_consent_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME voxbook.sms_consent_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- Name: sms_inbound; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.sms_inbound (
+    message_sid text NOT NULL,
+    result jsonb,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sms_inbound_message_sid_check CHECK (((length(message_sid) >= 1) AND (length(message_sid) <= 64)))
+);
+
+-- Name: TABLE sms_inbound; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.sms_inbound IS 'One row per inbound MessageSid handled by api.record_inbound_sms, with its answer: a redelivered webhook (same MessageSid) changes nothing and gets the same answer.';
+
+-- Name: tool_calls; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.tool_calls (
+    org_id uuid NOT NULL,
+    tool_call_id text NOT NULL,
+    tool_name text NOT NULL,
+    vapi_call_id text,
+    response jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tool_calls_one_format CHECK ((response ? 'answer'::text)),
+    CONSTRAINT tool_calls_response_check CHECK ((jsonb_typeof(response) = 'object'::text)),
+    CONSTRAINT tool_calls_tool_call_id_check CHECK (((length(tool_call_id) >= 1) AND (length(tool_call_id) <= 200))),
+    CONSTRAINT tool_calls_tool_name_check CHECK (((length(tool_name) >= 1) AND (length(tool_name) <= 64)))
+);
+
+-- Name: TABLE tool_calls; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed by the clinic and Vapi''s toolCallId), stored by api.run_tool_call as {"answer": <the booking function''s result>}. A redelivery is answered from here. Rows are only needed while Vapi may retry; old ones can be deleted freely.';
+
+-- Name: COLUMN tool_calls.response; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>}: the spoken line is worded from it.';
+
+-- Name: working_hours; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.working_hours (
+    id bigint NOT NULL,
+    org_id uuid NOT NULL,
+    calendar_id text NOT NULL,
+    iso_dow integer NOT NULL,
+    starts time without time zone NOT NULL,
+    ends time without time zone NOT NULL,
+    CONSTRAINT working_hours_check CHECK ((starts < ends)),
+    CONSTRAINT working_hours_iso_dow_check CHECK (((iso_dow >= 1) AND (iso_dow <= 7)))
+);
+
+-- Name: TABLE working_hours; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.working_hours IS 'Weekly working intervals per calendar in the clinic''s local wall-clock time (ISO day of week, 1 = Monday).';
+
+-- Name: working_hours_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
+
+ALTER TABLE voxbook.working_hours ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME voxbook.working_hours_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- Name: appointments appointments_org_id_hold_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.appointments
+    ADD CONSTRAINT appointments_org_id_hold_id_key UNIQUE (org_id, hold_id);
+
+-- Name: appointments appointments_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.appointments
+    ADD CONSTRAINT appointments_pkey PRIMARY KEY (org_id, id);
+
+-- Name: blocked_periods blocked_periods_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.blocked_periods
+    ADD CONSTRAINT blocked_periods_pkey PRIMARY KEY (org_id, id);
+
+-- Name: calendar_feed_tokens calendar_feed_tokens_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calendar_feed_tokens
+    ADD CONSTRAINT calendar_feed_tokens_pkey PRIMARY KEY (org_id, id);
+
+-- Name: calendar_feed_tokens calendar_feed_tokens_token_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calendar_feed_tokens
+    ADD CONSTRAINT calendar_feed_tokens_token_hash_key UNIQUE (token_hash);
+
+-- Name: calendars calendars_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calendars
+    ADD CONSTRAINT calendars_pkey PRIMARY KEY (org_id, id);
+
+-- Name: calls calls_org_id_vapi_call_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calls
+    ADD CONSTRAINT calls_org_id_vapi_call_id_key UNIQUE (org_id, vapi_call_id);
+
+-- Name: calls calls_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calls
+    ADD CONSTRAINT calls_pkey PRIMARY KEY (org_id, id);
+
+-- Name: code_events code_events_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.code_events
+    ADD CONSTRAINT code_events_pkey PRIMARY KEY (org_id, id);
+
+-- Name: contacts contacts_org_id_phone_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.contacts
+    ADD CONSTRAINT contacts_org_id_phone_key UNIQUE (org_id, phone);
+
+-- Name: contacts contacts_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (org_id, id);
+
+-- Name: dashboard_sessions dashboard_sessions_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_sessions
+    ADD CONSTRAINT dashboard_sessions_pkey PRIMARY KEY (org_id, id);
+
+-- Name: dashboard_sessions dashboard_sessions_session_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_sessions
+    ADD CONSTRAINT dashboard_sessions_session_hash_key UNIQUE (session_hash);
+
+-- Name: dashboard_tokens dashboard_tokens_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_tokens
+    ADD CONSTRAINT dashboard_tokens_pkey PRIMARY KEY (org_id, id);
+
+-- Name: dashboard_tokens dashboard_tokens_token_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_tokens
+    ADD CONSTRAINT dashboard_tokens_token_hash_key UNIQUE (token_hash);
+
+-- Name: holds holds_no_overlap; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.holds
+    ADD CONSTRAINT holds_no_overlap EXCLUDE USING gist (org_id WITH =, calendar_id WITH =, tstzrange(starts_at, ends_at, '[)'::text) WITH &&) WHERE ((status = ANY (ARRAY['held'::text, 'confirmed'::text])));
+
+-- Name: holds holds_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.holds
+    ADD CONSTRAINT holds_pkey PRIMARY KEY (org_id, id);
+
+-- Name: hot_lead_alerts hot_lead_alerts_org_id_call_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hot_lead_alerts
+    ADD CONSTRAINT hot_lead_alerts_org_id_call_id_key UNIQUE (org_id, call_id);
+
+-- Name: hot_lead_alerts hot_lead_alerts_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hot_lead_alerts
+    ADD CONSTRAINT hot_lead_alerts_pkey PRIMARY KEY (org_id, id);
+
+-- Name: organizations organizations_phone_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.organizations
+    ADD CONSTRAINT organizations_phone_key UNIQUE (phone);
+
+-- Name: organizations organizations_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.organizations
+    ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+-- Name: services services_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.services
+    ADD CONSTRAINT services_pkey PRIMARY KEY (org_id, id);
+
+-- Name: sms_consent_events sms_consent_events_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_consent_events
+    ADD CONSTRAINT sms_consent_events_pkey PRIMARY KEY (org_id, id);
+
+-- Name: sms_inbound sms_inbound_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbound
+    ADD CONSTRAINT sms_inbound_pkey PRIMARY KEY (message_sid);
+
+-- Name: sms_outbox sms_outbox_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_outbox
+    ADD CONSTRAINT sms_outbox_pkey PRIMARY KEY (org_id, id);
+
+-- Name: sms_outbox sms_outbox_provider_message_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_outbox
+    ADD CONSTRAINT sms_outbox_provider_message_id_key UNIQUE (provider_message_id);
+
+-- Name: tool_calls tool_calls_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.tool_calls
+    ADD CONSTRAINT tool_calls_pkey PRIMARY KEY (org_id, tool_call_id);
+
+-- Name: working_hours working_hours_org_id_calendar_id_iso_dow_tsrange_excl; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.working_hours
+    ADD CONSTRAINT working_hours_org_id_calendar_id_iso_dow_tsrange_excl EXCLUDE USING gist (org_id WITH =, calendar_id WITH =, iso_dow WITH =, tsrange(('2000-01-01'::date + starts), ('2000-01-01'::date + ends)) WITH &&);
+
+-- Name: working_hours working_hours_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.working_hours
+    ADD CONSTRAINT working_hours_pkey PRIMARY KEY (org_id, id);
+
+-- Name: appointments_by_call; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX appointments_by_call ON voxbook.appointments USING btree (org_id, call_sid) WHERE (call_sid IS NOT NULL);
+
+-- Name: blocked_periods_lookup; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX blocked_periods_lookup ON voxbook.blocked_periods USING gist (org_id, calendar_id, during);
+
+-- Name: code_events_by_call; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX code_events_by_call ON voxbook.code_events USING btree (org_id, call_sid, kind, at) WHERE (call_sid IS NOT NULL);
+
+-- Name: code_events_by_phone; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX code_events_by_phone ON voxbook.code_events USING btree (org_id, phone, kind, at);
+
+-- Name: code_events_by_time; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX code_events_by_time ON voxbook.code_events USING btree (org_id, kind, at);
+
+-- Name: dashboard_sessions_expiry; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX dashboard_sessions_expiry ON voxbook.dashboard_sessions USING btree (org_id, expires_at);
+
+-- Name: holds_by_calendar_service; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX holds_by_calendar_service ON voxbook.holds USING btree (org_id, service_id) WHERE (service_id IS NOT NULL);
+
+-- Name: holds_by_call; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX holds_by_call ON voxbook.holds USING btree (org_id, call_sid) WHERE (call_sid IS NOT NULL);
+
+-- Name: holds_live_expiry; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX holds_live_expiry ON voxbook.holds USING btree (expires_at) WHERE (status = 'held'::text);
+
+-- Name: hot_lead_alerts_recent; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX hot_lead_alerts_recent ON voxbook.hot_lead_alerts USING btree (org_id, created_at DESC);
+
+-- Name: sms_consent_events_by_phone; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_consent_events_by_phone ON voxbook.sms_consent_events USING btree (org_id, phone, created_at DESC);
+
+-- Name: sms_consent_events_once; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE UNIQUE INDEX sms_consent_events_once ON voxbook.sms_consent_events USING btree (org_id, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+-- Name: sms_outbox_by_appointment; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_by_appointment ON voxbook.sms_outbox USING btree (org_id, appointment_id, created_at DESC) WHERE (appointment_id IS NOT NULL);
+
+-- Name: sms_outbox_by_org; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_by_org ON voxbook.sms_outbox USING btree (org_id, created_at DESC);
+
+-- Name: sms_outbox_by_recipient; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_by_recipient ON voxbook.sms_outbox USING btree (org_id, recipient) WHERE (status = ANY (ARRAY['queued'::text, 'unknown'::text]));
+
+-- Name: sms_outbox_claimable; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_claimable ON voxbook.sms_outbox USING btree (send_after) WHERE (status = ANY (ARRAY['queued'::text, 'unknown'::text]));
+
+-- Name: sms_outbox_due; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_due ON voxbook.sms_outbox USING btree (send_after) WHERE (status = 'queued'::text);
+
+-- Name: sms_outbox_in_flight; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_in_flight ON voxbook.sms_outbox USING btree (locked_at) WHERE (status = 'sending'::text);
+
+-- Name: sms_outbox_one_confirmation; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE UNIQUE INDEX sms_outbox_one_confirmation ON voxbook.sms_outbox USING btree (org_id, appointment_id) WHERE ((kind = 'confirmation'::text) AND (status <> 'failed'::text));
+
+-- Name: sms_outbox_one_queued_reminder; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE UNIQUE INDEX sms_outbox_one_queued_reminder ON voxbook.sms_outbox USING btree (org_id, appointment_id) WHERE ((kind = 'reminder'::text) AND (status = 'queued'::text));
+
+-- Name: sms_outbox_sent_to; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_outbox_sent_to ON voxbook.sms_outbox USING btree (org_id, recipient, sent_at) WHERE (provider_message_id IS NOT NULL);
+
+-- Name: tool_calls_by_call; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX tool_calls_by_call ON voxbook.tool_calls USING btree (org_id, vapi_call_id) WHERE (vapi_call_id IS NOT NULL);
+
+-- Name: tool_calls_created; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX tool_calls_created ON voxbook.tool_calls USING btree (created_at);
+
+-- Name: calendars calendars_keep_holds; Type: TRIGGER; Schema: voxbook; Owner: -
+
+CREATE TRIGGER calendars_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.calendars FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds();
+
+-- Name: services services_keep_holds; Type: TRIGGER; Schema: voxbook; Owner: -
+
+CREATE TRIGGER services_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.services FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds();
+
+-- Name: sms_outbox sms_outbox_notify; Type: TRIGGER; Schema: voxbook; Owner: -
+
+CREATE TRIGGER sms_outbox_notify AFTER INSERT OR UPDATE OF status, send_after ON voxbook.sms_outbox FOR EACH ROW WHEN (((new.status = 'queued'::text) AND (new.send_after <= now()))) EXECUTE FUNCTION voxbook.notify_sms_outbox();
+
+-- Name: appointments appointments_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.appointments
+    ADD CONSTRAINT appointments_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES voxbook.contacts(org_id, id);
+
+-- Name: appointments appointments_org_id_hold_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.appointments
+    ADD CONSTRAINT appointments_org_id_hold_id_fkey FOREIGN KEY (org_id, hold_id) REFERENCES voxbook.holds(org_id, id);
+
+-- Name: appointments appointments_org_id_service_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.appointments
+    ADD CONSTRAINT appointments_org_id_service_id_fkey FOREIGN KEY (org_id, service_id) REFERENCES voxbook.services(org_id, id);
+
+-- Name: blocked_periods blocked_periods_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.blocked_periods
+    ADD CONSTRAINT blocked_periods_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
+-- Name: calendar_feed_tokens calendar_feed_tokens_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calendar_feed_tokens
+    ADD CONSTRAINT calendar_feed_tokens_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
+-- Name: calendars calendars_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calendars
+    ADD CONSTRAINT calendars_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: calls calls_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calls
+    ADD CONSTRAINT calls_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: calls calls_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.calls
+    ADD CONSTRAINT calls_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: code_events code_events_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.code_events
+    ADD CONSTRAINT code_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: contacts contacts_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.contacts
+    ADD CONSTRAINT contacts_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: contacts contacts_org_id_last_booking_hold_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.contacts
+    ADD CONSTRAINT contacts_org_id_last_booking_hold_id_fkey FOREIGN KEY (org_id, last_booking_hold_id) REFERENCES voxbook.holds(org_id, id);
+
+-- Name: dashboard_sessions dashboard_sessions_org_id_token_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_sessions
+    ADD CONSTRAINT dashboard_sessions_org_id_token_id_fkey FOREIGN KEY (org_id, token_id) REFERENCES voxbook.dashboard_tokens(org_id, id) ON DELETE CASCADE;
+
+-- Name: dashboard_tokens dashboard_tokens_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.dashboard_tokens
+    ADD CONSTRAINT dashboard_tokens_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: hot_lead_alerts hot_lead_alerts_org_id_call_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hot_lead_alerts
+    ADD CONSTRAINT hot_lead_alerts_org_id_call_id_fkey FOREIGN KEY (org_id, call_id) REFERENCES voxbook.calls(org_id, id);
+
+-- Name: hot_lead_alerts hot_lead_alerts_org_id_sms_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hot_lead_alerts
+    ADD CONSTRAINT hot_lead_alerts_org_id_sms_id_fkey FOREIGN KEY (org_id, sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
+
+-- Name: services services_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.services
+    ADD CONSTRAINT services_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: sms_consent_events sms_consent_events_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_consent_events
+    ADD CONSTRAINT sms_consent_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: sms_outbox sms_outbox_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_outbox
+    ADD CONSTRAINT sms_outbox_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: sms_outbox sms_outbox_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_outbox
+    ADD CONSTRAINT sms_outbox_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: sms_outbox sms_outbox_org_id_hold_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_outbox
+    ADD CONSTRAINT sms_outbox_org_id_hold_id_fkey FOREIGN KEY (org_id, hold_id) REFERENCES voxbook.holds(org_id, id);
+
+-- Name: tool_calls tool_calls_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.tool_calls
+    ADD CONSTRAINT tool_calls_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: working_hours working_hours_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.working_hours
+    ADD CONSTRAINT working_hours_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
+-- Name: SCHEMA api; Type: ACL; Schema: -; Owner: -
+
+GRANT USAGE ON SCHEMA api TO voxbook_api;
+
+-- Name: FUNCTION begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) TO voxbook_api;
+
+-- Name: FUNCTION calendar_feed(calendar_id text, token text, org_id uuid, past_days integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) TO voxbook_api;
+
+-- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) TO voxbook_api;
+
+-- Name: FUNCTION check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer) TO voxbook_api;
+
+-- Name: FUNCTION claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text) TO voxbook_api;
+
+-- Name: FUNCTION claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) TO voxbook_api;
+
+-- Name: FUNCTION code_status(); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.code_status() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.code_status() TO voxbook_api;
+
+-- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) TO voxbook_api;
+
+-- Name: FUNCTION confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_hot_lead(org_id uuid, alert_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_hot_leads(org_id uuid, max_leads integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_lead(org_id uuid, call_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_lead(org_id uuid, call_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_lead(org_id uuid, call_id text) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_live_holds(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_live_holds(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_live_holds(org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_login(token text, session_hours integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_login(token text, session_hours integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_login(token text, session_hours integer) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_logout(session text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_logout(session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_logout(session text) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_schedule(org_id uuid, from_date date, days integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_schedule(org_id uuid, from_date date, days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_schedule(org_id uuid, from_date date, days integer) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_session(session text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_session(session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_session(session text) TO voxbook_api;
+
+-- Name: FUNCTION expire_stale_holds(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.expire_stale_holds(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.expire_stale_holds(org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION find_organization(phone text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.find_organization(phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_organization(phone text) TO voxbook_api;
+
+-- Name: FUNCTION get_appointment(appointment_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION get_call(org_id uuid, call_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_call(org_id uuid, call_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_call(org_id uuid, call_id text) TO voxbook_api;
+
+-- Name: FUNCTION get_hold(hold_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_hold(hold_id uuid, org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_hold(hold_id uuid, org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION get_organization(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_organization(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_organization(org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION issue_calendar_feed_token(org_id uuid, calendar_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text) TO voxbook_api;
+
+-- Name: FUNCTION issue_dashboard_token(org_id uuid, label text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) TO voxbook_api;
+
+-- Name: FUNCTION mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision) TO voxbook_api;
+
+-- Name: FUNCTION mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text, provider_segments integer, worker_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text, provider_segments integer, worker_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text, provider_status text, provider_segments integer, worker_id text) TO voxbook_api;
+
+-- Name: FUNCTION mark_sms_sent_batch(reports jsonb, worker_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) TO voxbook_api;
+
+-- Name: FUNCTION record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) TO voxbook_api;
+
+-- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) TO voxbook_api;
+
+-- Name: FUNCTION record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION release_hold(hold_id uuid, org_id uuid, reason text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) TO voxbook_api;
+
+-- Name: FUNCTION release_sms_claims(worker_id text, message_ids uuid[]); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) TO voxbook_api;
+
+-- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) TO voxbook_api;
+
+-- Name: FUNCTION revoke_calendar_feed_tokens(org_id uuid, calendar_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text) TO voxbook_api;
+
+-- Name: FUNCTION revoke_dashboard_token(org_id uuid, token_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) TO voxbook_api;
+
+-- Name: FUNCTION score_lead(duration_seconds integer, booked boolean, service_value text, transcript text, sentiment text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.score_lead(duration_seconds integer, booked boolean, service_value text, transcript text, sentiment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.score_lead(duration_seconds integer, booked boolean, service_value text, transcript text, sentiment text) TO voxbook_api;
+
+-- Name: FUNCTION send_confirmation_sms(appointment_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION send_otp_code(hold_id uuid, org_id uuid, patient_phone text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text) TO voxbook_api;
+
+-- Name: FUNCTION verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) TO voxbook_api;

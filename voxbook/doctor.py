@@ -1,0 +1,114 @@
+"""Configuration that cannot work, reported before a caller finds it.
+
+One list of checks, used by ``voxbook doctor`` (printed, exit 1 on a problem), logged at the start of
+``voxbook serve`` and ``voxbook worker``, and shown by GET /health. The checks of this process's settings
+are here; the data rules (a clinic without a sender number, a role without a code pepper) are the
+database's: ``api.config_problems`` (db/functions/65_config.sql).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import psycopg
+
+from voxbook.db import ApiError, call, call_sync
+from voxbook.logs import event
+from voxbook.settings import Settings
+
+log = logging.getLogger("voxbook.doctor")
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str
+    message: str
+    fix: str
+    org_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def settings_problems(settings: Settings, component: str = "all") -> list[Problem]:
+    """What is wrong with the settings themselves, without asking the database. ``component``: ``all``
+    (voxbook doctor), ``api`` or ``worker`` (the worker has no use for the Vapi secret)."""
+    out: list[Problem] = []
+    if not settings.database_url:
+        out.append(Problem("database_url", "DATABASE_URL is not set", "set DATABASE_URL=postgresql://..."))
+    if not settings.vapi_secret and component != "worker":
+        out.append(Problem("vapi_secret", "VAPI_SECRET is not set: the Vapi webhooks refuse every request",
+                           "set VAPI_SECRET to the token of the Bearer credential configured in Vapi"))
+    try:
+        provider = settings.sms_provider_name()
+    except ValueError as exc:
+        return [*out, Problem("sms_provider", str(exc), "set SMS_PROVIDER to twilio, console or auto")]
+    if provider == "twilio":
+        if not settings.twilio_configured:
+            out.append(Problem("twilio_credentials", "SMS_PROVIDER is twilio but the credentials are missing",
+                               "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"))
+        if not settings.public_base_url:
+            out.append(Problem("public_base_url",
+                               "PUBLIC_BASE_URL is not set: Twilio cannot report delivery, and its callbacks "
+                               "(status, inbound STOP) are refused",
+                               "set PUBLIC_BASE_URL to the public https URL of the API"))
+    return out
+
+
+def _params(settings: Settings) -> dict[str, Any]:
+    try:
+        provider = settings.sms_provider_name()
+    except ValueError:
+        provider = "console"
+    return {"sms_provider": provider, "messaging_service": bool(settings.twilio_messaging_service_sid)}
+
+
+def _from_database(result: dict[str, Any]) -> list[Problem]:
+    return [Problem(p["check"], p["message"], p["fix"], p.get("org_id")) for p in result["problems"]]
+
+
+_NOT_MIGRATED = Problem("migrated", "the database has no api.config_problems: not migrated, or older than this code",
+                        "run voxbook db migrate")
+
+
+def _unreachable(exc: BaseException) -> Problem:
+    # The error's class only: a libpq message can quote the host, user or more.
+    return Problem("database", f"the database is unreachable ({type(exc).__name__})",
+                   "check DATABASE_URL and that the server is up")
+
+
+def check(settings: Settings, database_url: str | None = None, component: str = "all") -> list[Problem]:
+    """Every problem, settings and database (``database_url``: default the settings')."""
+    problems = settings_problems(settings, component)
+    url = database_url or settings.database_url
+    if not url:
+        return problems
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            problems += _from_database(call_sync(conn, "config_problems", **_params(settings)))
+    except (ApiError, psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
+        problems.append(_NOT_MIGRATED)
+    except psycopg.Error as exc:
+        problems.append(_unreachable(exc))
+    return problems
+
+
+async def check_async(settings: Settings, conn: psycopg.AsyncConnection) -> list[Problem]:
+    """The API's problems on an open connection (GET /health). Database errors propagate: the caller
+    reports them."""
+    problems = settings_problems(settings, "api")
+    try:
+        problems += _from_database(await call(conn, "config_problems", **_params(settings)))
+    except (ApiError, psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
+        problems.append(_NOT_MIGRATED)
+    return problems
+
+
+def log_problems(problems: list[Problem], component: str) -> None:
+    """The start-up report of a long-running command: one warning per problem (ids, never numbers)."""
+    for p in problems:
+        event(log, "config.problem", logging.WARNING, component=component, **p.as_json())
+    if not problems:
+        event(log, "config.ok", component=component)
