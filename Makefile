@@ -1,5 +1,6 @@
-# `make test` builds .venv, installs voxbook with its test extra, makes sure pgTAP and Chromium are present,
-# then runs pytest (which starts its own throwaway PostgreSQL). Extra pytest args: ARGS='-k foo'.
+# `make test` builds .venv, installs voxbook with its test extra, makes sure pgTAP, Chromium and Citus are
+# present, then runs pytest (which starts its own throwaway PostgreSQL, and for tests/citus/ a throwaway
+# Citus cluster). Extra pytest args: ARGS='-k foo'.
 PYTHON ?= python3
 VENV   ?= .venv
 STAMP  := $(VENV)/.voxbook-installed
@@ -22,6 +23,7 @@ $(STAMP): pyproject.toml hatch_build.py | $(VENV)/bin/python
 test: $(STAMP)
 	scripts/ensure-pgtap
 	scripts/ensure-browser
+	scripts/ensure-citus
 	$(VENV)/bin/pytest $(ARGS)
 
 # The whole product locally: private PostgreSQL in .voxbook/, API on :8000, SMS worker. Ctrl-C stops it.

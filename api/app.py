@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from litestar import Litestar, Request, Response, get
+from litestar.exceptions import HTTPException
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from voxbook.api.dashboard import dashboard_lifespan, route_handlers as dashboard_routes
-from voxbook.api.errors import http_status
+from voxbook.api.errors import CODE_BY_STATUS, api_error_body, error_body, http_error_body, http_status
 from voxbook.api.rpc_routes import rpc
 from voxbook.api.twilio_routes import twilio_router
 from voxbook.api.vapi_routes import vapi_router
@@ -39,14 +40,32 @@ RECONNECT_TIMEOUT_SECONDS = 3.0
 
 def _api_error(_: Request, exc: ApiError) -> Response:
     # A documented error of an api function is the caller's mistake (bad id, bad time): 4xx, never 500.
-    return Response({"error": exc.message, **exc.as_json()}, status_code=http_status(exc))
+    return Response(api_error_body(exc), status_code=http_status(exc))
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response:
+    # Every refusal of the HTTP layer, Litestar's own included (no route, wrong method, body too large): the
+    # same body as a database error, as PostgREST does, so its clients parse both.
+    return Response(http_error_body(exc), status_code=exc.status_code, headers=exc.headers)
 
 
 def _database_unavailable(_: Request, exc: psycopg.OperationalError) -> Response:
     # PoolTimeout is an OperationalError too: every connection busy, or the server gone.
-    log.warning("database unavailable: %s", getattr(exc, "sqlstate", None) or type(exc).__name__)
-    headers = {"Retry-After": "1"} if isinstance(exc, PoolTimeout) else {}
-    return Response({"error": "the database is unavailable; try again shortly"}, status_code=503, headers=headers)
+    state = getattr(exc, "sqlstate", None)
+    log.warning("database unavailable: %s", state or type(exc).__name__)
+    pool_timeout = isinstance(exc, PoolTimeout)
+    headers = {"Retry-After": "1"} if pool_timeout else {}
+    # PostgREST's codes: PGRST003 no pooled connection in time, PGRST000 no database; else the SQLSTATE (57014...)
+    code = "PGRST003" if pool_timeout else state or CODE_BY_STATUS[503]
+    return Response(error_body(code, "the database is unavailable; try again shortly"), status_code=503,
+                    headers=headers)
+
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    # A bug: the class and SQLSTATE are logged, never the text (a database message may quote the values).
+    state = getattr(exc, "sqlstate", None)
+    log.error("internal error on %s: %s %s", request.url.path, type(exc).__name__, state or "")
+    return Response(error_body(state or CODE_BY_STATUS[500], "internal error"), status_code=500)
 
 
 @get("/health")
@@ -98,7 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[health, twilio_router, vapi_router(settings.max_body_bytes), rpc, *dashboard_routes],
-        exception_handlers={ApiError: _api_error, psycopg.OperationalError: _database_unavailable},
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error,
+                            psycopg.OperationalError: _database_unavailable, Exception: _internal_error},
         lifespan=[lifespan, dashboard_lifespan],   # dashboard_lifespan uses the pool: keep it after
         state=State({"settings": settings}),
         request_max_body_size=settings.max_other_body_bytes,   # Vapi's endpoints: their own limit

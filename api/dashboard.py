@@ -30,6 +30,7 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 
 from voxbook.api import dashboard_html as html
 from voxbook.api.dashboard_events import HotLeadHub, Subscriber
+from voxbook.api.errors import HttpError
 from voxbook.api.ics import render_feed
 from voxbook.db import call
 
@@ -53,8 +54,9 @@ SECURITY_HEADERS = {
     ),
 }
 _ASSETS = {
-    "dashboard.js": "text/javascript; charset=utf-8",
-    "dashboard.css": "text/css; charset=utf-8",
+    # Litestar adds "; charset=utf-8" to every text/* type itself: naming it here sent it twice.
+    "dashboard.js": "text/javascript",
+    "dashboard.css": "text/css",
 }
 
 
@@ -63,7 +65,7 @@ def _asset(name: str) -> str:
 
 
 def _page(content: str, status_code: int = 200) -> Response:
-    return Response(content, status_code=status_code, media_type="text/html; charset=utf-8",
+    return Response(content, status_code=status_code, media_type="text/html",
                     headers=SECURITY_HEADERS)
 
 
@@ -164,7 +166,8 @@ async def phone(request: Request, state: State, call_id: FromQuery[str | None] =
                 appointment_id: FromQuery[UUID | None] = None, hold_id: FromQuery[UUID | None] = None) -> Response:
     clinic = await _clinic(request)
     if clinic is None:
-        return Response({"error": "signed out"}, status_code=401, headers={"Cache-Control": "no-store"})
+        raise HttpError(401, "signed out", code="PGRST302", hint="Sign in again at /dashboard.",
+                        headers={"Cache-Control": "no-store"})
     async with state.pool.connection() as conn:
         result = await call(conn, "dashboard_reveal_phone", org_id=clinic["org_id"], call_id=call_id,
                             appointment_id=appointment_id, hold_id=hold_id)
@@ -233,7 +236,7 @@ async def calendar_feed(feed: FromPath[str], state: State, token: FromQuery[str 
         data = await call(conn, "calendar_feed", calendar_id=calendar_id, token=token)
     if not data.get("success"):
         raise NotFoundException("unknown calendar feed")
-    return Response(render_feed(data), media_type="text/calendar; charset=utf-8",
+    return Response(render_feed(data), media_type="text/calendar",
                     headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer",
                              "Content-Disposition": f'inline; filename="{calendar_id}.ics"'})
 

@@ -1,22 +1,28 @@
-"""``POST /rpc/{function}``: any function of schema ``api`` over HTTP, PostgREST style.
+"""``/rpc/{function}``: any function of schema ``api`` over HTTP, as PostgREST serves it.
 
-For dashboards and scripts (not for Vapi): its own token (ADMIN_TOKEN, Bearer), JSON object of named
-arguments in, the function's result out. Only functions the API role may execute are reachable, so
-the set is exactly what db/functions/99_grants.sql grants, never an internal helper.
+For dashboards and scripts (not for Vapi): its own token (ADMIN_TOKEN, Bearer). ``POST`` takes a JSON object of
+named arguments; ``GET`` takes them in the query string, for STABLE and IMMUTABLE functions only (a VOLATILE one
+may change data, and GET must not: 405). The function's result comes out; errors are PostgREST's body
+(api/errors.py). Only functions the API role may execute are reachable, so the set is exactly what
+db/functions/99_grants.sql grants, never an internal helper. The argument names are checked against the
+function's parameters first, so a misspelt or missing one is PostgREST's 404 PGRST202 naming the right ones.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
-from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 from psycopg.types.json import Jsonb
 
-from voxbook.api.auth import admin_authorized
+from voxbook.api.auth import admin_authorized, bearer_token
+from voxbook.api.errors import HttpError
 from voxbook.api.vapi_payloads import PayloadError, parse_json_object
 from voxbook.db import call
 
@@ -24,57 +30,129 @@ API_ROLE = "voxbook_api"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
-_EXPOSED_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM pg_catalog.pg_proc AS p
-      JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
-     WHERE n.nspname = 'api' AND p.proname = %s AND p.prokind = 'f'
-       AND pg_catalog.has_function_privilege(%s, p.oid, 'EXECUTE'))
+# Every overload of api.<name> the API role may execute: its input parameters (name, or '' for an unnamed one,
+# in order) and their types, how many of the last have defaults, and its volatility ('v', 's' or 'i').
+_SIGNATURES_SQL = """
+SELECT CASE WHEN p.proargnames IS NULL THEN array_fill(''::text, ARRAY[p.pronargs])
+            ELSE ARRAY(SELECT coalesce(a.name, '') FROM unnest(p.proargnames, p.proargmodes::text[]) AS a(name, mode)
+                        WHERE coalesce(a.mode, 'i') IN ('i', 'b', 'v')) END AS inputs,
+       ARRAY(SELECT t::regtype::text FROM unnest(p.proargtypes::oid[]) AS t) AS types,
+       p.pronargs, p.pronargdefaults, p.provolatile::text AS volatility
+  FROM pg_catalog.pg_proc AS p
+  JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'api' AND p.proname = %s AND p.prokind = 'f'
+   AND pg_catalog.has_function_privilege(%s, p.oid, 'EXECUTE')
+"""
+_NAMES_SQL = """
+SELECT DISTINCT p.proname::text
+  FROM pg_catalog.pg_proc AS p
+  JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'api' AND p.prokind = 'f' AND pg_catalog.has_function_privilege(%s, p.oid, 'EXECUTE')
 """
 
 
-def _value(name: str, value: Any) -> Any:
-    # Scalars go as untyped text so PostgreSQL casts them to each parameter's type (uuid, date,
-    # int...) and reports a bad one; objects and arrays are jsonb arguments.
+@dataclass(frozen=True)
+class _Signature:
+    inputs: list[str]
+    required: frozenset[str]
+    volatile: bool
+    json_inputs: frozenset[str]   # the json/jsonb parameters: an object or array goes to them as jsonb
+
+    def accepts(self, names: set[str]) -> bool:
+        return names <= set(self.inputs) and self.required <= names
+
+
+def _value(value: Any, json_param: bool) -> Any:
+    # Values go as untyped text so PostgreSQL casts them to each parameter's type (uuid, date, int...) and
+    # reports a bad one with its SQLSTATE (22P02...), as PostgREST does; objects and arrays are jsonb for a
+    # json/jsonb parameter, their JSON text for any other (an array for a uuid: 22P02, not "no such function").
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return Jsonb(value)
-    text = str(value)
-    if "\x00" in text:
-        raise ClientException(f"{name} contains a NUL character")
-    return text
+        return Jsonb(value) if json_param else json.dumps(value)
+    return str(value)
 
 
-@post("/rpc/{function:str}", status_code=200, summary="Call api.<function> with named arguments (admin token)")
-async def rpc(request: Request, state: State, function: FromPath[str]) -> Response:
+def _authorize(request: Request, state: State) -> None:
     settings = state.settings
     if not settings.admin_token:
-        raise HTTPException(status_code=403, detail="RPC is disabled: set ADMIN_TOKEN to enable it")
+        raise HttpError(403, "RPC is disabled: set ADMIN_TOKEN to enable it")
     if not admin_authorized(settings, request.headers):
-        raise NotAuthorizedException("missing or wrong admin token (Authorization: Bearer ...)")
+        missing = bearer_token(request.headers) is None
+        raise HttpError(401, "no admin token" if missing else "wrong admin token",
+                        code="PGRST302" if missing else "PGRST301",
+                        hint="Send Authorization: Bearer <ADMIN_TOKEN>.", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _signatures(conn, function: str) -> list[_Signature]:
+    rows = await (await conn.execute(_SIGNATURES_SQL, [function, API_ROLE])).fetchall()
+    # An unnamed parameter is '': no argument name matches it, so a required one makes the overload unreachable.
+    return [_Signature(inputs=list(inputs), required=frozenset(inputs[:nargs - ndefaults]), volatile=volatility == "v",
+                       json_inputs=frozenset(n for n, t in zip(inputs, types) if t in ("json", "jsonb")))
+            for inputs, types, nargs, ndefaults, volatility in rows]
+
+
+async def _not_found(conn, function: str, names: set[str], signatures: list[_Signature]) -> HttpError:
+    """PostgREST's PGRST202, with a hint at what exists: the function's own parameters, or close names."""
+    message = f"Could not find the function api.{function[:64]}({', '.join(sorted(names))})"
+    if signatures:
+        hint = "; ".join(f"Perhaps you meant to call the function api.{function}({', '.join(s.inputs)})"
+                         for s in signatures)
+        return HttpError(404, message, code="PGRST202", hint=hint,
+                         details=f"api.{function} takes no such combination of arguments")
+    rows = await (await conn.execute(_NAMES_SQL, [API_ROLE])).fetchall()
+    close = difflib.get_close_matches(function[:64], [r[0] for r in rows], n=3)
+    hint = ("Perhaps you meant to call the function " + " or ".join(f"api.{c}" for c in close)) if close else None
+    return HttpError(404, message, code="PGRST202", hint=hint)
+
+
+async def _run(request: Request, state: State, function: str, args: dict[str, Any], *, read_only: bool) -> Response:
+    for name in args:
+        if not _ARG.fullmatch(name):
+            raise HttpError(404, f"Could not find the function api.{function[:64]} with an argument named that",
+                            code="PGRST202", hint="Argument names are the function's parameter names, e.g. org_id.")
+    names = set(args)
+    async with state.pool.connection() as conn:
+        signatures = await _signatures(conn, function) if _NAME.fullmatch(function) else []
+        matching = [s for s in signatures if s.accepts(names)]
+        if not matching:
+            raise await _not_found(conn, function, names, signatures)
+        if read_only and any(s.volatile for s in matching):
+            raise HttpError(405, f"api.{function} is VOLATILE: it may change data, so GET cannot call it",
+                            code="PGRST101", hint="Call it with POST.", headers={"Allow": "POST"})
+        json_inputs = matching[0].json_inputs
+        result = await call(conn, function, **{k: _value(v, k in json_inputs) for k, v in args.items()})
+    return Response(result, status_code=200)
+
+
+@post("/{function:str}", status_code=200, summary="Call api.<function> with named arguments (admin token)")
+async def rpc_post(request: Request, state: State, function: FromPath[str]) -> Response:
+    _authorize(request, state)
     body = await request.body()
     if body.strip():
         media_type = request.content_type[0].lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
-            raise HTTPException(status_code=415, detail="send the arguments as application/json")
+            raise HttpError(415, "send the arguments as application/json")
         try:
             args = parse_json_object(body)
         except PayloadError as exc:
-            raise ClientException(str(exc)) from exc
+            raise HttpError(400, str(exc)) from exc
     else:
         args = {}
-    for name in args:
-        if not _ARG.fullmatch(name):
-            raise ClientException("argument names are the function's parameter names, e.g. org_id")
-    if not _NAME.fullmatch(function):
-        raise NotFoundException(f"no api function {function[:64]!r}")
-    async with state.pool.connection() as conn:
-        cur = await conn.execute(_EXPOSED_SQL, [function, API_ROLE])
-        row = await cur.fetchone()
-        if not (row and row[0]):
-            raise NotFoundException(f"no api function {function!r}")
-        result = await call(conn, function, **{k: _value(k, v) for k, v in args.items()})
-    return Response(result, status_code=200)
+    return await _run(request, state, function, args, read_only=False)
+
+
+@get("/{function:str}", summary="Call a STABLE or IMMUTABLE api.<function>, arguments in the query (admin token)")
+async def rpc_get(request: Request, state: State, function: FromPath[str]) -> Response:
+    _authorize(request, state)
+    args: dict[str, Any] = {}
+    for name, value in request.query_params.multi_items():
+        if name in args:
+            raise HttpError(400, f"{name[:64]} is given more than once", code="PGRST100")
+        args[name] = value
+    return await _run(request, state, function, args, read_only=True)
+
+
+rpc = Router(path="/rpc", route_handlers=[rpc_post, rpc_get])

@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from voxbook.api.assistant import assistant_config
 from voxbook.api.auth import vapi_authorized
+from voxbook.api.errors import HttpError
 from voxbook.db import call
 from voxbook.api.vapi_payloads import (
     CallContext,
@@ -43,11 +44,18 @@ INFORMATIONAL = {
 }
 MAX_TOOL_CALLS = 20   # per message; a model asking for more at once is confused, not busy
 
-# What the assistant says when the database cannot answer a tool call (down, every pooled connection
-# busy for 2 s, a statement or lock timeout, a deadlock retried in vain). Vapi ignores any answer but
-# a 200 ("Always return HTTP 200, even for errors"), so a 503 left the assistant with nothing to say.
+# The only lines the assistant says that are worded here, not in the message catalogue
+# (db/functions/16_messages.sql), because there is no database answer to word them from:
+# UNAVAILABLE when the database cannot answer a tool call (down, every pooled connection busy for 2 s, a
+# statement or lock timeout, a deadlock retried in vain) -- Vapi ignores any answer but a 200 ("Always
+# return HTTP 200, even for errors"), so a 503 left the assistant with nothing to say; NOT_SET_UP when the
+# dialled number is no clinic's (no clinic, no language); SEED_ERROR for the seed's endpoints when a call
+# ends in an error, not a result (the error's developer text goes in toolResult). The tool definitions'
+# request-start/-failed lines, said before any answer exists, are in api/vapi_tools.py TOOLS.
 UNAVAILABLE = ("I'm having trouble reaching the schedule right now; "
                "let me have the front desk call you back.")
+NOT_SET_UP = "Sorry, this number is not set up for bookings yet. Please call back later."
+SEED_ERROR = "Sorry, something went wrong with that."
 
 log = logging.getLogger("voxbook.vapi")
 
@@ -183,7 +191,8 @@ async def _end_of_call(state: State, msg: Message) -> Response:
     async with state.pool.connection() as conn:
         ctx = await resolve_clinic(conn, call_ctx, None)
         if not isinstance(ctx, Ctx):
-            return Response({"error": ctx["error"]}, status_code=ctx["status"])
+            # 400 or 404, from VB400/VB404 (api/errors.py): reported as the database's code
+            raise HttpError(ctx["status"], ctx["error"], code=f"VB{ctx['status']}")
         result = await call(
             conn, "record_call_end",
             org_id=ctx.org_id,
@@ -208,7 +217,7 @@ async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
         ctx = await resolve_clinic(conn, context_of(msg), None)
     if not isinstance(ctx, Ctx):
         # Vapi speaks this to the caller and ends the call.
-        return {"error": "Sorry, this number is not set up for bookings yet. Please call back later."}
+        return {"error": NOT_SET_UP}
     org = ctx.org
     # No server URL: tools and reports go where this request came from, with the same credential.
     return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id)}
@@ -244,7 +253,7 @@ def _seed_handler(tool: Tool, max_body_bytes: int):
             response = await answer(conn, nc, ctx, seed_tool=tool.name, id_required=False)
         if "error" in response:
             content = json.dumps({"success": False, "error": response["error"]}, separators=(",", ":"))
-            return Response({"toolResult": {"content": content}, "speech": "Sorry, something went wrong with that."},
+            return Response({"toolResult": {"content": content}, "speech": SEED_ERROR},
                             status_code=response.get("status", 400))
         return Response({"toolResult": {"content": response["result"]}, "speech": response.get("message", "")},
                         status_code=200)

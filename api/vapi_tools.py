@@ -5,7 +5,9 @@ parameter each feeds. The webhook reads arguments through it and ``voxbook vapi-
 assistant's tool definitions from it, so the two cannot drift apart.
 
 Nothing here decides a booking question: free or taken, right or wrong code, hot or not are the
-database's answers. This module turns them into the seed's result keys and a short spoken line.
+database's answers, and so is what the assistant says: api.run_tool_call (or api.run_tool) returns the
+function's result with its spoken line from the message catalogue (db/functions/16_messages.sql). This
+module only turns the result into the seed's camelCase keys and passes the line on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -52,8 +54,6 @@ class Tool:
     request_failed: str
     seed_path: str | None = None
     pass_call_sid: bool = False
-    # The spoken line for the function's result: a pure function of that result alone (see speak()).
-    line: Callable[[dict[str, Any]], str] | None = field(default=None, compare=False)
 
     def accepted_names(self) -> set[str]:
         names = {a.name for a in self.args} | {n for a in self.args for n in a.aliases}
@@ -77,142 +77,12 @@ class ToolError(Exception):
     """A tool call the adapter refuses before the database sees it (unknown tool, bad argument)."""
 
 
-# -- spoken lines ---------------------------------------------------------------------------
+# -- answers -------------------------------------------------------------------------------
 
 
 def one_line(text: str) -> str:
     # Vapi's parser breaks on line breaks in result strings.
     return " ".join(str(text).split())
-
-
-def _or_list(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]
-
-
-def _spread(items: list[str], n: int = 3) -> list[str]:
-    if len(items) <= n:
-        return items
-    idx = sorted({round(i * (len(items) - 1) / (n - 1)) for i in range(n)})
-    return [items[i] for i in idx]
-
-
-def _distinct(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
-
-
-def _day_of(local_time: str | None) -> str:
-    return (local_time or "").split(" at ")[0]
-
-
-def _refusal_line(r: dict[str, Any]) -> str:
-    return f"Sorry, {r.get('error') or 'that did not work'}."
-
-
-def speak_availability(r: dict[str, Any]) -> str:
-    slots = r.get("slots") or []
-    if not slots:
-        return "Sorry, nothing is free then. Shall I check another day?"
-    # The database says whether it left free times out (spread or max_slots).
-    more = " There are other times too, if none of those suits." if r.get("more") else ""
-    days = _distinct([_day_of(s.get("local_time")) for s in slots])
-    if len(days) == 1:
-        times = _spread(_distinct([s.get("spoken_time") for s in slots]))
-        return f"On {days[0]} we have {_or_list(times)}.{more}"
-    firsts = _spread(_distinct([s.get("local_time") for s in slots]))
-    return f"The openings include {_or_list(firsts)}.{more}"
-
-
-def _offer(r: dict[str, Any]) -> str:
-    # The other times the database chose for a lost race ("alternatives": the nearest free ones that day).
-    # "9 AM with Dr. Baker": the same time with another provider is a real offer, but must be said.
-    return _or_list([s["spoken_time"] if s.get("calendar_id") == r.get("calendar_id")
-                     else f"{s['spoken_time']} with {s.get('provider')}" for s in r.get("alternatives") or []])
-
-
-def speak_reserve(r: dict[str, Any]) -> str:
-    if r.get("success"):
-        return f"I've held {r.get('local_time')} with {r.get('provider')} for you."
-    if r.get("code") == "slot_taken":
-        if r.get("alternatives"):
-            return f"That time was just taken; I can offer {_offer(r)}."
-        return "That time was just taken, and nothing else is free that day. Shall I check another day?"
-    return _refusal_line(r)
-
-
-# Refusals of the code limits (db/functions/30_codes.sql), for sending and for checking a code alike.
-_CODE_GUARD_LINES = {
-    "rate_limited": "I can't send or check another code for this number right now. "
-    "Let me have the front desk call you back to finish the booking.",
-    "destination_not_allowed": "I can only text numbers in this clinic's country. "
-    "Do you have a local mobile number I can use?",
-    "codes_unavailable": "I can't send codes at the moment. Let me have the front desk call you back to finish the booking.",
-}
-
-
-def speak_send_code(r: dict[str, Any]) -> str:
-    if r.get("success"):
-        # code_length is in the result: the clinic's setting when this code was made, not when replayed.
-        return f"I've just texted you a {r.get('code_length')}-digit code. Please read it to me."
-    return {
-        "hold_expired": "Sorry, the hold on that time ran out. Let me check it again for you.",
-        "resend_limit": "I can't send another code for this booking. Let me connect you with the front desk.",
-        "opted_out": "Your number has opted out of our texts, so I can't send a code. "
-        "Let me connect you with the front desk.",
-        **_CODE_GUARD_LINES,
-    }.get(r.get("code"), _refusal_line(r))
-
-
-def speak_verify(r: dict[str, Any]) -> str:
-    if r.get("success"):
-        return f"Perfect! You're booked for {r.get('local_time')} with {r.get('provider')}."
-    left = r.get("retries_left")
-    return {
-        "wrong_code": f"That's not quite right. You have {left} more {'try' if left == 1 else 'tries'}.",
-        "attempts_exhausted": "That code didn't match and there are no tries left, so the time was released. "
-        "Shall we pick a time again?",
-        "hold_expired": "Sorry, the hold on that time ran out. Shall we pick a time again?",
-        "no_code": "I haven't sent you a code yet. Let me do that now.",
-        "malformed_code": "The code is the digits in the text message I sent you.",
-        "service_mismatch": "That service takes a different length of time than the one I held, "
-        "so let me find a time for it again.",
-        **_CODE_GUARD_LINES,
-    }.get(r.get("code"), _refusal_line(r))
-
-
-def speak_confirmation(r: dict[str, Any]) -> str:
-    if r.get("success"):
-        return "Perfect! Check your text for the details."
-    return {
-        "opted_out": "Your booking is confirmed; your number has opted out of texts, so no message will come.",
-        "cancelled": "That appointment has been cancelled.",
-    }.get(r.get("code"), _refusal_line(r))
-
-
-def speak_cancel(r: dict[str, Any]) -> str:
-    if r.get("success", True) and r.get("status") == "cancelled":
-        return f"Your appointment on {r.get('local_time')} is cancelled."
-    return _refusal_line(r)
-
-
-def speak_reschedule(r: dict[str, Any]) -> str:
-    if r.get("success"):
-        return f"Done: your appointment is now {r.get('local_time')} with {r.get('provider')}."
-    if r.get("code") == "slot_taken":
-        if r.get("alternatives"):
-            return f"That time was just taken, so your appointment stays as it was; I can offer {_offer(r)}."
-        return "That time was just taken, so your appointment stays as it was. Shall I check another day?"
-    return _refusal_line(r)
-
-
-def speak(tool: Tool, result: dict[str, Any]) -> str:
-    """What the assistant says for a tool function's result.
-
-    A pure function of the result the database returned (and api.run_tool_call stored): no connection,
-    no clinic settings, not even the call's arguments, which a reused toolCallId need not repeat. So an
-    answer rebuilt from the stored result is byte for byte the first one."""
-    return tool.line(result) if tool.line else ""
 
 
 # -- the tools ------------------------------------------------------------------------------
@@ -237,7 +107,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 default_unless="max_slots"),
         ),
         "Let me check the schedule.", "I couldn't reach the schedule just now.",
-        seed_path="/calendar/check", line=speak_availability,
+        seed_path="/calendar/check",
     ),
     Tool(
         "reserve_atomic", "claim_slot_atomic",
@@ -252,7 +122,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             _SERVICE,
         ),
         "One moment while I hold that time.", "I couldn't hold that time just now.",
-        seed_path="/booking/reserve-atomic", pass_call_sid=True, line=speak_reserve,
+        seed_path="/booking/reserve-atomic", pass_call_sid=True,
     ),
     Tool(
         "send_otp_code", "send_otp_code",
@@ -262,7 +132,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             Arg("patientPhone", "patient_phone", description=_PHONE),
         ),
         "I'm sending you a code now.", "I couldn't send the code just now.",
-        seed_path="/booking/send-otp", line=speak_send_code,
+        seed_path="/booking/send-otp",
     ),
     Tool(
         "verify_otp", "verify_otp",
@@ -276,7 +146,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 aliases=("serviceType",)),
         ),
         "Let me check that code.", "I couldn't check the code just now.",
-        seed_path="/booking/verify-otp", line=speak_verify,
+        seed_path="/booking/verify-otp",
     ),
     Tool(
         "send_confirmation_sms", "send_confirmation_sms",
@@ -289,7 +159,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
             Arg("contactId", None, advertised=False),
         ),
         "Sending your confirmation.", "I couldn't send the confirmation just now.",
-        seed_path="/booking/send-confirmation", line=speak_confirmation,
+        seed_path="/booking/send-confirmation",
     ),
     Tool(
         "cancel_appointment", "cancel_appointment",
@@ -301,7 +171,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 "leave it out to use the number they call from.", caller_fallback=True),
         ),
         "Let me cancel that.", "I couldn't cancel it just now.",
-        seed_path="/booking/cancel", line=speak_cancel,
+        seed_path="/booking/cancel",
     ),
     Tool(
         "reschedule_appointment", "reschedule_appointment",
@@ -314,7 +184,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                 "leave it out to use the number they call from.", caller_fallback=True),
         ),
         "Let me move that for you.", "I couldn't move it just now.",
-        seed_path="/booking/reschedule", line=speak_reschedule,
+        seed_path="/booking/reschedule",
     ),
 )}
 
@@ -407,10 +277,11 @@ def api_error_text(exc: ApiError) -> str:
     return f"{text}. {exc.hint}" if exc.hint else f"{text}."
 
 
-def _respond(tool: Tool, raw: Any) -> dict[str, Any]:
-    """The answer to Vapi for a tool function's result, first time and replay alike."""
+def _respond(response: dict[str, Any]) -> dict[str, Any]:
+    """The answer to Vapi from the database's {"answer", "spoken"}, first time and replay alike."""
+    raw = response["answer"]
     result = dict(raw) if isinstance(raw, dict) else {"success": True, "value": raw}
-    return result_response(result, speak(tool, result))
+    return result_response(result, response.get("spoken") or "")
 
 
 async def _run(conn: psycopg.AsyncConnection, tool: Tool, params: dict[str, Any], ctx: Ctx,
@@ -421,7 +292,7 @@ async def _run(conn: psycopg.AsyncConnection, tool: Tool, params: dict[str, Any]
                      function_name=tool.function, args=Jsonb(args), call_id=ctx.call.call_id)
     if ran.get("replay"):
         log.info("tool %s: redelivered call answered from the record", tool.name)
-    return _respond(tool, ran["response"]["answer"])
+    return _respond(ran["response"])
 
 
 async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error: Ctx | dict[str, Any],
@@ -450,7 +321,9 @@ async def answer(conn: psycopg.AsyncConnection, nc: NormalizedCall, ctx_or_error
             if id_required:
                 return error_response("toolCallId is missing; nothing was done")
             # The seed's shape: no id to recognise a redelivery by, so nothing to store.
-            return _respond(tool, await call(conn, tool.function, **params))
+            args = {k: v for k, v in params.items() if k != "org_id"}
+            ran = await call(conn, "run_tool", org_id=ctx.org_id, function_name=tool.function, args=Jsonb(args))
+            return _respond(ran["response"])
         response = await _run(conn, tool, params, ctx, nc.id)
         log.info("tool %s: answered", tool.name)
         return response

@@ -325,7 +325,7 @@ BEGIN
     -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
     -- claim reads who holds the time: the common, free case costs one index probe, not two.
     FOR attempt IN 1..3 LOOP
-        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id,
                                         patient_name, patient_phone, expires_at)
         VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
                 now_ts + make_interval(mins => minutes))
@@ -337,10 +337,10 @@ BEGIN
          WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
            AND (y.status = 'confirmed' OR y.expires_at > now_ts)
            AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
-         ORDER BY y.call_sid IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
+         ORDER BY y.vapi_call_id IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
          LIMIT 1;
         IF FOUND THEN
-            IF call_sid IS NOT NULL AND blocker.call_sid = call_sid THEN
+            IF call_sid IS NOT NULL AND blocker.vapi_call_id = call_sid THEN
                 -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
                 IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
                     RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
@@ -362,7 +362,7 @@ BEGIN
     IF h.id IS NULL THEN
         -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
         -- assistant offers next, computed here so that the answer is complete in this one statement.
-        RETURN voxbook.refusal('slot_taken', 'Slot already held',
+        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken', 'en'),
                                jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id,
                                                   'alternatives', voxbook.alternatives(o, s, slot_time)));
     END IF;
@@ -372,7 +372,7 @@ BEGIN
     -- of holds_no_overlap, which it then picks on stale statistics and scans every hold of the clinic.
     IF call_sid IS NOT NULL THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
-         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
+         WHERE x.org_id = o.id AND x.vapi_call_id = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
            AND x.id <> h.id;
     END IF;
     RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
@@ -384,8 +384,8 @@ $$;
 COMMENT ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text) IS 'Holds a slot for hold_minutes (default: the clinic''s, 10) so nobody else can take it while the caller
 confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exclusion constraint
 holds_no_overlap). The hold covers the service''s duration, or the calendar''s default.
-The same call_sid claiming the same slot again gets the same hold; a new slot on the same call
-releases the call''s previous hold.
+call_sid is Vapi''s call.id (stored as holds.vapi_call_id; the parameter keeps the seed''s name). The same
+call claiming the same slot again gets the same hold; a new slot on the same call releases its previous hold.
 Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
 "starts_at", "ends_at", "local_time", "spoken_time"} or
 {"success": false, "code": "slot_taken", "error": "Slot already held", "slot_time", "calendar_id",
@@ -707,9 +707,9 @@ $$;
 
 -- Name: FUNCTION dashboard_lead(org_id uuid, call_id text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.dashboard_lead(org_id uuid, call_id text) IS 'One call with everything the lead view shows: the fields of api.dashboard_hot_leads'' items plus
-"transcript", "ended_reason", "started_at", "ended_at", "local_started" and "alert_sms_status" (the
-owner''s hot-lead SMS). Works for any recorded call of the clinic, hot or not. Phone masked.
+COMMENT ON FUNCTION api.dashboard_lead(org_id uuid, call_id text) IS 'One call, by call_id (Vapi''s call.id), with everything the lead view shows: the fields of
+api.dashboard_hot_leads'' items plus "transcript", "ended_reason", "started_at", "ended_at", "local_started"
+and "alert_sms_status" (the owner''s hot-lead SMS). Works for any recorded call of the clinic, hot or not. Phone masked.
 Errors: VB404 unknown org or call; VB400 missing call_id.
 Example: SELECT api.dashboard_lead(''a0000000-0000-0000-0000-000000000001'', ''call-123'');';
 
@@ -732,7 +732,7 @@ BEGIN
                    'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'code_sent', h.otp_sent_at IS NOT NULL, 'code_attempts', h.otp_attempts,
-                   'on_call', h.call_sid IS NOT NULL)
+                   'on_call', h.vapi_call_id IS NOT NULL)
                  ORDER BY h.expires_at, h.id), '[]')
           FROM voxbook.holds AS h
           JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
@@ -1023,9 +1023,9 @@ $$;
 
 -- Name: FUNCTION get_call(org_id uuid, call_id text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.get_call(org_id uuid, call_id text) IS 'A recorded call by Vapi''s call id: the fields of api.record_call_end''s result plus "customer_name",
-"started_at", "ended_at", "ended_reason", "summary", "transcript" and "alert" ({"alert_id", "created_at",
-"sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
+COMMENT ON FUNCTION api.get_call(org_id uuid, call_id text) IS 'A recorded call by call_id, Vapi''s call.id (the whole id, however long): the fields of
+api.record_call_end''s result plus "customer_name", "started_at", "ended_at", "ended_reason", "summary",
+"transcript" and "alert" ({"alert_id", "created_at", "sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
 Example: SELECT api.get_call(''a0000000-0000-0000-0000-000000000001'', ''call-123'');';
 
 -- Name: get_hold(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
@@ -1362,10 +1362,10 @@ BEGIN
     END IF;
 
     SELECT * INTO appt FROM voxbook.appointments AS a
-     WHERE a.org_id = o.id AND a.call_sid = record_call_end.call_id AND a.status = 'confirmed'
+     WHERE a.org_id = o.id AND a.vapi_call_id = record_call_end.call_id AND a.status = 'confirmed'
      ORDER BY a.created_at DESC LIMIT 1;
     SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = o.id AND x.call_sid = record_call_end.call_id
+     WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id
      ORDER BY x.created_at DESC LIMIT 1;
     BEGIN
         s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
@@ -1404,16 +1404,20 @@ BEGIN
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
-            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(format(
-                    'HOT LEAD (score %s): %s %s. Service: %s. %s',
-                    rec.lead_score, coalesce(left(who, (lim->>'alert_name')::int), 'Unknown caller'),
-                    coalesce(voxbook.display_phone(rec.customer_phone), 'no number'),
-                    coalesce(s.name, 'not stated'),
-                    CASE WHEN appt.id IS NOT NULL
-                         THEN 'Booked ' || (SELECT voxbook.local_text(bh.starts_at, o.time_zone)
-                                              FROM voxbook.holds AS bh
-                                             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id) || '.'
-                         ELSE 'Not booked: call back soon.' END)), 1600));
+            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(voxbook.message(
+                    'sms.hot_lead', 'en', jsonb_build_object(
+                    'score', rec.lead_score,
+                    'name', coalesce(left(who, (lim->>'alert_name')::int),
+                                     voxbook.message('sms.hot_lead.unknown_caller', 'en')),
+                    'phone', coalesce(voxbook.display_phone(rec.customer_phone),
+                                      voxbook.message('sms.hot_lead.no_number', 'en')),
+                    'service', coalesce(s.name, voxbook.message('sms.hot_lead.no_service', 'en')),
+                    'outcome', CASE WHEN appt.id IS NOT NULL
+                                    THEN (SELECT voxbook.message('sms.hot_lead.booked', 'en',
+                                                                 voxbook.when_parts(bh.starts_at, o.time_zone))
+                                            FROM voxbook.holds AS bh
+                                           WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
+                                    ELSE voxbook.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
@@ -1509,8 +1513,9 @@ BEGIN
          ORDER BY o.sms_from = receiver DESC LIMIT 1;
         IF FOUND THEN
             reply := voxbook.gsm7(coalesce(help_org.help_text,
-                                           format('%s: appointment texts. Call %s for help. Reply STOP to unsubscribe.',
-                                                  help_org.name, voxbook.display_phone(help_org.phone))));
+                                           voxbook.message('sms.help', 'en', jsonb_build_object(
+                                               'clinic', help_org.name,
+                                               'clinic_phone', voxbook.display_phone(help_org.phone)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
@@ -1622,7 +1627,7 @@ BEGIN
     PERFORM voxbook.require_org(org_id);
     h := voxbook.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN
-        RETURN voxbook.refusal('already_confirmed', 'Hold is already an appointment',
+        RETURN voxbook.refusal('already_confirmed', voxbook.message('refusal.already_confirmed', 'en'),
                                jsonb_build_object('hold_id', h.id, 'status', h.status));
     END IF;
     IF h.status = 'held' THEN
@@ -1693,7 +1698,7 @@ DECLARE
 BEGIN
     PERFORM voxbook.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled; book a new one', jsonb_build_object('appointment_id', a.id));
+        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
     c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
@@ -1720,9 +1725,9 @@ BEGIN
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
     PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
-    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, call_sid, patient_name,
+    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id, patient_name,
                                     patient_phone, status, expires_at, otp_verified_at)
-    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.call_sid,
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.vapi_call_id,
             old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
     ON CONFLICT DO NOTHING
     RETURNING h.* INTO new_hold;
@@ -1730,7 +1735,7 @@ BEGIN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
         -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
-        RETURN voxbook.refusal('slot_taken', 'That time is already taken; the appointment keeps its time',
+        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken.reschedule', 'en'),
                                jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
                                                   'calendar_id', c.id,
                                                   'alternatives', voxbook.alternatives(o,
@@ -1809,33 +1814,47 @@ $$;
 COMMENT ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) IS 'Revokes a dashboard token and ends the sessions opened with it. Idempotent.
 Returns {"success": true, "token_id", "revoked": true}. Errors: VB404 unknown org or token.';
 
+-- Name: run_tool(uuid, text, jsonb); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+BEGIN
+    PERFORM voxbook.require_tool_args(function_name, args);
+    RETURN jsonb_build_object('success', true, 'response', voxbook.tool_response(o.id, function_name, args));
+END
+$$;
+
+-- Name: FUNCTION run_tool(org_id uuid, function_name text, args jsonb); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb) IS 'A tool call without a tool call id (the seed''s per-tool endpoints): runs api.<function_name>(org_id => org_id,
+<args>) like api.run_tool_call, but stores nothing, so a redelivery runs again.
+Returns {"success": true, "response": {"answer": <the function''s result>, "spoken": <the assistant''s line,
+from the message catalogue>}}.
+Errors: the function''s own; VB404 unknown org; VB400 unknown function_name, args not an object or with org_id.
+Example: SELECT api.run_tool(''a0000000-0000-0000-0000-000000000001'', ''check_availability'',
+         ''{"date": "2026-03-02", "spread": "3"}'');';
+
 -- Name: run_tool_call(uuid, text, text, text, jsonb, text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb DEFAULT '{}'::jsonb, call_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     o voxbook.organizations := voxbook.require_org(org_id);
     t voxbook.tool_calls;
-    arg_list text;
-    r jsonb;
+    response jsonb;
 BEGIN
     PERFORM voxbook.require_tool_call_id(tool_call_id);
     PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
     IF length(tool_name) > 64 THEN
         PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
     END IF;
-    IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
-        PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
-                             format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
-    END IF;
-    IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
-        PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
-    END IF;
-    IF args ? 'org_id' THEN
-        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call.');
-    END IF;
+    PERFORM voxbook.require_tool_args(function_name, args);
 
     -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
     -- result stored below (the SELECT takes a fresh snapshot).
@@ -1848,33 +1867,34 @@ BEGIN
                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
                                  format('used for %s', t.tool_name));
         END IF;
+        -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
-                                  'response', t.response, 'first_answered_at', voxbook.utc_iso(t.created_at));
+                                  'response', CASE WHEN t.response ? 'spoken' THEN t.response
+                                                   ELSE t.response || jsonb_build_object('spoken',
+                                                        voxbook.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                  'first_answered_at', voxbook.utc_iso(t.created_at));
     END IF;
 
-    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
-    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
-    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
-    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING o.id;
-
+    response := voxbook.tool_response(o.id, function_name, args);
     INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
-    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), jsonb_build_object('answer', r))
+    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'replay', false, 'tool_call_id', t.tool_call_id, 'response', t.response);
 END
-$_$;
+$$;
 
 -- Name: FUNCTION run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text); Type: COMMENT; Schema: api; Owner: -
 
 COMMENT ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) IS 'One Vapi tool call in one statement: takes a transaction lock on (org_id, tool_call_id), returns the result
 stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
-result, in the same transaction as the booking change. A concurrent redelivery waits for the first to commit
+result and the line the assistant says for it (from the message catalogue, voxbook.message_templates), in
+the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
 cancel_appointment, reschedule_appointment. args: the function''s other named parameters, values as text
 (cast by PostgreSQL). call_id: Vapi''s call.id, kept for reference.
-Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function''s result>}} for
-a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
+Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function''s result>,
+"spoken": <the assistant''s line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
 Errors: the function''s own; VB404 unknown org; VB400 missing or too long tool_call_id, missing or too long
 tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool.
@@ -1952,7 +1972,7 @@ DECLARE
     m voxbook.sms_outbox;
 BEGIN
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled', jsonb_build_object('appointment_id', a.id));
+        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
@@ -1965,19 +1985,21 @@ BEGIN
                               'provider_message_id', m.provider_message_id,
                               'message_sent', m.status IN ('sent', 'delivered'))
            || CASE WHEN m.status = 'skipped'
-                   THEN jsonb_build_object('code', 'opted_out', 'error', 'This number has opted out of text messages (replied STOP)')
+                   THEN jsonb_build_object('code', 'opted_out', 'error', voxbook.message('refusal.opted_out', 'en'))
                    WHEN m.status = 'undelivered'
-                   THEN jsonb_build_object('code', 'undelivered', 'error', 'The confirmation text could not be delivered')
+                   THEN jsonb_build_object('code', 'undelivered', 'error', voxbook.message('refusal.undelivered', 'en'))
                    ELSE '{}'::jsonb END;
 END
 $$;
 
 -- Name: FUNCTION send_confirmation_sms(appointment_id uuid, org_id uuid); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) IS 'The confirmation SMS of an appointment. It is queued when the appointment is confirmed (same
-transaction), so this only reports it, idempotently: {"success", "appointment_id", "message_id",
-"status" (queued, sending, sent, delivered, ...), "provider_message_id", "message_sent"}. It queues a new
-one only if every earlier one failed. Never a second confirmation (unique index sms_outbox_one_confirmation).
+COMMENT ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) IS 'Sends nothing itself: reports the appointment''s confirmation SMS in the outbox, and queues one (in
+voxbook.sms_outbox) only if every earlier one failed; the SMS worker sends it. The confirmation is already
+queued when the appointment is confirmed (same transaction), so a call normally only reports it, idempotently
+(the name is the seed''s): {"success", "appointment_id", "message_id", "status" (queued, sending, sent,
+delivered, ...), "provider_message_id", "message_sent" (true once the worker has sent it)}. Never a second
+confirmation (unique index sms_outbox_one_confirmation).
 {"success": false, "code": "cancelled" | "opted_out" | "undelivered", ...} otherwise.
 Errors: VB404 unknown org or appointment.';
 
@@ -2000,7 +2022,7 @@ DECLARE
 BEGIN
     h := voxbook.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     phone := coalesce(phone, h.patient_phone);
@@ -2014,15 +2036,15 @@ BEGIN
     -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
     IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
                     WHERE starts_with(phone, '+' || p)) THEN
-        RETURN voxbook.refusal('destination_not_allowed', 'This clinic can only text numbers in its own country',
+        RETURN voxbook.refusal('destination_not_allowed', voxbook.message('refusal.destination_not_allowed', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF h.otp_sends >= o.max_code_sends THEN
-        RETURN voxbook.refusal('resend_limit', 'Too many codes sent for this booking',
+        RETURN voxbook.refusal('resend_limit', voxbook.message('refusal.resend_limit', 'en'),
                                jsonb_build_object('hold_id', h.id, 'sends_left', 0));
     END IF;
     h.patient_phone := phone;   -- the limits count the number the code goes to
-    limited := voxbook.code_rate_limit(o, 'send', phone, h.call_sid, h.id, now_ts);
+    limited := voxbook.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited;
     END IF;
@@ -2038,8 +2060,9 @@ BEGIN
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
     m := voxbook.queue_sms(o.id, 'otp', phone,
-                           voxbook.gsm7(format('%s is your %s code to confirm your appointment. It expires in %s minutes.',
-                                               code, o.name, ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int)),
+                           voxbook.gsm7(voxbook.message('sms.otp', 'en', jsonb_build_object(
+                               'code', code, 'clinic', o.name,
+                               'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
                            hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
     IF m.status = 'queued' THEN
         PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
@@ -2053,7 +2076,7 @@ BEGIN
                               'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
            || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
                    ELSE jsonb_build_object('code', 'opted_out',
-                                           'error', 'This number has opted out of text messages (replied STOP)') END;
+                                           'error', voxbook.message('refusal.opted_out', 'en')) END;
 END
 $$;
 
@@ -2098,23 +2121,23 @@ BEGIN
         RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
     IF h.otp_hash IS NULL THEN
-        RETURN voxbook.refusal('no_code', 'No code has been sent for this booking yet',
+        RETURN voxbook.refusal('no_code', voxbook.message('refusal.no_code', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF pepper IS NULL THEN
         RETURN voxbook.codes_unavailable(h.id);
     END IF;
-    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.call_sid, h.id, now_ts);
+    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
     END IF;
     IF given !~ '^[0-9]{4,8}$' THEN
         -- Not a guess at all (empty, words): tell the caller without spending an attempt.
-        RETURN voxbook.refusal('malformed_code', 'The code is the digits from the text message',
+        RETURN voxbook.refusal('malformed_code', voxbook.message('refusal.malformed_code', 'en'),
                                jsonb_build_object('hold_id', h.id,
                                                   'retries_left', o.max_code_attempts - h.otp_attempts));
     END IF;
@@ -2133,10 +2156,10 @@ BEGIN
     IF left_ = 0 THEN
         -- Out of attempts: the time goes back to everyone else.
         PERFORM api.release_hold(h.id, o.id, 'too many wrong codes');
-        RETURN voxbook.refusal('attempts_exhausted', 'Incorrect code, and no attempts are left; the time was released',
+        RETURN voxbook.refusal('attempts_exhausted', voxbook.message('refusal.attempts_exhausted', 'en'),
                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
-    RETURN voxbook.refusal('wrong_code', 'Incorrect code', jsonb_build_object('hold_id', h.id, 'retries_left', left_));
+    RETURN voxbook.refusal('wrong_code', voxbook.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
 END
 $_$;
 
@@ -2236,7 +2259,7 @@ COMMENT ON COLUMN voxbook.organizations.code_failures_per_phone_hour IS 'Wrong c
 
 -- Name: COLUMN organizations.code_sends_per_call; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON COLUMN voxbook.organizations.code_sends_per_call IS 'Codes sent during one call (holds with the same call_sid).';
+COMMENT ON COLUMN voxbook.organizations.code_sends_per_call IS 'Codes sent during one call (holds with the same vapi_call_id).';
 
 -- Name: COLUMN organizations.code_failures_per_call; Type: COMMENT; Schema: voxbook; Owner: -
 
@@ -2341,22 +2364,20 @@ $$;
 -- Name: appointment_sms(text, uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
-    LANGUAGE sql STABLE
-    AS $_$
-    SELECT voxbook.gsm7(format(
-        CASE kind
-            WHEN 'confirmation' THEN 'Your appointment is confirmed: %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
-            WHEN 'reminder'     THEN 'Reminder: your appointment is %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
-            WHEN 'cancellation' THEN 'Your appointment on %1$s with %2$s is cancelled. %3$s, %4$s. Call to book again. Reply STOP to unsubscribe.'
-            WHEN 'reschedule'   THEN 'Your appointment is moved to %1$s with %2$s. %3$s, %4$s. Call with questions. Reply STOP to unsubscribe.'
-        END,
-        voxbook.local_text(h.starts_at, o.time_zone), c.display_name, o.name, voxbook.display_phone(o.phone)))
-      FROM voxbook.appointments AS a
-      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
-      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
-      JOIN voxbook.organizations AS o ON o.id = a.org_id
-     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id
-$_$;
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (SELECT voxbook.gsm7(voxbook.message('sms.' || kind, 'en',
+                       voxbook.when_parts(h.starts_at, o.time_zone)
+                       || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                                             'clinic_phone', voxbook.display_phone(o.phone))))
+              FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+              JOIN voxbook.organizations AS o ON o.id = a.org_id
+             WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id);
+END
+$$;
 
 -- Name: calendars; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -2519,7 +2540,7 @@ $$;
 
 -- Name: code_rate_limit(voxbook.organizations, text, text, text, uuid, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
 
-CREATE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, call_sid text, hold_id uuid, now_ts timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text, hold_id uuid, now_ts timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -2538,9 +2559,9 @@ BEGIN
     IF FOUND THEN
         wait := greatest(wait, t + interval '1 hour' - now_ts);
     END IF;
-    IF call_sid IS NOT NULL THEN
+    IF vapi_call_id IS NOT NULL THEN
         SELECT e.at INTO t FROM voxbook.code_events AS e
-         WHERE e.org_id = o.id AND e.call_sid = code_rate_limit.call_sid AND e.kind = code_rate_limit.kind
+         WHERE e.org_id = o.id AND e.vapi_call_id = code_rate_limit.vapi_call_id AND e.kind = code_rate_limit.kind
            AND e.at > now_ts - interval '1 day' AND e.at <= now_ts
          ORDER BY e.at DESC OFFSET (limits->>1)::int - 1 LIMIT 1;
         IF FOUND THEN
@@ -2558,8 +2579,8 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN voxbook.refusal('rate_limited',
-                           CASE kind WHEN 'send' THEN 'Too many codes were requested for this number; please try again later'
-                                     ELSE 'Too many wrong codes were entered for this number; please try again later' END,
+                           CASE kind WHEN 'send' THEN voxbook.message('refusal.rate_limited.send', 'en')
+                                     ELSE voxbook.message('refusal.rate_limited.failure', 'en') END,
                            jsonb_build_object('hold_id', hold_id,
                                               'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
@@ -2570,8 +2591,7 @@ $$;
 CREATE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT voxbook.refusal('codes_unavailable',
-                           'Text-message codes are not available right now; the front desk can confirm the booking',
+    SELECT voxbook.refusal('codes_unavailable', voxbook.message('refusal.codes_unavailable', 'en'),
                            jsonb_build_object('hold_id', hold_id))
 $$;
 
@@ -2597,11 +2617,11 @@ BEGIN
                || jsonb_build_object('message', 'Appointment already confirmed');
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF via = 'otp' AND h.otp_verified_at IS NULL THEN
-        RETURN voxbook.refusal('not_verified', 'The caller has not confirmed the one-time code yet',
+        RETURN voxbook.refusal('not_verified', voxbook.message('refusal.not_verified', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
@@ -2610,8 +2630,9 @@ BEGIN
     -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
     IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
         RETURN voxbook.refusal('service_mismatch',
-                               format('The reserved time is %s minutes but %s takes %s minutes; reserve a time for that service',
-                                      extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60, s.name, s.duration_minutes),
+                               voxbook.message('refusal.service_mismatch', 'en', jsonb_build_object(
+                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                   'service', s.name, 'service_minutes', s.duration_minutes)),
                                jsonb_build_object('hold_id', h.id, 'service', s.id,
                                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
                                                   'service_minutes', s.duration_minutes));
@@ -2639,9 +2660,9 @@ BEGIN
 
     UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id;
-    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, call_sid, confirmed_via,
+    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, vapi_call_id, confirmed_via,
                                            confirmed_by, otp_verified, otp_verified_at)
-    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.call_sid, via, staff_user,
+    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.vapi_call_id, via, staff_user,
             h.otp_verified_at IS NOT NULL, h.otp_verified_at)
     RETURNING a.id INTO appointment_id;
 
@@ -2759,6 +2780,15 @@ CREATE FUNCTION voxbook.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $_$;
 
+-- Name: distinct_texts(text[]); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.distinct_texts(items text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ARRAY(SELECT v FROM unnest(items) WITH ORDINALITY AS x(v, i)
+                  WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY min(i))
+$$;
+
 -- Name: fail(text, text, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.fail(code text, message text, hint text, detail text DEFAULT NULL::text) RETURNS void
@@ -2860,7 +2890,7 @@ CREATE TABLE voxbook.holds (
     service_id text,
     starts_at timestamp with time zone NOT NULL,
     ends_at timestamp with time zone NOT NULL,
-    call_sid text,
+    vapi_call_id text,
     patient_name text,
     patient_phone voxbook.e164,
     status text DEFAULT 'held'::text NOT NULL,
@@ -2883,6 +2913,10 @@ WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='200', 
 -- Name: TABLE holds; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.holds IS 'Claims on calendar time. status held = live hold until expires_at; confirmed = an appointment''s time. holds_no_overlap forbids two active claims overlapping on one calendar.';
+
+-- Name: COLUMN holds.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.vapi_call_id IS 'Vapi''s call.id of the call that made the hold (NULL: made without a call).';
 
 -- Name: COLUMN holds.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
 
@@ -2925,6 +2959,14 @@ CREATE FUNCTION voxbook.local_clock(ts timestamp with time zone, tz text) RETURN
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
 $$;
 
+-- Name: local_day(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.local_day(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD')
+$$;
+
 -- Name: local_instants(timestamp without time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.local_instants(local_ts timestamp without time zone, tz text) RETURNS SETOF timestamp with time zone
@@ -2943,7 +2985,7 @@ $$;
 CREATE FUNCTION voxbook.local_text(ts timestamp with time zone, tz text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD "at" FMHH12:MI AM')
+    SELECT voxbook.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
 $$;
 
 -- Name: appointments; Type: TABLE; Schema: voxbook; Owner: -
@@ -2954,7 +2996,7 @@ CREATE TABLE voxbook.appointments (
     hold_id uuid NOT NULL,
     contact_id uuid NOT NULL,
     service_id text,
-    call_sid text,
+    vapi_call_id text,
     status text DEFAULT 'confirmed'::text NOT NULL,
     confirmed_via text NOT NULL,
     confirmed_by text,
@@ -2978,6 +3020,10 @@ END),
 -- Name: TABLE appointments; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.appointments IS 'Confirmed bookings. The time is that of the hold (hold_id); a reschedule points hold_id at a new hold.';
+
+-- Name: COLUMN appointments.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.vapi_call_id IS 'Vapi''s call.id of the call that booked it (NULL: booked without a call).';
 
 -- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
 
@@ -3031,6 +3077,40 @@ CREATE FUNCTION voxbook.mask_phone(e164 text) RETURNS text
                 ELSE '+' || repeat('*', greatest(length(e164) - 5, 1)) || right(e164, 4) END
 $_$;
 
+-- Name: message(text, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.message(key text, language text, args jsonb DEFAULT '{}'::jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    template text;
+    parts text[];
+    names text[];
+    result text;
+BEGIN
+    SELECT m.template INTO template FROM voxbook.message_templates AS m
+     WHERE m.key = message.key AND m.language IN (coalesce(message.language, 'en'), 'en')
+     ORDER BY m.language = coalesce(message.language, 'en') DESC LIMIT 1;
+    IF template IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = format('unknown message key %L', key),
+                              HINT = 'Add it for ''en'' in db/functions/16_messages.sql.';
+    END IF;
+    parts := regexp_split_to_array(template, '\{[a-z_]+\}');
+    names := ARRAY(SELECT (x.m)[1] FROM regexp_matches(template, '\{([a-z_]+)\}', 'g') WITH ORDINALITY AS x(m, i)
+                    ORDER BY x.i);
+    result := parts[1];
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        IF args IS NULL OR NOT args ? names[i] THEN
+            RAISE EXCEPTION USING ERRCODE = 'XX000',
+                                  MESSAGE = format('message %L needs the argument %L', key, names[i]),
+                                  HINT = 'Pass every {placeholder} of the template in args.';
+        END IF;
+        result := result || coalesce(args->>names[i], '') || parts[i + 1];
+    END LOOP;
+    RETURN result;
+END
+$$;
+
 -- Name: new_secret(text); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.new_secret(prefix text) RETURNS text
@@ -3078,6 +3158,17 @@ BEGIN
     PERFORM pg_notify('voxbook_sms', '');
     RETURN NULL;
 END
+$$;
+
+-- Name: or_list(text[], text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.or_list(items text[], language text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN cardinality(items) <= 1 THEN coalesce(items[1], '')
+                ELSE voxbook.message('list.or', language,
+                                     jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
+                                                        'last', items[cardinality(items)])) END
 $$;
 
 -- Name: organization_json(voxbook.organizations); Type: FUNCTION; Schema: voxbook; Owner: -
@@ -3256,8 +3347,8 @@ $$;
 CREATE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) RETURNS void
     LANGUAGE sql
     AS $$
-    INSERT INTO voxbook.code_events (org_id, kind, at, phone, call_sid, hold_id)
-    VALUES (org_id, kind, at, h.patient_phone, h.call_sid, h.id)
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
+    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id)
 $$;
 
 -- Name: record_sms_sent(uuid, uuid, text, text, integer); Type: FUNCTION; Schema: voxbook; Owner: -
@@ -3403,6 +3494,25 @@ BEGIN
         PERFORM voxbook.fail('VB404', 'unknown organization', 'Check org_id; api.find_organization(phone) looks a clinic up by its number.');
     END IF;
     RETURN o;
+END
+$$;
+
+-- Name: require_tool_args(text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.require_tool_args(function_name text, args jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
+        PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
+                             format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
+    END IF;
+    IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
+        PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
+    END IF;
+    IF args ? 'org_id' THEN
+        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
+    END IF;
 END
 $$;
 
@@ -3632,6 +3742,87 @@ CREATE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
                      ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
 $$;
 
+-- Name: spoken_line(text, jsonb, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.spoken_line(function_name text, result jsonb, language text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    ok boolean := coalesce((result->>'success')::boolean, false);
+    outcome text := CASE WHEN ok THEN 'success' ELSE result->>'code' END;
+    args jsonb := jsonb_build_object('local_time', result->>'local_time', 'provider', result->>'provider',
+                                     'code_length', result->>'code_length',
+                                     'retries_left', result->>'retries_left', 'error', result->>'error');
+    slots jsonb := coalesce(result->'slots', '[]');
+    days text[];
+    key_ text;
+    line text;
+BEGIN
+    IF function_name = 'check_availability' THEN
+        IF jsonb_array_length(slots) = 0 THEN
+            RETURN voxbook.message('spoken.check_availability.none', language);
+        END IF;
+        days := voxbook.distinct_texts(ARRAY(
+                    SELECT voxbook.local_day((s->>'time')::timestamptz, result->>'time_zone')
+                      FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
+        IF cardinality(days) = 1 THEN
+            line := voxbook.message('spoken.check_availability.one_day', language, jsonb_build_object(
+                        'day', days[1],
+                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                                     SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                      ORDER BY i))), language)));
+        ELSE
+            line := voxbook.message('spoken.check_availability.days', language, jsonb_build_object(
+                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                                     SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                      ORDER BY i))), language)));
+        END IF;
+        -- The database says whether it left free times out (spread or max_slots).
+        IF coalesce((result->>'more')::boolean, false) THEN
+            line := line || ' ' || voxbook.message('spoken.check_availability.more', language);
+        END IF;
+        RETURN line;
+    END IF;
+    IF function_name = 'cancel_appointment' AND result->>'status' IS DISTINCT FROM 'cancelled' THEN
+        outcome := CASE WHEN ok THEN NULL ELSE outcome END;   -- not cancelled: no success line
+    END IF;
+    IF outcome = 'slot_taken' THEN
+        IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
+            outcome := 'slot_taken.none';
+        ELSE
+            args := args || jsonb_build_object('offer', voxbook.spoken_offer(result, language));
+        END IF;
+    ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
+        outcome := 'wrong_code.one';
+    END IF;
+    SELECT m.key INTO key_ FROM voxbook.message_templates AS m
+     WHERE m.key IN ('spoken.' || function_name || '.' || outcome, 'spoken.' || outcome)
+       AND m.language IN (spoken_line.language, 'en')
+     ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
+    IF key_ IS NOT NULL THEN
+        RETURN voxbook.message(key_, language, args);
+    END IF;
+    IF coalesce(result->>'error', '') = '' THEN
+        RETURN voxbook.message('spoken.failed', language);
+    END IF;
+    RETURN voxbook.message('spoken.refused', language, args);
+END
+$$;
+
+-- Name: spoken_offer(jsonb, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.spoken_offer(result jsonb, language text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT voxbook.or_list(ARRAY(
+               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
+                           ELSE voxbook.message('spoken.offer.with_provider', language,
+                                                jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                                   'provider', a->>'provider')) END
+                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
+                ORDER BY i), language)
+$$;
+
 -- Name: spoken_time(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.spoken_time(ts timestamp with time zone, tz text) RETURNS text
@@ -3640,6 +3831,21 @@ CREATE FUNCTION voxbook.spoken_time(ts timestamp with time zone, tz text) RETURN
     SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
                 THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
                 ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
+$$;
+
+-- Name: spread(text[], integer); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.spread(items text[], n integer DEFAULT 3) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN cardinality(items) <= n THEN items
+                ELSE ARRAY(SELECT items[p + 1] FROM (
+                               SELECT DISTINCT CASE WHEN 2 * (k % (n - 1)) = n - 1 AND (k / (n - 1)) % 2 = 0
+                                                    THEN k / (n - 1)
+                                                    ELSE round(k / (n - 1.0))::int END AS p
+                                 FROM generate_series(0, n - 1) AS i,
+                                      LATERAL (SELECT i * (cardinality(items) - 1) AS k) AS kk) AS x
+                            ORDER BY p) END
 $$;
 
 -- Name: token_hash(text); Type: FUNCTION; Schema: voxbook; Owner: -
@@ -3658,6 +3864,24 @@ CREATE FUNCTION voxbook.tool_functions() RETURNS text[]
     SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
                  'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
 $$;
+
+-- Name: tool_response(uuid, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    arg_list text;
+    r jsonb;
+BEGIN
+    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
+    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
+    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
+    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    -- English until clinics and calls have a language (the languages issue).
+    RETURN jsonb_build_object('answer', r, 'spoken', voxbook.spoken_line(function_name, r, 'en'));
+END
+$_$;
 
 -- Name: twilio_status_rank(text); Type: FUNCTION; Schema: voxbook; Owner: -
 
@@ -3695,10 +3919,20 @@ $$;
 
 -- Name: vapi_call_key(text); Type: FUNCTION; Schema: voxbook; Owner: -
 
-CREATE FUNCTION voxbook.vapi_call_key(call_id text) RETURNS text
+CREATE FUNCTION voxbook.vapi_call_key(vapi_call_id text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE WHEN length(call_id) <= 200 THEN call_id ELSE left(call_id, 167) || '~' || md5(call_id) END
+    SELECT CASE WHEN length(vapi_call_id) <= 200 THEN vapi_call_id
+                ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
+$$;
+
+-- Name: when_parts(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.when_parts(ts timestamp with time zone, tz text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('day', voxbook.local_day(ts, tz), 'spoken_time', voxbook.spoken_time(ts, tz),
+                              'local_time', voxbook.local_text(ts, tz))
 $$;
 
 -- Name: blocked_periods; Type: TABLE; Schema: voxbook; Owner: -
@@ -3751,7 +3985,7 @@ CREATE TABLE voxbook.code_events (
     kind text NOT NULL,
     at timestamp with time zone NOT NULL,
     phone voxbook.e164 NOT NULL,
-    call_sid text,
+    vapi_call_id text,
     hold_id uuid NOT NULL,
     CONSTRAINT code_events_kind_check CHECK ((kind = ANY (ARRAY['send'::text, 'failure'::text])))
 );
@@ -3759,6 +3993,10 @@ CREATE TABLE voxbook.code_events (
 -- Name: TABLE code_events; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.code_events IS 'Code sends and wrong guesses, counted by the sliding-window limits of api.send_otp_code and api.verify_otp; rows older than a day are deleted by the next send of their clinic.';
+
+-- Name: COLUMN code_events.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.code_events.vapi_call_id IS 'Vapi''s call.id of the hold''s call, counted by the per-call code limits.';
 
 -- Name: code_events_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
 
@@ -3836,6 +4074,20 @@ CREATE TABLE voxbook.hot_lead_alerts (
     acknowledged_at timestamp with time zone
 );
 
+-- Name: message_templates; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.message_templates (
+    language text NOT NULL,
+    key text NOT NULL,
+    template text NOT NULL,
+    CONSTRAINT message_templates_key_check CHECK ((key ~ '^[a-z_]+(\.[a-z_]+)*$'::text)),
+    CONSTRAINT message_templates_language_check CHECK ((language ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text))
+);
+
+-- Name: TABLE message_templates; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.message_templates IS 'Every customer-facing text (SMS bodies, the assistant''s spoken lines, refusal texts) by language and key, with {name} placeholders; rendered by voxbook.message(). Written by db/functions/16_messages.sql on every migrate.';
+
 -- Name: sms_consent_events; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.sms_consent_events (
@@ -3893,11 +4145,11 @@ CREATE TABLE voxbook.tool_calls (
 
 -- Name: TABLE tool_calls; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed by the clinic and Vapi''s toolCallId), stored by api.run_tool_call as {"answer": <the booking function''s result>}. A redelivery is answered from here. Rows are only needed while Vapi may retry; old ones can be deleted freely.';
+COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed by the clinic and Vapi''s toolCallId), stored by api.run_tool_call as {"answer": <the booking function''s result>, "spoken": <the line the assistant says>}. A redelivery is answered from here. Rows are only needed while Vapi may retry; old ones can be deleted freely.';
 
 -- Name: COLUMN tool_calls.response; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>}: the spoken line is worded from it.';
+COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (voxbook.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay.';
 
 -- Name: working_hours; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4022,6 +4274,11 @@ ALTER TABLE ONLY voxbook.hot_lead_alerts
 ALTER TABLE ONLY voxbook.hot_lead_alerts
     ADD CONSTRAINT hot_lead_alerts_pkey PRIMARY KEY (org_id, id);
 
+-- Name: message_templates message_templates_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.message_templates
+    ADD CONSTRAINT message_templates_pkey PRIMARY KEY (language, key);
+
 -- Name: organizations organizations_phone_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.organizations
@@ -4074,7 +4331,7 @@ ALTER TABLE ONLY voxbook.working_hours
 
 -- Name: appointments_by_call; Type: INDEX; Schema: voxbook; Owner: -
 
-CREATE INDEX appointments_by_call ON voxbook.appointments USING btree (org_id, call_sid) WHERE (call_sid IS NOT NULL);
+CREATE INDEX appointments_by_call ON voxbook.appointments USING btree (org_id, vapi_call_id) WHERE (vapi_call_id IS NOT NULL);
 
 -- Name: blocked_periods_lookup; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -4082,7 +4339,7 @@ CREATE INDEX blocked_periods_lookup ON voxbook.blocked_periods USING gist (org_i
 
 -- Name: code_events_by_call; Type: INDEX; Schema: voxbook; Owner: -
 
-CREATE INDEX code_events_by_call ON voxbook.code_events USING btree (org_id, call_sid, kind, at) WHERE (call_sid IS NOT NULL);
+CREATE INDEX code_events_by_call ON voxbook.code_events USING btree (org_id, vapi_call_id, kind, at) WHERE (vapi_call_id IS NOT NULL);
 
 -- Name: code_events_by_phone; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -4102,7 +4359,7 @@ CREATE INDEX holds_by_calendar_service ON voxbook.holds USING btree (org_id, ser
 
 -- Name: holds_by_call; Type: INDEX; Schema: voxbook; Owner: -
 
-CREATE INDEX holds_by_call ON voxbook.holds USING btree (org_id, call_sid) WHERE (call_sid IS NOT NULL);
+CREATE INDEX holds_by_call ON voxbook.holds USING btree (org_id, vapi_call_id) WHERE (vapi_call_id IS NOT NULL);
 
 -- Name: holds_live_expiry; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -4474,6 +4731,11 @@ GRANT ALL ON FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id t
 
 REVOKE ALL ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION run_tool(org_id uuid, function_name text, args jsonb); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb) TO voxbook_api;
 
 -- Name: FUNCTION run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text); Type: ACL; Schema: api; Owner: -
 

@@ -53,21 +53,12 @@ CREATE OR REPLACE FUNCTION tests.code_of(hold uuid) RETURNS text
      ORDER BY m.created_at DESC LIMIT 1
 $$;
 
--- SQLSTATE of a statement, or NULL when it succeeds (and then its effects stay). Only test_30_tool_calls.sql
--- still uses it; assert errors with pgTAP's throws_ok(statement, SQLSTATE, message, description).
-CREATE OR REPLACE FUNCTION tests.sqlstate_of(statement text) RETURNS text
-    LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-END
-$$;
+-- Errors are asserted one way: pgTAP's throws_ok(statement, SQLSTATE, message or NULL, description).
 
 -- Flow files set up as the superuser, then act as the API role (SET LOCAL ROLE voxbook_api) as the API and
--- the worker do. As that role they may still use what stands outside the API: the clock, local times,
--- the code the patient reads on their phone, and the temp tables they set up (tests.share_with_api()).
+-- the worker do, and RESET ROLE only around the direct table reads and writes that set up or inspect state.
+-- As that role they may still use what stands outside the API: the clock, local times, the code the
+-- patient reads on their phone, and the temp tables they set up (tests.share_with_api()).
 GRANT USAGE ON SCHEMA tests TO voxbook_api;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tests FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.freeze_time(timestamptz), tests.unfreeze_time(), tests.at(uuid, timestamp),

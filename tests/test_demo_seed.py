@@ -44,5 +44,5 @@ def test_wrong_types_are_a_clear_client_error(app_database_url):
     with psycopg.connect(app_database_url, autocommit=True) as conn:
         with pytest.raises(ApiError) as err:
             call_sync(conn, "get_hold", hold_id="not-a-uuid", org_id=DEMO_ORG)
-    assert err.value.sqlstate == "VB400"
+    assert err.value.sqlstate == "22P02"     # PostgreSQL's own code, passed through
     assert "uuid" in err.value.message

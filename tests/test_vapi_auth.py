@@ -152,9 +152,9 @@ def test_rpc_calls_only_api_functions_with_named_arguments(client, db):
     cases = [
         ({"org_id": "not-a-uuid"}, 400, "uuid"),
         ({"org_id": "00000000-0000-0000-0000-000000000000"}, 404, "unknown organization"),
-        ({"org_id": org, "bogus": 1}, 400, "does not exist"),
-        ({}, 400, "does not exist"),
-        ({"org_id": [1, 2]}, 400, None),
+        ({"org_id": org, "bogus": 1}, 404, "PGRST202"),   # PostgREST's "no such function with these arguments"
+        ({}, 404, "PGRST202"),
+        ({"org_id": [1, 2]}, 400, "22P02"),
         ({"org_id": "\u0000"}, 400, "NUL"),
     ]
     for args, status, text in cases:

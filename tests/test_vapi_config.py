@@ -99,6 +99,6 @@ def test_static_parameters_fill_in_the_call_context(client, db):
         "callId": "static-call-id", "callerNumber": "+15557659999"})], caller=None)
     del payload["message"]["call"]
     held = result_of(results(client.post("/vapi/webhook", json=payload, headers=AUTH))[0])
-    row = db.execute("SELECT call_sid, patient_phone::text AS phone FROM voxbook.holds WHERE id = %s",
+    row = db.execute("SELECT vapi_call_id, patient_phone::text AS phone FROM voxbook.holds WHERE id = %s",
                      [held["holdId"]]).fetchone()
-    assert row == {"call_sid": "static-call-id", "phone": "+15557659999"}
+    assert row == {"vapi_call_id": "static-call-id", "phone": "+15557659999"}

@@ -3,6 +3,10 @@ a lost race included, and a replay is byte for byte the first answer."""
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 import voxbook.api.vapi_tools as vapi_tools
@@ -65,7 +69,8 @@ def test_a_lost_race_is_one_statement_and_replays_byte_for_byte(client, db, stat
     assert spoken(item).startswith("That time was just taken; I can offer ")
     stored = db.execute("SELECT response FROM voxbook.tool_calls WHERE org_id = %s AND tool_call_id = 'fp-l'",
                         [org]).fetchone()["response"]
-    assert stored == {"answer": stored["answer"]} and stored["answer"]["code"] == "slot_taken"
+    # Stored as answered: the result and the line said for it (worded in SQL from the message catalogue).
+    assert stored == {"answer": stored["answer"], "spoken": spoken(item)} and stored["answer"]["code"] == "slot_taken"
 
     # The times offered are taken meanwhile: a replay still says what the first answer said, because its
     # words are a function of the stored result alone.
@@ -143,3 +148,42 @@ def test_clinic_cache_expires_and_is_bounded():
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, {"org_id": "B"}, {"org_id": "C"})
     cache.clear()
     assert cache.get("b") is None
+
+
+SPOKEN_WORDS = re.compile(r"\b(I|I'm|I've|I'll|you|your|you're|Sorry|Shall|Perfect)\b")
+
+
+def _spoken_literals(source: str) -> list[str]:
+    """String literals of a module that read as something said to a caller, outside the tool definitions
+    (Tool/Arg descriptions for the model and the request-start/-failed lines) and docstrings."""
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"Tool", "Arg"}:
+            skip.update(id(n) for n in ast.walk(node))
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node):
+            skip.add(id(node.body[0].value))
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in {"_SLOT", "_PHONE"} for t in node.targets):
+            skip.update(id(n) for n in ast.walk(node))
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and id(n) not in skip and SPOKEN_WORDS.search(n.value)]
+
+
+def test_the_adapter_words_no_spoken_line():
+    """Every line the assistant says for a tool call comes from the message catalogue (worded in SQL,
+    stored with the result): the adapter has no spoken English of its own to drift from it."""
+    assert _spoken_literals(Path(vapi_tools.__file__).read_text()) == []
+    assert not [name for name in dir(vapi_tools) if name.startswith("speak")]
+    # The check sees such lines (as the module had before the catalogue), and not the tool definitions.
+    sample = ('def speak_verify(r):\n    return f"Perfect! You\'re booked for {r}."\n'
+              'T = Tool("verify_otp", "Checks the code you read.", (), "Let me check that code.", "I couldn\'t.")\n')
+    assert _spoken_literals(sample) == ["Perfect! You're booked for "]
+
+
+def test_what_is_said_is_what_was_stored(client, db):
+    org, phone = new_clinic(db)
+    slot = first_slot(client, phone)
+    [item] = results(hook(client, tool_calls(phone, [tc("fp-said", "reserve_atomic", _reserve(slot))])))
+    stored = db.execute("SELECT response->>'spoken' AS s FROM voxbook.tool_calls "
+                        "WHERE org_id = %s AND tool_call_id = 'fp-said'", [org]).fetchone()["s"]
+    assert spoken(item) == stored == f"I've held {slot['localTime']} with {slot['provider']} for you."

@@ -38,10 +38,10 @@ def test_full_call_in_vapi_format(client, db):
     held = result_of(item)
     assert held["success"] is True and held["holdId"]
     assert "held" in spoken(item) and held["provider"] in spoken(item)
-    hold = db.execute("SELECT call_sid, patient_phone::text AS phone, status FROM voxbook.holds WHERE id = %s",
+    hold = db.execute("SELECT vapi_call_id, patient_phone::text AS phone, status FROM voxbook.holds WHERE id = %s",
                       [held["holdId"]]).fetchone()
     # trusted context: the call id from call.id and, with no patientPhone from the model, the caller's number
-    assert hold == {"call_sid": vapi_call, "phone": caller, "status": "held"}
+    assert hold == {"vapi_call_id": vapi_call, "phone": caller, "status": "held"}
 
     # 3. code: the flat {"id", "name", "parameters"} form
     r = hook(client, tool_calls(phone, [tc("tc-code", "send_otp_code", {"holdId": held["holdId"]}, form="flat")],

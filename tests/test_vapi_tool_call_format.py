@@ -58,10 +58,12 @@ def test_old_records_become_the_one_format(pg_cluster):
                                                       "provider": "Dr. Able", "spoken_time": "9:30 AM"}]}},
             "new": {"answer": {"success": True, "hold_id": "h"}},
         }
-        # Replayed by the one statement, as stored.
+        # Replayed by the one statement, as stored; a record from before the spoken line was stored with
+        # it (migration 0015) gets its line worded from the stored result.
         replay = db.execute("SELECT api.run_tool_call(%s, 'old-lost', 'reserve_atomic', 'claim_slot_atomic') AS j",
                             [org]).fetchone()["j"]
-        assert replay["replay"] is True and replay["response"] == stored["old-lost"]
+        assert replay["replay"] is True and replay["response"] == {
+            **stored["old-lost"], "spoken": "That time was just taken; I can offer 9:30 AM."}
         # And nothing of another shape can be stored any more.
         with pytest.raises(psycopg.errors.CheckViolation):
             db.execute("INSERT INTO voxbook.tool_calls (org_id, tool_call_id, tool_name, response) "

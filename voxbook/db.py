@@ -47,8 +47,9 @@ def _on_its_own(conn: psycopg.Connection | psycopg.AsyncConnection) -> bool:
 
 
 class ApiError(Exception):
-    """A documented error of an api function (VB400 bad parameter, VB404 unknown id, VB409 state
-    conflict), or a value PostgreSQL itself refused: the caller's mistake, never the database's trouble."""
+    """An invalid request: a documented error of an api function (VB400 bad parameter, VB404 unknown id, VB409
+    state conflict), or a value PostgreSQL itself refused (22P02 not a uuid, 22008 a date out of range, 42883
+    no such function or argument...) with its own SQLSTATE. The caller's mistake, never the database's trouble."""
 
     def __init__(self, sqlstate: str, message: str, hint: str | None = None, detail: str | None = None):
         super().__init__(message)
@@ -56,9 +57,6 @@ class ApiError(Exception):
         self.message = message
         self.hint = hint
         self.detail = detail
-
-    def as_json(self) -> dict[str, Any]:
-        return {"code": self.sqlstate, "message": self.message, "hint": self.hint, "detail": self.detail}
 
 
 def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
@@ -73,15 +71,15 @@ def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.Composed, lis
 def _translate(exc: psycopg.Error) -> Exception:
     state = exc.sqlstate or ""
     diag = exc.diag
-    if state.startswith("VB"):
+    # Ours (VB...), and wrong types or values that PostgreSQL itself rejects (a non-uuid id, a bad timestamp,
+    # an argument the function does not have): the caller's mistake, with PostgreSQL's SQLSTATE kept (as
+    # PostgREST does) so that a client can tell them apart.
+    if state.startswith("VB") or state[:2] == "22" or state in ("42883", "42P02"):
         return ApiError(state, diag.message_primary or str(exc), diag.message_hint, diag.message_detail)
-    # Wrong types or values that PostgreSQL itself rejects (a non-uuid id, a bad timestamp):
-    # the caller's mistake, reported like our own VB400.
-    if state[:2] in ("22",) or state in ("42883", "42P02"):
-        return ApiError("VB400", diag.message_primary or "invalid parameter", diag.message_hint)
-    # Refused by psycopg before sending (a NUL character in a text value): the caller's input too.
+    # Refused by psycopg before sending (a NUL character in a text value): the caller's input too, reported
+    # with PostgreSQL's code for a character the encoding cannot hold.
     if not state and isinstance(exc, psycopg.DataError):
-        return ApiError("VB400", str(exc).splitlines()[0] if str(exc) else "invalid parameter")
+        return ApiError("22021", str(exc).splitlines()[0] if str(exc) else "invalid parameter")
     return exc
 
 

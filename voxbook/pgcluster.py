@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg
@@ -124,6 +125,7 @@ class PgCluster:
         fsync: bool = True,
         max_connections: int = 200,
         log_file: str | os.PathLike[str] | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = int(port)
@@ -131,6 +133,8 @@ class PgCluster:
         self.bindir = Path(bindir) if bindir else find_bindir()
         self.fsync = fsync
         self.max_connections = max_connections
+        # Server settings on top of ours (they win): e.g. TCP and shared_preload_libraries for Citus nodes.
+        self.settings = dict(settings or {})
         # Inside the data dir because that is the one place the server user surely may write.
         self.log_file = Path(log_file) if log_file else self.data_dir / "voxbook-server.log"
         self._tempdir: Path | None = None
@@ -191,6 +195,7 @@ class PgCluster:
         if not self.fsync:
             # Throwaway clusters only: a crash may corrupt the data dir, which we delete anyway.
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        settings |= self.settings
         # pg_ctl hands -o to a shell, so every word must be quoted.
         opts = " ".join(f"-c {shlex.quote(f'{k}={v}')}" for k, v in settings.items())
         self._run(

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS bench.plain_holds (
     calendar_id   text NOT NULL,
     starts_at     timestamptz NOT NULL,
     ends_at       timestamptz NOT NULL,
-    call_sid      text,
+    vapi_call_id  text,
     patient_name  text,
     patient_phone text,
     status        text NOT NULL DEFAULT 'held',

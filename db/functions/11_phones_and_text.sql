@@ -36,10 +36,18 @@ CREATE OR REPLACE FUNCTION voxbook.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $$;
 
+-- How a customer reads a date and time: the only formatters (the message catalogue takes their parts,
+-- so nobody splits a formatted text again). All on the clinic's clock, so DST is the zone's.
+-- 'Wed, Jan 15': the day of an instant in the clinic's time zone.
+CREATE OR REPLACE FUNCTION voxbook.local_day(ts timestamptz, tz text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD')
+$$;
+
 -- 'Wed, Jan 15 at 10:00 AM' in the clinic's time zone.
 CREATE OR REPLACE FUNCTION voxbook.local_text(ts timestamptz, tz text) RETURNS text
     LANGUAGE sql STABLE AS $$
-    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD "at" FMHH12:MI AM')
+    SELECT voxbook.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
 $$;
 
 -- '10 AM', '3:30 PM': how the assistant says a time.
@@ -48,6 +56,14 @@ CREATE OR REPLACE FUNCTION voxbook.spoken_time(ts timestamptz, tz text) RETURNS 
     SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
                 THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
                 ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
+$$;
+
+-- The parts of an instant that messages use, as voxbook.message() arguments: {"day", "spoken_time",
+-- "local_time"} (see the three formatters above). A template says "{day}" or "{local_time}".
+CREATE OR REPLACE FUNCTION voxbook.when_parts(ts timestamptz, tz text) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('day', voxbook.local_day(ts, tz), 'spoken_time', voxbook.spoken_time(ts, tz),
+                              'local_time', voxbook.local_text(ts, tz))
 $$;
 
 -- ISO 8601 in UTC with a Z, the format tools and the seed use for slot ids.

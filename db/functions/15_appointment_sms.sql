@@ -37,22 +37,22 @@ CREATE OR REPLACE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id 
      WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
 $$;
 
--- Texts of appointment messages; GSM-7 only, patient messages end with the STOP line.
+-- The text of an appointment message (kind: confirmation, reminder, cancellation, reschedule), from the
+-- message catalogue (sms.<kind>, 16_messages.sql); GSM-7 only. PL/pgSQL, not SQL: its body is resolved
+-- when it runs, so it may use voxbook.message, which 16_messages.sql creates after this file.
 CREATE OR REPLACE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT voxbook.gsm7(format(
-        CASE kind
-            WHEN 'confirmation' THEN 'Your appointment is confirmed: %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
-            WHEN 'reminder'     THEN 'Reminder: your appointment is %1$s with %2$s. %3$s, %4$s. Call to reschedule. Reply STOP to unsubscribe.'
-            WHEN 'cancellation' THEN 'Your appointment on %1$s with %2$s is cancelled. %3$s, %4$s. Call to book again. Reply STOP to unsubscribe.'
-            WHEN 'reschedule'   THEN 'Your appointment is moved to %1$s with %2$s. %3$s, %4$s. Call with questions. Reply STOP to unsubscribe.'
-        END,
-        voxbook.local_text(h.starts_at, o.time_zone), c.display_name, o.name, voxbook.display_phone(o.phone)))
-      FROM voxbook.appointments AS a
-      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
-      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
-      JOIN voxbook.organizations AS o ON o.id = a.org_id
-     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT voxbook.gsm7(voxbook.message('sms.' || kind, 'en',
+                       voxbook.when_parts(h.starts_at, o.time_zone)
+                       || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                                             'clinic_phone', voxbook.display_phone(o.phone))))
+              FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+              JOIN voxbook.organizations AS o ON o.id = a.org_id
+             WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id);
+END
 $$;
 
 -- Renders the appointment message of this kind and queues it to the appointment's patient (its

@@ -165,7 +165,7 @@ BEGIN
     -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
     -- claim reads who holds the time: the common, free case costs one index probe, not two.
     FOR attempt IN 1..3 LOOP
-        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, call_sid,
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id,
                                         patient_name, patient_phone, expires_at)
         VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
                 now_ts + make_interval(mins => minutes))
@@ -177,10 +177,10 @@ BEGIN
          WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
            AND (y.status = 'confirmed' OR y.expires_at > now_ts)
            AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
-         ORDER BY y.call_sid IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
+         ORDER BY y.vapi_call_id IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
          LIMIT 1;
         IF FOUND THEN
-            IF call_sid IS NOT NULL AND blocker.call_sid = call_sid THEN
+            IF call_sid IS NOT NULL AND blocker.vapi_call_id = call_sid THEN
                 -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
                 IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
                     RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
@@ -202,7 +202,7 @@ BEGIN
     IF h.id IS NULL THEN
         -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
         -- assistant offers next, computed here so that the answer is complete in this one statement.
-        RETURN voxbook.refusal('slot_taken', 'Slot already held',
+        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken', 'en'),
                                jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id,
                                                   'alternatives', voxbook.alternatives(o, s, slot_time)));
     END IF;
@@ -212,7 +212,7 @@ BEGIN
     -- of holds_no_overlap, which it then picks on stale statistics and scans every hold of the clinic.
     IF call_sid IS NOT NULL THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold', updated_at = now_ts
-         WHERE x.org_id = o.id AND x.call_sid = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
+         WHERE x.org_id = o.id AND x.vapi_call_id = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
            AND x.id <> h.id;
     END IF;
     RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
@@ -222,8 +222,8 @@ COMMENT ON FUNCTION api.claim_slot_atomic(uuid, text, timestamptz, text, text, t
 $$Holds a slot for hold_minutes (default: the clinic's, 10) so nobody else can take it while the caller
 confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exclusion constraint
 holds_no_overlap). The hold covers the service's duration, or the calendar's default.
-The same call_sid claiming the same slot again gets the same hold; a new slot on the same call
-releases the call's previous hold.
+call_sid is Vapi's call.id (stored as holds.vapi_call_id; the parameter keeps the seed's name). The same
+call claiming the same slot again gets the same hold; a new slot on the same call releases its previous hold.
 Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
 "starts_at", "ends_at", "local_time", "spoken_time"} or
 {"success": false, "code": "slot_taken", "error": "Slot already held", "slot_time", "calendar_id",
@@ -247,7 +247,7 @@ BEGIN
     PERFORM voxbook.require_org(org_id);
     h := voxbook.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN
-        RETURN voxbook.refusal('already_confirmed', 'Hold is already an appointment',
+        RETURN voxbook.refusal('already_confirmed', voxbook.message('refusal.already_confirmed', 'en'),
                                jsonb_build_object('hold_id', h.id, 'status', h.status));
     END IF;
     IF h.status = 'held' THEN
@@ -291,11 +291,11 @@ BEGIN
                || jsonb_build_object('message', 'Appointment already confirmed');
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF via = 'otp' AND h.otp_verified_at IS NULL THEN
-        RETURN voxbook.refusal('not_verified', 'The caller has not confirmed the one-time code yet',
+        RETURN voxbook.refusal('not_verified', voxbook.message('refusal.not_verified', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
@@ -304,8 +304,9 @@ BEGIN
     -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
     IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
         RETURN voxbook.refusal('service_mismatch',
-                               format('The reserved time is %s minutes but %s takes %s minutes; reserve a time for that service',
-                                      extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60, s.name, s.duration_minutes),
+                               voxbook.message('refusal.service_mismatch', 'en', jsonb_build_object(
+                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                   'service', s.name, 'service_minutes', s.duration_minutes)),
                                jsonb_build_object('hold_id', h.id, 'service', s.id,
                                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
                                                   'service_minutes', s.duration_minutes));
@@ -333,9 +334,9 @@ BEGIN
 
     UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id;
-    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, call_sid, confirmed_via,
+    INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, vapi_call_id, confirmed_via,
                                            confirmed_by, otp_verified, otp_verified_at)
-    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.call_sid, via, staff_user,
+    VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.vapi_call_id, via, staff_user,
             h.otp_verified_at IS NOT NULL, h.otp_verified_at)
     RETURNING a.id INTO appointment_id;
 

@@ -20,8 +20,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
-    SELECT voxbook.refusal('codes_unavailable',
-                           'Text-message codes are not available right now; the front desk can confirm the booking',
+    SELECT voxbook.refusal('codes_unavailable', voxbook.message('refusal.codes_unavailable', 'en'),
                            jsonb_build_object('hold_id', hold_id))
 $$;
 
@@ -30,7 +29,7 @@ $$;
 -- Windows: one hour per phone number and per clinic; one day per call (a call never lasts that long, so
 -- per call this is the whole call). Events stamped after now_ts (a frozen test clock) are not counted.
 -- Takes a per-clinic transaction lock first, so parallel sends and guesses cannot outrun a limit.
-CREATE OR REPLACE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, call_sid text,
+CREATE OR REPLACE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text,
                                                    hold_id uuid, now_ts timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
@@ -50,9 +49,9 @@ BEGIN
     IF FOUND THEN
         wait := greatest(wait, t + interval '1 hour' - now_ts);
     END IF;
-    IF call_sid IS NOT NULL THEN
+    IF vapi_call_id IS NOT NULL THEN
         SELECT e.at INTO t FROM voxbook.code_events AS e
-         WHERE e.org_id = o.id AND e.call_sid = code_rate_limit.call_sid AND e.kind = code_rate_limit.kind
+         WHERE e.org_id = o.id AND e.vapi_call_id = code_rate_limit.vapi_call_id AND e.kind = code_rate_limit.kind
            AND e.at > now_ts - interval '1 day' AND e.at <= now_ts
          ORDER BY e.at DESC OFFSET (limits->>1)::int - 1 LIMIT 1;
         IF FOUND THEN
@@ -70,8 +69,8 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN voxbook.refusal('rate_limited',
-                           CASE kind WHEN 'send' THEN 'Too many codes were requested for this number; please try again later'
-                                     ELSE 'Too many wrong codes were entered for this number; please try again later' END,
+                           CASE kind WHEN 'send' THEN voxbook.message('refusal.rate_limited.send', 'en')
+                                     ELSE voxbook.message('refusal.rate_limited.failure', 'en') END,
                            jsonb_build_object('hold_id', hold_id,
                                               'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
@@ -80,8 +79,8 @@ $$;
 CREATE OR REPLACE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamptz)
     RETURNS void
     LANGUAGE sql AS $$
-    INSERT INTO voxbook.code_events (org_id, kind, at, phone, call_sid, hold_id)
-    VALUES (org_id, kind, at, h.patient_phone, h.call_sid, h.id)
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
+    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id)
 $$;
 
 
@@ -102,7 +101,7 @@ DECLARE
 BEGIN
     h := voxbook.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     phone := coalesce(phone, h.patient_phone);
@@ -116,15 +115,15 @@ BEGIN
     -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
     IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
                     WHERE starts_with(phone, '+' || p)) THEN
-        RETURN voxbook.refusal('destination_not_allowed', 'This clinic can only text numbers in its own country',
+        RETURN voxbook.refusal('destination_not_allowed', voxbook.message('refusal.destination_not_allowed', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF h.otp_sends >= o.max_code_sends THEN
-        RETURN voxbook.refusal('resend_limit', 'Too many codes sent for this booking',
+        RETURN voxbook.refusal('resend_limit', voxbook.message('refusal.resend_limit', 'en'),
                                jsonb_build_object('hold_id', h.id, 'sends_left', 0));
     END IF;
     h.patient_phone := phone;   -- the limits count the number the code goes to
-    limited := voxbook.code_rate_limit(o, 'send', phone, h.call_sid, h.id, now_ts);
+    limited := voxbook.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited;
     END IF;
@@ -140,8 +139,9 @@ BEGIN
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
     m := voxbook.queue_sms(o.id, 'otp', phone,
-                           voxbook.gsm7(format('%s is your %s code to confirm your appointment. It expires in %s minutes.',
-                                               code, o.name, ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int)),
+                           voxbook.gsm7(voxbook.message('sms.otp', 'en', jsonb_build_object(
+                               'code', code, 'clinic', o.name,
+                               'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
                            hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
     IF m.status = 'queued' THEN
         PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
@@ -155,7 +155,7 @@ BEGIN
                               'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
            || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
                    ELSE jsonb_build_object('code', 'opted_out',
-                                           'error', 'This number has opted out of text messages (replied STOP)') END;
+                                           'error', voxbook.message('refusal.opted_out', 'en')) END;
 END
 $$;
 COMMENT ON FUNCTION api.send_otp_code(uuid, uuid, text) IS
@@ -198,23 +198,23 @@ BEGIN
         RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', 'Hold has expired or was released; reserve the time again',
+        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
     IF h.otp_hash IS NULL THEN
-        RETURN voxbook.refusal('no_code', 'No code has been sent for this booking yet',
+        RETURN voxbook.refusal('no_code', voxbook.message('refusal.no_code', 'en'),
                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF pepper IS NULL THEN
         RETURN voxbook.codes_unavailable(h.id);
     END IF;
-    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.call_sid, h.id, now_ts);
+    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
     END IF;
     IF given !~ '^[0-9]{4,8}$' THEN
         -- Not a guess at all (empty, words): tell the caller without spending an attempt.
-        RETURN voxbook.refusal('malformed_code', 'The code is the digits from the text message',
+        RETURN voxbook.refusal('malformed_code', voxbook.message('refusal.malformed_code', 'en'),
                                jsonb_build_object('hold_id', h.id,
                                                   'retries_left', o.max_code_attempts - h.otp_attempts));
     END IF;
@@ -233,10 +233,10 @@ BEGIN
     IF left_ = 0 THEN
         -- Out of attempts: the time goes back to everyone else.
         PERFORM api.release_hold(h.id, o.id, 'too many wrong codes');
-        RETURN voxbook.refusal('attempts_exhausted', 'Incorrect code, and no attempts are left; the time was released',
+        RETURN voxbook.refusal('attempts_exhausted', voxbook.message('refusal.attempts_exhausted', 'en'),
                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
-    RETURN voxbook.refusal('wrong_code', 'Incorrect code', jsonb_build_object('hold_id', h.id, 'retries_left', left_));
+    RETURN voxbook.refusal('wrong_code', voxbook.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
 END
 $$;
 COMMENT ON FUNCTION api.verify_otp(uuid, uuid, text, uuid, text) IS

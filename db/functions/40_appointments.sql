@@ -34,7 +34,7 @@ DECLARE
     m voxbook.sms_outbox;
 BEGIN
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled', jsonb_build_object('appointment_id', a.id));
+        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
@@ -47,17 +47,19 @@ BEGIN
                               'provider_message_id', m.provider_message_id,
                               'message_sent', m.status IN ('sent', 'delivered'))
            || CASE WHEN m.status = 'skipped'
-                   THEN jsonb_build_object('code', 'opted_out', 'error', 'This number has opted out of text messages (replied STOP)')
+                   THEN jsonb_build_object('code', 'opted_out', 'error', voxbook.message('refusal.opted_out', 'en'))
                    WHEN m.status = 'undelivered'
-                   THEN jsonb_build_object('code', 'undelivered', 'error', 'The confirmation text could not be delivered')
+                   THEN jsonb_build_object('code', 'undelivered', 'error', voxbook.message('refusal.undelivered', 'en'))
                    ELSE '{}'::jsonb END;
 END
 $$;
 COMMENT ON FUNCTION api.send_confirmation_sms(uuid, uuid) IS
-$$The confirmation SMS of an appointment. It is queued when the appointment is confirmed (same
-transaction), so this only reports it, idempotently: {"success", "appointment_id", "message_id",
-"status" (queued, sending, sent, delivered, ...), "provider_message_id", "message_sent"}. It queues a new
-one only if every earlier one failed. Never a second confirmation (unique index sms_outbox_one_confirmation).
+$$Sends nothing itself: reports the appointment's confirmation SMS in the outbox, and queues one (in
+voxbook.sms_outbox) only if every earlier one failed; the SMS worker sends it. The confirmation is already
+queued when the appointment is confirmed (same transaction), so a call normally only reports it, idempotently
+(the name is the seed's): {"success", "appointment_id", "message_id", "status" (queued, sending, sent,
+delivered, ...), "provider_message_id", "message_sent" (true once the worker has sent it)}. Never a second
+confirmation (unique index sms_outbox_one_confirmation).
 {"success": false, "code": "cancelled" | "opted_out" | "undelivered", ...} otherwise.
 Errors: VB404 unknown org or appointment.$$;
 
@@ -112,7 +114,7 @@ DECLARE
 BEGIN
     PERFORM voxbook.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', 'The appointment is cancelled; book a new one', jsonb_build_object('appointment_id', a.id));
+        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
     c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
@@ -139,9 +141,9 @@ BEGIN
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
     PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
-    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, call_sid, patient_name,
+    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id, patient_name,
                                     patient_phone, status, expires_at, otp_verified_at)
-    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.call_sid,
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.vapi_call_id,
             old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
     ON CONFLICT DO NOTHING
     RETURNING h.* INTO new_hold;
@@ -149,7 +151,7 @@ BEGIN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
         -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
-        RETURN voxbook.refusal('slot_taken', 'That time is already taken; the appointment keeps its time',
+        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken.reschedule', 'en'),
                                jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
                                                   'calendar_id', c.id,
                                                   'alternatives', voxbook.alternatives(o,

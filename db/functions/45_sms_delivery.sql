@@ -767,8 +767,9 @@ BEGIN
          ORDER BY o.sms_from = receiver DESC LIMIT 1;
         IF FOUND THEN
             reply := voxbook.gsm7(coalesce(help_org.help_text,
-                                           format('%s: appointment texts. Call %s for help. Reply STOP to unsubscribe.',
-                                                  help_org.name, voxbook.display_phone(help_org.phone))));
+                                           voxbook.message('sms.help', 'en', jsonb_build_object(
+                                               'clinic', help_org.name,
+                                               'clinic_phone', voxbook.display_phone(help_org.phone)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.

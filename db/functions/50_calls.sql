@@ -61,9 +61,10 @@ Example (the seed's worked example, 85): SELECT api.score_lead(480, true, 'high'
 -- The key a Vapi call id is stored under (calls.vapi_call_id holds at most 200 characters). A longer
 -- id is kept readable and unique: its first 167 characters, '~' and the md5 of the whole id. The same
 -- id always gives the same key, so a redelivered report is still recognised.
-CREATE OR REPLACE FUNCTION voxbook.vapi_call_key(call_id text) RETURNS text
+CREATE OR REPLACE FUNCTION voxbook.vapi_call_key(vapi_call_id text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN length(call_id) <= 200 THEN call_id ELSE left(call_id, 167) || '~' || md5(call_id) END
+    SELECT CASE WHEN length(vapi_call_id) <= 200 THEN vapi_call_id
+                ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
 $$;
 
 -- Longest stored text of each free-form field of an end-of-call report. Vapi's payloads are not
@@ -130,10 +131,10 @@ BEGIN
     END IF;
 
     SELECT * INTO appt FROM voxbook.appointments AS a
-     WHERE a.org_id = o.id AND a.call_sid = record_call_end.call_id AND a.status = 'confirmed'
+     WHERE a.org_id = o.id AND a.vapi_call_id = record_call_end.call_id AND a.status = 'confirmed'
      ORDER BY a.created_at DESC LIMIT 1;
     SELECT * INTO h FROM voxbook.holds AS x
-     WHERE x.org_id = o.id AND x.call_sid = record_call_end.call_id
+     WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id
      ORDER BY x.created_at DESC LIMIT 1;
     BEGIN
         s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
@@ -172,16 +173,20 @@ BEGIN
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
-            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(format(
-                    'HOT LEAD (score %s): %s %s. Service: %s. %s',
-                    rec.lead_score, coalesce(left(who, (lim->>'alert_name')::int), 'Unknown caller'),
-                    coalesce(voxbook.display_phone(rec.customer_phone), 'no number'),
-                    coalesce(s.name, 'not stated'),
-                    CASE WHEN appt.id IS NOT NULL
-                         THEN 'Booked ' || (SELECT voxbook.local_text(bh.starts_at, o.time_zone)
-                                              FROM voxbook.holds AS bh
-                                             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id) || '.'
-                         ELSE 'Not booked: call back soon.' END)), 1600));
+            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(voxbook.message(
+                    'sms.hot_lead', 'en', jsonb_build_object(
+                    'score', rec.lead_score,
+                    'name', coalesce(left(who, (lim->>'alert_name')::int),
+                                     voxbook.message('sms.hot_lead.unknown_caller', 'en')),
+                    'phone', coalesce(voxbook.display_phone(rec.customer_phone),
+                                      voxbook.message('sms.hot_lead.no_number', 'en')),
+                    'service', coalesce(s.name, voxbook.message('sms.hot_lead.no_service', 'en')),
+                    'outcome', CASE WHEN appt.id IS NOT NULL
+                                    THEN (SELECT voxbook.message('sms.hot_lead.booked', 'en',
+                                                                 voxbook.when_parts(bh.starts_at, o.time_zone))
+                                            FROM voxbook.holds AS bh
+                                           WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
+                                    ELSE voxbook.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
@@ -241,7 +246,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.get_call(uuid, text) IS
-$$A recorded call by Vapi's call id: the fields of api.record_call_end's result plus "customer_name",
-"started_at", "ended_at", "ended_reason", "summary", "transcript" and "alert" ({"alert_id", "created_at",
-"sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
+$$A recorded call by call_id, Vapi's call.id (the whole id, however long): the fields of
+api.record_call_end's result plus "customer_name", "started_at", "ended_at", "ended_reason", "summary",
+"transcript" and "alert" ({"alert_id", "created_at", "sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
 Example: SELECT api.get_call('a0000000-0000-0000-0000-000000000001', 'call-123');$$;

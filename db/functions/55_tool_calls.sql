@@ -1,9 +1,10 @@
 -- Idempotent tool calls: Vapi may deliver the same tool call twice (retries, timeouts). The adapter runs
 -- every tool call as one statement, api.run_tool_call: lock the id, give back the stored result if there
 -- is one, else run the booking function and store its result, in the booking change's own transaction.
--- Everything the answer needs is in that result (a refused claim carries the other times to offer), so
--- the adapter words the same spoken line from it the first time and on every replay. A failed call
--- stores nothing, which is right: it wrote nothing either.
+-- Everything the answer needs is in that result (a refused claim carries the other times to offer), and
+-- the line the assistant says is worded from it here (voxbook.spoken_line, the message catalogue) and
+-- stored with it: a replay is byte for byte the first answer, and the adapter only passes it on. A failed
+-- call stores nothing, which is right: it wrote nothing either.
 
 CREATE OR REPLACE FUNCTION voxbook.require_tool_call_id(tool_call_id text) RETURNS void
     LANGUAGE plpgsql AS $$
@@ -24,22 +25,11 @@ CREATE OR REPLACE FUNCTION voxbook.tool_functions() RETURNS text[]
 $$;
 
 
-CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text,
-                                  args jsonb DEFAULT '{}', call_id text DEFAULT NULL)
-    RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
-DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    t voxbook.tool_calls;
-    arg_list text;
-    r jsonb;
+-- The checks of a tool function call, before anything runs: a known tool function, args an object
+-- without org_id (the clinic is never the model's to choose).
+CREATE OR REPLACE FUNCTION voxbook.require_tool_args(function_name text, args jsonb) RETURNS void
+    LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM voxbook.require_tool_call_id(tool_call_id);
-    PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
-    IF length(tool_name) > 64 THEN
-        PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
-    END IF;
     IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
         PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
                              format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
@@ -48,8 +38,45 @@ BEGIN
         PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
     END IF;
     IF args ? 'org_id' THEN
-        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call.');
+        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
     END IF;
+END
+$$;
+
+-- Runs a checked tool function call: {"answer": <api.<function_name>'s result>, "spoken": <what the
+-- assistant says for it>}. The one place a tool function is run and its line worded.
+CREATE OR REPLACE FUNCTION voxbook.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+    LANGUAGE plpgsql AS $$
+DECLARE
+    arg_list text;
+    r jsonb;
+BEGIN
+    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
+    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
+    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
+    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    -- English until clinics and calls have a language (the languages issue).
+    RETURN jsonb_build_object('answer', r, 'spoken', voxbook.spoken_line(function_name, r, 'en'));
+END
+$$;
+
+
+CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text,
+                                  args jsonb DEFAULT '{}', call_id text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+    t voxbook.tool_calls;
+    response jsonb;
+BEGIN
+    PERFORM voxbook.require_tool_call_id(tool_call_id);
+    PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
+    IF length(tool_name) > 64 THEN
+        PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
+    END IF;
+    PERFORM voxbook.require_tool_args(function_name, args);
 
     -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
     -- result stored below (the SELECT takes a fresh snapshot).
@@ -62,17 +89,17 @@ BEGIN
                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
                                  format('used for %s', t.tool_name));
         END IF;
+        -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
-                                  'response', t.response, 'first_answered_at', voxbook.utc_iso(t.created_at));
+                                  'response', CASE WHEN t.response ? 'spoken' THEN t.response
+                                                   ELSE t.response || jsonb_build_object('spoken',
+                                                        voxbook.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                  'first_answered_at', voxbook.utc_iso(t.created_at));
     END IF;
 
-    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
-    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
-    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
-    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING o.id;
-
+    response := voxbook.tool_response(o.id, function_name, args);
     INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
-    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), jsonb_build_object('answer', r))
+    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'replay', false, 'tool_call_id', t.tool_call_id, 'response', t.response);
 END
@@ -80,16 +107,38 @@ $$;
 COMMENT ON FUNCTION api.run_tool_call(uuid, text, text, text, jsonb, text) IS
 $$One Vapi tool call in one statement: takes a transaction lock on (org_id, tool_call_id), returns the result
 stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
-result, in the same transaction as the booking change. A concurrent redelivery waits for the first to commit
+result and the line the assistant says for it (from the message catalogue, voxbook.message_templates), in
+the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
 cancel_appointment, reschedule_appointment. args: the function's other named parameters, values as text
 (cast by PostgreSQL). call_id: Vapi's call.id, kept for reference.
-Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function's result>}} for
-a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
+Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function's result>,
+"spoken": <the assistant's line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
 Errors: the function's own; VB404 unknown org; VB400 missing or too long tool_call_id, missing or too long
 tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool.
 Example: SELECT api.run_tool_call('a0000000-0000-0000-0000-000000000001', 'call_51kj', 'reserve_atomic',
          'claim_slot_atomic', '{"calendar_id": "cal-smith", "slot_time": "2026-03-02T14:00:00Z",
          "patient_name": "John Smith", "patient_phone": "+15555550123", "call_sid": "b1223960"}', 'b1223960');$$;
+
+
+CREATE FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb DEFAULT '{}')
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := voxbook.require_org(org_id);
+BEGIN
+    PERFORM voxbook.require_tool_args(function_name, args);
+    RETURN jsonb_build_object('success', true, 'response', voxbook.tool_response(o.id, function_name, args));
+END
+$$;
+COMMENT ON FUNCTION api.run_tool(uuid, text, jsonb) IS
+$$A tool call without a tool call id (the seed's per-tool endpoints): runs api.<function_name>(org_id => org_id,
+<args>) like api.run_tool_call, but stores nothing, so a redelivery runs again.
+Returns {"success": true, "response": {"answer": <the function's result>, "spoken": <the assistant's line,
+from the message catalogue>}}.
+Errors: the function's own; VB404 unknown org; VB400 unknown function_name, args not an object or with org_id.
+Example: SELECT api.run_tool('a0000000-0000-0000-0000-000000000001', 'check_availability',
+         '{"date": "2026-03-02", "spread": "3"}');$$;

@@ -284,9 +284,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_lead(uuid, text) IS
-$$One call with everything the lead view shows: the fields of api.dashboard_hot_leads' items plus
-"transcript", "ended_reason", "started_at", "ended_at", "local_started" and "alert_sms_status" (the
-owner's hot-lead SMS). Works for any recorded call of the clinic, hot or not. Phone masked.
+$$One call, by call_id (Vapi's call.id), with everything the lead view shows: the fields of
+api.dashboard_hot_leads' items plus "transcript", "ended_reason", "started_at", "ended_at", "local_started"
+and "alert_sms_status" (the owner's hot-lead SMS). Works for any recorded call of the clinic, hot or not. Phone masked.
 Errors: VB404 unknown org or call; VB400 missing call_id.
 Example: SELECT api.dashboard_lead('a0000000-0000-0000-0000-000000000001', 'call-123');$$;
 
@@ -432,7 +432,7 @@ BEGIN
                    'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'code_sent', h.otp_sent_at IS NOT NULL, 'code_attempts', h.otp_attempts,
-                   'on_call', h.call_sid IS NOT NULL)
+                   'on_call', h.vapi_call_id IS NOT NULL)
                  ORDER BY h.expires_at, h.id), '[]')
           FROM voxbook.holds AS h
           JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id

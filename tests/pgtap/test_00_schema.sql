@@ -1,16 +1,25 @@
 -- The shape of the database (db/functions/00_api_schema.sql, 99_grants.sql, the migrations): what a DBA
 -- and the API role can rely on.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 SELECT has_schema('api');
 SELECT has_schema('voxbook');
 -- Explicit lists: a table or api function added, renamed or dropped must be named here too.
 SELECT tables_are('voxbook', ARRAY[
     'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'contacts',
-    'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'organizations', 'services',
+    'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'message_templates', 'organizations', 'services',
     'sms_consent_events', 'sms_inbound', 'sms_outbox', 'tool_calls', 'working_hours'],
     'exactly these tables are in the private schema');
+-- One name for each call id: Vapi's call.id is vapi_call_id in every table, Twilio's CallSid is provider_call_sid,
+-- hot_lead_alerts.call_id is the calls row (uuid), tool_call_id is Vapi's toolCallId.
+SELECT set_eq($$SELECT c.relname || '.' || a.attname FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+                 WHERE c.relnamespace = 'voxbook'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
+                   AND NOT a.attisdropped AND a.attname ~ 'call_(sid|id)$'$$,
+              ARRAY['calls.vapi_call_id', 'tool_calls.vapi_call_id', 'holds.vapi_call_id', 'appointments.vapi_call_id',
+                    'code_events.vapi_call_id', 'calls.provider_call_sid', 'hot_lead_alerts.call_id',
+                    'tool_calls.tool_call_id'],
+              'the columns naming a call: vapi_call_id for Vapi''s call.id everywhere');
 SELECT functions_are('api', ARRAY[
     -- 20_booking.sql
     'check_availability', 'claim_slot_atomic', 'release_hold', 'confirm_held_slot', 'expire_stale_holds', 'get_hold',
@@ -24,7 +33,7 @@ SELECT functions_are('api', ARRAY[
     -- 50_calls.sql
     'score_lead', 'record_call_end', 'get_call',
     -- 55_tool_calls.sql
-    'run_tool_call',
+    'run_tool_call', 'run_tool',
     -- 60_organizations.sql, 65_config.sql
     'find_organization', 'get_organization', 'config_problems',
     -- 70_dashboard.sql
@@ -34,6 +43,21 @@ SELECT functions_are('api', ARRAY[
     'exactly these functions are the api');
 SELECT is((SELECT count(*) - count(DISTINCT p.proname) FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace), 0::bigint,
           'one signature each: no overload that could make a positional call ambiguous');
+-- A new api function takes org_id first. These existing ones keep their published signatures (the seed's
+-- release_hold(hold_id, org_id) order, functions without a clinic, lookups by a secret or number); a new
+-- function that puts org_id elsewhere, or takes none, must be argued for here.
+SELECT set_eq($$SELECT p.proname::text FROM pg_proc AS p
+                 WHERE p.pronamespace = 'api'::regnamespace
+                   AND (p.pronargs = 0 OR p.proargnames[1] IS DISTINCT FROM 'org_id')$$,
+              ARRAY[-- (hold_id, org_id, ...) / (appointment_id, org_id, ...): the seed's order
+                    'release_hold', 'confirm_held_slot', 'get_hold', 'send_otp_code', 'verify_otp',
+                    'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment', 'get_appointment',
+                    -- not one clinic's: the seed's scoring, the worker's queue, Twilio's callbacks, config
+                    'score_lead', 'code_status', 'claim_sms_batch', 'release_sms_claims', 'mark_sms_sent_batch',
+                    'record_sms_status', 'record_inbound_sms', 'config_problems',
+                    -- the clinic is what they find: by its number, a dashboard secret, a feed's calendar
+                    'find_organization', 'dashboard_login', 'dashboard_session', 'dashboard_logout', 'calendar_feed'],
+              'every api function takes org_id first, but for these listed exceptions');
 
 SELECT is((SELECT count(*) FROM pg_proc AS p
             WHERE p.pronamespace = 'api'::regnamespace AND coalesce(obj_description(p.oid, 'pg_proc'), '') = ''),

@@ -1,7 +1,7 @@
 -- DST edges: for a calendar open 01:00-03:00 local, on the spring-forward and fall-back days of New York,
 -- Berlin and Sydney, what api.check_availability offers is exactly what api.claim_slot_atomic accepts.
 -- Every instant of the local day, every 15 minutes (so off-grid ones too), is claimed inside a
--- subtransaction that is then undone; the claimable ones must be the offered ones.
+-- subtransaction that is then undone; the claimable ones must be the offered ones. Run as the API role.
 BEGIN;
 SELECT plan(18);
 
@@ -27,6 +27,8 @@ EXCEPTION
 END
 $$;
 
+SELECT tests.share_with_api();
+SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE cases AS
 SELECT z.tz, z.org, c.kind, c.day::date AS day, s.service,
        ARRAY(SELECT (x->>'time')::timestamptz

@@ -1,10 +1,11 @@
 -- The other times a lost race offers (voxbook.alternatives over voxbook.free_slots, 20_booking.sql): carried
 -- in the slot_taken refusal of api.claim_slot_atomic and api.reschedule_appointment, the two free times of
 -- that local day nearest to the one lost, any calendar, the same service, one per spoken time, in time order.
+-- Run as the API role.
 BEGIN;
 SELECT plan(14);
 
-SET LOCAL voxbook.frozen_now = '2030-01-14 12:00:00+00';   -- Monday, 07:00 in New York
+SELECT tests.freeze_time('2030-01-14 12:00:00+00');   -- Monday, 07:00 in New York
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 CREATE FUNCTION pg_temp.claim(cal text, local_time timestamp, call text, service text DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql AS $$
@@ -18,6 +19,8 @@ CREATE FUNCTION pg_temp.offered(refusal jsonb) RETURNS text[]
                               || ' ' || (a->>'calendar_id') ORDER BY n), '{}')
       FROM jsonb_array_elements(refusal->'alternatives') WITH ORDINALITY AS x(a, n)
 $$;
+SELECT tests.share_with_api();
+SET LOCAL ROLE voxbook_api;
 
 -- 10:00 taken on both calendars: 9:30 and 10:30 are nearest, each free on both calendars, offered once.
 CREATE TEMP TABLE won1 AS SELECT pg_temp.claim('cal-a', '2030-01-15 10:00', 'w-1') AS a, pg_temp.claim('cal-b', '2030-01-15 10:00', 'w-2');
@@ -78,6 +81,7 @@ SELECT is((SELECT j->>'code' || ' ' || (j->>'calendar_id') FROM moved), 'slot_ta
           'a reschedule onto a taken time is refused, naming the calendar it tried');
 SELECT is((SELECT pg_temp.offered(j) FROM moved), ARRAY['09:00 cal-a', '10:30 cal-b'],
           'with the nearest free times of that day');
+RESET ROLE;
 SELECT is((SELECT to_char(h.starts_at AT TIME ZONE 'America/New_York', 'HH24:MI') FROM voxbook.appointments AS a
              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id WHERE a.id = (SELECT id FROM appt)),
           '15:00', 'and the appointment keeps its time');

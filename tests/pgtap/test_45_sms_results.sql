@@ -1,4 +1,5 @@
 -- api.mark_sms_sent / api.mark_sms_failed / api.record_sms_status: what a send attempt and Twilio's callbacks do.
+-- The api calls run as the API role (voxbook_api); set-up and direct table reads and writes as the owner.
 BEGIN;
 SELECT plan(41);
 
@@ -9,16 +10,20 @@ INSERT INTO msg SELECT 'perm', (voxbook.queue_sms((SELECT org FROM ctx), 'other'
 INSERT INTO msg SELECT 'stop', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Opted out at Twilio')).id;
 INSERT INTO msg SELECT 'last', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003004', 'Last attempt')).id;
 UPDATE voxbook.sms_outbox SET max_attempts = 1 WHERE id = (SELECT id FROM msg WHERE name = 'last');   -- a runaway guard
+SELECT tests.share_with_api();
+SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE h AS
 SELECT (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), (current_date + 7) + time '10:00'),
                               'c1', 'Pat', '+15550003005')->>'hold_id')::uuid AS id;
 INSERT INTO msg SELECT 'otp', (api.send_otp_code((SELECT id FROM h), (SELECT org FROM ctx))->>'message_id')::uuid;
-CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql AS
+RESET ROLE;
+-- A message as stored: read as the owner (SECURITY DEFINER), since the API role cannot read the table.
+CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql SECURITY DEFINER AS
 $$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+SET LOCAL ROLE voxbook_api;
 -- A worker's attempt: begin the send (the attempt counts from here), then report its failure.
 CREATE FUNCTION pg_temp.begin(n text, worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS
-$$ SELECT api.begin_sms_send((SELECT org FROM ctx), o.id, worker, o.attempts + 1, 30)
-     FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+$$ SELECT api.begin_sms_send((SELECT org FROM ctx), (pg_temp.m(n)).id, worker, (pg_temp.m(n)).attempts + 1, 30) $$;
 CREATE FUNCTION pg_temp.fail(n text, code text, permanent boolean DEFAULT false, ambiguous boolean DEFAULT false,
                              worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS
 $$ SELECT pg_temp.begin(n, worker);
@@ -38,11 +43,13 @@ SELECT is(pg_temp.fail('retry', '20429')->>'code', 'not_claimed', 'a report on a
 SELECT is(pg_temp.fail('perm', '21211', permanent => true)->>'status', 'failed', 'a permanent error fails at once');
 SELECT is((pg_temp.m('perm')).attempts, 1, '... after one attempt');
 SELECT is(pg_temp.fail('stop', '21610', permanent => true)->>'opted_out', 'true', '21610 opts the recipient out');
+RESET ROLE;
 SELECT is((SELECT ct.sms_opt_out_source FROM voxbook.contacts AS ct
             WHERE ct.org_id = (SELECT org FROM ctx) AND ct.phone = '+15550003003' AND ct.sms_opted_out), 'twilio:21610',
           '... with its source');
 SELECT is((voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Again')).status, 'skipped',
           '... and nothing more is queued for that number');
+SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.fail('last', '20429')->>'status', 'failed', 'a transient error on the last attempt fails');
 
 -- a one-time code is redacted once sent
@@ -79,9 +86,11 @@ SELECT is(api.record_sms_status('SMnobody', 'delivered')->>'found', 'false', 'an
 SELECT throws_ok('SELECT api.record_sms_status(NULL, ''sent'')', 'VB400', NULL, 'MessageSid is required');
 SELECT throws_ok(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx'')', (SELECT org FROM ctx)), 'VB404', NULL, 'marking an unknown message is VB404');
 
+RESET ROLE;
 -- the worker's batch report: the same effect as mark_sms_sent on each message, one result per report, in order
 INSERT INTO msg SELECT 'b1', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003011', 'Batch one')).id;
 INSERT INTO msg SELECT 'b2', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003012', 'Batch two')).id;
+SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('wb', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' IN ((pg_temp.m('b1')).id::text, (pg_temp.m('b2')).id::text)), 2, 'two messages claimed');
 CREATE TEMP TABLE batch AS

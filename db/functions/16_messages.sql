@@ -1,0 +1,244 @@
+-- The message catalogue: every text a patient (or the clinic's owner) reads or hears -- SMS bodies, the
+-- assistant's spoken lines, the refusal texts of the booking functions -- is a row of
+-- voxbook.message_templates (migration 0015), rendered by voxbook.message(key, language, args).
+-- The rows are written here on every migrate, so the wording is versioned with the code. Adding a language
+-- is adding its rows (a key it lacks falls back to English). Dates and times come in as parts from
+-- voxbook.when_parts (11_phones_and_text.sql), so a template places them and nobody splits a text again.
+-- Placeholders are {name}: lower-case letters and underscores.
+
+-- Render the template of key in language (else English) with args' values in place of its {placeholders},
+-- in one pass: a value that itself contains '{...}' (a clinic's name) is not looked at again.
+-- An unknown key or a placeholder args lacks is a bug in the caller: it raises (XX000) rather than send a
+-- text with a hole. A JSON null value renders as nothing.
+CREATE OR REPLACE FUNCTION voxbook.message(key text, language text, args jsonb DEFAULT '{}') RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    template text;
+    parts text[];
+    names text[];
+    result text;
+BEGIN
+    SELECT m.template INTO template FROM voxbook.message_templates AS m
+     WHERE m.key = message.key AND m.language IN (coalesce(message.language, 'en'), 'en')
+     ORDER BY m.language = coalesce(message.language, 'en') DESC LIMIT 1;
+    IF template IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = format('unknown message key %L', key),
+                              HINT = 'Add it for ''en'' in db/functions/16_messages.sql.';
+    END IF;
+    parts := regexp_split_to_array(template, '\{[a-z_]+\}');
+    names := ARRAY(SELECT (x.m)[1] FROM regexp_matches(template, '\{([a-z_]+)\}', 'g') WITH ORDINALITY AS x(m, i)
+                    ORDER BY x.i);
+    result := parts[1];
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        IF args IS NULL OR NOT args ? names[i] THEN
+            RAISE EXCEPTION USING ERRCODE = 'XX000',
+                                  MESSAGE = format('message %L needs the argument %L', key, names[i]),
+                                  HINT = 'Pass every {placeholder} of the template in args.';
+        END IF;
+        result := result || coalesce(args->>names[i], '') || parts[i + 1];
+    END LOOP;
+    RETURN result;
+END
+$$;
+
+-- "a", "a or b", "a, b or c", in the language's words.
+CREATE OR REPLACE FUNCTION voxbook.or_list(items text[], language text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN cardinality(items) <= 1 THEN coalesce(items[1], '')
+                ELSE voxbook.message('list.or', language,
+                                     jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
+                                                        'last', items[cardinality(items)])) END
+$$;
+
+-- At most n (>= 2) of the items, spread evenly from the first to the last: what the assistant reads out
+-- of a longer list. Position k / (n - 1) rounded half to even, as Python's round() did when this was there.
+CREATE OR REPLACE FUNCTION voxbook.spread(items text[], n int DEFAULT 3) RETURNS text[]
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN cardinality(items) <= n THEN items
+                ELSE ARRAY(SELECT items[p + 1] FROM (
+                               SELECT DISTINCT CASE WHEN 2 * (k % (n - 1)) = n - 1 AND (k / (n - 1)) % 2 = 0
+                                                    THEN k / (n - 1)
+                                                    ELSE round(k / (n - 1.0))::int END AS p
+                                 FROM generate_series(0, n - 1) AS i,
+                                      LATERAL (SELECT i * (cardinality(items) - 1) AS k) AS kk) AS x
+                            ORDER BY p) END
+$$;
+
+-- The distinct non-empty values of a list, in their first order.
+CREATE OR REPLACE FUNCTION voxbook.distinct_texts(items text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY(SELECT v FROM unnest(items) WITH ORDINALITY AS x(v, i)
+                  WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY min(i))
+$$;
+
+-- The other times a refused claim or reschedule offers ("alternatives"), as the assistant says them:
+-- the same provider's times bare, another provider's with the name.
+CREATE OR REPLACE FUNCTION voxbook.spoken_offer(result jsonb, language text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT voxbook.or_list(ARRAY(
+               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
+                           ELSE voxbook.message('spoken.offer.with_provider', language,
+                                                jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                                   'provider', a->>'provider')) END
+                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
+                ORDER BY i), language)
+$$;
+
+-- What the assistant says for the result of a tool function (its api name, e.g. 'claim_slot_atomic'): a
+-- pure function of that result, so api.run_tool_call stores it with the result and a redelivered call
+-- hears it again byte for byte. The line is 'spoken.<function>.<outcome>' (outcome: 'success' or the
+-- refusal code), else 'spoken.<code>' (shared by tools), else "Sorry, <the refusal's error>."
+CREATE OR REPLACE FUNCTION voxbook.spoken_line(function_name text, result jsonb, language text) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ok boolean := coalesce((result->>'success')::boolean, false);
+    outcome text := CASE WHEN ok THEN 'success' ELSE result->>'code' END;
+    args jsonb := jsonb_build_object('local_time', result->>'local_time', 'provider', result->>'provider',
+                                     'code_length', result->>'code_length',
+                                     'retries_left', result->>'retries_left', 'error', result->>'error');
+    slots jsonb := coalesce(result->'slots', '[]');
+    days text[];
+    key_ text;
+    line text;
+BEGIN
+    IF function_name = 'check_availability' THEN
+        IF jsonb_array_length(slots) = 0 THEN
+            RETURN voxbook.message('spoken.check_availability.none', language);
+        END IF;
+        days := voxbook.distinct_texts(ARRAY(
+                    SELECT voxbook.local_day((s->>'time')::timestamptz, result->>'time_zone')
+                      FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
+        IF cardinality(days) = 1 THEN
+            line := voxbook.message('spoken.check_availability.one_day', language, jsonb_build_object(
+                        'day', days[1],
+                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                                     SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                      ORDER BY i))), language)));
+        ELSE
+            line := voxbook.message('spoken.check_availability.days', language, jsonb_build_object(
+                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                                     SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                      ORDER BY i))), language)));
+        END IF;
+        -- The database says whether it left free times out (spread or max_slots).
+        IF coalesce((result->>'more')::boolean, false) THEN
+            line := line || ' ' || voxbook.message('spoken.check_availability.more', language);
+        END IF;
+        RETURN line;
+    END IF;
+    IF function_name = 'cancel_appointment' AND result->>'status' IS DISTINCT FROM 'cancelled' THEN
+        outcome := CASE WHEN ok THEN NULL ELSE outcome END;   -- not cancelled: no success line
+    END IF;
+    IF outcome = 'slot_taken' THEN
+        IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
+            outcome := 'slot_taken.none';
+        ELSE
+            args := args || jsonb_build_object('offer', voxbook.spoken_offer(result, language));
+        END IF;
+    ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
+        outcome := 'wrong_code.one';
+    END IF;
+    SELECT m.key INTO key_ FROM voxbook.message_templates AS m
+     WHERE m.key IN ('spoken.' || function_name || '.' || outcome, 'spoken.' || outcome)
+       AND m.language IN (spoken_line.language, 'en')
+     ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
+    IF key_ IS NOT NULL THEN
+        RETURN voxbook.message(key_, language, args);
+    END IF;
+    IF coalesce(result->>'error', '') = '' THEN
+        RETURN voxbook.message('spoken.failed', language);
+    END IF;
+    RETURN voxbook.message('spoken.refused', language, args);
+END
+$$;
+
+
+-- The English catalogue. Keys: sms.* (texts sent), spoken.* (the assistant's lines, per tool function and
+-- outcome; see voxbook.spoken_line), refusal.* (the "error" of a refusal), list.* (joining words).
+-- SMS templates stay in GSM-7 (one character outside it makes the whole SMS UCS-2, three times the cost);
+-- patients' texts end with the STOP line.
+CREATE TEMP TABLE messages_en (key text PRIMARY KEY, template text NOT NULL) ON COMMIT DROP;
+INSERT INTO messages_en (key, template) VALUES
+    -- SMS
+    ('sms.otp', '{code} is your {clinic} code to confirm your appointment. It expires in {minutes} minutes.'),
+    ('sms.confirmation', 'Your appointment is confirmed: {local_time} with {provider}. {clinic}, {clinic_phone}. Call to reschedule. Reply STOP to unsubscribe.'),
+    ('sms.reminder', 'Reminder: your appointment is {local_time} with {provider}. {clinic}, {clinic_phone}. Call to reschedule. Reply STOP to unsubscribe.'),
+    ('sms.cancellation', 'Your appointment on {local_time} with {provider} is cancelled. {clinic}, {clinic_phone}. Call to book again. Reply STOP to unsubscribe.'),
+    ('sms.reschedule', 'Your appointment is moved to {local_time} with {provider}. {clinic}, {clinic_phone}. Call with questions. Reply STOP to unsubscribe.'),
+    ('sms.help', '{clinic}: appointment texts. Call {clinic_phone} for help. Reply STOP to unsubscribe.'),
+    ('sms.hot_lead', 'HOT LEAD (score {score}): {name} {phone}. Service: {service}. {outcome}'),
+    ('sms.hot_lead.booked', 'Booked {local_time}.'),
+    ('sms.hot_lead.not_booked', 'Not booked: call back soon.'),
+    ('sms.hot_lead.unknown_caller', 'Unknown caller'),
+    ('sms.hot_lead.no_number', 'no number'),
+    ('sms.hot_lead.no_service', 'not stated'),
+    -- joining words
+    ('list.or', '{first} or {last}'),
+    -- refusals (the "error" of {"success": false, "code", "error"})
+    ('refusal.slot_taken', 'Slot already held'),
+    ('refusal.slot_taken.reschedule', 'That time is already taken; the appointment keeps its time'),
+    ('refusal.already_confirmed', 'Hold is already an appointment'),
+    ('refusal.hold_expired', 'Hold has expired or was released; reserve the time again'),
+    ('refusal.not_verified', 'The caller has not confirmed the one-time code yet'),
+    ('refusal.service_mismatch', 'The reserved time is {held_minutes} minutes but {service} takes {service_minutes} minutes; reserve a time for that service'),
+    ('refusal.codes_unavailable', 'Text-message codes are not available right now; the front desk can confirm the booking'),
+    ('refusal.rate_limited.send', 'Too many codes were requested for this number; please try again later'),
+    ('refusal.rate_limited.failure', 'Too many wrong codes were entered for this number; please try again later'),
+    ('refusal.destination_not_allowed', 'This clinic can only text numbers in its own country'),
+    ('refusal.resend_limit', 'Too many codes sent for this booking'),
+    ('refusal.no_code', 'No code has been sent for this booking yet'),
+    ('refusal.malformed_code', 'The code is the digits from the text message'),
+    ('refusal.attempts_exhausted', 'Incorrect code, and no attempts are left; the time was released'),
+    ('refusal.wrong_code', 'Incorrect code'),
+    ('refusal.opted_out', 'This number has opted out of text messages (replied STOP)'),
+    ('refusal.undelivered', 'The confirmation text could not be delivered'),
+    ('refusal.cancelled', 'The appointment is cancelled'),
+    ('refusal.cancelled.reschedule', 'The appointment is cancelled; book a new one'),
+    -- spoken lines: any tool
+    ('spoken.failed', 'Sorry, that did not work.'),
+    ('spoken.refused', 'Sorry, {error}.'),
+    ('spoken.offer.with_provider', '{spoken_time} with {provider}'),
+    ('spoken.rate_limited', 'I can''t send or check another code for this number right now. Let me have the front desk call you back to finish the booking.'),
+    ('spoken.destination_not_allowed', 'I can only text numbers in this clinic''s country. Do you have a local mobile number I can use?'),
+    ('spoken.codes_unavailable', 'I can''t send codes at the moment. Let me have the front desk call you back to finish the booking.'),
+    -- spoken lines: check_availability
+    ('spoken.check_availability.none', 'Sorry, nothing is free then. Shall I check another day?'),
+    ('spoken.check_availability.one_day', 'On {day} we have {times}.'),
+    ('spoken.check_availability.days', 'The openings include {times}.'),
+    ('spoken.check_availability.more', 'There are other times too, if none of those suits.'),
+    -- claim_slot_atomic (the reserve_atomic tool)
+    ('spoken.claim_slot_atomic.success', 'I''ve held {local_time} with {provider} for you.'),
+    ('spoken.claim_slot_atomic.slot_taken', 'That time was just taken; I can offer {offer}.'),
+    ('spoken.claim_slot_atomic.slot_taken.none', 'That time was just taken, and nothing else is free that day. Shall I check another day?'),
+    -- send_otp_code
+    ('spoken.send_otp_code.success', 'I''ve just texted you a {code_length}-digit code. Please read it to me.'),
+    ('spoken.send_otp_code.hold_expired', 'Sorry, the hold on that time ran out. Let me check it again for you.'),
+    ('spoken.send_otp_code.resend_limit', 'I can''t send another code for this booking. Let me connect you with the front desk.'),
+    ('spoken.send_otp_code.opted_out', 'Your number has opted out of our texts, so I can''t send a code. Let me connect you with the front desk.'),
+    -- verify_otp
+    ('spoken.verify_otp.success', 'Perfect! You''re booked for {local_time} with {provider}.'),
+    ('spoken.verify_otp.wrong_code', 'That''s not quite right. You have {retries_left} more tries.'),
+    ('spoken.verify_otp.wrong_code.one', 'That''s not quite right. You have {retries_left} more try.'),
+    ('spoken.verify_otp.attempts_exhausted', 'That code didn''t match and there are no tries left, so the time was released. Shall we pick a time again?'),
+    ('spoken.verify_otp.hold_expired', 'Sorry, the hold on that time ran out. Shall we pick a time again?'),
+    ('spoken.verify_otp.no_code', 'I haven''t sent you a code yet. Let me do that now.'),
+    ('spoken.verify_otp.malformed_code', 'The code is the digits in the text message I sent you.'),
+    ('spoken.verify_otp.service_mismatch', 'That service takes a different length of time than the one I held, so let me find a time for it again.'),
+    -- send_confirmation_sms
+    ('spoken.send_confirmation_sms.success', 'Perfect! Check your text for the details.'),
+    ('spoken.send_confirmation_sms.opted_out', 'Your booking is confirmed; your number has opted out of texts, so no message will come.'),
+    ('spoken.send_confirmation_sms.cancelled', 'That appointment has been cancelled.'),
+    -- cancel_appointment
+    ('spoken.cancel_appointment.success', 'Your appointment on {local_time} is cancelled.'),
+    -- reschedule_appointment
+    ('spoken.reschedule_appointment.success', 'Done: your appointment is now {local_time} with {provider}.'),
+    ('spoken.reschedule_appointment.slot_taken', 'That time was just taken, so your appointment stays as it was; I can offer {offer}.'),
+    ('spoken.reschedule_appointment.slot_taken.none', 'That time was just taken, so your appointment stays as it was. Shall I check another day?');
+
+INSERT INTO voxbook.message_templates AS t (language, key, template)
+SELECT 'en', m.key, m.template FROM messages_en AS m
+    ON CONFLICT (language, key) DO UPDATE SET template = excluded.template
+ WHERE t.template IS DISTINCT FROM excluded.template;
+-- A key no longer listed is gone in every language: nothing may render it any more.
+DELETE FROM voxbook.message_templates AS t WHERE NOT EXISTS (SELECT 1 FROM messages_en AS m WHERE m.key = t.key);
+DROP TABLE messages_en;

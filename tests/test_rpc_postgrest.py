@@ -1,0 +1,147 @@
+"""/rpc speaks PostgREST: its error body {code, message, details, hint} everywhere, PostgreSQL's SQLSTATE passed
+through, PGRST202 for an unknown function or argument, GET for STABLE/IMMUTABLE functions -- checked with the
+`postgrest` client library itself, and with plain HTTP for every error shape."""
+
+from __future__ import annotations
+
+import pytest
+from postgrest import APIError, SyncPostgrestClient
+
+from clinic_helpers import new_clinic
+from vapi_helpers import ADMIN, AUTH, MAX_BODY, day
+
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
+POSTGREST_KEYS = {"code", "message", "details", "hint"}
+
+
+def _problem(r, status: int, code: str) -> dict:
+    """The response is PostgREST's error body with this status and code (and a message that says something)."""
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/json"), r.headers["content-type"]
+    body = r.json()
+    assert set(body) == POSTGREST_KEYS, body
+    assert body["code"] == code, body
+    assert body["message"], body
+    return body
+
+
+@pytest.fixture
+def postgrest(client):
+    # The library's own client, over our app (the TestClient is an httpx.Client): what a PostgREST user runs.
+    pg = SyncPostgrestClient(str(client.base_url), headers={"Authorization": f"Bearer {ADMIN}"}, http_client=client)
+    yield pg
+
+
+def test_the_postgrest_client_calls_a_function_and_parses_our_errors(postgrest, db):
+    org, phone = new_clinic(db)
+    assert postgrest.rpc("find_organization", {"phone": phone}).execute().data["org_id"] == org
+    # GET, as the library sends it for a read-only call: STABLE functions answer it.
+    assert postgrest.rpc("get_organization", {"org_id": org}, get=True).execute().data["org_id"] == org
+
+    with pytest.raises(APIError) as err:
+        postgrest.rpc("find_organization", {"phone": "+15550009999"}).execute()
+    assert (err.value.code, err.value.message) == ("VB404", "no clinic answers on this number")
+    assert "E.164" in err.value.hint
+
+    with pytest.raises(APIError) as err:     # PostgreSQL's own SQLSTATE, not VB400
+        postgrest.rpc("get_organization", {"org_id": "not-a-uuid"}).execute()
+    assert err.value.code == "22P02" and "uuid" in err.value.message
+
+    with pytest.raises(APIError) as err:
+        postgrest.rpc("find_organisation", {"phone": phone}).execute()
+    assert err.value.code == "PGRST202" and "api.find_organization" in err.value.hint
+    assert "find_organisation" in err.value.message
+
+    with pytest.raises(APIError) as err:
+        postgrest.rpc("get_organization", {"org_id": org, "colour": "red"}).execute()
+    assert err.value.code == "PGRST202" and err.value.hint == "Perhaps you meant to call the function api.get_organization(org_id)"
+    assert err.value.details    # names what was given
+
+
+def test_sqlstates_pass_through_with_postgrests_statuses(client, db):
+    org, _ = new_clinic(db)
+    cases = [
+        ({"org_id": "not-a-uuid"}, 400, "22P02"),
+        ({"org_id": "00000000-0000-0000-0000-000000000000"}, 404, "VB404"),
+        ({"org_id": "\u0000"}, 400, "22021"),   # refused before PostgreSQL: its code for a NUL in text
+    ]
+    for args, status, code in cases:
+        _problem(client.post("/rpc/get_organization", json=args, headers=ADMIN_AUTH), status, code)
+    body = _problem(client.post("/rpc/check_availability", json={"org_id": org, "date": "2026-02-30"},
+                                headers=ADMIN_AUTH), 400, "22008")
+    assert "date" in body["message"]
+
+
+def test_unknown_functions_and_arguments_are_pgrst202(client, db):
+    org, _ = new_clinic(db)
+    for name, args in [("nope", {}), ("fail", {}), ("Get_Organization", {}), ("x" * 70, {}),
+                       ("get_organization", {}),                             # a required argument missing
+                       ("get_organization", {"org_id": org, "bogus": 1}),    # an argument it does not have
+                       ("check_availability", {"org_id": org})]:              # `date` has no default
+        _problem(client.post(f"/rpc/{name}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
+    # optional arguments may be left out
+    r = client.post("/rpc/check_availability", json={"org_id": org, "date": day(), "max_slots": 1}, headers=ADMIN_AUTH)
+    assert r.status_code == 200 and len(r.json()["slots"]) == 1
+
+
+def test_get_calls_stable_functions_and_refuses_volatile_ones(client, db):
+    org, phone = new_clinic(db)
+    r = client.get("/rpc/check_availability", params={"org_id": org, "date": day(), "max_slots": "2"},
+                   headers=ADMIN_AUTH)
+    assert r.status_code == 200 and len(r.json()["slots"]) == 2
+    r = client.get("/rpc/find_organization", params={"phone": phone}, headers=ADMIN_AUTH)
+    assert r.status_code == 200 and r.json()["org_id"] == org
+
+    before = db.execute("SELECT count(*) AS n FROM voxbook.holds").fetchone()["n"]
+    r = client.get("/rpc/expire_stale_holds", headers=ADMIN_AUTH)   # VOLATILE: it changes data
+    body = _problem(r, 405, "PGRST101")
+    assert "POST" in body["hint"] and r.headers["allow"] == "POST"
+    r = client.get("/rpc/claim_slot_atomic", params={"org_id": org, "calendar_id": "cal-a",
+                                                    "slot_time": day() + "T15:00:00Z", "call_sid": "get-1",
+                                                    "patient_name": "Gil", "patient_phone": "+15553330001"},
+                   headers=ADMIN_AUTH)
+    _problem(r, 405, "PGRST101")
+    assert db.execute("SELECT count(*) AS n FROM voxbook.holds").fetchone()["n"] == before
+
+    _problem(client.get("/rpc/get_organization", params={"org_id": "nope"}, headers=ADMIN_AUTH), 400, "22P02")
+    _problem(client.get("/rpc/get_organization", params={"org_id": org, "bogus": "1"}, headers=ADMIN_AUTH),
+             404, "PGRST202")
+    _problem(client.get(f"/rpc/get_organization?org_id={org}&org_id={org}", headers=ADMIN_AUTH), 400, "PGRST100")
+    _problem(client.get("/rpc/get_organization", params={"org_id": org}), 401, "PGRST302")
+
+
+def test_our_own_refusals_have_postgrests_shape(client, db):
+    org, _ = new_clinic(db)
+    body = _problem(client.post("/rpc/get_organization", json={"org_id": org}), 401, "PGRST302")
+    assert "Bearer" in body["hint"]
+    _problem(client.post("/rpc/get_organization", json={"org_id": org}, headers={"Authorization": "Bearer nope"}),
+             401, "PGRST301")
+    _problem(client.post("/rpc/get_organization", content=b"[1]",
+                         headers={**ADMIN_AUTH, "content-type": "application/json"}), 400, "PGRST102")
+    _problem(client.post("/rpc/get_organization", content=b"org_id=1",
+                         headers={**ADMIN_AUTH, "content-type": "text/plain"}), 415, "PGRST107")
+    _problem(client.put("/rpc/get_organization", json={}, headers=ADMIN_AUTH), 405, "PGRST117")
+    _problem(client.get("/no/such/path"), 404, "PGRST125")
+    # Vapi's endpoints outside a tool call's answer, Litestar's own limits, Twilio's callbacks, the dashboard
+    _problem(client.post("/vapi/webhook", json={}), 401, "PGRST301")
+    _problem(client.post("/vapi/webhook", content=b"x" * (MAX_BODY + 1),
+                         headers={**AUTH, "content-type": "application/json"}), 413, "54000")
+    _problem(client.post("/vapi/webhook", json={"message": {"type": "tool-calls", "toolCallList": []}},
+                         headers=AUTH), 400, "PGRST102")
+    _problem(client.post("/vapi/webhook", json={"message": {"type": "end-of-call-report", "call": {"id": "c"},
+                                                            "phoneNumber": {"number": "+15550000002"}}},
+                         headers=AUTH), 404, "VB404")
+    _problem(client.post("/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "sent"}), 403, "42501")
+    _problem(client.get("/dashboard/phone"), 401, "PGRST302")
+
+
+def test_content_type_names_its_charset_once(client, db):
+    org, _ = new_clinic(db)
+    for path in ("/dashboard", "/dashboard/assets/dashboard.js", "/dashboard/assets/dashboard.css"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-type"].count("charset") == 1, (path, r.headers["content-type"])
+    feed = db.execute("SELECT api.issue_calendar_feed_token(%s, 'cal-a') AS t", [org]).fetchone()["t"]
+    r = client.get(feed["path"])
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/calendar; charset=utf-8"
