@@ -34,7 +34,7 @@ run: $(STAMP)
 simulate-call: $(STAMP)
 	$(VENV)/bin/voxbook simulate-call $(ARGS)
 
-# The five benchmarks of bench/README.md on a throwaway PostgreSQL (fsync on), < 10 minutes; updates the
+# The six benchmarks of bench/README.md on a throwaway PostgreSQL (fsync on), < 10 minutes; updates the
 # README's table and bench/results/. `make bench-quick` runs each one tiny, in seconds.
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench $(ARGS)

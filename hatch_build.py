@@ -9,6 +9,7 @@ in site-packages would only go stale.
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
+# db/ whole: migrations/, functions/, citus/ (the distribution step on a Citus coordinator) and seed/.
 MAPPED = {"api": "voxbook/api", "workers": "voxbook/workers", "db": "voxbook/sql"}
 
 

@@ -8,6 +8,12 @@ the subscribers of the clinic named in it, and the lead they get is read through
 NOTIFY is a wake-up, not a log: notifications sent while the listener is disconnected are lost. So after
 every reconnect the hub tells each browser to ``resync`` (fetch its list again), and a browser whose
 own stream reconnects does the same.
+
+On Citus the NOTIFY fires on the worker node that runs the (delegated) api.record_call_end and never reaches
+this listener on the coordinator. There the hub polls instead: every ``poll_seconds`` without a notification
+it reads each subscribed clinic's newest leads (api.dashboard_hot_leads) and pushes the ones it has not seen.
+A clinic's first poll only notes what exists and tells its browsers to ``resync`` (whatever came between
+their page load and that poll is then fetched). On a single PostgreSQL the hub does not poll.
 """
 
 from __future__ import annotations
@@ -18,16 +24,22 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.rows import scalar_row
 from psycopg_pool import AsyncConnectionPool
 
 from voxbook.api.dashboard_html import lead_item
 from voxbook.db import ApiError, call, listen
+from voxbook.migrate import CITUS_INSTALLED_SQL
 
 log = logging.getLogger("voxbook.api.dashboard")
 
 CHANNEL = "voxbook_hot_lead"
 LISTENER_APPLICATION_NAME = "voxbook-dashboard-listener"
 QUEUE_SIZE = 100
+# Citus only (no NOTIFY reaches us there): how often quiet clinics are polled, and how many newest leads one
+# poll reads (more new ones than that in one interval: the browsers refetch instead).
+POLL_SECONDS = 2.0
+POLL_LEADS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +68,18 @@ class HotLeadHub:
     """Owns the process's LISTEN connection (started with the first subscriber) and the subscriber sets."""
 
     def __init__(self, conninfo: str, pool: AsyncConnectionPool, *, max_backoff: float = 10.0,
-                 liveness_seconds: float = 15.0) -> None:
+                 poll_seconds: float = POLL_SECONDS) -> None:
         self._conninfo = conninfo
         self._pool = pool
         self._max_backoff = max_backoff
-        self._liveness = liveness_seconds
+        # The listener's idle interval: its liveness probe everywhere, and the poll on Citus.
+        self._poll_seconds = poll_seconds
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._seen: dict[str, set[str]] = {}   # polling: per clinic, the alert ids its browsers have had
         self._task: asyncio.Task[None] | None = None
         self.connected = False
         self.connections_made = 0
+        self.polling = False                   # set at each connection: True on a Citus coordinator
 
     def subscribe(self, org_id: str) -> Subscriber:
         if self._task is None or self._task.done():
@@ -79,6 +94,7 @@ class HotLeadHub:
             subs.discard(sub)
             if not subs:
                 del self._subscribers[sub.org_id]
+                self._seen.pop(sub.org_id, None)
 
     @property
     def subscriber_count(self) -> int:
@@ -97,10 +113,14 @@ class HotLeadHub:
         # The one LISTEN loop of the package (voxbook.db.listen): its liveness probe notices a server that
         # vanished without closing the socket, and it reconnects with backoff.
         await listen(self._conninfo, CHANNEL, application_name=LISTENER_APPLICATION_NAME,
-                     on_connect=self._on_connect, on_notify=self._dispatch, idle_seconds=self._liveness,
+                     on_connect=self._on_connect, on_notify=self._dispatch, on_idle=self._poll,
+                     idle_seconds=self._poll_seconds,
                      initial_backoff=0.2, max_backoff=self._max_backoff, on_disconnect=self._on_disconnect)
 
     async def _on_connect(self, n: int) -> None:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=scalar_row)   # the pool's connections may have any row factory
+            self.polling = bool(await (await cur.execute(CITUS_INSTALLED_SQL)).fetchone())
         self.connected = True
         self.connections_made = n
         if n > 1:
@@ -127,6 +147,8 @@ class HotLeadHub:
         subs = self._subscribers.get(org_id)
         if not subs:
             return
+        if org_id in self._seen:
+            self._seen[org_id].add(alert_id)
         try:
             async with self._pool.connection() as conn:
                 lead: dict[str, Any] = await call(conn, "dashboard_hot_lead", org_id=org_id, alert_id=alert_id)
@@ -136,7 +158,39 @@ class HotLeadHub:
             log.warning("dashboard listener: could not read a hot lead (%s)", type(exc).__name__)
             event = Event("resync")
         else:
-            data = json.dumps({"alert_id": alert_id, "call_id": lead.get("call_id"), "html": lead_item(lead)})
-            event = Event("hot_lead", data, alert_id)
+            event = _lead_event(alert_id, lead)
+        self._send(org_id, event)
+
+    def _send(self, org_id: str, event: Event) -> None:
         for sub in list(self._subscribers.get(org_id, ())):
             sub.put(event)
+
+    async def _poll(self) -> None:
+        """Citus: push each subscribed clinic's leads that its browsers have not had (see the module doc)."""
+        if not self.polling:
+            return
+        for org_id in list(self._subscribers):
+            try:
+                async with self._pool.connection() as conn:
+                    data = await call(conn, "dashboard_hot_leads", org_id=org_id, max_leads=POLL_LEADS)
+            except ApiError:
+                continue   # the clinic is gone
+            except Exception as exc:  # noqa: BLE001 - read again at the next poll
+                log.warning("dashboard poll: could not read hot leads (%s)", type(exc).__name__)
+                continue
+            if org_id not in self._subscribers:
+                continue   # its last browser left meanwhile
+            leads = data["leads"]
+            seen = self._seen.get(org_id)
+            self._seen[org_id] = {lead["alert_id"] for lead in leads}
+            new = [lead for lead in leads if seen is not None and lead["alert_id"] not in seen]
+            if seen is None or len(new) == POLL_LEADS:
+                self._send(org_id, Event("resync"))   # first poll, or maybe more new leads than one poll reads
+                continue
+            for lead in reversed(new):   # oldest first, as they came
+                self._send(org_id, _lead_event(lead["alert_id"], lead))
+
+
+def _lead_event(alert_id: str, lead: dict[str, Any]) -> Event:
+    data = json.dumps({"alert_id": alert_id, "call_id": lead.get("call_id"), "html": lead_item(lead)})
+    return Event("hot_lead", data, alert_id)

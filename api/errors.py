@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 
 from voxbook.db import ApiError
 
-# The SQLSTATE of an ApiError and the status an HTTP caller sees. Ours (voxbook.fail, db/README.md) first;
+# The SQLSTATE of an ApiError and the status an HTTP caller sees. Ours (internal.fail, db/README.md) first;
 # then PostgreSQL's own that can reach a caller, as PostgREST maps them. Any other (22P02 a value of the
 # wrong type, 22008 a date out of range, ...) is a 400, as in PostgREST. Only the caller's mistakes become an
 # ApiError (voxbook.db._translate): the database's trouble is a 503 (api/app.py), never one of these.

@@ -60,8 +60,9 @@ async def twilio_status(request: Request, state: State) -> None:
     async with state.pool.connection() as conn:
         await call(conn, "record_sms_status", message_sid=sid, message_status=status,
                    error_code=form.get("ErrorCode") or None, error_message=form.get("ErrorMessage") or None,
-                   org_id=_uuid_or_none(request.query_params.get("org_id")),
-                   message_id=_uuid_or_none(request.query_params.get("message_id")))
+                   message_id=_uuid_or_none(request.query_params.get("message_id")),
+                   # Left out when absent: voxbook.db.call refuses org_id=None (a NULL distribution argument).
+                   **({"org_id": org} if (org := _uuid_or_none(request.query_params.get("org_id"))) else {}))
 
 
 @post("/inbound", status_code=200)

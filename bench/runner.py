@@ -1,4 +1,4 @@
-"""``python -m bench``: run the five benchmarks against one throwaway server, print and store the table."""
+"""``python -m bench``: run the six benchmarks against one throwaway server, print and store the table."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ _BENCHMARKS = {
     "http": ("bench.tool_calls", "run_tool_calls"),
     "sms": ("bench.sms", "run_sms"),
     "availability": ("bench.availability", "run_availability"),
+    # its own Citus cluster (coordinator + 2 workers, voxbook.citus_cluster) next to the single node
+    "citus": ("bench.citus", "run_citus"),
 }
 
 
@@ -39,7 +41,7 @@ def _benchmark(name: str) -> Callable[[BenchServer, Scale], BenchResult]:
     return getattr(importlib.import_module(module), func)
 
 
-NAMES = ("claims", "hot_slot", "http", "sms", "availability")
+NAMES = ("claims", "hot_slot", "http", "sms", "availability", "citus")
 
 
 def _fmt(v: Any, unit: str = "") -> str:

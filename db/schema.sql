@@ -10,13 +10,21 @@ CREATE SCHEMA api;
 
 COMMENT ON SCHEMA api IS 'The voxbook booking API: every function here is callable from psql and, through role voxbook_api, by the HTTP layer and the SMS worker. See db/README.md for the flow, jsonb shapes and SQLSTATEs.';
 
+-- Name: internal; Type: SCHEMA; Schema: -; Owner: -
+
+CREATE SCHEMA internal;
+
+-- Name: SCHEMA internal; Type: COMMENT; Schema: -; Owner: -
+
+COMMENT ON SCHEMA internal IS 'Helpers of the api functions (db/functions), rebuilt on every voxbook db migrate; granted to nobody: they run with the rights of the api function calling them.';
+
 -- Name: voxbook; Type: SCHEMA; Schema: -; Owner: -
 
 CREATE SCHEMA voxbook;
 
 -- Name: SCHEMA voxbook; Type: COMMENT; Schema: -; Owner: -
 
-COMMENT ON SCHEMA voxbook IS 'Private tables of voxbook. Nothing here is granted to the API role: call the functions in schema api.';
+COMMENT ON SCHEMA voxbook IS 'Private tables of voxbook and the few functions they depend on, made by the migrations. Nothing here is granted to the API role: call the functions in schema api (their helpers are in schema internal).';
 
 -- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
 
@@ -48,21 +56,21 @@ CREATE FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text,
     AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     reason text;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(worker_id, 'worker_id');
-    PERFORM voxbook.require(attempt, 'attempt');
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(worker_id, 'worker_id');
+    PERFORM internal.require(attempt, 'attempt');
     IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds > 3600 THEN
-        PERFORM voxbook.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
-                             'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
+        PERFORM internal.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
+                              'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = begin_sms_send.org_id AND x.id = begin_sms_send.message_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     -- Still ours: claimed by this worker for this attempt and not taken back. The row lock serialises this
     -- with a takeover in api.claim_sms_batch: either that came first (we refuse) or this renews the lease
@@ -70,15 +78,15 @@ BEGIN
     -- is still ours alone.
     IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM begin_sms_send.worker_id
        OR m.attempts <> begin_sms_send.attempt - 1 THEN
-        RETURN voxbook.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
-                               jsonb_build_object('message_id', m.id, 'status', m.status));
+        RETURN internal.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
+                                jsonb_build_object('message_id', m.id, 'status', m.status));
     END IF;
-    reason := voxbook.sms_block_reason(m, now_ts);
+    reason := internal.sms_block_reason(m, now_ts);
     IF reason IS NOT NULL AND NOT m.provider_may_have THEN
         -- It became unsendable while it waited in the worker (a STOP, a released hold, a cancellation).
-        m := voxbook.settle_blocked_sms(m, reason);
-        RETURN voxbook.refusal('blocked', 'The message must not go out any more',
-                               jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
+        m := internal.settle_blocked_sms(m, reason);
+        RETURN internal.refusal('blocked', 'The message must not go out any more',
+                                jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
     END IF;
     IF reason IS NULL AND m.attempts >= m.max_attempts THEN
         reason := format('no attempts left (%s)', m.max_attempts);
@@ -90,7 +98,7 @@ BEGIN
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     RETURN jsonb_build_object('success', true, 'message_id', m.id, 'attempt', m.attempts,
-                              'lease_until', voxbook.utc_iso(m.lease_until),
+                              'lease_until', internal.utc_iso(m.lease_until),
                               'resend', reason IS NULL, 'resend_blocked', reason);
 END
 $$;
@@ -119,39 +127,39 @@ DECLARE
     t voxbook.calendar_feed_tokens;
     o voxbook.organizations;
     c voxbook.calendars;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
-    PERFORM voxbook.require(calendar_id, 'calendar_id');
+    PERFORM internal.require(calendar_id, 'calendar_id');
     IF past_days IS NULL OR past_days NOT BETWEEN 0 AND 3650 THEN
-        PERFORM voxbook.fail('VB400', 'past_days must be between 0 and 3650', 'Leave it out for 90 days of history.');
+        PERFORM internal.fail('VB400', 'past_days must be between 0 and 3650', 'Leave it out for 90 days of history.');
     END IF;
     IF token IS NOT NULL THEN
         SELECT * INTO t FROM voxbook.calendar_feed_tokens AS x
-         WHERE x.token_hash = voxbook.token_hash(calendar_feed.token) AND x.revoked_at IS NULL;
+         WHERE x.token_hash = internal.token_hash(calendar_feed.token) AND x.revoked_at IS NULL;
         -- One answer for "no such token" and "token of another calendar or clinic": a token proves
         -- access to exactly one feed and reveals nothing about the others.
         IF NOT FOUND OR t.calendar_id <> calendar_feed.calendar_id
            OR (calendar_feed.org_id IS NOT NULL AND t.org_id <> calendar_feed.org_id) THEN
-            RETURN voxbook.refusal('invalid_token', 'Unknown or revoked feed token for this calendar');
+            RETURN internal.refusal('invalid_token', 'Unknown or revoked feed token for this calendar');
         END IF;
-        o := voxbook.require_org(t.org_id);
+        o := internal.require_org(t.org_id);
     ELSIF org_id IS NOT NULL THEN
-        o := voxbook.require_org(org_id);
+        o := internal.require_org(org_id);
     ELSE
-        PERFORM voxbook.fail('VB400', 'token or org_id is required', 'The HTTP feed passes its token; in psql pass org_id.');
+        PERFORM internal.fail('VB400', 'token or org_id is required', 'The HTTP feed passes its token; in psql pass org_id.');
     END IF;
-    c := voxbook.require_calendar(o.id, calendar_id);
+    c := internal.require_calendar(o.id, calendar_id);
     RETURN jsonb_build_object(
-        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', voxbook.display_phone(o.phone),
+        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone),
         'calendar_id', c.id, 'provider', c.display_name, 'time_zone', o.time_zone,
-        'generated_at', voxbook.utc_iso(now_ts),
+        'generated_at', internal.utc_iso(now_ts),
         'events', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                               -- The appointment's id, not the hold's: a rescheduled appointment keeps its UID.
                               'uid', a.id::text || '@voxbook',
                               'appointment_id', a.id,
-                              'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                              'created_at', voxbook.utc_iso(a.created_at),
-                              'updated_at', voxbook.utc_iso(greatest(a.updated_at, h.updated_at)),
+                              'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                              'created_at', internal.utc_iso(a.created_at),
+                              'updated_at', internal.utc_iso(greatest(a.updated_at, h.updated_at)),
                               'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,
@@ -187,12 +195,12 @@ CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason 
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
-    now_ts timestamptz := voxbook.clock();
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
+    now_ts timestamptz := internal.clock();
     starts timestamptz;
 BEGIN
     IF a.status = 'cancelled' THEN
-        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
+        RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
     END IF;
     SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
     UPDATE voxbook.appointments AS x SET status = 'cancelled', cancelled_at = now_ts,
@@ -200,11 +208,11 @@ BEGIN
      WHERE x.org_id = a.org_id AND x.id = a.id;
     UPDATE voxbook.holds AS x SET status = 'cancelled', release_reason = 'appointment cancelled', updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.hold_id;
-    PERFORM voxbook.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
+    PERFORM internal.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
     IF notify AND starts > now_ts THEN
-        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'cancellation');
+        PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'cancellation');
     END IF;
-    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
+    RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
 END
 $$;
 
@@ -222,28 +230,28 @@ CREATE FUNCTION api.check_availability(org_id uuid, date date, calendar_id text 
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    s voxbook.services := voxbook.find_service(org_id, service);
+    o voxbook.organizations := internal.require_org(org_id);
+    s voxbook.services := internal.find_service(org_id, service);
     result jsonb;
     more boolean;
 BEGIN
-    PERFORM voxbook.require_date(date, 'date');
+    PERFORM internal.require_date(date, 'date');
     IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
-        PERFORM voxbook.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
+        PERFORM internal.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
     END IF;
     IF max_slots < 1 THEN
-        PERFORM voxbook.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
+        PERFORM internal.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
     END IF;
     IF spread NOT BETWEEN 1 AND 100 THEN
-        PERFORM voxbook.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
+        PERFORM internal.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
     END IF;
     IF calendar_id IS NOT NULL THEN
-        PERFORM voxbook.require_calendar(org_id, calendar_id);
+        PERFORM internal.require_calendar(org_id, calendar_id);
     END IF;
-    -- voxbook.free_slots stands on voxbook.slot_starts, the one definition of a bookable start shared with
+    -- internal.free_slots stands on internal.slot_starts, the one definition of a bookable start shared with
     -- the claim: what is offered here is exactly what api.claim_slot_atomic accepts, DST days included.
     WITH free AS (
-        SELECT f.* FROM voxbook.free_slots(o, check_availability.calendar_id, s, check_availability.date, days) AS f
+        SELECT f.* FROM internal.free_slots(o, check_availability.calendar_id, s, check_availability.date, days) AS f
          ORDER BY f.starts_at, f.cal_id
          LIMIT max_slots + 1   -- one more than asked for tells whether there are more; NULL: no limit
     ), numbered AS (
@@ -262,12 +270,12 @@ BEGIN
                          WHERE (2 * i * (nb.m - 1) + (spread - 1)) / (2 * greatest(spread - 1, 1)) = nb.rn - 1)))
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'time', voxbook.utc_iso(f.starts_at),
-               'ends_at', voxbook.utc_iso(f.ends_at),
+               'time', internal.utc_iso(f.starts_at),
+               'ends_at', internal.utc_iso(f.ends_at),
                'calendar_id', f.cal_id,
                'provider', f.provider,
-               'local_time', voxbook.local_text(f.starts_at, o.time_zone),
-               'spoken_time', voxbook.spoken_time(f.starts_at, o.time_zone))
+               'local_time', internal.local_text(f.starts_at, o.time_zone),
+               'spoken_time', internal.spoken_time(f.starts_at, o.time_zone))
                ORDER BY f.starts_at, f.cal_id), '[]'),
            (SELECT count(*) FROM free) > count(*)
       INTO result, more
@@ -300,25 +308,25 @@ CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time t
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
-    s voxbook.services := voxbook.find_service(org_id, service);
-    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
+    s voxbook.services := internal.find_service(org_id, service);
+    phone text := internal.normalize_phone(patient_phone, o.country_code);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     ends timestamptz;
     h voxbook.holds;
     blocker voxbook.holds;
 BEGIN
-    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    PERFORM internal.require_instant(slot_time, 'slot_time');
     IF minutes NOT BETWEEN 1 AND 60 THEN
-        PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
+        PERFORM internal.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
     END IF;
     IF length(patient_name) > 200 OR length(call_sid) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
+        PERFORM internal.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
     END IF;
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
-    PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
+    PERFORM internal.assert_bookable(o, c, slot_time, ends);
 
     -- The exclusion constraint holds_no_overlap is the arbiter. ON CONFLICT DO NOTHING checks it before
     -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
@@ -343,7 +351,7 @@ BEGIN
             IF call_sid IS NOT NULL AND blocker.vapi_call_id = call_sid THEN
                 -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
                 IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
-                    RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
+                    RETURN internal.hold_json(blocker, o, c, 'Slot already reserved on this call');
                 END IF;
                 IF blocker.status = 'held' THEN   -- this caller's own other time overlaps: it gives way
                     UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold',
@@ -357,14 +365,14 @@ BEGIN
         -- No live claim in the way: expired holds are, which count for the constraint until their status
         -- flips. Flip those (correctness never waits for housekeeping), in id order so that two
         -- claimers cannot deadlock on them, and try again.
-        PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
+        PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
     END LOOP;
     IF h.id IS NULL THEN
         -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
         -- assistant offers next, computed here so that the answer is complete in this one statement.
-        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken', 'en'),
-                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id,
-                                                  'alternatives', voxbook.alternatives(o, s, slot_time)));
+        RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken', 'en'),
+                                jsonb_build_object('slot_time', internal.utc_iso(slot_time), 'calendar_id', c.id,
+                                                   'alternatives', internal.alternatives(o, s, slot_time)));
     END IF;
 
     -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
@@ -375,7 +383,7 @@ BEGIN
          WHERE x.org_id = o.id AND x.vapi_call_id = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
            AND x.id <> h.id;
     END IF;
-    RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
+    RETURN internal.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
 END
 $$;
 
@@ -406,7 +414,7 @@ CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size integer DEFAULT 5
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     m voxbook.sms_outbox;
     reason text;
     resend_ok boolean;
@@ -415,13 +423,13 @@ DECLARE
     senders jsonb := '{}';
     skipped jsonb := '[]';
 BEGIN
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 1000 THEN
-        PERFORM voxbook.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
+        PERFORM internal.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
     END IF;
     IF lease_seconds IS NULL OR lease_seconds < 0 OR lease_seconds > 86400 THEN
-        PERFORM voxbook.fail('VB400', 'lease_seconds must be between 0 and 86400',
-                             'Pass how long a claimed message may wait for its send (e.g. 50).');
+        PERFORM internal.fail('VB400', 'lease_seconds must be between 0 and 86400',
+                              'Pass how long a claimed message may wait for its send (e.g. 50).');
     END IF;
 
     -- A row still 'sending' after its lease belongs to a worker that died, hung or lost its connection.
@@ -449,9 +457,9 @@ BEGIN
          LIMIT claim_sms_batch.batch_size
            FOR UPDATE SKIP LOCKED
     LOOP
-        reason := voxbook.sms_block_reason(m, now_ts);
+        reason := internal.sms_block_reason(m, now_ts);
         IF m.status = 'queued' AND reason IS NOT NULL THEN
-            m := voxbook.settle_blocked_sms(m, reason);
+            m := internal.settle_blocked_sms(m, reason);
             skipped := skipped || jsonb_build_object('message_id', m.id, 'org_id', m.org_id, 'kind', m.kind,
                                                      'status', m.status, 'reason', reason);
             CONTINUE;
@@ -502,7 +510,7 @@ BEGIN
             'reconcile', m.status = 'unknown',
             'resend', m.status = 'queued' OR resend_ok,
             'resend_blocked', CASE WHEN m.status = 'unknown' THEN reason END,
-            'first_attempt_at', voxbook.utc_iso(coalesce(m.first_attempt_at, now_ts)),
+            'first_attempt_at', internal.utc_iso(coalesce(m.first_attempt_at, now_ts)),
             -- Provider ids already recorded for other messages to this number since shortly before our
             -- first attempt: a lookup must never take one of those for ours (two identical texts).
             'taken_sids', CASE WHEN m.status = 'unknown' THEN
@@ -546,7 +554,7 @@ CREATE FUNCTION api.code_status() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
-    SELECT CASE WHEN voxbook.code_pepper() IS NULL
+    SELECT CASE WHEN internal.code_pepper() IS NULL
                 THEN jsonb_build_object('available', false, 'reason', 'no pepper configured')
                 ELSE jsonb_build_object('available', true) END
 $$;
@@ -570,7 +578,7 @@ CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean
                    'check', 'code_pepper',
                    'message', 'one-time codes are off: this database role has no code pepper',
                    'fix', 'set VOXBOOK_CODE_PEPPER (32+ random characters) and run voxbook db migrate --app-role ROLE')
-         WHERE voxbook.code_pepper() IS NULL
+         WHERE internal.code_pepper() IS NULL
         UNION ALL
         -- Twilio sends from the clinic's number, or through a Messaging Service; with neither, every code and
         -- confirmation of the clinic would fail at the provider after the caller was told it was sent.
@@ -600,10 +608,10 @@ CREATE FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
+    PERFORM internal.require(hold_id, 'hold_id');
     staff_user := nullif(btrim(staff_user), '');
-    RETURN voxbook.confirm_hold(org_id, hold_id, contact_id, service_type,
-                                CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
+    RETURN internal.confirm_hold(org_id, hold_id, contact_id, service_type,
+                                 CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
 END
 $$;
 
@@ -633,14 +641,14 @@ CREATE FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid) RETURNS jsonb
 DECLARE
     a voxbook.hot_lead_alerts;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    PERFORM voxbook.require(alert_id, 'alert_id');
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(alert_id, 'alert_id');
     SELECT * INTO a FROM voxbook.hot_lead_alerts AS x
      WHERE x.org_id = dashboard_hot_lead.org_id AND x.id = dashboard_hot_lead.alert_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hot-lead alert', 'alert_id comes from the voxbook_hot_lead notification of this clinic.');
+        PERFORM internal.fail('VB404', 'unknown hot-lead alert', 'alert_id comes from the voxbook_hot_lead notification of this clinic.');
     END IF;
-    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(a.org_id, a.call_id);
+    RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(a.org_id, a.call_id);
 END
 $$;
 
@@ -657,13 +665,13 @@ CREATE FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer DEFAULT 5
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     IF max_leads IS NULL OR max_leads NOT BETWEEN 1 AND 500 THEN
-        PERFORM voxbook.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
+        PERFORM internal.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
     END IF;
     RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', (
-        SELECT coalesce(jsonb_agg(voxbook.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
+        SELECT coalesce(jsonb_agg(internal.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
           FROM (SELECT x.org_id, x.call_id, x.created_at, x.id FROM voxbook.hot_lead_alerts AS x
                  WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads) AS a));
 END
@@ -687,18 +695,18 @@ CREATE FUNCTION api.dashboard_lead(org_id uuid, call_id text) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calls;
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     SELECT * INTO c FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = dashboard_lead.call_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
+        PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
     END IF;
-    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(c.org_id, c.id)
+    RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
-                              'started_at', voxbook.utc_iso(c.started_at), 'ended_at', voxbook.utc_iso(c.ended_at),
-                              'local_started', voxbook.local_text(c.started_at, o.time_zone),
+                              'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
+                              'local_started', internal.local_text(c.started_at, o.time_zone),
                               'alert_sms_status', (SELECT m.status FROM voxbook.hot_lead_alerts AS a
                                                      JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
                                                     WHERE a.org_id = c.org_id AND a.call_id = c.id));
@@ -720,16 +728,16 @@ CREATE FUNCTION api.dashboard_live_holds(org_id uuid) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
 BEGIN
-    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', voxbook.utc_iso(now_ts), 'holds', (
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', internal.utc_iso(now_ts), 'holds', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'hold_id', h.id, 'calendar_id', h.calendar_id, 'provider', c.display_name,
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone),
+                   'expires_at', internal.utc_iso(h.expires_at),
                    'seconds_left', greatest(ceil(extract(epoch FROM h.expires_at - now_ts))::int, 0),
-                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'code_sent', h.otp_sent_at IS NOT NULL, 'code_attempts', h.otp_attempts,
                    'on_call', h.vapi_call_id IS NOT NULL)
@@ -758,25 +766,25 @@ CREATE FUNCTION api.dashboard_login(token text, session_hours integer DEFAULT 12
 DECLARE
     t voxbook.dashboard_tokens;
     o voxbook.organizations;
-    secret text := voxbook.new_secret('vbs_');
+    secret text := internal.new_secret('vbs_');
     s voxbook.dashboard_sessions;
 BEGIN
     IF session_hours IS NULL OR session_hours NOT BETWEEN 1 AND 168 THEN
-        PERFORM voxbook.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
+        PERFORM internal.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
     END IF;
     SELECT * INTO t FROM voxbook.dashboard_tokens AS x
-     WHERE x.token_hash = voxbook.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
+     WHERE x.token_hash = internal.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
     IF NOT FOUND THEN
-        RETURN voxbook.refusal('invalid_token', 'Unknown or revoked dashboard token');
+        RETURN internal.refusal('invalid_token', 'Unknown or revoked dashboard token');
     END IF;
     SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = t.org_id;
     UPDATE voxbook.dashboard_tokens AS x SET last_used_at = now() WHERE x.org_id = t.org_id AND x.id = t.id;
     DELETE FROM voxbook.dashboard_sessions AS x WHERE x.org_id = t.org_id AND x.expires_at <= now();
     INSERT INTO voxbook.dashboard_sessions AS x (org_id, token_id, session_hash, expires_at)
-    VALUES (t.org_id, t.id, voxbook.token_hash(secret), now() + make_interval(hours => session_hours))
+    VALUES (t.org_id, t.id, internal.token_hash(secret), now() + make_interval(hours => session_hours))
     RETURNING x.* INTO s;
     RETURN jsonb_build_object('success', true, 'session', secret, 'org_id', o.id, 'clinic', o.name,
-                              'expires_at', voxbook.utc_iso(s.expires_at));
+                              'expires_at', internal.utc_iso(s.expires_at));
 END
 $$;
 
@@ -796,7 +804,7 @@ DECLARE
     n int;
 BEGIN
     DELETE FROM voxbook.dashboard_sessions AS s
-     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_logout.session, ''));
+     WHERE s.session_hash = internal.token_hash(coalesce(dashboard_logout.session, ''));
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN jsonb_build_object('success', true, 'ended', n > 0);
 END
@@ -813,11 +821,11 @@ CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NUL
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     phone text;
 BEGIN
     IF num_nonnulls(call_id, appointment_id, hold_id) <> 1 THEN
-        PERFORM voxbook.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
+        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
     END IF;
     IF call_id IS NOT NULL THEN
         SELECT c.customer_phone INTO phone FROM voxbook.calls AS c
@@ -831,9 +839,9 @@ BEGIN
          WHERE h.org_id = o.id AND h.id = dashboard_reveal_phone.hold_id;
     END IF;
     IF phone IS NULL THEN
-        PERFORM voxbook.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
+        PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', voxbook.display_phone(phone));
+    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone));
 END
 $$;
 
@@ -850,23 +858,23 @@ CREATE FUNCTION api.dashboard_schedule(org_id uuid, from_date date DEFAULT NULL:
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
 BEGIN
-    PERFORM voxbook.require_date(from_date, 'from_date', optional => true);
+    PERFORM internal.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
-        PERFORM voxbook.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
+        PERFORM internal.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
     RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
-        'server_time', voxbook.utc_iso(now_ts),
+        'server_time', internal.utc_iso(now_ts),
         'days', (SELECT jsonb_agg(jsonb_build_object(
                             'date', g.d, 'label', to_char(g.d, 'FMDay, FMMonth FMDD'), 'is_today', g.d = today,
                             'providers', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                                      'calendar_id', c.id, 'provider', c.display_name,
-                                                     'entries', voxbook.dashboard_day_entries(o, c.id, g.d, now_ts))
+                                                     'entries', internal.dashboard_day_entries(o, c.id, g.d, now_ts))
                                                  ORDER BY c.display_name, c.id), '[]')
                                             FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active))
                          ORDER BY g.d)
@@ -898,14 +906,14 @@ DECLARE
     result jsonb;
 BEGIN
     SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
-                              'phone', voxbook.display_phone(o.phone), 'expires_at', voxbook.utc_iso(s.expires_at))
+                              'phone', internal.display_phone(o.phone), 'expires_at', internal.utc_iso(s.expires_at))
       INTO result
       FROM voxbook.dashboard_sessions AS s
       JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
       JOIN voxbook.organizations AS o ON o.id = s.org_id
-     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_session.session, ''))
+     WHERE s.session_hash = internal.token_hash(coalesce(dashboard_session.session, ''))
        AND s.expires_at > now() AND t.revoked_at IS NULL;
-    RETURN coalesce(result, voxbook.refusal('invalid_session', 'Not logged in, or the session has ended'));
+    RETURN coalesce(result, internal.refusal('invalid_session', 'Not logged in, or the session has ended'));
 END
 $$;
 
@@ -926,12 +934,12 @@ DECLARE
 BEGIN
     WITH expired AS (
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
-         WHERE x.status = 'held' AND x.expires_at <= voxbook.clock()
+         WHERE x.status = 'held' AND x.expires_at <= internal.clock()
            AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
         RETURNING x.org_id, x.id
     )
     SELECT count(*) INTO n FROM expired AS e
-     CROSS JOIN LATERAL voxbook.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
+     CROSS JOIN LATERAL internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
     RETURN jsonb_build_object('success', true, 'expired', n);
 END
 $$;
@@ -952,13 +960,13 @@ CREATE FUNCTION api.find_organization(phone text) RETURNS jsonb
 DECLARE
     o voxbook.organizations;
 BEGIN
-    PERFORM voxbook.require(phone, 'phone');
-    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = voxbook.normalize_phone(find_organization.phone, '1');
+    PERFORM internal.require(phone, 'phone');
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = internal.normalize_phone(find_organization.phone, '1');
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'no clinic answers on this number',
-                             'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
+        PERFORM internal.fail('VB404', 'no clinic answers on this number',
+                              'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
     END IF;
-    RETURN voxbook.organization_json(o);
+    RETURN internal.organization_json(o);
 END
 $$;
 
@@ -977,11 +985,11 @@ CREATE FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) RETURNS js
 DECLARE
     result jsonb;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    result := voxbook.appointment_json(org_id, appointment_id);
+    PERFORM internal.require_org(org_id);
+    result := internal.appointment_json(org_id, appointment_id);
     IF result IS NULL THEN
-        PERFORM voxbook.fail('VB404', 'unknown appointment',
-                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown appointment',
+                              'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
     END IF;
     RETURN result;
 END
@@ -1003,17 +1011,17 @@ CREATE FUNCTION api.get_call(org_id uuid, call_id text) RETURNS jsonb
 DECLARE
     rec voxbook.calls;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
+    PERFORM internal.require_org(org_id);
     SELECT * INTO rec FROM voxbook.calls AS x
-     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = voxbook.vapi_call_key(get_call.call_id);
+     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = internal.vapi_call_key(get_call.call_id);
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
+        PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
     END IF;
-    RETURN voxbook.call_json(rec) || jsonb_build_object(
-        'customer_name', rec.customer_name, 'started_at', voxbook.utc_iso(rec.started_at),
-        'ended_at', voxbook.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
+    RETURN internal.call_json(rec) || jsonb_build_object(
+        'customer_name', rec.customer_name, 'started_at', internal.utc_iso(rec.started_at),
+        'ended_at', internal.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
         'summary', rec.summary, 'transcript', rec.transcript,
-        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', voxbook.utc_iso(a.created_at),
+        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', internal.utc_iso(a.created_at),
                                             'sms_id', a.sms_id, 'sms_status', m.status)
                     FROM voxbook.hot_lead_alerts AS a
                     LEFT JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
@@ -1037,15 +1045,15 @@ CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid) RETURNS jsonb
 DECLARE
     h voxbook.holds;
     cal voxbook.calendars;
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = get_hold.hold_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
     END IF;
     SELECT * INTO cal FROM voxbook.calendars AS x WHERE x.org_id = h.org_id AND x.id = h.calendar_id;
-    RETURN voxbook.hold_json(h, o, cal, NULL) || jsonb_build_object(
-        'live', h.status = 'held' AND h.expires_at > voxbook.clock(),
+    RETURN internal.hold_json(h, o, cal, NULL) || jsonb_build_object(
+        'live', h.status = 'held' AND h.expires_at > internal.clock(),
         'code_sent', h.otp_hash IS NOT NULL,
         'code_verified', h.otp_verified_at IS NOT NULL,
         'code_attempts', h.otp_attempts,
@@ -1064,7 +1072,7 @@ CREATE FUNCTION api.get_organization(org_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
-    SELECT voxbook.organization_json(voxbook.require_org(org_id))
+    SELECT internal.organization_json(internal.require_org(org_id))
 $$;
 
 -- Name: FUNCTION get_organization(org_id uuid); Type: COMMENT; Schema: api; Owner: -
@@ -1082,13 +1090,13 @@ CREATE FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text) RET
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
-    secret text := voxbook.new_secret('vbf_');
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
+    secret text := internal.new_secret('vbf_');
     t voxbook.calendar_feed_tokens;
 BEGIN
     INSERT INTO voxbook.calendar_feed_tokens AS x (org_id, calendar_id, token_hash)
-    VALUES (o.id, c.id, voxbook.token_hash(secret))
+    VALUES (o.id, c.id, internal.token_hash(secret))
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'calendar_id', c.id,
                               'provider', c.display_name,
@@ -1111,15 +1119,15 @@ CREATE FUNCTION api.issue_dashboard_token(org_id uuid, label text DEFAULT NULL::
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    secret text := voxbook.new_secret('vbd_');
+    o voxbook.organizations := internal.require_org(org_id);
+    secret text := internal.new_secret('vbd_');
     t voxbook.dashboard_tokens;
 BEGIN
     IF length(label) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'label is limited to 200 characters', 'Shorten the label.');
+        PERFORM internal.fail('VB400', 'label is limited to 200 characters', 'Shorten the label.');
     END IF;
     INSERT INTO voxbook.dashboard_tokens AS x (org_id, token_hash, label)
-    VALUES (o.id, voxbook.token_hash(secret), nullif(btrim(label), ''))
+    VALUES (o.id, internal.token_hash(secret), nullif(btrim(label), ''))
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'org_id', o.id, 'clinic', o.name,
                               'message', 'Keep this token now: only its hash is stored, it cannot be shown again');
@@ -1143,41 +1151,41 @@ CREATE FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text
     AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     delay float8;
     deadline timestamptz;
     give_up text;
     next_status text;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = mark_sms_failed.org_id AND x.id = mark_sms_failed.message_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM mark_sms_failed.worker_id THEN
         -- Recovered by another worker meanwhile, or settled by a callback: that state wins.
-        RETURN voxbook.refusal('not_claimed', 'The message is not claimed by this worker any more',
-                               jsonb_build_object('message_id', m.id, 'status', m.status));
+        RETURN internal.refusal('not_claimed', 'The message is not claimed by this worker any more',
+                                jsonb_build_object('message_id', m.id, 'status', m.status));
     END IF;
     -- Exponential backoff capped at 5 minutes, with +-25% jitter after the cap so that the retries of one
     -- burst (a Twilio outage, a run of 429s) do not all come back in the same second.
     delay := least(coalesce(retry_base_seconds, 30) * power(2, least(greatest(m.attempts - 1, 0), 30)), 300)
              * (0.75 + random() * 0.5);
-    deadline := voxbook.sms_retry_deadline(m);
+    deadline := internal.sms_retry_deadline(m);
     -- A definite failure (permanent, or the provider certainly does not have it) is retried until the
-    -- message is no longer useful (voxbook.sms_retry_deadline), then ends 'failed' with the reason; an
+    -- message is no longer useful (internal.sms_retry_deadline), then ends 'failed' with the reason; an
     -- ambiguous one is always looked up first (the claim then decides whether it may be sent again).
     give_up := CASE WHEN ambiguous THEN NULL
                     WHEN permanent THEN 'permanent error'
                     WHEN m.attempts >= m.max_attempts THEN format('no attempts left (%s)', m.max_attempts)
                     WHEN deadline <= now_ts + make_interval(secs => delay)
-                        THEN CASE WHEN voxbook.sms_useful_for(m.kind) IS NULL
+                        THEN CASE WHEN internal.sms_useful_for(m.kind) IS NULL
                                   THEN 'gave up: the next try would come too late'
                                   ELSE format('gave up: not sent within %s hours of being due',
-                                              (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int) END
+                                              (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int) END
                END;
     next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
     UPDATE voxbook.sms_outbox AS x
@@ -1188,17 +1196,17 @@ BEGIN
            skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
            send_after = CASE WHEN next_status = 'failed' THEN x.send_after
                              ELSE now_ts + make_interval(secs => delay) END,
-           body = CASE WHEN next_status = 'failed' THEN voxbook.settled_body(x.body, x.redact_after_send)
+           body = CASE WHEN next_status = 'failed' THEN internal.settled_body(x.body, x.redact_after_send)
                        ELSE x.body END,
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF mark_sms_failed.error_code = '21610' THEN
-        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+        PERFORM internal.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
     END IF;
     RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
                               'attempts', m.attempts, 'max_attempts', m.max_attempts,
-                              'retry_at', CASE WHEN m.status <> 'failed' THEN voxbook.utc_iso(m.send_after) END,
+                              'retry_at', CASE WHEN m.status <> 'failed' THEN internal.utc_iso(m.send_after) END,
                               'opted_out', mark_sms_failed.error_code = '21610');
 END
 $$;
@@ -1211,7 +1219,7 @@ provider may have accepted it: timeout after sending, 5xx, connection lost): sta
 reconciled before any resend. Otherwise (429, queue full, network error before sending): ''queued'' again after
 retry_base_seconds * 2^(attempts-1), at most 5 minutes, +-25% jitter, for as long as the message is useful: a
 code while its hold lives, a reminder until its appointment starts, a hot-lead alert 6 hours and any other
-message 24 hours after it was first due (voxbook.sms_retry_deadline); then ''failed'' with skip_reason saying so
+message 24 hours after it was first due (internal.sms_retry_deadline); then ''failed'' with skip_reason saying so
 and error_code/error_message keeping the last error. max_attempts (default 1000) is only a runaway guard.
 Error 21610 also opts the recipient out at this clinic. A one-time code''s body is redacted when it fails for good.
 Returns {"success": true, "message_id", "status", "attempts", "max_attempts", "retry_at", "opted_out"} or
@@ -1229,12 +1237,12 @@ CREATE FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message
 DECLARE
     res jsonb;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
-    res := voxbook.record_sms_sent(org_id, message_id, provider_message_id, provider_status, provider_segments);
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
+    res := internal.record_sms_sent(org_id, message_id, provider_message_id, provider_status, provider_segments);
     IF res->>'code' = 'unknown_message' THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     RETURN res;
 END
@@ -1264,21 +1272,21 @@ DECLARE
     results jsonb[];
 BEGIN
     IF jsonb_typeof(reports) IS DISTINCT FROM 'array' THEN
-        PERFORM voxbook.fail('VB400', 'reports must be a JSON array',
-                             'Pass [{"org_id": ..., "message_id": ..., "provider_message_id": ...}, ...].');
+        PERFORM internal.fail('VB400', 'reports must be a JSON array',
+                              'Pass [{"org_id": ..., "message_id": ..., "provider_message_id": ...}, ...].');
     END IF;
     IF jsonb_array_length(reports) > 1000 THEN
-        PERFORM voxbook.fail('VB400', 'at most 1000 reports per call', 'Split the reports into several calls.');
+        PERFORM internal.fail('VB400', 'at most 1000 reports per call', 'Split the reports into several calls.');
     END IF;
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(reports) AS e(j)
                 WHERE jsonb_typeof(j) IS DISTINCT FROM 'object'
                    OR nullif(j->>'org_id', '') IS NULL OR nullif(j->>'message_id', '') IS NULL
                    OR nullif(btrim(j->>'provider_message_id'), '') IS NULL) THEN
-        PERFORM voxbook.fail('VB400', 'every report needs org_id, message_id and provider_message_id',
-                             'Use message_id and org_id from api.claim_sms_batch and the provider''s id.');
+        PERFORM internal.fail('VB400', 'every report needs org_id, message_id and provider_message_id',
+                              'Use message_id and org_id from api.claim_sms_batch and the provider''s id.');
     END IF;
     IF (SELECT count(DISTINCT e.j->>'message_id') <> count(*) FROM jsonb_array_elements(reports) AS e(j)) THEN
-        PERFORM voxbook.fail('VB400', 'a message is reported twice', 'Report each message once per call.');
+        PERFORM internal.fail('VB400', 'a message is reported twice', 'Report each message once per call.');
     END IF;
     results := array_fill(NULL::jsonb, ARRAY[jsonb_array_length(reports)]);
     -- One message at a time, each by its primary key (a join of the batch with the outbox is planned as a
@@ -1289,9 +1297,9 @@ BEGIN
           FROM jsonb_array_elements(reports) WITH ORDINALITY AS e(j, ord)
          ORDER BY 2, 3
     LOOP
-        results[r.ord] := voxbook.record_sms_sent(r.org_id, r.message_id, reports->(r.ord::int - 1)->>'provider_message_id',
-                                                  reports->(r.ord::int - 1)->>'provider_status',
-                                                  (reports->(r.ord::int - 1)->>'provider_segments')::int);
+        results[r.ord] := internal.record_sms_sent(r.org_id, r.message_id, reports->(r.ord::int - 1)->>'provider_message_id',
+                                                   reports->(r.ord::int - 1)->>'provider_status',
+                                                   (reports->(r.ord::int - 1)->>'provider_segments')::int);
     END LOOP;
     RETURN jsonb_build_object('success', true, 'results', to_jsonb(results));
 END
@@ -1317,7 +1325,7 @@ CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timest
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     phone text;
     sd jsonb := coalesce(structured_data, '{}');
     appt voxbook.appointments;
@@ -1329,36 +1337,36 @@ DECLARE
     alert voxbook.hot_lead_alerts;
     m voxbook.sms_outbox;
     who text;
-    lim jsonb := voxbook.call_field_limits();
+    lim jsonb := internal.call_field_limits();
     call_key text;
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
-    call_key := voxbook.vapi_call_key(call_id);
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
+    call_key := internal.vapi_call_key(call_id);
     transcript := left(transcript, (lim->>'transcript')::int);
     summary := left(summary, (lim->>'summary')::int);
     ended_reason := left(ended_reason, (lim->>'ended_reason')::int);
     success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
     provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
     BEGIN
-        phone := voxbook.normalize_phone(customer_phone, o.country_code);
+        phone := internal.normalize_phone(customer_phone, o.country_code);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
     END;
     IF jsonb_typeof(sd) <> 'object' THEN
-        PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
+        PERFORM internal.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
     END IF;
     -- The report is the lead: it is stored whatever its times say. Times that cannot be (infinite, out of
-    -- voxbook.in_time_range, an end before the start) are unknown, and the duration falls back as below.
-    IF NOT voxbook.in_time_range(started_at) THEN
+    -- internal.in_time_range, an end before the start) are unknown, and the duration falls back as below.
+    IF NOT internal.in_time_range(started_at) THEN
         started_at := NULL;
     END IF;
-    IF NOT voxbook.in_time_range(ended_at) OR ended_at < started_at THEN
+    IF NOT internal.in_time_range(ended_at) OR ended_at < started_at THEN
         ended_at := NULL;
     END IF;
     -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
     SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
     IF FOUND THEN
-        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+        RETURN internal.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
 
     SELECT * INTO appt FROM voxbook.appointments AS a
@@ -1368,7 +1376,7 @@ BEGIN
      WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id
      ORDER BY x.created_at DESC LIMIT 1;
     BEGIN
-        s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
+        s := internal.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
     EXCEPTION WHEN SQLSTATE 'VB404' THEN
         s := NULL;   -- the model named a service the clinic does not have: score without it
     END;
@@ -1395,7 +1403,7 @@ BEGIN
     RETURNING x.* INTO rec;
     IF rec.id IS NULL THEN   -- a concurrent redelivery won the insert
         SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
-        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+        RETURN internal.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
 
     IF rec.is_hot THEN
@@ -1404,25 +1412,25 @@ BEGIN
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
-            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(voxbook.message(
+            m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
                     'sms.hot_lead', 'en', jsonb_build_object(
                     'score', rec.lead_score,
                     'name', coalesce(left(who, (lim->>'alert_name')::int),
-                                     voxbook.message('sms.hot_lead.unknown_caller', 'en')),
-                    'phone', coalesce(voxbook.display_phone(rec.customer_phone),
-                                      voxbook.message('sms.hot_lead.no_number', 'en')),
-                    'service', coalesce(s.name, voxbook.message('sms.hot_lead.no_service', 'en')),
+                                     internal.message('sms.hot_lead.unknown_caller', 'en')),
+                    'phone', coalesce(internal.display_phone(rec.customer_phone),
+                                      internal.message('sms.hot_lead.no_number', 'en')),
+                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
                     'outcome', CASE WHEN appt.id IS NOT NULL
-                                    THEN (SELECT voxbook.message('sms.hot_lead.booked', 'en',
-                                                                 voxbook.when_parts(bh.starts_at, o.time_zone))
+                                    THEN (SELECT internal.message('sms.hot_lead.booked', 'en',
+                                                                  internal.when_parts(bh.starts_at, o.time_zone))
                                             FROM voxbook.holds AS bh
                                            WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
-                                    ELSE voxbook.message('sms.hot_lead.not_booked', 'en') END))), 1600));
+                                    ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
     END IF;
-    RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
+    RETURN internal.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
                                                          'alert_sms_id', m.id);
 END
 $$;
@@ -1437,7 +1445,7 @@ hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, ''anonymous'') is stored as unknown.
-The report is stored even when Vapi''s fields are oversized: free text is cut to voxbook.call_field_limits()
+The report is stored even when Vapi''s fields are oversized: free text is cut to internal.call_field_limits()
 (transcript 1,000,000 characters, summary 20,000, name, reason and evaluation 200), the owner''s alert to one
 SMS body (1,600), and a call_id over 200 characters is stored under its first 167 characters, ''~'' and its md5
 (api.get_call finds it by the whole id).
@@ -1463,7 +1471,7 @@ DECLARE
     answer jsonb;
 BEGIN
     IF length(sid) > 64 THEN
-        PERFORM voxbook.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
+        PERFORM internal.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
     END IF;
     IF sid IS NOT NULL THEN
         -- Twilio redelivers webhooks, late and out of order: a MessageSid seen before changes nothing and
@@ -1478,8 +1486,8 @@ BEGIN
         END IF;
     END IF;
     BEGIN
-        sender := voxbook.normalize_phone(from_number, '1');
-        receiver := voxbook.normalize_phone(to_number, '1');
+        sender := internal.normalize_phone(from_number, '1');
+        receiver := internal.normalize_phone(to_number, '1');
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
         unusable := true;
@@ -1505,17 +1513,17 @@ BEGIN
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
     END IF;
     IF action IN ('opt_out', 'opt_in') THEN
-        PERFORM voxbook.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
-                                        message_sid)
+        PERFORM internal.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
+                                         message_sid)
            FROM unnest(orgs) AS x(id);
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
          ORDER BY o.sms_from = receiver DESC LIMIT 1;
         IF FOUND THEN
-            reply := voxbook.gsm7(coalesce(help_org.help_text,
-                                           voxbook.message('sms.help', 'en', jsonb_build_object(
+            reply := internal.gsm7(coalesce(help_org.help_text,
+                                            internal.message('sms.help', 'en', jsonb_build_object(
                                                'clinic', help_org.name,
-                                               'clinic_phone', voxbook.display_phone(help_org.phone)))));
+                                               'clinic_phone', internal.display_phone(help_org.phone)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
@@ -1553,13 +1561,13 @@ CREATE FUNCTION api.record_sms_status(message_sid text, message_status text, err
     AS $$
 DECLARE
     m voxbook.sms_outbox;
-    ours text := voxbook.twilio_status_to_ours(message_status);
+    ours text := internal.twilio_status_to_ours(message_status);
     linking boolean := false;
     advance boolean;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(message_sid), ''), 'message_sid');
-    PERFORM voxbook.require(nullif(btrim(message_status), ''), 'message_status');
+    PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
+    PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
     SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
@@ -1575,11 +1583,11 @@ BEGIN
     -- Callbacks come out of order and twice: only a higher rank moves the status, terminal stays terminal.
     -- A newly linked row takes the provider's word whatever we believed, since we never knew its fate.
     advance := ours IS NOT NULL
-               AND (linking OR voxbook.sms_status_rank(ours) > voxbook.sms_status_rank(m.status));
+               AND (linking OR internal.sms_status_rank(ours) > internal.sms_status_rank(m.status));
     UPDATE voxbook.sms_outbox AS x
        SET status = CASE WHEN advance THEN ours ELSE x.status END,
            provider_message_id = record_sms_status.message_sid,
-           provider_status = CASE WHEN voxbook.twilio_status_rank(message_status) > voxbook.twilio_status_rank(x.provider_status)
+           provider_status = CASE WHEN internal.twilio_status_rank(message_status) > internal.twilio_status_rank(x.provider_status)
                                   THEN lower(message_status) ELSE x.provider_status END,
            error_code = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
                              THEN left(record_sms_status.error_code, 40) ELSE x.error_code END,
@@ -1588,14 +1596,14 @@ BEGIN
            sent_at = CASE WHEN advance THEN coalesce(x.sent_at, now_ts) ELSE x.sent_at END,
            delivered_at = CASE WHEN advance AND ours = 'delivered' THEN now_ts ELSE x.delivered_at END,
            skip_reason = CASE WHEN linking THEN NULL ELSE x.skip_reason END,
-           body = CASE WHEN linking THEN voxbook.settled_body(x.body, x.redact_after_send) ELSE x.body END,
+           body = CASE WHEN linking THEN internal.settled_body(x.body, x.redact_after_send) ELSE x.body END,
            locked_by = CASE WHEN linking THEN NULL ELSE x.locked_by END,
            locked_at = CASE WHEN linking THEN NULL ELSE x.locked_at END,
            status_updated_at = now(), updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF record_sms_status.error_code = '21610' THEN
-        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+        PERFORM internal.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
     END IF;
     RETURN jsonb_build_object('success', true, 'found', true, 'changed', advance OR linking,
                               'message_id', m.id, 'org_id', m.org_id, 'kind', m.kind, 'status', m.status,
@@ -1624,18 +1632,18 @@ CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 
 DECLARE
     h voxbook.holds;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    h := voxbook.lock_hold(org_id, hold_id);
+    PERFORM internal.require_org(org_id);
+    h := internal.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN
-        RETURN voxbook.refusal('already_confirmed', voxbook.message('refusal.already_confirmed', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'status', h.status));
+        RETURN internal.refusal('already_confirmed', internal.message('refusal.already_confirmed', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'status', h.status));
     END IF;
     IF h.status = 'held' THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = coalesce(reason, 'released'), updated_at = now()
          WHERE x.org_id = h.org_id AND x.id = h.id
         RETURNING x.* INTO h;
         -- a code still waiting to go out is pointless now
-        PERFORM voxbook.cancel_unsent_codes(h.org_id, h.id, 'hold released');
+        PERFORM internal.cancel_unsent_codes(h.org_id, h.id, 'hold released');
     END IF;
     RETURN jsonb_build_object('success', true, 'hold_id', h.id, 'status', h.status,
                               'message', 'The time is free again');
@@ -1660,7 +1668,7 @@ CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAUL
 DECLARE
     n int;
 BEGIN
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
     -- claimable again at once and no attempt was counted. A row the provider may have (an earlier
     -- ambiguous attempt, or a send begun in this claim) goes back to 'unknown': looked up before any resend.
@@ -1688,25 +1696,25 @@ CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slo
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
     span interval;
 BEGIN
-    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    PERFORM internal.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
+        RETURN internal.refusal('cancelled', internal.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
-    c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
+    c := internal.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
     IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
-        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
+        RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
     END IF;
     span := old.ends_at - old.starts_at;
-    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + span);
+    PERFORM internal.assert_bookable(o, c, slot_time, slot_time + span);
 
     -- Lock, in id order and before changing any, the old hold and every claim on the new time. Two
     -- reschedules swapping times otherwise each freed their own time and then waited, in the insert
@@ -1724,7 +1732,7 @@ BEGIN
     -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
-    PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
+    PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
     INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id, patient_name,
                                     patient_phone, status, expires_at, otp_verified_at)
     VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.vapi_call_id,
@@ -1734,21 +1742,21 @@ BEGIN
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
-        -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
-        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken.reschedule', 'en'),
-                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
-                                                  'calendar_id', c.id,
-                                                  'alternatives', voxbook.alternatives(o,
+        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql).
+        RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken.reschedule', 'en'),
+                                jsonb_build_object('appointment_id', a.id, 'slot_time', internal.utc_iso(slot_time),
+                                                   'calendar_id', c.id,
+                                                   'alternatives', internal.alternatives(o,
                                                       (SELECT sv FROM voxbook.services AS sv
                                                         WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
-    PERFORM voxbook.schedule_reminder(a.org_id, a.id);
+    PERFORM internal.schedule_reminder(a.org_id, a.id);
     IF notify THEN
-        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'reschedule');
+        PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'reschedule');
     END IF;
-    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
+    RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
 END
 $$;
 
@@ -1769,10 +1777,10 @@ CREATE FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text) R
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
     n int;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
+    PERFORM internal.require_org(org_id);
     UPDATE voxbook.calendar_feed_tokens AS x SET revoked_at = now()
      WHERE x.org_id = c.org_id AND x.calendar_id = c.id AND x.revoked_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -1794,13 +1802,13 @@ CREATE FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) RETURNS j
 DECLARE
     n int;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    PERFORM voxbook.require(token_id, 'token_id');
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(token_id, 'token_id');
     UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now())
      WHERE x.org_id = revoke_dashboard_token.org_id AND x.id = revoke_dashboard_token.token_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
-        PERFORM voxbook.fail('VB404', 'unknown dashboard token', 'Use the token_id returned by api.issue_dashboard_token for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown dashboard token', 'Use the token_id returned by api.issue_dashboard_token for this clinic.');
     END IF;
     -- Every browser logged in with it is logged out at its next request.
     DELETE FROM voxbook.dashboard_sessions AS s
@@ -1821,10 +1829,10 @@ CREATE FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb DEFAULT
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
-    PERFORM voxbook.require_tool_args(function_name, args);
-    RETURN jsonb_build_object('success', true, 'response', voxbook.tool_response(o.id, function_name, args));
+    PERFORM internal.require_tool_args(function_name, args);
+    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o.id, function_name, args));
 END
 $$;
 
@@ -1845,16 +1853,16 @@ CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     t voxbook.tool_calls;
     response jsonb;
 BEGIN
-    PERFORM voxbook.require_tool_call_id(tool_call_id);
-    PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
+    PERFORM internal.require_tool_call_id(tool_call_id);
+    PERFORM internal.require(nullif(btrim(tool_name), ''), 'tool_name');
     IF length(tool_name) > 64 THEN
-        PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
+        PERFORM internal.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
     END IF;
-    PERFORM voxbook.require_tool_args(function_name, args);
+    PERFORM internal.require_tool_args(function_name, args);
 
     -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
     -- result stored below (the SELECT takes a fresh snapshot).
@@ -1863,19 +1871,19 @@ BEGIN
      WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
     IF FOUND THEN
         IF t.tool_name <> run_tool_call.tool_name THEN
-            PERFORM voxbook.fail('VB409', 'tool_call_id was already used for another tool',
-                                 'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
-                                 format('used for %s', t.tool_name));
+            PERFORM internal.fail('VB409', 'tool_call_id was already used for another tool',
+                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
+                                  format('used for %s', t.tool_name));
         END IF;
         -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
                                                    ELSE t.response || jsonb_build_object('spoken',
-                                                        voxbook.spoken_line(function_name, t.response->'answer', 'en')) END,
-                                  'first_answered_at', voxbook.utc_iso(t.created_at));
+                                                        internal.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                  'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    response := voxbook.tool_response(o.id, function_name, args);
+    response := internal.tool_response(o.id, function_name, args);
     INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
     VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
     RETURNING x.* INTO t;
@@ -1916,10 +1924,10 @@ DECLARE
     points int;
 BEGIN
     IF service_value IS NOT NULL AND service_value NOT IN ('low', 'standard', 'high') THEN
-        PERFORM voxbook.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
+        PERFORM internal.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
     END IF;
     IF sentiment IS NOT NULL AND lower(sentiment) NOT IN ('positive', 'neutral', 'negative') THEN
-        PERFORM voxbook.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
+        PERFORM internal.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
     END IF;
     -- A longer conversation is a more serious caller: this is the base of the score.
     points := CASE WHEN d >= 300 THEN 60 WHEN d >= 180 THEN 45 WHEN d >= 60 THEN 30 WHEN d > 0 THEN 10 ELSE 0 END;
@@ -1968,26 +1976,26 @@ CREATE FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid) RETU
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, NULL);
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, NULL);
     m voxbook.sms_outbox;
 BEGIN
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
+        RETURN internal.refusal('cancelled', internal.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
     IF NOT FOUND THEN
         -- Only when every earlier confirmation failed outright: never a second one on its way.
-        m := voxbook.queue_appointment_sms(a.org_id, a.id, 'confirmation');
+        m := internal.queue_appointment_sms(a.org_id, a.id, 'confirmation');
     END IF;
     RETURN jsonb_build_object('success', m.status NOT IN ('skipped', 'cancelled', 'undelivered'),
                               'appointment_id', a.id, 'message_id', m.id, 'status', m.status,
                               'provider_message_id', m.provider_message_id,
                               'message_sent', m.status IN ('sent', 'delivered'))
            || CASE WHEN m.status = 'skipped'
-                   THEN jsonb_build_object('code', 'opted_out', 'error', voxbook.message('refusal.opted_out', 'en'))
+                   THEN jsonb_build_object('code', 'opted_out', 'error', internal.message('refusal.opted_out', 'en'))
                    WHEN m.status = 'undelivered'
-                   THEN jsonb_build_object('code', 'undelivered', 'error', voxbook.message('refusal.undelivered', 'en'))
+                   THEN jsonb_build_object('code', 'undelivered', 'error', internal.message('refusal.undelivered', 'en'))
                    ELSE '{}'::jsonb END;
 END
 $$;
@@ -2010,41 +2018,41 @@ CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text 
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
-    now_ts timestamptz := voxbook.clock();
-    pepper bytea := voxbook.code_pepper();
+    o voxbook.organizations := internal.require_org(org_id);
+    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    now_ts timestamptz := internal.clock();
+    pepper bytea := internal.code_pepper();
     h voxbook.holds;
     code text;
     salt bytea := gen_random_bytes(16);
     m voxbook.sms_outbox;
     limited jsonb;
 BEGIN
-    h := voxbook.lock_hold(o.id, hold_id);
+    h := internal.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     phone := coalesce(phone, h.patient_phone);
     IF phone IS NULL THEN
-        PERFORM voxbook.fail('VB400', 'no phone number to send the code to',
-                             'Pass patient_phone (the caller''s mobile number).');
+        PERFORM internal.fail('VB400', 'no phone number to send the code to',
+                              'Pass patient_phone (the caller''s mobile number).');
     END IF;
     IF pepper IS NULL THEN
-        RETURN voxbook.codes_unavailable(h.id);
+        RETURN internal.codes_unavailable(h.id);
     END IF;
     -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
     IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
                     WHERE starts_with(phone, '+' || p)) THEN
-        RETURN voxbook.refusal('destination_not_allowed', voxbook.message('refusal.destination_not_allowed', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('destination_not_allowed', internal.message('refusal.destination_not_allowed', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF h.otp_sends >= o.max_code_sends THEN
-        RETURN voxbook.refusal('resend_limit', voxbook.message('refusal.resend_limit', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'sends_left', 0));
+        RETURN internal.refusal('resend_limit', internal.message('refusal.resend_limit', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'sends_left', 0));
     END IF;
     h.patient_phone := phone;   -- the limits count the number the code goes to
-    limited := voxbook.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
+    limited := internal.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited;
     END IF;
@@ -2053,30 +2061,30 @@ BEGIN
     code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
                   % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
     -- A code already on its way is superseded: only the newest one will verify.
-    PERFORM voxbook.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
+    PERFORM internal.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
     UPDATE voxbook.holds AS x
-       SET otp_salt = salt, otp_hash = voxbook.code_hash(salt, code, pepper),
+       SET otp_salt = salt, otp_hash = internal.code_hash(salt, code, pepper),
            otp_sends = x.otp_sends + 1, otp_sent_at = now_ts, patient_phone = phone, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
-    m := voxbook.queue_sms(o.id, 'otp', phone,
-                           voxbook.gsm7(voxbook.message('sms.otp', 'en', jsonb_build_object(
+    m := internal.queue_sms(o.id, 'otp', phone,
+                            internal.gsm7(internal.message('sms.otp', 'en', jsonb_build_object(
                                'code', code, 'clinic', o.name,
                                'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
-                           hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
+                            hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
     IF m.status = 'queued' THEN
-        PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
+        PERFORM internal.record_code_event(o.id, 'send', h, now_ts);
         -- Housekeeping: no window looks back further than a day.
         DELETE FROM voxbook.code_events AS e WHERE e.org_id = o.id AND e.kind IN ('send', 'failure')
                                                  AND e.at < now_ts - interval '1 day';
     END IF;
     RETURN jsonb_build_object('success', m.status = 'queued', 'code_sent', m.status = 'queued',
                               'message_id', m.id, 'hold_id', h.id,
-                              'expires_at', voxbook.utc_iso(h.expires_at),
+                              'expires_at', internal.utc_iso(h.expires_at),
                               'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
            || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
                    ELSE jsonb_build_object('code', 'opted_out',
-                                           'error', voxbook.message('refusal.opted_out', 'en')) END;
+                                           'error', internal.message('refusal.opted_out', 'en')) END;
 END
 $$;
 
@@ -2100,66 +2108,66 @@ CREATE FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id 
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $_$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
-    pepper bytea := voxbook.code_pepper();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    pepper bytea := internal.code_pepper();
     h voxbook.holds;
     given text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
     left_ int;
     limited jsonb;
 BEGIN
     -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
-    h := voxbook.lock_hold(o.id, hold_id);
+    h := internal.lock_hold(o.id, hold_id);
     -- Every other argument is checked before the code is looked at: a call that fails must not have
     -- tested (or spent) a code.
     IF contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM voxbook.contacts AS x
                                                WHERE x.org_id = o.id AND x.id = verify_otp.contact_id) THEN
-        PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+        PERFORM internal.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
     END IF;
-    PERFORM voxbook.find_service(o.id, service);   -- VB404 for an unknown service
+    PERFORM internal.find_service(o.id, service);   -- VB404 for an unknown service
     IF h.status = 'confirmed' AND h.otp_verified_at IS NOT NULL THEN
-        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
+        RETURN internal.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
     IF h.otp_hash IS NULL THEN
-        RETURN voxbook.refusal('no_code', voxbook.message('refusal.no_code', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('no_code', internal.message('refusal.no_code', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF pepper IS NULL THEN
-        RETURN voxbook.codes_unavailable(h.id);
+        RETURN internal.codes_unavailable(h.id);
     END IF;
-    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
+    limited := internal.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
     END IF;
     IF given !~ '^[0-9]{4,8}$' THEN
         -- Not a guess at all (empty, words): tell the caller without spending an attempt.
-        RETURN voxbook.refusal('malformed_code', voxbook.message('refusal.malformed_code', 'en'),
-                               jsonb_build_object('hold_id', h.id,
-                                                  'retries_left', o.max_code_attempts - h.otp_attempts));
+        RETURN internal.refusal('malformed_code', internal.message('refusal.malformed_code', 'en'),
+                                jsonb_build_object('hold_id', h.id,
+                                                   'retries_left', o.max_code_attempts - h.otp_attempts));
     END IF;
 
-    IF voxbook.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
+    IF internal.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
         UPDATE voxbook.holds AS x SET otp_verified_at = now_ts, otp_attempts = x.otp_attempts + 1, updated_at = now_ts
          WHERE x.org_id = h.org_id AND x.id = h.id;
-        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
+        RETURN internal.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
     END IF;
 
     UPDATE voxbook.holds AS x SET otp_attempts = x.otp_attempts + 1, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
-    PERFORM voxbook.record_code_event(o.id, 'failure', h, now_ts);
+    PERFORM internal.record_code_event(o.id, 'failure', h, now_ts);
     left_ := greatest(o.max_code_attempts - h.otp_attempts, 0);
     IF left_ = 0 THEN
         -- Out of attempts: the time goes back to everyone else.
         PERFORM api.release_hold(h.id, o.id, 'too many wrong codes');
-        RETURN voxbook.refusal('attempts_exhausted', voxbook.message('refusal.attempts_exhausted', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+        RETURN internal.refusal('attempts_exhausted', internal.message('refusal.attempts_exhausted', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
-    RETURN voxbook.refusal('wrong_code', voxbook.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
+    RETURN internal.refusal('wrong_code', internal.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
 END
 $_$;
 
@@ -2297,33 +2305,33 @@ CREATE TABLE voxbook.services (
 
 COMMENT ON COLUMN voxbook.services.value_tier IS 'Drives lead scoring: a high-value service adds points (api.score_lead).';
 
--- Name: alternatives(voxbook.organizations, voxbook.services, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: alternatives(voxbook.organizations, voxbook.services, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
     RETURN (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'time', voxbook.utc_iso(a.starts_at),
+                   'time', internal.utc_iso(a.starts_at),
                    'calendar_id', a.cal_id,
                    'provider', a.provider,
                    'spoken_time', a.spoken,
-                   'local_time', voxbook.local_text(a.starts_at, o.time_zone))
+                   'local_time', internal.local_text(a.starts_at, o.time_zone))
                    ORDER BY a.starts_at, a.cal_id), '[]')
           FROM (SELECT d.* FROM (
-                    SELECT DISTINCT ON (spoken) f.*, voxbook.spoken_time(f.starts_at, o.time_zone) AS spoken,
+                    SELECT DISTINCT ON (spoken) f.*, internal.spoken_time(f.starts_at, o.time_zone) AS spoken,
                            abs(extract(epoch FROM f.starts_at - lost)) AS distance
-                      FROM voxbook.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
+                      FROM internal.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
                      ORDER BY spoken, distance, f.starts_at, f.cal_id) AS d
                  ORDER BY d.distance, d.starts_at, d.cal_id
                  LIMIT 2) AS a);
 END
 $$;
 
--- Name: appointment_json(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: appointment_json(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object(
@@ -2336,10 +2344,10 @@ CREATE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETUR
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
         'service', a.service_id,
-        'starts_at', voxbook.utc_iso(h.starts_at),
-        'ends_at', voxbook.utc_iso(h.ends_at),
-        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone),
+        'starts_at', internal.utc_iso(h.starts_at),
+        'ends_at', internal.utc_iso(h.ends_at),
+        'local_time', internal.local_text(h.starts_at, o.time_zone),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone),
         'time_zone', o.time_zone,
         'confirmed_via', a.confirmed_via,
         'otp_verified', a.otp_verified,
@@ -2349,7 +2357,7 @@ CREATE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETUR
                               WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'confirmation'
                               ORDER BY m.created_at DESC LIMIT 1),
         'reminder_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
-                                                   'send_after', voxbook.utc_iso(m.send_after))
+                                                   'send_after', internal.utc_iso(m.send_after))
                            FROM voxbook.sms_outbox AS m
                           WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'reminder'
                           ORDER BY m.created_at DESC LIMIT 1))
@@ -2361,16 +2369,16 @@ CREATE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETUR
      WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
 $$;
 
--- Name: appointment_sms(text, uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: appointment_sms(text, uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
+CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
-    RETURN (SELECT voxbook.gsm7(voxbook.message('sms.' || kind, 'en',
-                       voxbook.when_parts(h.starts_at, o.time_zone)
+    RETURN (SELECT internal.gsm7(internal.message('sms.' || kind, 'en',
+                       internal.when_parts(h.starts_at, o.time_zone)
                        || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                             'clinic_phone', voxbook.display_phone(o.phone))))
+                                             'clinic_phone', internal.display_phone(o.phone))))
               FROM voxbook.appointments AS a
               JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
               JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
@@ -2398,51 +2406,51 @@ CREATE TABLE voxbook.calendars (
 
 COMMENT ON TABLE voxbook.calendars IS 'Providers (Dr. Smith). Slots start every slot_minutes from the start of each working interval.';
 
--- Name: assert_bookable(voxbook.organizations, voxbook.calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: assert_bookable(voxbook.organizations, voxbook.calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone) RETURNS void
+CREATE FUNCTION internal.assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
-    now_ts    timestamptz := voxbook.clock();
+    now_ts    timestamptz := internal.clock();
     local_s   timestamp := starts_at AT TIME ZONE o.time_zone;
     interval_start time;
     hint      text := 'Offer a time returned by api.check_availability.';
 BEGIN
-    IF EXISTS (SELECT 1 FROM voxbook.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
-                                                 at_instant => starts_at)) THEN
+    IF EXISTS (SELECT 1 FROM internal.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
+                                                  at_instant => starts_at)) THEN
         RETURN;
     END IF;
     -- Refused. The decision is made above; what follows only finds the words for it.
     IF starts_at < now_ts THEN
-        PERFORM voxbook.fail('VB400', 'slot is in the past', hint);
+        PERFORM internal.fail('VB400', 'slot is in the past', hint);
     END IF;
     IF starts_at < now_ts + make_interval(mins => o.min_notice_minutes) THEN
-        PERFORM voxbook.fail('VB400', format('slot is too soon: bookings need %s minutes notice', o.min_notice_minutes), hint);
+        PERFORM internal.fail('VB400', format('slot is too soon: bookings need %s minutes notice', o.min_notice_minutes), hint);
     END IF;
     IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
-        PERFORM voxbook.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
+        PERFORM internal.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
     END IF;
     SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
      WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
        AND local_s::time >= x.starts AND local_s::time < x.ends;
     IF interval_start IS NOT NULL
        AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
-        PERFORM voxbook.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
+        PERFORM internal.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
     END IF;
     IF interval_start IS NOT NULL
        AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                     WHERE b.org_id = o.id AND b.calendar_id = c.id
                       AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
-        PERFORM voxbook.fail('VB400', format('%s is not available then', c.display_name), hint);
+        PERFORM internal.fail('VB400', format('%s is not available then', c.display_name), hint);
     END IF;
-    PERFORM voxbook.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
+    PERFORM internal.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
 END
 $$;
 
--- Name: call_field_limits(); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: call_field_limits(); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.call_field_limits() RETURNS jsonb
+CREATE FUNCTION internal.call_field_limits() RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT '{"transcript": 1000000, "summary": 20000, "customer_name": 200, "ended_reason": 200,
@@ -2481,9 +2489,9 @@ CREATE TABLE voxbook.calls (
 
 COMMENT ON TABLE voxbook.calls IS 'One row per Vapi call, written once from its end-of-call-report, with its lead score.';
 
--- Name: call_json(voxbook.calls); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: call_json(voxbook.calls); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
+CREATE FUNCTION internal.call_json(c voxbook.calls) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object('success', true, 'call_id', c.id, 'vapi_call_id', c.vapi_call_id,
@@ -2492,9 +2500,9 @@ CREATE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
                               'duration_seconds', c.duration_seconds)
 $$;
 
--- Name: cancel_unsent_codes(uuid, uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: cancel_unsent_codes(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS integer
+CREATE FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -2502,7 +2510,7 @@ DECLARE
 BEGIN
     UPDATE voxbook.sms_outbox AS m
        SET status = 'cancelled', skip_reason = reason, updated_at = now(),
-           body = voxbook.redact_sms(m.body)
+           body = internal.redact_sms(m.body)
      WHERE m.org_id = cancel_unsent_codes.org_id AND m.hold_id = cancel_unsent_codes.hold_id
        AND m.kind = 'otp' AND m.status = 'queued';
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -2510,9 +2518,9 @@ BEGIN
 END
 $$;
 
--- Name: clock(); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: clock(); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.clock() RETURNS timestamp with time zone
+CREATE FUNCTION internal.clock() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$
     SELECT CASE WHEN coalesce(current_setting('voxbook.frozen_now', true), '') = '' THEN now()
@@ -2521,26 +2529,26 @@ CREATE FUNCTION voxbook.clock() RETURNS timestamp with time zone
                 ELSE now() END
 $$;
 
--- Name: code_hash(bytea, text, bytea); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: code_hash(bytea, text, bytea); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
+CREATE FUNCTION internal.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT
     SET search_path TO 'pg_catalog', 'public'
     AS $$
     SELECT hmac(salt || convert_to(code, 'UTF8'), pepper, 'sha256')
 $$;
 
--- Name: code_pepper(); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: code_pepper(); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.code_pepper() RETURNS bytea
+CREATE FUNCTION internal.code_pepper() RETURNS bytea
     LANGUAGE sql STABLE
     AS $$
     SELECT convert_to(nullif(current_setting('voxbook.code_pepper', true), ''), 'UTF8')
 $$;
 
--- Name: code_rate_limit(voxbook.organizations, text, text, text, uuid, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: code_rate_limit(voxbook.organizations, text, text, text, uuid, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text, hold_id uuid, now_ts timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION internal.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text, hold_id uuid, now_ts timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -2578,74 +2586,74 @@ BEGIN
     IF wait = interval '0' THEN
         RETURN NULL;
     END IF;
-    RETURN voxbook.refusal('rate_limited',
-                           CASE kind WHEN 'send' THEN voxbook.message('refusal.rate_limited.send', 'en')
-                                     ELSE voxbook.message('refusal.rate_limited.failure', 'en') END,
-                           jsonb_build_object('hold_id', hold_id,
-                                              'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
+    RETURN internal.refusal('rate_limited',
+                            CASE kind WHEN 'send' THEN internal.message('refusal.rate_limited.send', 'en')
+                                     ELSE internal.message('refusal.rate_limited.failure', 'en') END,
+                            jsonb_build_object('hold_id', hold_id,
+                                               'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
 $$;
 
--- Name: codes_unavailable(uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: codes_unavailable(uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.codes_unavailable(hold_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT voxbook.refusal('codes_unavailable', voxbook.message('refusal.codes_unavailable', 'en'),
-                           jsonb_build_object('hold_id', hold_id))
+    SELECT internal.refusal('codes_unavailable', internal.message('refusal.codes_unavailable', 'en'),
+                            jsonb_build_object('hold_id', hold_id))
 $$;
 
--- Name: confirm_hold(uuid, uuid, uuid, text, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: confirm_hold(uuid, uuid, uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text, via text, staff_user text) RETURNS jsonb
+CREATE FUNCTION internal.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text, via text, staff_user text) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     h voxbook.holds;
     s voxbook.services;
     ct voxbook.contacts;
     appointment_id uuid;
     confirmation voxbook.sms_outbox;
 BEGIN
-    h := voxbook.lock_hold(org_id, hold_id);
+    h := internal.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN   -- a repeated confirmation returns the appointment made the first time
         SELECT a.id INTO appointment_id FROM voxbook.appointments AS a
          WHERE a.org_id = h.org_id AND a.hold_id = h.id;
-        RETURN voxbook.appointment_json(h.org_id, appointment_id)
+        RETURN internal.appointment_json(h.org_id, appointment_id)
                || jsonb_build_object('message', 'Appointment already confirmed');
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF via = 'otp' AND h.otp_verified_at IS NULL THEN
-        RETURN voxbook.refusal('not_verified', voxbook.message('refusal.not_verified', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('not_verified', internal.message('refusal.not_verified', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
-    s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
+    s := coalesce(internal.find_service(org_id, service), internal.find_service(org_id, h.service_id));
     -- The hold's time range is what the exclusion constraint keeps for this appointment. A service of
     -- another length named only now (a 30-minute hold confirmed as a 60-minute cleaning) would book time
     -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
     IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
-        RETURN voxbook.refusal('service_mismatch',
-                               voxbook.message('refusal.service_mismatch', 'en', jsonb_build_object(
+        RETURN internal.refusal('service_mismatch',
+                                internal.message('refusal.service_mismatch', 'en', jsonb_build_object(
                                    'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
                                    'service', s.name, 'service_minutes', s.duration_minutes)),
-                               jsonb_build_object('hold_id', h.id, 'service', s.id,
-                                                  'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
-                                                  'service_minutes', s.duration_minutes));
+                                jsonb_build_object('hold_id', h.id, 'service', s.id,
+                                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                                   'service_minutes', s.duration_minutes));
     END IF;
 
     IF contact_id IS NOT NULL THEN
         SELECT * INTO ct FROM voxbook.contacts AS x
          WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.contact_id FOR UPDATE;
         IF NOT FOUND THEN
-            PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+            PERFORM internal.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
         END IF;
     ELSIF h.patient_phone IS NULL THEN
-        PERFORM voxbook.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
+        PERFORM internal.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
     ELSE
         INSERT INTO voxbook.contacts AS x (org_id, phone, name)
         VALUES (h.org_id, h.patient_phone, h.patient_name)
@@ -2667,23 +2675,23 @@ BEGIN
     RETURNING a.id INTO appointment_id;
 
     -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
-    confirmation := voxbook.queue_appointment_sms(h.org_id, appointment_id, 'confirmation');
-    PERFORM voxbook.schedule_reminder(h.org_id, appointment_id);
-    RETURN voxbook.appointment_json(h.org_id, appointment_id)
+    confirmation := internal.queue_appointment_sms(h.org_id, appointment_id, 'confirmation');
+    PERFORM internal.schedule_reminder(h.org_id, appointment_id);
+    RETURN internal.appointment_json(h.org_id, appointment_id)
            || jsonb_build_object('message', 'Appointment confirmed', 'message_id', confirmation.id);
 END
 $$;
 
--- Name: dashboard_call_json(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: dashboard_call_json(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
+CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object(
         'alert_id', al.id,
         'call_id', c.vapi_call_id,
         'name', coalesce(c.customer_name, ct.name),
-        'phone_masked', voxbook.mask_phone(c.customer_phone),
+        'phone_masked', internal.mask_phone(c.customer_phone),
         'has_phone', c.customer_phone IS NOT NULL,
         'service', c.service_id,
         'service_name', s.name,
@@ -2693,11 +2701,11 @@ CREATE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uuid) RETURNS
         'booked', c.appointment_id IS NOT NULL,
         'appointment', CASE WHEN ap.id IS NOT NULL THEN jsonb_build_object(
                            'appointment_id', ap.id, 'status', ap.status, 'provider', cal.display_name,
-                           'local_time', voxbook.local_text(h.starts_at, o.time_zone)) END,
+                           'local_time', internal.local_text(h.starts_at, o.time_zone)) END,
         'summary', c.summary,
         'duration_seconds', c.duration_seconds,
-        'created_at', voxbook.utc_iso(coalesce(al.created_at, c.received_at)),
-        'local_time', voxbook.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
+        'created_at', internal.utc_iso(coalesce(al.created_at, c.received_at)),
+        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
         'acknowledged', al.acknowledged_at IS NOT NULL)
       FROM voxbook.calls AS c
       JOIN voxbook.organizations AS o ON o.id = c.org_id
@@ -2710,9 +2718,9 @@ CREATE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uuid) RETURNS
      WHERE c.org_id = for_org AND c.id = for_call
 $$;
 
--- Name: dashboard_day_entries(voxbook.organizations, text, date, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: dashboard_day_entries(voxbook.organizations, text, date, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     WITH bounds AS (
@@ -2721,15 +2729,15 @@ CREATE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calen
     ), entries AS (
         SELECT h.starts_at, 1 AS rank, jsonb_build_object(
                    'kind', 'appointment', 'appointment_id', a.id, 'hold_id', h.id, 'status', a.status,
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
-                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
                    'patient_name', coalesce(ct.name, h.patient_name),
-                   'phone_masked', voxbook.mask_phone(ct.phone),
+                   'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
-                   'confirmation_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
-                   'reminder_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
+                   'confirmation_sms', internal.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
+                   'reminder_sms', internal.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
@@ -2739,12 +2747,12 @@ CREATE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calen
         UNION ALL
         SELECT h.starts_at, 0 AS rank, jsonb_build_object(
                    'kind', 'hold', 'appointment_id', NULL, 'hold_id', h.id, 'status', 'held',
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
-                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
-                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
+                   'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
-                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'expires_at', internal.utc_iso(h.expires_at),
                    'code_sent', h.otp_sent_at IS NOT NULL) AS j
           FROM voxbook.holds AS h
           LEFT JOIN voxbook.services AS s ON s.org_id = h.org_id AND s.id = h.service_id
@@ -2755,24 +2763,24 @@ CREATE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calen
     SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e
 $$;
 
--- Name: dashboard_sms_json(uuid, uuid, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: dashboard_sms_json(uuid, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) RETURNS jsonb
+CREATE FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object('message_id', m.id, 'status', m.status, 'error_code', m.error_code,
-                              'send_after', voxbook.utc_iso(m.send_after),
-                              'local_send_after', voxbook.local_text(m.send_after, tz),
-                              'updated_at', voxbook.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
+                              'send_after', internal.utc_iso(m.send_after),
+                              'local_send_after', internal.local_text(m.send_after, tz),
+                              'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
       FROM voxbook.sms_outbox AS m
      WHERE m.org_id = for_org AND m.appointment_id = for_appointment AND m.kind = for_kind
      ORDER BY m.created_at DESC
      LIMIT 1
 $$;
 
--- Name: display_phone(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: display_phone(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.display_phone(e164 text) RETURNS text
+CREATE FUNCTION internal.display_phone(e164 text) RETURNS text
     LANGUAGE sql STABLE
     AS $_$
     SELECT CASE WHEN e164 ~ '^\+1[0-9]{10}$'
@@ -2780,18 +2788,18 @@ CREATE FUNCTION voxbook.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $_$;
 
--- Name: distinct_texts(text[]); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: distinct_texts(text[]); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.distinct_texts(items text[]) RETURNS text[]
+CREATE FUNCTION internal.distinct_texts(items text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT ARRAY(SELECT v FROM unnest(items) WITH ORDINALITY AS x(v, i)
                   WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY min(i))
 $$;
 
--- Name: fail(text, text, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: fail(text, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.fail(code text, message text, hint text, detail text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION internal.fail(code text, message text, hint text, detail text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
@@ -2802,9 +2810,9 @@ BEGIN
 END
 $$;
 
--- Name: find_service(uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: find_service(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.find_service(org_id uuid, service text) RETURNS voxbook.services
+CREATE FUNCTION internal.find_service(org_id uuid, service text) RETURNS voxbook.services
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
@@ -2820,20 +2828,20 @@ BEGIN
      ORDER BY x.id = lower(btrim(service)) DESC
      LIMIT 1;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown service',
-                             'Use a service id or name of this clinic (see api.get_organization).', service);
+        PERFORM internal.fail('VB404', 'unknown service',
+                              'Use a service id or name of this clinic (see api.get_organization).', service);
     END IF;
     RETURN s;
 END
 $$;
 
--- Name: flip_expired_holds(uuid, text, tstzrange); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: flip_expired_holds(uuid, text, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS integer
+CREATE FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     n int;
 BEGIN
     UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
@@ -2849,14 +2857,14 @@ BEGIN
 END
 $$;
 
--- Name: free_slots(voxbook.organizations, text, voxbook.services, date, integer); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: free_slots(voxbook.organizations, text, voxbook.services, date, integer); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) RETURNS TABLE(cal_id text, provider text, starts_at timestamp with time zone, ends_at timestamp with time zone)
+CREATE FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) RETURNS TABLE(cal_id text, provider text, starts_at timestamp with time zone, ends_at timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
     SELECT c.id, c.display_name, x.starts_at, x.ends_at
       FROM voxbook.calendars AS c
-     CROSS JOIN LATERAL voxbook.slot_starts(
+     CROSS JOIN LATERAL internal.slot_starts(
                o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
                free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS x
      WHERE c.org_id = o.id AND c.active
@@ -2865,13 +2873,13 @@ CREATE FUNCTION voxbook.free_slots(o voxbook.organizations, calendar_id text, s 
             SELECT 1 FROM voxbook.holds AS h
              WHERE h.org_id = o.id AND h.calendar_id = c.id
                AND h.status IN ('held', 'confirmed')
-               AND (h.status = 'confirmed' OR h.expires_at > voxbook.clock())
+               AND (h.status = 'confirmed' OR h.expires_at > internal.clock())
                AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
 $$;
 
--- Name: gsm7(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: gsm7(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.gsm7(t text) RETURNS text
+CREATE FUNCTION internal.gsm7(t text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $_$
     SELECT regexp_replace(
@@ -2922,54 +2930,54 @@ COMMENT ON COLUMN voxbook.holds.vapi_call_id IS 'Vapi''s call.id of the call tha
 
 COMMENT ON COLUMN voxbook.holds.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
 
--- Name: hold_json(voxbook.holds, voxbook.organizations, voxbook.calendars, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: hold_json(voxbook.holds, voxbook.organizations, voxbook.calendars, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) RETURNS jsonb
+CREATE FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
     RETURN jsonb_build_object(
         'success', true,
         'hold_id', h.id,
-        'expires_at', voxbook.utc_iso(h.expires_at),
+        'expires_at', internal.utc_iso(h.expires_at),
         'message', message,
         'status', h.status,
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
-        'starts_at', voxbook.utc_iso(h.starts_at),
-        'ends_at', voxbook.utc_iso(h.ends_at),
-        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone));
+        'starts_at', internal.utc_iso(h.starts_at),
+        'ends_at', internal.utc_iso(h.ends_at),
+        'local_time', internal.local_text(h.starts_at, o.time_zone),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone));
 END
 $$;
 
--- Name: in_time_range(timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: in_time_range(timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.in_time_range(value timestamp with time zone) RETURNS boolean
+CREATE FUNCTION internal.in_time_range(value timestamp with time zone) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
-    SELECT value >= timestamptz '2000-01-01 00:00:00+00' AND value <= voxbook.clock() + interval '5 years'
+    SELECT value >= timestamptz '2000-01-01 00:00:00+00' AND value <= internal.clock() + interval '5 years'
 $$;
 
--- Name: local_clock(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: local_clock(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.local_clock(ts timestamp with time zone, tz text) RETURNS text
+CREATE FUNCTION internal.local_clock(ts timestamp with time zone, tz text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
 $$;
 
--- Name: local_day(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: local_day(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.local_day(ts timestamp with time zone, tz text) RETURNS text
+CREATE FUNCTION internal.local_day(ts timestamp with time zone, tz text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
     SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD')
 $$;
 
--- Name: local_instants(timestamp without time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: local_instants(timestamp without time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.local_instants(local_ts timestamp without time zone, tz text) RETURNS SETOF timestamp with time zone
+CREATE FUNCTION internal.local_instants(local_ts timestamp without time zone, tz text) RETURNS SETOF timestamp with time zone
     LANGUAGE sql STABLE
     AS $$
     SELECT DISTINCT c.at
@@ -2980,12 +2988,12 @@ CREATE FUNCTION voxbook.local_instants(local_ts timestamp without time zone, tz 
      WHERE c.at AT TIME ZONE tz = local_ts
 $$;
 
--- Name: local_text(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: local_text(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.local_text(ts timestamp with time zone, tz text) RETURNS text
+CREATE FUNCTION internal.local_text(ts timestamp with time zone, tz text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT voxbook.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
+    SELECT internal.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
 $$;
 
 -- Name: appointments; Type: TABLE; Schema: voxbook; Owner: -
@@ -3025,51 +3033,51 @@ COMMENT ON TABLE voxbook.appointments IS 'Confirmed bookings. The time is that o
 
 COMMENT ON COLUMN voxbook.appointments.vapi_call_id IS 'Vapi''s call.id of the call that booked it (NULL: booked without a call).';
 
--- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) RETURNS voxbook.appointments
+CREATE FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) RETURNS voxbook.appointments
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    caller text := voxbook.normalize_phone(patient_phone, o.country_code);
+    o voxbook.organizations := internal.require_org(org_id);
+    caller text := internal.normalize_phone(patient_phone, o.country_code);
     a voxbook.appointments;
 BEGIN
-    PERFORM voxbook.require(appointment_id, 'appointment_id');
+    PERFORM internal.require(appointment_id, 'appointment_id');
     SELECT x.* INTO a FROM voxbook.appointments AS x
       JOIN voxbook.contacts AS ct ON ct.org_id = x.org_id AND ct.id = x.contact_id
      WHERE x.org_id = o.id AND x.id = lock_appointment.appointment_id
        AND (caller IS NULL OR ct.phone = caller)
        FOR UPDATE OF x;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown appointment',
-                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown appointment',
+                              'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
     END IF;
     RETURN a;
 END
 $$;
 
--- Name: lock_hold(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: lock_hold(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.lock_hold(org_id uuid, hold_id uuid) RETURNS voxbook.holds
+CREATE FUNCTION internal.lock_hold(org_id uuid, hold_id uuid) RETURNS voxbook.holds
     LANGUAGE plpgsql
     AS $$
 DECLARE
     h voxbook.holds;
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
+    PERFORM internal.require(hold_id, 'hold_id');
     SELECT * INTO h FROM voxbook.holds AS x
      WHERE x.org_id = lock_hold.org_id AND x.id = lock_hold.hold_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
     END IF;
     RETURN h;
 END
 $$;
 
--- Name: mask_phone(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: mask_phone(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.mask_phone(e164 text) RETURNS text
+CREATE FUNCTION internal.mask_phone(e164 text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $_$
     SELECT CASE WHEN e164 IS NULL THEN NULL
@@ -3077,9 +3085,9 @@ CREATE FUNCTION voxbook.mask_phone(e164 text) RETURNS text
                 ELSE '+' || repeat('*', greatest(length(e164) - 5, 1)) || right(e164, 4) END
 $_$;
 
--- Name: message(text, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: message(text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.message(key text, language text, args jsonb DEFAULT '{}'::jsonb) RETURNS text
+CREATE FUNCTION internal.message(key text, language text, args jsonb DEFAULT '{}'::jsonb) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
@@ -3111,17 +3119,17 @@ BEGIN
 END
 $$;
 
--- Name: new_secret(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: new_secret(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.new_secret(prefix text) RETURNS text
+CREATE FUNCTION internal.new_secret(prefix text) RETURNS text
     LANGUAGE sql
     AS $$
     SELECT prefix || encode(gen_random_bytes(24), 'hex')
 $$;
 
--- Name: normalize_phone(text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: normalize_phone(text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.normalize_phone(raw text, country_code text DEFAULT '1'::text) RETURNS text
+CREATE FUNCTION internal.normalize_phone(raw text, country_code text DEFAULT '1'::text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
 DECLARE
@@ -3140,40 +3148,27 @@ BEGIN
         END IF;
     END IF;
     IF s !~ '^\+[1-9][0-9]{7,14}$' OR (s LIKE '+1%' AND s !~ '^\+1[2-9][0-9]{9}$') THEN
-        PERFORM voxbook.fail('VB400', 'malformed phone number',
-                             'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
+        PERFORM internal.fail('VB400', 'malformed phone number',
+                              'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
     END IF;
     RETURN s;
 END
 $_$;
 
--- Name: notify_sms_outbox(); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: or_list(text[], text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.notify_sms_outbox() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    -- A wake-up only: the payload is empty so that PostgreSQL folds every NOTIFY of one transaction
-    -- into one; the worker reads the outbox itself (and also polls, so a missed NOTIFY is harmless).
-    PERFORM pg_notify('voxbook_sms', '');
-    RETURN NULL;
-END
-$$;
-
--- Name: or_list(text[], text); Type: FUNCTION; Schema: voxbook; Owner: -
-
-CREATE FUNCTION voxbook.or_list(items text[], language text) RETURNS text
+CREATE FUNCTION internal.or_list(items text[], language text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
     SELECT CASE WHEN cardinality(items) <= 1 THEN coalesce(items[1], '')
-                ELSE voxbook.message('list.or', language,
-                                     jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
-                                                        'last', items[cardinality(items)])) END
+                ELSE internal.message('list.or', language,
+                                      jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
+                                                         'last', items[cardinality(items)])) END
 $$;
 
--- Name: organization_json(voxbook.organizations); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: organization_json(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.organization_json(o voxbook.organizations) RETURNS jsonb
+CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object(
@@ -3193,23 +3188,6 @@ CREATE FUNCTION voxbook.organization_json(o voxbook.organizations) RETURNS jsonb
                                                                   'value_tier', s.value_tier)
                                                ORDER BY s.id), '[]')
                        FROM voxbook.services AS s WHERE s.org_id = o.id))
-$$;
-
--- Name: protect_referenced_by_holds(); Type: FUNCTION; Schema: voxbook; Owner: -
-
-CREATE FUNCTION voxbook.protect_referenced_by_holds() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM voxbook.holds AS h
-                WHERE h.org_id = OLD.org_id
-                  AND CASE TG_TABLE_NAME WHEN 'calendars' THEN h.calendar_id ELSE h.service_id END = OLD.id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-            MESSAGE = format('%s %s is referred to by holds or appointments', rtrim(TG_TABLE_NAME, 's'), OLD.id),
-            HINT = 'Keep it (a calendar can be deactivated: UPDATE voxbook.calendars SET active = false).';
-    END IF;
-    RETURN OLD;
-END
 $$;
 
 -- Name: sms_outbox; Type: TABLE; Schema: voxbook; Owner: -
@@ -3298,9 +3276,9 @@ COMMENT ON COLUMN voxbook.sms_outbox.reminder_hold_id IS 'Reminders: the appoint
 
 COMMENT ON COLUMN voxbook.sms_outbox.reminder_starts_at IS 'Reminders: the appointment start the reminder announces; retries stop there.';
 
--- Name: queue_appointment_sms(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: queue_appointment_sms(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS voxbook.sms_outbox
+CREATE FUNCTION internal.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3309,14 +3287,14 @@ BEGIN
     SELECT ct.phone INTO patient FROM voxbook.appointments AS a
       JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
      WHERE a.org_id = queue_appointment_sms.org_id AND a.id = queue_appointment_sms.appointment_id;
-    RETURN voxbook.queue_sms(org_id, kind, patient, voxbook.appointment_sms(kind, org_id, appointment_id),
-                             appointment_id => appointment_id, send_after => send_after);
+    RETURN internal.queue_sms(org_id, kind, patient, internal.appointment_sms(kind, org_id, appointment_id),
+                              appointment_id => appointment_id, send_after => send_after);
 END
 $$;
 
--- Name: queue_sms(uuid, text, text, text, uuid, uuid, timestamp with time zone, timestamp with time zone, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: queue_sms(uuid, text, text, text, uuid, uuid, timestamp with time zone, timestamp with time zone, boolean); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.queue_sms(org_id uuid, kind text, recipient text, body text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, redact_after_send boolean DEFAULT false) RETURNS voxbook.sms_outbox
+CREATE FUNCTION internal.queue_sms(org_id uuid, kind text, recipient text, body text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid, send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, redact_after_send boolean DEFAULT false) RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3324,7 +3302,7 @@ DECLARE
     parts record;
     opted_out boolean;
 BEGIN
-    parts := voxbook.sms_parts(body);
+    parts := internal.sms_parts(body);
     -- After STOP a number gets nothing from us (Twilio would refuse it with 21610 anyway).
     SELECT ct.sms_opted_out INTO opted_out FROM voxbook.contacts AS ct
      WHERE ct.org_id = queue_sms.org_id AND ct.phone = queue_sms.recipient;
@@ -3342,33 +3320,33 @@ BEGIN
 END
 $$;
 
--- Name: record_code_event(uuid, text, voxbook.holds, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: record_code_event(uuid, text, voxbook.holds, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) RETURNS void
+CREATE FUNCTION internal.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) RETURNS void
     LANGUAGE sql
     AS $$
     INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
     VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id)
 $$;
 
--- Name: record_sms_sent(uuid, uuid, text, text, integer); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: record_sms_sent(uuid, uuid, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text, sid_segments integer) RETURNS jsonb
+CREATE FUNCTION internal.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text, sid_segments integer) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
     SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = msg_org_id AND x.id = msg_id FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN voxbook.refusal('unknown_message', 'unknown message', jsonb_build_object('message_id', msg_id));
+        RETURN internal.refusal('unknown_message', 'unknown message', jsonb_build_object('message_id', msg_id));
     END IF;
     IF m.provider_message_id IS NOT NULL AND m.provider_message_id <> sid THEN
         -- The provider has two messages for one row: keep the first, tell the worker loudly.
-        RETURN voxbook.refusal('duplicate_send', 'This message was already sent under another provider id',
-                               jsonb_build_object('message_id', m.id, 'status', m.status,
-                                                  'provider_message_id', m.provider_message_id));
+        RETURN internal.refusal('duplicate_send', 'This message was already sent under another provider id',
+                                jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                   'provider_message_id', m.provider_message_id));
     END IF;
     IF m.provider_message_id IS NULL
        AND EXISTS (SELECT 1 FROM voxbook.sms_outbox AS o WHERE o.provider_message_id = sid) THEN
@@ -3382,23 +3360,23 @@ BEGIN
                locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
          WHERE x.org_id = m.org_id AND x.id = m.id AND x.status IN ('sending', 'unknown')
         RETURNING x.* INTO m;
-        RETURN voxbook.refusal('sid_taken', 'That provider id is recorded for another message',
-                               jsonb_build_object('message_id', msg_id, 'status', m.status));
+        RETURN internal.refusal('sid_taken', 'That provider id is recorded for another message',
+                                jsonb_build_object('message_id', msg_id, 'status', m.status));
     END IF;
     -- Whatever we believed (sending, unknown, even failed after an unknown outcome), the provider has it:
     -- it is at least 'sent'. A callback may already have moved it further.
     UPDATE voxbook.sms_outbox AS x
-       SET status = CASE WHEN voxbook.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
+       SET status = CASE WHEN internal.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
                          THEN x.status ELSE 'sent' END,
            provider_message_id = sid,
-           provider_status = CASE WHEN voxbook.twilio_status_rank(sid_status) > voxbook.twilio_status_rank(x.provider_status)
+           provider_status = CASE WHEN internal.twilio_status_rank(sid_status) > internal.twilio_status_rank(x.provider_status)
                                   THEN sid_status ELSE x.provider_status END,
            provider_segments = coalesce(nullif(sid_segments, 0), x.provider_segments),
            sent_at = coalesce(x.sent_at, now_ts),
            skip_reason = NULL,
            error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
            error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
-           body = voxbook.settled_body(x.body, x.redact_after_send),
+           body = internal.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
@@ -3407,131 +3385,131 @@ BEGIN
 END
 $$;
 
--- Name: redact_sms(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: redact_sms(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.redact_sms(body text) RETURNS text
+CREATE FUNCTION internal.redact_sms(body text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT regexp_replace(body, '[0-9]{4,}', '****', 'g')
 $$;
 
--- Name: refusal(text, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: refusal(text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.refusal(code text, error text, extra jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+CREATE FUNCTION internal.refusal(code text, error text, extra jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object('success', false, 'code', code, 'error', error) || extra
 $$;
 
--- Name: require(anyelement, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require(anyelement, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require(value anyelement, what text) RETURNS void
+CREATE FUNCTION internal.require(value anyelement, what text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
     IF value IS NULL THEN
-        PERFORM voxbook.fail('VB400', what || ' is required', 'Pass ' || what || ' (named parameter).');
+        PERFORM internal.fail('VB400', what || ' is required', 'Pass ' || what || ' (named parameter).');
     END IF;
 END
 $$;
 
--- Name: require_calendar(uuid, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_calendar(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+CREATE FUNCTION internal.require_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     c voxbook.calendars;
 BEGIN
-    PERFORM voxbook.require(calendar_id, 'calendar_id');
+    PERFORM internal.require(calendar_id, 'calendar_id');
     SELECT * INTO c FROM voxbook.calendars AS x
      WHERE x.org_id = require_calendar.org_id AND x.id = require_calendar.calendar_id AND x.active;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown calendar',
-                             'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
+        PERFORM internal.fail('VB404', 'unknown calendar',
+                              'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
     END IF;
     RETURN c;
 END
 $$;
 
--- Name: require_date(date, text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_date(date, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_date(value date, what text, optional boolean DEFAULT false) RETURNS void
+CREATE FUNCTION internal.require_date(value date, what text, optional boolean DEFAULT false) RETURNS void
     LANGUAGE sql STABLE
     AS $$
-    SELECT voxbook.require_instant(CASE WHEN value > DATE '9999-12-31' THEN 'infinity'
+    SELECT internal.require_instant(CASE WHEN value > DATE '9999-12-31' THEN 'infinity'
                                         ELSE value::timestamp AT TIME ZONE 'UTC' END, what, optional)
 $$;
 
--- Name: require_instant(timestamp with time zone, text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_instant(timestamp with time zone, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_instant(value timestamp with time zone, what text, optional boolean DEFAULT false) RETURNS void
+CREATE FUNCTION internal.require_instant(value timestamp with time zone, what text, optional boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
     IF value IS NULL THEN
         IF NOT optional THEN
-            PERFORM voxbook.require(value, what);
+            PERFORM internal.require(value, what);
         END IF;
-    ELSIF NOT voxbook.in_time_range(value) THEN
-        PERFORM voxbook.fail('VB400', what || ' is out of range',
-                             'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).');
+    ELSIF NOT internal.in_time_range(value) THEN
+        PERFORM internal.fail('VB400', what || ' is out of range',
+                              'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).');
     END IF;
 END
 $$;
 
--- Name: require_org(uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_org(uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_org(org_id uuid) RETURNS voxbook.organizations
+CREATE FUNCTION internal.require_org(org_id uuid) RETURNS voxbook.organizations
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     o voxbook.organizations;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
+    PERFORM internal.require(org_id, 'org_id');
     SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = require_org.org_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown organization', 'Check org_id; api.find_organization(phone) looks a clinic up by its number.');
+        PERFORM internal.fail('VB404', 'unknown organization', 'Check org_id; api.find_organization(phone) looks a clinic up by its number.');
     END IF;
     RETURN o;
 END
 $$;
 
--- Name: require_tool_args(text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_tool_args(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_tool_args(function_name text, args jsonb) RETURNS void
+CREATE FUNCTION internal.require_tool_args(function_name text, args jsonb) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
-        PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
-                             format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
+    IF function_name IS NULL OR NOT function_name = ANY (internal.tool_functions()) THEN
+        PERFORM internal.fail('VB400', 'function_name is not a tool function',
+                              format('One of: %s.', array_to_string(internal.tool_functions(), ', ')));
     END IF;
     IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
-        PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
+        PERFORM internal.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
     END IF;
     IF args ? 'org_id' THEN
-        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
+        PERFORM internal.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
     END IF;
 END
 $$;
 
--- Name: require_tool_call_id(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: require_tool_call_id(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.require_tool_call_id(tool_call_id text) RETURNS void
+CREATE FUNCTION internal.require_tool_call_id(tool_call_id text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(tool_call_id), ''), 'tool_call_id');
+    PERFORM internal.require(nullif(btrim(tool_call_id), ''), 'tool_call_id');
     IF length(tool_call_id) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'tool_call_id is too long', 'Pass Vapi''s toolCallId as it came (at most 200 characters).');
+        PERFORM internal.fail('VB400', 'tool_call_id is too long', 'Pass Vapi''s toolCallId as it came (at most 200 characters).');
     END IF;
 END
 $$;
 
--- Name: schedule_reminder(uuid, uuid); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: schedule_reminder(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
+CREATE FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3550,8 +3528,8 @@ BEGIN
       JOIN voxbook.organizations AS o ON o.id = a.org_id
      WHERE a.org_id = schedule_reminder.org_id AND a.id = schedule_reminder.appointment_id
        AND a.status = 'confirmed';
-    IF due IS NOT NULL AND due > voxbook.clock() THEN
-        reminder := voxbook.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
+    IF due IS NOT NULL AND due > internal.clock() THEN
+        reminder := internal.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
         -- Stamped with the time it announces: the worker compares this, not the text (45_sms_delivery.sql).
         UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
          WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
@@ -3559,13 +3537,13 @@ BEGIN
 END
 $$;
 
--- Name: set_sms_consent(uuid, text, boolean, text, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: set_sms_consent(uuid, text, boolean, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION internal.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
     INSERT INTO voxbook.contacts AS ct (org_id, phone, sms_opted_out, sms_opted_out_at, sms_opt_out_source)
     VALUES (consent_org, number, opt_out,
@@ -3584,16 +3562,16 @@ BEGIN
     IF opt_out THEN
         UPDATE voxbook.sms_outbox AS m
            SET status = 'skipped', skip_reason = 'recipient opted out (STOP)',
-               body = voxbook.settled_body(m.body, m.redact_after_send),
+               body = internal.settled_body(m.body, m.redact_after_send),
                updated_at = now()
          WHERE m.org_id = consent_org AND m.recipient = number AND m.status = 'queued';
     END IF;
 END
 $$;
 
--- Name: settle_blocked_sms(voxbook.sms_outbox, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: settle_blocked_sms(voxbook.sms_outbox, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
+CREATE FUNCTION internal.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql
     AS $$
 BEGIN
@@ -3601,7 +3579,7 @@ BEGIN
        SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled'
                          WHEN x.error_code IS NOT NULL THEN 'failed' ELSE 'skipped' END,
            skip_reason = reason,
-           body = voxbook.settled_body(x.body, x.redact_after_send),
+           body = internal.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL,
            updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
@@ -3610,17 +3588,17 @@ BEGIN
 END
 $$;
 
--- Name: settled_body(text, boolean); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: settled_body(text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.settled_body(body text, redact_after_send boolean) RETURNS text
+CREATE FUNCTION internal.settled_body(body text, redact_after_send boolean) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE WHEN redact_after_send THEN voxbook.redact_sms(body) ELSE body END
+    SELECT CASE WHEN redact_after_send THEN internal.redact_sms(body) ELSE body END
 $$;
 
--- Name: slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
     SELECT i.at, i.at + span
@@ -3629,21 +3607,21 @@ CREATE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxbook.calendars
         ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
      CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
                                         make_interval(mins => c.slot_minutes)) AS g(local_ts)
-     CROSS JOIN LATERAL voxbook.local_instants(g.local_ts, o.time_zone) AS i(at)
+     CROSS JOIN LATERAL internal.local_instants(g.local_ts, o.time_zone) AS i(at)
      WHERE g.local_ts < d.day + w.ends
        AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
        AND (at_instant IS NULL OR i.at = at_instant)
        AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
-       AND i.at >= voxbook.clock() + make_interval(mins => o.min_notice_minutes)
-       AND i.at <= voxbook.clock() + make_interval(days => o.booking_horizon_days)
+       AND i.at >= internal.clock() + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= internal.clock() + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                         WHERE b.org_id = c.org_id AND b.calendar_id = c.id
                           AND b.during && tstzrange(i.at, i.at + span, '[)'))
 $$;
 
--- Name: sms_block_reason(voxbook.sms_outbox, timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: sms_block_reason(voxbook.sms_outbox, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.sms_block_reason(m voxbook.sms_outbox, now_ts timestamp with time zone) RETURNS text
+CREATE FUNCTION internal.sms_block_reason(m voxbook.sms_outbox, now_ts timestamp with time zone) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
@@ -3667,7 +3645,7 @@ BEGIN
         IF a_status IS DISTINCT FROM 'confirmed' THEN
             RETURN 'appointment cancelled';
         END IF;
-        -- The reminder is stamped with the hold (the time) it was queued for (voxbook.schedule_reminder);
+        -- The reminder is stamped with the hold (the time) it was queued for (internal.schedule_reminder);
         -- a move gives the appointment a new hold and queues a new reminder. Comparing stamps, not texts:
         -- renaming the provider or the clinic, or new wording, must not drop reminders.
         IF m.reminder_hold_id IS DISTINCT FROM a_hold THEN
@@ -3681,24 +3659,24 @@ BEGIN
                 WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
         RETURN 'recipient opted out (STOP)';
     END IF;
-    IF voxbook.sms_retry_deadline(m) <= now_ts THEN
+    IF internal.sms_retry_deadline(m) <= now_ts THEN
         RETURN format('gave up: not sent within %s hours of being due',
-                      (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int);
+                      (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int);
     END IF;
     RETURN NULL;
 END
 $$;
 
--- Name: sms_parts(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: sms_parts(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.sms_parts(body text, OUT encoding text, OUT segments integer) RETURNS record
+CREATE FUNCTION internal.sms_parts(body text, OUT encoding text, OUT segments integer) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     AS $$
 DECLARE
     septets int;
     units int;
 BEGIN
-    IF body = voxbook.gsm7(body) THEN
+    IF body = internal.gsm7(body) THEN
         encoding := 'GSM-7';
         septets := length(body) + length(regexp_replace(body, '[^\^{}\\\[~\]|€]', '', 'g'));
         segments := CASE WHEN septets <= 160 THEN 1 ELSE ceil(septets / 153.0)::int END;
@@ -3711,19 +3689,19 @@ BEGIN
 END
 $$;
 
--- Name: sms_retry_deadline(voxbook.sms_outbox); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: sms_retry_deadline(voxbook.sms_outbox); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamp with time zone
+CREATE FUNCTION internal.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$
     SELECT least(m.expires_at,
                  CASE WHEN m.kind = 'reminder' THEN m.reminder_starts_at END,
-                 coalesce(m.first_attempt_at, m.send_after) + voxbook.sms_useful_for(m.kind))
+                 coalesce(m.first_attempt_at, m.send_after) + internal.sms_useful_for(m.kind))
 $$;
 
--- Name: sms_status_rank(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: sms_status_rank(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.sms_status_rank(status text) RETURNS integer
+CREATE FUNCTION internal.sms_status_rank(status text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
@@ -3732,9 +3710,9 @@ CREATE FUNCTION voxbook.sms_status_rank(status text) RETURNS integer
                        WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 END
 $$;
 
--- Name: sms_useful_for(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: sms_useful_for(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
+CREATE FUNCTION internal.sms_useful_for(kind text) RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
@@ -3742,9 +3720,9 @@ CREATE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
                      ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
 $$;
 
--- Name: spoken_line(text, jsonb, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: spoken_line(text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.spoken_line(function_name text, result jsonb, language text) RETURNS text
+CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
@@ -3760,26 +3738,26 @@ DECLARE
 BEGIN
     IF function_name = 'check_availability' THEN
         IF jsonb_array_length(slots) = 0 THEN
-            RETURN voxbook.message('spoken.check_availability.none', language);
+            RETURN internal.message('spoken.check_availability.none', language);
         END IF;
-        days := voxbook.distinct_texts(ARRAY(
-                    SELECT voxbook.local_day((s->>'time')::timestamptz, result->>'time_zone')
+        days := internal.distinct_texts(ARRAY(
+                    SELECT internal.local_day((s->>'time')::timestamptz, result->>'time_zone')
                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
         IF cardinality(days) = 1 THEN
-            line := voxbook.message('spoken.check_availability.one_day', language, jsonb_build_object(
+            line := internal.message('spoken.check_availability.one_day', language, jsonb_build_object(
                         'day', days[1],
-                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                        'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
                                      SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         ELSE
-            line := voxbook.message('spoken.check_availability.days', language, jsonb_build_object(
-                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+            line := internal.message('spoken.check_availability.days', language, jsonb_build_object(
+                        'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
                                      SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         END IF;
         -- The database says whether it left free times out (spread or max_slots).
         IF coalesce((result->>'more')::boolean, false) THEN
-            line := line || ' ' || voxbook.message('spoken.check_availability.more', language);
+            line := line || ' ' || internal.message('spoken.check_availability.more', language);
         END IF;
         RETURN line;
     END IF;
@@ -3790,7 +3768,7 @@ BEGIN
         IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
             outcome := 'slot_taken.none';
         ELSE
-            args := args || jsonb_build_object('offer', voxbook.spoken_offer(result, language));
+            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language));
         END IF;
     ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
         outcome := 'wrong_code.one';
@@ -3800,32 +3778,32 @@ BEGIN
        AND m.language IN (spoken_line.language, 'en')
      ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
     IF key_ IS NOT NULL THEN
-        RETURN voxbook.message(key_, language, args);
+        RETURN internal.message(key_, language, args);
     END IF;
     IF coalesce(result->>'error', '') = '' THEN
-        RETURN voxbook.message('spoken.failed', language);
+        RETURN internal.message('spoken.failed', language);
     END IF;
-    RETURN voxbook.message('spoken.refused', language, args);
+    RETURN internal.message('spoken.refused', language, args);
 END
 $$;
 
--- Name: spoken_offer(jsonb, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: spoken_offer(jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.spoken_offer(result jsonb, language text) RETURNS text
+CREATE FUNCTION internal.spoken_offer(result jsonb, language text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT voxbook.or_list(ARRAY(
+    SELECT internal.or_list(ARRAY(
                SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
-                           ELSE voxbook.message('spoken.offer.with_provider', language,
-                                                jsonb_build_object('spoken_time', a->>'spoken_time',
-                                                                   'provider', a->>'provider')) END
+                            ELSE internal.message('spoken.offer.with_provider', language,
+                                                  jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                                     'provider', a->>'provider')) END
                  FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
                 ORDER BY i), language)
 $$;
 
--- Name: spoken_time(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: spoken_time(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.spoken_time(ts timestamp with time zone, tz text) RETURNS text
+CREATE FUNCTION internal.spoken_time(ts timestamp with time zone, tz text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
     SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
@@ -3833,9 +3811,9 @@ CREATE FUNCTION voxbook.spoken_time(ts timestamp with time zone, tz text) RETURN
                 ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
 $$;
 
--- Name: spread(text[], integer); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: spread(text[], integer); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.spread(items text[], n integer DEFAULT 3) RETURNS text[]
+CREATE FUNCTION internal.spread(items text[], n integer DEFAULT 3) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE WHEN cardinality(items) <= n THEN items
@@ -3848,26 +3826,26 @@ CREATE FUNCTION voxbook.spread(items text[], n integer DEFAULT 3) RETURNS text[]
                             ORDER BY p) END
 $$;
 
--- Name: token_hash(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: token_hash(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.token_hash(token text) RETURNS bytea
+CREATE FUNCTION internal.token_hash(token text) RETURNS bytea
     LANGUAGE sql STABLE
     AS $$
     SELECT sha256(convert_to(token, 'UTF8'))
 $$;
 
--- Name: tool_functions(); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: tool_functions(); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.tool_functions() RETURNS text[]
+CREATE FUNCTION internal.tool_functions() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
                  'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
 $$;
 
--- Name: tool_response(uuid, text, jsonb); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: tool_response(uuid, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+CREATE FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     AS $_$
 DECLARE
@@ -3879,13 +3857,13 @@ BEGIN
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
     -- English until clinics and calls have a language (the languages issue).
-    RETURN jsonb_build_object('answer', r, 'spoken', voxbook.spoken_line(function_name, r, 'en'));
+    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, 'en'));
 END
 $_$;
 
--- Name: twilio_status_rank(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: twilio_status_rank(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.twilio_status_rank(status text) RETURNS integer
+CREATE FUNCTION internal.twilio_status_rank(status text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE lower(status)
@@ -3896,9 +3874,9 @@ CREATE FUNCTION voxbook.twilio_status_rank(status text) RETURNS integer
                WHEN 'read' THEN 5 ELSE 0 END
 $$;
 
--- Name: twilio_status_to_ours(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: twilio_status_to_ours(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.twilio_status_to_ours(status text) RETURNS text
+CREATE FUNCTION internal.twilio_status_to_ours(status text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE lower(status)
@@ -3909,30 +3887,60 @@ CREATE FUNCTION voxbook.twilio_status_to_ours(status text) RETURNS text
                WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed' END
 $$;
 
--- Name: utc_iso(timestamp with time zone); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: utc_iso(timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.utc_iso(ts timestamp with time zone) RETURNS text
+CREATE FUNCTION internal.utc_iso(ts timestamp with time zone) RETURNS text
     LANGUAGE sql STABLE
     AS $$
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
--- Name: vapi_call_key(text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: vapi_call_key(text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.vapi_call_key(vapi_call_id text) RETURNS text
+CREATE FUNCTION internal.vapi_call_key(vapi_call_id text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT CASE WHEN length(vapi_call_id) <= 200 THEN vapi_call_id
                 ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
 $$;
 
--- Name: when_parts(timestamp with time zone, text); Type: FUNCTION; Schema: voxbook; Owner: -
+-- Name: when_parts(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION voxbook.when_parts(ts timestamp with time zone, tz text) RETURNS jsonb
+CREATE FUNCTION internal.when_parts(ts timestamp with time zone, tz text) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT jsonb_build_object('day', voxbook.local_day(ts, tz), 'spoken_time', voxbook.spoken_time(ts, tz),
-                              'local_time', voxbook.local_text(ts, tz))
+    SELECT jsonb_build_object('day', internal.local_day(ts, tz), 'spoken_time', internal.spoken_time(ts, tz),
+                              'local_time', internal.local_text(ts, tz))
+$$;
+
+-- Name: notify_sms_outbox(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.notify_sms_outbox() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A wake-up only: the payload is empty so that PostgreSQL folds every NOTIFY of one transaction
+    -- into one; the worker reads the outbox itself (and also polls, so a missed NOTIFY is harmless).
+    PERFORM pg_notify('voxbook_sms', '');
+    RETURN NULL;
+END
+$$;
+
+-- Name: protect_referenced_by_holds(); Type: FUNCTION; Schema: voxbook; Owner: -
+
+CREATE FUNCTION voxbook.protect_referenced_by_holds() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.holds AS h
+                WHERE h.org_id = OLD.org_id
+                  AND CASE TG_TABLE_NAME WHEN 'calendars' THEN h.calendar_id ELSE h.service_id END = OLD.id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = format('%s %s is referred to by holds or appointments', rtrim(TG_TABLE_NAME, 's'), OLD.id),
+            HINT = 'Keep it (a calendar can be deactivated: UPDATE voxbook.calendars SET active = false).';
+    END IF;
+    RETURN OLD;
+END
 $$;
 
 -- Name: blocked_periods; Type: TABLE; Schema: voxbook; Owner: -
@@ -4086,7 +4094,7 @@ CREATE TABLE voxbook.message_templates (
 
 -- Name: TABLE message_templates; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON TABLE voxbook.message_templates IS 'Every customer-facing text (SMS bodies, the assistant''s spoken lines, refusal texts) by language and key, with {name} placeholders; rendered by voxbook.message(). Written by db/functions/16_messages.sql on every migrate.';
+COMMENT ON TABLE voxbook.message_templates IS 'Every customer-facing text (SMS bodies, the assistant''s spoken lines, refusal texts) by language and key, with {name} placeholders; rendered by internal.message(). Written by db/functions/16_messages.sql on every migrate.';
 
 -- Name: sms_consent_events; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4149,7 +4157,7 @@ COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed
 
 -- Name: COLUMN tool_calls.response; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (voxbook.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay.';
+COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (internal.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay.';
 
 -- Name: working_hours; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4761,3 +4769,303 @@ GRANT ALL ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone
 
 REVOKE ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) TO voxbook_api;
+
+-- Name: FUNCTION is_time_zone(tz text); Type: ACL; Schema: voxbook; Owner: -
+
+REVOKE ALL ON FUNCTION voxbook.is_time_zone(tz text) FROM PUBLIC;
+
+-- Name: FUNCTION alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION appointment_json(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION appointment_sms(kind text, org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION call_field_limits(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.call_field_limits() FROM PUBLIC;
+
+-- Name: FUNCTION call_json(c voxbook.calls); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.call_json(c voxbook.calls) FROM PUBLIC;
+
+-- Name: FUNCTION cancel_unsent_codes(org_id uuid, hold_id uuid, reason text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) FROM PUBLIC;
+
+-- Name: FUNCTION clock(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clock() FROM PUBLIC;
+
+-- Name: FUNCTION code_hash(salt bytea, code text, pepper bytea); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.code_hash(salt bytea, code text, pepper bytea) FROM PUBLIC;
+
+-- Name: FUNCTION code_pepper(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.code_pepper() FROM PUBLIC;
+
+-- Name: FUNCTION code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text, hold_id uuid, now_ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text, hold_id uuid, now_ts timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION codes_unavailable(hold_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.codes_unavailable(hold_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text, via text, staff_user text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text, via text, staff_user text) FROM PUBLIC;
+
+-- Name: FUNCTION dashboard_call_json(for_org uuid, for_call uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) FROM PUBLIC;
+
+-- Name: FUNCTION dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION display_phone(e164 text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.display_phone(e164 text) FROM PUBLIC;
+
+-- Name: FUNCTION distinct_texts(items text[]); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.distinct_texts(items text[]) FROM PUBLIC;
+
+-- Name: FUNCTION fail(code text, message text, hint text, detail text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.fail(code text, message text, hint text, detail text) FROM PUBLIC;
+
+-- Name: FUNCTION find_service(org_id uuid, service text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.find_service(org_id uuid, service text) FROM PUBLIC;
+
+-- Name: FUNCTION flip_expired_holds(org_id uuid, calendar_id text, during tstzrange); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) FROM PUBLIC;
+
+-- Name: FUNCTION free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) FROM PUBLIC;
+
+-- Name: FUNCTION gsm7(t text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.gsm7(t text) FROM PUBLIC;
+
+-- Name: FUNCTION hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) FROM PUBLIC;
+
+-- Name: FUNCTION in_time_range(value timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.in_time_range(value timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION local_clock(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_clock(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION local_day(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_day(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION local_instants(local_ts timestamp without time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_instants(local_ts timestamp without time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION local_text(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_text(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION lock_appointment(org_id uuid, appointment_id uuid, patient_phone text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) FROM PUBLIC;
+
+-- Name: FUNCTION lock_hold(org_id uuid, hold_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.lock_hold(org_id uuid, hold_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION mask_phone(e164 text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.mask_phone(e164 text) FROM PUBLIC;
+
+-- Name: FUNCTION message(key text, language text, args jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.message(key text, language text, args jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION new_secret(prefix text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
+
+-- Name: FUNCTION normalize_phone(raw text, country_code text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.normalize_phone(raw text, country_code text) FROM PUBLIC;
+
+-- Name: FUNCTION or_list(items text[], language text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.or_list(items text[], language text) FROM PUBLIC;
+
+-- Name: FUNCTION organization_json(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.organization_json(o voxbook.organizations) FROM PUBLIC;
+
+-- Name: FUNCTION queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION queue_sms(org_id uuid, kind text, recipient text, body text, appointment_id uuid, hold_id uuid, send_after timestamp with time zone, expires_at timestamp with time zone, redact_after_send boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.queue_sms(org_id uuid, kind text, recipient text, body text, appointment_id uuid, hold_id uuid, send_after timestamp with time zone, expires_at timestamp with time zone, redact_after_send boolean) FROM PUBLIC;
+
+-- Name: FUNCTION record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text, sid_segments integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text, sid_segments integer) FROM PUBLIC;
+
+-- Name: FUNCTION redact_sms(body text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.redact_sms(body text) FROM PUBLIC;
+
+-- Name: FUNCTION refusal(code text, error text, extra jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.refusal(code text, error text, extra jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION require(value anyelement, what text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require(value anyelement, what text) FROM PUBLIC;
+
+-- Name: FUNCTION require_calendar(org_id uuid, calendar_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_calendar(org_id uuid, calendar_id text) FROM PUBLIC;
+
+-- Name: FUNCTION require_date(value date, what text, optional boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_date(value date, what text, optional boolean) FROM PUBLIC;
+
+-- Name: FUNCTION require_instant(value timestamp with time zone, what text, optional boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_instant(value timestamp with time zone, what text, optional boolean) FROM PUBLIC;
+
+-- Name: FUNCTION require_org(org_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_org(org_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION require_tool_args(function_name text, args jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_tool_args(function_name text, args jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION require_tool_call_id(tool_call_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_tool_call_id(tool_call_id text) FROM PUBLIC;
+
+-- Name: FUNCTION schedule_reminder(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text) FROM PUBLIC;
+
+-- Name: FUNCTION settle_blocked_sms(m voxbook.sms_outbox, reason text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.settle_blocked_sms(m voxbook.sms_outbox, reason text) FROM PUBLIC;
+
+-- Name: FUNCTION settled_body(body text, redact_after_send boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.settled_body(body text, redact_after_send boolean) FROM PUBLIC;
+
+-- Name: FUNCTION slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION sms_block_reason(m voxbook.sms_outbox, now_ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_block_reason(m voxbook.sms_outbox, now_ts timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION sms_parts(body text, OUT encoding text, OUT segments integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_parts(body text, OUT encoding text, OUT segments integer) FROM PUBLIC;
+
+-- Name: FUNCTION sms_retry_deadline(m voxbook.sms_outbox); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_retry_deadline(m voxbook.sms_outbox) FROM PUBLIC;
+
+-- Name: FUNCTION sms_status_rank(status text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_status_rank(status text) FROM PUBLIC;
+
+-- Name: FUNCTION sms_useful_for(kind text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_useful_for(kind text) FROM PUBLIC;
+
+-- Name: FUNCTION spoken_line(function_name text, result jsonb, language text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.spoken_line(function_name text, result jsonb, language text) FROM PUBLIC;
+
+-- Name: FUNCTION spoken_offer(result jsonb, language text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.spoken_offer(result jsonb, language text) FROM PUBLIC;
+
+-- Name: FUNCTION spoken_time(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.spoken_time(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION spread(items text[], n integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.spread(items text[], n integer) FROM PUBLIC;
+
+-- Name: FUNCTION token_hash(token text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.token_hash(token text) FROM PUBLIC;
+
+-- Name: FUNCTION tool_functions(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.tool_functions() FROM PUBLIC;
+
+-- Name: FUNCTION tool_response(org_id uuid, function_name text, args jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION twilio_status_rank(status text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.twilio_status_rank(status text) FROM PUBLIC;
+
+-- Name: FUNCTION twilio_status_to_ours(status text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.twilio_status_to_ours(status text) FROM PUBLIC;
+
+-- Name: FUNCTION utc_iso(ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.utc_iso(ts timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION vapi_call_key(vapi_call_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.vapi_call_key(vapi_call_id text) FROM PUBLIC;
+
+-- Name: FUNCTION when_parts(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.when_parts(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION notify_sms_outbox(); Type: ACL; Schema: voxbook; Owner: -
+
+REVOKE ALL ON FUNCTION voxbook.notify_sms_outbox() FROM PUBLIC;
+
+-- Name: FUNCTION protect_referenced_by_holds(); Type: ACL; Schema: voxbook; Owner: -
+
+REVOKE ALL ON FUNCTION voxbook.protect_referenced_by_holds() FROM PUBLIC;

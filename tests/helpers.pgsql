@@ -3,8 +3,8 @@
 -- In the spirit of supabase's test helpers: a tests schema with fixtures and a frozen clock.
 CREATE SCHEMA IF NOT EXISTS tests;
 
--- Freezes voxbook.clock() for the rest of the current transaction: the one way test files move the clock
--- (it counts because the test session's login role is a superuser; see voxbook.clock()).
+-- Freezes internal.clock() for the rest of the current transaction: the one way test files move the clock
+-- (it counts because the test session's login role is a superuser; see internal.clock()).
 -- Returns a TAP comment, so `SELECT tests.freeze_time(...);` is a plain line of a pgTAP file (a void
 -- result would be a NULL row, which pytest-pgtap cannot read).
 CREATE OR REPLACE FUNCTION tests.freeze_time(at timestamptz) RETURNS text

@@ -25,7 +25,7 @@ def new_phone() -> str:
 
 def queue(db, org: str, to: str, body: str, kind: str = "other", send_after_sql: str = "now()") -> str:
     return str(db.execute(
-        f"SELECT (voxbook.queue_sms(%s, %s, %s, %s, send_after => {send_after_sql})).id AS id",
+        f"SELECT (internal.queue_sms(%s, %s, %s, %s, send_after => {send_after_sql})).id AS id",
         (org, kind, to, body)).fetchone()["id"])
 
 

@@ -35,7 +35,8 @@ def test_wheel_has_one_top_level_package_and_ships_the_sql(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
     assert top == {"voxbook", f"{wheel.name.split('-py')[0]}.dist-info"}, top   # no api/, workers/, db/, bench/
-    for folder, inside in (("db/migrations", "voxbook/sql/migrations"), ("db/functions", "voxbook/sql/functions")):
+    for folder, inside in (("db/migrations", "voxbook/sql/migrations"), ("db/functions", "voxbook/sql/functions"),
+                           ("db/citus", "voxbook/sql/citus")):
         expected = {f"{inside}/{p.name}" for p in (ROOT / folder).glob("*.sql")}
         assert expected and expected <= set(names), expected - set(names)
     assert "voxbook/sql/seed/demo.sql" in names

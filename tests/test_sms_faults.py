@@ -88,7 +88,7 @@ def test_every_message_exactly_once_through_faults_kill_and_database_restart(own
             for i in range(48):
                 to = f"+1555601{i:04d}"
                 fake.script(to, FAULTS[i % len(FAULTS)])
-                ids.append(str(db.execute("SELECT (voxbook.queue_sms(%s, 'other', %s, %s)).id AS id",
+                ids.append(str(db.execute("SELECT (internal.queue_sms(%s, 'other', %s, %s)).id AS id",
                                           (org, to, f"Fault test message {i}")).fetchone()["id"]))
             # Item 5: identical texts to one number. The second twin's first send gets a 500 while the first
             # one's is still under way; the other pair both end ambiguous although both were created.
@@ -97,7 +97,7 @@ def test_every_message_exactly_once_through_faults_kill_and_database_restart(own
             for to, script in twins.items():
                 fake.script(to, script)
                 for _ in range(2):
-                    ids.append(str(db.execute("SELECT (voxbook.queue_sms(%s, 'hot_lead', %s, 'Hot lead: call back')).id AS id",
+                    ids.append(str(db.execute("SELECT (internal.queue_sms(%s, 'hot_lead', %s, 'Hot lead: call back')).id AS id",
                                               (org, to)).fetchone()["id"]))
         fake.delay_range = (0.2, 1.5)
 

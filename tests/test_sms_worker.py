@@ -280,7 +280,7 @@ def test_worker_reconnects_after_losing_the_database(db, fake, app_database_url)
 def test_two_workers_send_500_messages_each_exactly_once(db, fake, app_database_url):
     org, _ = new_clinic(db)
     ids = [str(r["id"]) for r in db.execute(
-        "SELECT (voxbook.queue_sms(%s, 'other', '+1556' || lpad(i::text, 7, '0'), 'Bulk message ' || i)).id"
+        "SELECT (internal.queue_sms(%s, 'other', '+1556' || lpad(i::text, 7, '0'), 'Bulk message ' || i)).id"
         " FROM generate_series(1, 500) AS i", (org,)).fetchall()]
     fake.gate.clear()   # hold every POST until both workers have one in flight
     procs = [start_worker_process(worker_env(fake, app_database_url, api_base=f"{fake.base_url}/{name}", timeout=30),
@@ -313,7 +313,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(db, fake,
     org, _ = new_clinic(db)
     prefix = "+1557" + new_phone()[5:9]
     ids = [str(r["id"]) for r in db.execute(
-        "SELECT (voxbook.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Batch ' || i)).id"
+        "SELECT (internal.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Batch ' || i)).id"
         " FROM generate_series(1, 30) AS i", (org, prefix)).fetchall()]
     fake.delay = 0.5   # each message is created at once and answered 0.5 s later
     env = worker_env(fake, app_database_url, timeout=1.0)   # a send's lease: 2 x 1 s + 5 s
@@ -359,7 +359,7 @@ def test_sigterm_finishes_the_message_in_flight_and_releases_the_rest(db, fake, 
     org, _ = new_clinic(db)
     prefix = "+1558" + new_phone()[5:9]
     ids = [str(r["id"]) for r in db.execute(
-        "SELECT (voxbook.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Graceful ' || i)).id"
+        "SELECT (internal.queue_sms(%s, 'other', %s || lpad(i::text, 3, '0'), 'Graceful ' || i)).id"
         " FROM generate_series(1, 10) AS i", (org, prefix)).fetchall()]
     fake.gate.clear()
     proc = start_worker_process(worker_env(fake, app_database_url, timeout=30), "--worker-id", "graceful",

@@ -60,7 +60,15 @@ class ApiError(Exception):
 
 
 def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
-    """``SELECT api.function(a => %s, b => %s)``; names are quoted identifiers, never string-pasted."""
+    """``SELECT api.function(a => %s, b => %s)``; names are quoted identifiers, never string-pasted.
+
+    ``org_id=None`` is refused here, before anything is sent (ApiError VB400, the database's own words for a
+    missing org_id): on Citus the api functions are delegated to the clinic's node by org_id, and Citus 13.2.2
+    crashes the coordinator backend -- every session on it reset -- on a delegated call with a NULL
+    distribution argument. A function that works across clinics (org_id DEFAULT NULL) is called without it."""
+    if "org_id" in kwargs and kwargs["org_id"] is None:
+        raise ApiError("VB400", "org_id is required",
+                       "Pass org_id (named parameter); to act across clinics, leave org_id out.")
     args = sql.SQL(", ").join(
         sql.SQL("{} => %s").format(sql.Identifier(name)) for name in kwargs
     )

@@ -4,11 +4,15 @@ Tables live in ``db/migrations`` (applied once each, tracked by yoyo). Functions
 ``db/functions`` and are re-applied on *every* run, in sorted filename order, inside one
 transaction: the first file drops and recreates the ``api`` schema, so an edited or deleted
 function never lingers and a failed run leaves the previous functions in place.
+
+On a Citus coordinator (the ``citus`` extension is installed) the same transaction also runs
+``db/citus``: its ``1*`` files distribute the tables before the functions (a new database, or one with
+data, in place; idempotent), its ``2*`` files make the new functions known to every node after them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +36,10 @@ def sql_dir() -> Path:
 
 _PLAIN_SCHEMES = ("postgresql", "postgres")
 _YOYO_SCHEME = "postgresql+psycopg"
+# Whether the database is a Citus coordinator: migrate distributes it (db/citus), and the SMS worker and the
+# dashboard's hot-lead hub poll there (a NOTIFY sent inside a function delegated to a worker node fires on that
+# node and never reaches a listener on the coordinator).
+CITUS_INSTALLED_SQL = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')"
 # Serialises concurrent `voxbook db migrate` runs on the function step (yoyo has its own lock).
 _FUNCTIONS_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('voxbook:db/functions', 0))"
 
@@ -60,11 +68,13 @@ class MigrateResult:
     migrations_applied: list[str]
     function_files: list[str]
     code_pepper_set: bool = False
+    citus_files: list[str] = field(default_factory=list)   # db/citus files run (a Citus coordinator)
 
     def summary(self) -> str:
         return (
             f"{len(self.migrations_applied)} migration(s) applied, "
             f"{len(self.function_files)} function file(s) applied, "
+            + (f"distributed on Citus ({len(self.citus_files)} file(s)), " if self.citus_files else "")
             + ("code pepper set for this role" if self.code_pepper_set
                else "VOXBOOK_CODE_PEPPER unset: the code pepper was left as it was")
         )
@@ -115,6 +125,12 @@ def _function_files(db_dir: Path) -> list[Path]:
     return sorted(fdir.glob("*.sql")) if fdir.is_dir() else []
 
 
+def _citus_files(db_dir: Path) -> tuple[list[Path], list[Path]]:
+    """db/citus/*.sql split into (before the functions: 1*, after them: 2*)."""
+    files = sorted((db_dir / "citus").glob("*.sql"))
+    return [f for f in files if f.name < "2"], [f for f in files if f.name >= "2"]
+
+
 def migrate(database_url: str, db_dir: str | Path | None = None, code_pepper: str | None = None) -> MigrateResult:
     """Also stores the code pepper (``code_pepper``, else $VOXBOOK_CODE_PEPPER) for the role migrating."""
     db_dir = Path(db_dir) if db_dir is not None else sql_dir()
@@ -143,9 +159,11 @@ def migrate(database_url: str, db_dir: str | Path | None = None, code_pepper: st
 
     files = _function_files(db_dir)
     with psycopg.connect(to_libpq_url(database_url)) as conn:
+        citus = conn.execute(CITUS_INSTALLED_SQL).fetchone()[0]
+        before, after = _citus_files(db_dir) if citus else ([], [])
         with conn.transaction():
             conn.execute(_FUNCTIONS_LOCK_SQL)
-            for f in files:
+            for f in before + files + after:
                 try:
                     # No params: psycopg sends the text as-is, so multi-statement files and
                     # literal % characters both work.
@@ -156,7 +174,7 @@ def migrate(database_url: str, db_dir: str | Path | None = None, code_pepper: st
     if pepper:
         # The role running migrate too, so that a DBA in psql can use the code functions.
         set_code_pepper(database_url, None, pepper)
-    return MigrateResult(applied, [f.name for f in files], bool(pepper))
+    return MigrateResult(applied, [f.name for f in files], bool(pepper), [f.name for f in before + after])
 
 
 def set_code_pepper(database_url: str, role: str | None, pepper: str) -> None:

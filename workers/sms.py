@@ -1,7 +1,9 @@
 """The SMS worker: sends the outbox (voxbook.sms_outbox) through a provider.
 
 Wakes on NOTIFY voxbook_sms and on a poll timer (a NOTIFY sent while we were disconnected is
-lost; the timer also catches messages whose send_after comes due, which never NOTIFY). All
+lost; the timer also catches messages whose send_after comes due, which never NOTIFY). On Citus only the
+timer counts: a NOTIFY sent inside a function delegated to a worker node fires there, never on the
+coordinator we listen on (WORKER_POLL_SECONDS is then the latency of a new message: 1 s is cheap there). All
 decisions about which message may go out live in the database (api.claim_sms_batch and friends):
 this process claims, sends, reports. See workers/README.md.
 """
@@ -26,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from voxbook.db import call, listen
 from voxbook.logs import event as log_event, mask_phone, scrub
+from voxbook.migrate import CITUS_INSTALLED_SQL
 from voxbook.settings import Settings
 from voxbook.workers.providers import (
     AMBIGUOUS,
@@ -195,7 +198,10 @@ class SmsWorker:
             await self._work_conn.close()
             self._work_conn = None
         self._work_conn = await self._connect()
-        _event("worker.connected", worker=self.config.worker_id)
+        citus = (await (await self._work_conn.execute(CITUS_INSTALLED_SQL)).fetchone())[0]
+        # polling_only: say so, since there the poll interval is how long a new message waits.
+        _event("worker.connected", worker=self.config.worker_id, polling_only=citus or None,
+               poll_seconds=self.config.poll_seconds if citus else None)
         await self._drain(self._work_conn)
 
     async def _once(self) -> int:

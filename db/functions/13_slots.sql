@@ -4,7 +4,7 @@
 -- fall-back's repeated hour, else one. (`local_ts AT TIME ZONE tz` picks one of two, the later: the
 -- first pass through a repeated hour was never offered, though a claim for it was accepted.) The zone's
 -- UTC offsets a day before and a day after cover any one change of offset.
-CREATE OR REPLACE FUNCTION voxbook.local_instants(local_ts timestamp, tz text) RETURNS SETOF timestamptz
+CREATE FUNCTION internal.local_instants(local_ts timestamp, tz text) RETURNS SETOF timestamptz
     LANGUAGE sql STABLE AS $$
     SELECT DISTINCT c.at
       FROM (VALUES (interval '-1 day'), (interval '1 day')) AS v(side)
@@ -15,7 +15,7 @@ CREATE OR REPLACE FUNCTION voxbook.local_instants(local_ts timestamp, tz text) R
 $$;
 
 -- The one definition of a bookable start: api.check_availability offers these (minus taken times) and
--- voxbook.assert_bookable accepts nothing else, so what is offered is exactly what a claim accepts.
+-- internal.assert_bookable accepts nothing else, so what is offered is exactly what a claim accepts.
 -- A start is on the wall-clock grid of a working interval of its local day (every slot_minutes from
 -- the interval's start: 9:00 stays 9:00 across DST), at every instant the clinic's clock shows that
 -- time (none in a spring-forward gap, both passes through a fall-back's repeated hour); the appointment,
@@ -25,8 +25,8 @@ $$;
 -- min_notice_minutes ahead and within booking_horizon_days; and the time is clear of blocked periods.
 -- Holds are not looked at: the exclusion constraint decides those, atomically.
 -- at_instant: check just this instant (first_day must then be its local date): the claim's hot path.
-CREATE OR REPLACE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval,
-                                               first_day date, last_day date, at_instant timestamptz DEFAULT NULL)
+CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval,
+                                     first_day date, last_day date, at_instant timestamptz DEFAULT NULL)
     RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT i.at, i.at + span
@@ -35,59 +35,59 @@ CREATE OR REPLACE FUNCTION voxbook.slot_starts(o voxbook.organizations, c voxboo
         ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
      CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
                                         make_interval(mins => c.slot_minutes)) AS g(local_ts)
-     CROSS JOIN LATERAL voxbook.local_instants(g.local_ts, o.time_zone) AS i(at)
+     CROSS JOIN LATERAL internal.local_instants(g.local_ts, o.time_zone) AS i(at)
      WHERE g.local_ts < d.day + w.ends
        AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
        AND (at_instant IS NULL OR i.at = at_instant)
        AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
-       AND i.at >= voxbook.clock() + make_interval(mins => o.min_notice_minutes)
-       AND i.at <= voxbook.clock() + make_interval(days => o.booking_horizon_days)
+       AND i.at >= internal.clock() + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= internal.clock() + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                         WHERE b.org_id = c.org_id AND b.calendar_id = c.id
                           AND b.during && tstzrange(i.at, i.at + span, '[)'))
 $$;
 
--- Raises VB400 unless starts_at is a bookable start (voxbook.slot_starts) for [starts_at, ends_at),
+-- Raises VB400 unless starts_at is a bookable start (internal.slot_starts) for [starts_at, ends_at),
 -- with the reason: in the past, too soon, too far ahead, outside working hours (also: running past
 -- their end), off the slot grid, or blocked.
-CREATE OR REPLACE FUNCTION voxbook.assert_bookable(o voxbook.organizations, c voxbook.calendars,
-                                                   starts_at timestamptz, ends_at timestamptz)
+CREATE FUNCTION internal.assert_bookable(o voxbook.organizations, c voxbook.calendars,
+                                         starts_at timestamptz, ends_at timestamptz)
     RETURNS void
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    now_ts    timestamptz := voxbook.clock();
+    now_ts    timestamptz := internal.clock();
     local_s   timestamp := starts_at AT TIME ZONE o.time_zone;
     interval_start time;
     hint      text := 'Offer a time returned by api.check_availability.';
 BEGIN
-    IF EXISTS (SELECT 1 FROM voxbook.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
-                                                 at_instant => starts_at)) THEN
+    IF EXISTS (SELECT 1 FROM internal.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
+                                                  at_instant => starts_at)) THEN
         RETURN;
     END IF;
     -- Refused. The decision is made above; what follows only finds the words for it.
     IF starts_at < now_ts THEN
-        PERFORM voxbook.fail('VB400', 'slot is in the past', hint);
+        PERFORM internal.fail('VB400', 'slot is in the past', hint);
     END IF;
     IF starts_at < now_ts + make_interval(mins => o.min_notice_minutes) THEN
-        PERFORM voxbook.fail('VB400', format('slot is too soon: bookings need %s minutes notice', o.min_notice_minutes), hint);
+        PERFORM internal.fail('VB400', format('slot is too soon: bookings need %s minutes notice', o.min_notice_minutes), hint);
     END IF;
     IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
-        PERFORM voxbook.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
+        PERFORM internal.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
     END IF;
     SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
      WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
        AND local_s::time >= x.starts AND local_s::time < x.ends;
     IF interval_start IS NOT NULL
        AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
-        PERFORM voxbook.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
+        PERFORM internal.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
     END IF;
     IF interval_start IS NOT NULL
        AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                     WHERE b.org_id = o.id AND b.calendar_id = c.id
                       AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
-        PERFORM voxbook.fail('VB400', format('%s is not available then', c.display_name), hint);
+        PERFORM internal.fail('VB400', format('%s is not available then', c.display_name), hint);
     END IF;
-    PERFORM voxbook.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
+    PERFORM internal.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
 END
 $$;
 
@@ -95,10 +95,10 @@ $$;
 -- finds its time blocked flips the expired holds of this calendar overlapping `during` (correctness never
 -- waits for api.expire_stale_holds), locking them in id order first so that two callers flipping the same
 -- holds cannot deadlock. Returns how many were flipped.
-CREATE OR REPLACE FUNCTION voxbook.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS int
+CREATE FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS int
     LANGUAGE plpgsql AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     n int;
 BEGIN
     UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now_ts
@@ -114,26 +114,24 @@ BEGIN
 END
 $$;
 
-DROP FUNCTION IF EXISTS voxbook.hold_json(voxbook.holds, text);   -- its former signature
-
 -- PL/pgSQL rather than SQL: its expression plan is cached per session, and it takes the clinic and
 -- calendar rows the caller already holds instead of reading them again (claims are the hot path).
-CREATE OR REPLACE FUNCTION voxbook.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars,
-                                             message text)
+CREATE FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars,
+                                   message text)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN jsonb_build_object(
         'success', true,
         'hold_id', h.id,
-        'expires_at', voxbook.utc_iso(h.expires_at),
+        'expires_at', internal.utc_iso(h.expires_at),
         'message', message,
         'status', h.status,
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
-        'starts_at', voxbook.utc_iso(h.starts_at),
-        'ends_at', voxbook.utc_iso(h.ends_at),
-        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone));
+        'starts_at', internal.utc_iso(h.starts_at),
+        'ends_at', internal.utc_iso(h.ends_at),
+        'local_time', internal.local_text(h.starts_at, o.time_zone),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone));
 END
 $$;

@@ -1,26 +1,26 @@
 -- The outbox: queuing an SMS, its encoding, and what a one-time code keeps once it is settled.
 
 -- What a one-time code message keeps once it is sent, cancelled or skipped: no digits to reuse.
-CREATE OR REPLACE FUNCTION voxbook.redact_sms(body text) RETURNS text
+CREATE FUNCTION internal.redact_sms(body text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT regexp_replace(body, '[0-9]{4,}', '****', 'g')
 $$;
 
 -- The body a message keeps once it is settled (sent, failed, cancelled, skipped): redacted when it was
 -- queued with redact_after_send (a one-time code), else as it was. Every settling UPDATE uses this.
-CREATE OR REPLACE FUNCTION voxbook.settled_body(body text, redact_after_send boolean) RETURNS text
+CREATE FUNCTION internal.settled_body(body text, redact_after_send boolean) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN redact_after_send THEN voxbook.redact_sms(body) ELSE body END
+    SELECT CASE WHEN redact_after_send THEN internal.redact_sms(body) ELSE body END
 $$;
 
 -- Encoding and number of segments, as carriers bill them.
-CREATE OR REPLACE FUNCTION voxbook.sms_parts(body text, OUT encoding text, OUT segments int)
+CREATE FUNCTION internal.sms_parts(body text, OUT encoding text, OUT segments int)
     LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     septets int;
     units int;
 BEGIN
-    IF body = voxbook.gsm7(body) THEN
+    IF body = internal.gsm7(body) THEN
         encoding := 'GSM-7';
         septets := length(body) + length(regexp_replace(body, '[^\^{}\\\[~\]|€]', '', 'g'));
         segments := CASE WHEN septets <= 160 THEN 1 ELSE ceil(septets / 153.0)::int END;
@@ -34,11 +34,11 @@ END
 $$;
 
 -- Queues one SMS (or records why it is skipped) in the caller's transaction.
-CREATE OR REPLACE FUNCTION voxbook.queue_sms(org_id uuid, kind text, recipient text, body text,
-                                             appointment_id uuid DEFAULT NULL, hold_id uuid DEFAULT NULL,
-                                             send_after timestamptz DEFAULT NULL,
-                                             expires_at timestamptz DEFAULT NULL,
-                                             redact_after_send boolean DEFAULT false)
+CREATE FUNCTION internal.queue_sms(org_id uuid, kind text, recipient text, body text,
+                                   appointment_id uuid DEFAULT NULL, hold_id uuid DEFAULT NULL,
+                                   send_after timestamptz DEFAULT NULL,
+                                   expires_at timestamptz DEFAULT NULL,
+                                   redact_after_send boolean DEFAULT false)
     RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -46,7 +46,7 @@ DECLARE
     parts record;
     opted_out boolean;
 BEGIN
-    parts := voxbook.sms_parts(body);
+    parts := internal.sms_parts(body);
     -- After STOP a number gets nothing from us (Twilio would refuse it with 21610 anyway).
     SELECT ct.sms_opted_out INTO opted_out FROM voxbook.contacts AS ct
      WHERE ct.org_id = queue_sms.org_id AND ct.phone = queue_sms.recipient;
@@ -66,14 +66,14 @@ $$;
 
 -- Cancels the codes of a hold still waiting to go out (superseded, hold released or expired), their
 -- digits redacted: the one way an unsent code dies. Returns how many were cancelled.
-CREATE OR REPLACE FUNCTION voxbook.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS int
+CREATE FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS int
     LANGUAGE plpgsql AS $$
 DECLARE
     n int;
 BEGIN
     UPDATE voxbook.sms_outbox AS m
        SET status = 'cancelled', skip_reason = reason, updated_at = now(),
-           body = voxbook.redact_sms(m.body)
+           body = internal.redact_sms(m.body)
      WHERE m.org_id = cancel_unsent_codes.org_id AND m.hold_id = cancel_unsent_codes.hold_id
        AND m.kind = 'otp' AND m.status = 'queued';
     GET DIAGNOSTICS n = ROW_COUNT;

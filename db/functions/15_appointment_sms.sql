@@ -1,6 +1,6 @@
 -- An appointment as the API returns it, and the messages that go with it.
 
-CREATE OR REPLACE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'success', true,
@@ -12,10 +12,10 @@ CREATE OR REPLACE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id 
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
         'service', a.service_id,
-        'starts_at', voxbook.utc_iso(h.starts_at),
-        'ends_at', voxbook.utc_iso(h.ends_at),
-        'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-        'spoken_time', voxbook.spoken_time(h.starts_at, o.time_zone),
+        'starts_at', internal.utc_iso(h.starts_at),
+        'ends_at', internal.utc_iso(h.ends_at),
+        'local_time', internal.local_text(h.starts_at, o.time_zone),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone),
         'time_zone', o.time_zone,
         'confirmed_via', a.confirmed_via,
         'otp_verified', a.otp_verified,
@@ -25,7 +25,7 @@ CREATE OR REPLACE FUNCTION voxbook.appointment_json(org_id uuid, appointment_id 
                               WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'confirmation'
                               ORDER BY m.created_at DESC LIMIT 1),
         'reminder_sms', (SELECT jsonb_build_object('message_id', m.id, 'status', m.status,
-                                                   'send_after', voxbook.utc_iso(m.send_after))
+                                                   'send_after', internal.utc_iso(m.send_after))
                            FROM voxbook.sms_outbox AS m
                           WHERE m.org_id = a.org_id AND m.appointment_id = a.id AND m.kind = 'reminder'
                           ORDER BY m.created_at DESC LIMIT 1))
@@ -39,14 +39,14 @@ $$;
 
 -- The text of an appointment message (kind: confirmation, reminder, cancellation, reschedule), from the
 -- message catalogue (sms.<kind>, 16_messages.sql); GSM-7 only. PL/pgSQL, not SQL: its body is resolved
--- when it runs, so it may use voxbook.message, which 16_messages.sql creates after this file.
-CREATE OR REPLACE FUNCTION voxbook.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
+-- when it runs, so it may use internal.message, which 16_messages.sql creates after this file.
+CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT voxbook.gsm7(voxbook.message('sms.' || kind, 'en',
-                       voxbook.when_parts(h.starts_at, o.time_zone)
+    RETURN (SELECT internal.gsm7(internal.message('sms.' || kind, 'en',
+                       internal.when_parts(h.starts_at, o.time_zone)
                        || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                             'clinic_phone', voxbook.display_phone(o.phone))))
+                                             'clinic_phone', internal.display_phone(o.phone))))
               FROM voxbook.appointments AS a
               JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
               JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
@@ -57,8 +57,8 @@ $$;
 
 -- Renders the appointment message of this kind and queues it to the appointment's patient (its
 -- contact's phone), in the caller's transaction: the one way an appointment SMS is made.
-CREATE OR REPLACE FUNCTION voxbook.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text,
-                                                         send_after timestamptz DEFAULT NULL)
+CREATE FUNCTION internal.queue_appointment_sms(org_id uuid, appointment_id uuid, kind text,
+                                               send_after timestamptz DEFAULT NULL)
     RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -67,14 +67,14 @@ BEGIN
     SELECT ct.phone INTO patient FROM voxbook.appointments AS a
       JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
      WHERE a.org_id = queue_appointment_sms.org_id AND a.id = queue_appointment_sms.appointment_id;
-    RETURN voxbook.queue_sms(org_id, kind, patient, voxbook.appointment_sms(kind, org_id, appointment_id),
-                             appointment_id => appointment_id, send_after => send_after);
+    RETURN internal.queue_sms(org_id, kind, patient, internal.appointment_sms(kind, org_id, appointment_id),
+                              appointment_id => appointment_id, send_after => send_after);
 END
 $$;
 
 -- Queues the reminder for an appointment's current time, reminder_hours before it, unless that
 -- moment has passed (a booking made for tomorrow morning gets its confirmation only).
-CREATE OR REPLACE FUNCTION voxbook.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
+CREATE FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
     LANGUAGE plpgsql AS $$
 DECLARE
     due timestamptz;
@@ -92,8 +92,8 @@ BEGIN
       JOIN voxbook.organizations AS o ON o.id = a.org_id
      WHERE a.org_id = schedule_reminder.org_id AND a.id = schedule_reminder.appointment_id
        AND a.status = 'confirmed';
-    IF due IS NOT NULL AND due > voxbook.clock() THEN
-        reminder := voxbook.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
+    IF due IS NOT NULL AND due > internal.clock() THEN
+        reminder := internal.queue_appointment_sms(org_id, appointment_id, 'reminder', send_after => due);
         -- Stamped with the time it announces: the worker compares this, not the text (45_sms_delivery.sql).
         UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
          WHERE x.org_id = reminder.org_id AND x.id = reminder.id;

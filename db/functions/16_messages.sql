@@ -1,16 +1,16 @@
 -- The message catalogue: every text a patient (or the clinic's owner) reads or hears -- SMS bodies, the
 -- assistant's spoken lines, the refusal texts of the booking functions -- is a row of
--- voxbook.message_templates (migration 0015), rendered by voxbook.message(key, language, args).
+-- voxbook.message_templates (migration 0015), rendered by internal.message(key, language, args).
 -- The rows are written here on every migrate, so the wording is versioned with the code. Adding a language
 -- is adding its rows (a key it lacks falls back to English). Dates and times come in as parts from
--- voxbook.when_parts (11_phones_and_text.sql), so a template places them and nobody splits a text again.
+-- internal.when_parts (11_phones_and_text.sql), so a template places them and nobody splits a text again.
 -- Placeholders are {name}: lower-case letters and underscores.
 
 -- Render the template of key in language (else English) with args' values in place of its {placeholders},
 -- in one pass: a value that itself contains '{...}' (a clinic's name) is not looked at again.
 -- An unknown key or a placeholder args lacks is a bug in the caller: it raises (XX000) rather than send a
 -- text with a hole. A JSON null value renders as nothing.
-CREATE OR REPLACE FUNCTION voxbook.message(key text, language text, args jsonb DEFAULT '{}') RETURNS text
+CREATE FUNCTION internal.message(key text, language text, args jsonb DEFAULT '{}') RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     template text;
@@ -42,17 +42,17 @@ END
 $$;
 
 -- "a", "a or b", "a, b or c", in the language's words.
-CREATE OR REPLACE FUNCTION voxbook.or_list(items text[], language text) RETURNS text
+CREATE FUNCTION internal.or_list(items text[], language text) RETURNS text
     LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN cardinality(items) <= 1 THEN coalesce(items[1], '')
-                ELSE voxbook.message('list.or', language,
-                                     jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
-                                                        'last', items[cardinality(items)])) END
+                ELSE internal.message('list.or', language,
+                                      jsonb_build_object('first', array_to_string(items[1:cardinality(items) - 1], ', '),
+                                                         'last', items[cardinality(items)])) END
 $$;
 
 -- At most n (>= 2) of the items, spread evenly from the first to the last: what the assistant reads out
 -- of a longer list. Position k / (n - 1) rounded half to even, as Python's round() did when this was there.
-CREATE OR REPLACE FUNCTION voxbook.spread(items text[], n int DEFAULT 3) RETURNS text[]
+CREATE FUNCTION internal.spread(items text[], n int DEFAULT 3) RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN cardinality(items) <= n THEN items
                 ELSE ARRAY(SELECT items[p + 1] FROM (
@@ -65,7 +65,7 @@ CREATE OR REPLACE FUNCTION voxbook.spread(items text[], n int DEFAULT 3) RETURNS
 $$;
 
 -- The distinct non-empty values of a list, in their first order.
-CREATE OR REPLACE FUNCTION voxbook.distinct_texts(items text[]) RETURNS text[]
+CREATE FUNCTION internal.distinct_texts(items text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY(SELECT v FROM unnest(items) WITH ORDINALITY AS x(v, i)
                   WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY min(i))
@@ -73,13 +73,13 @@ $$;
 
 -- The other times a refused claim or reschedule offers ("alternatives"), as the assistant says them:
 -- the same provider's times bare, another provider's with the name.
-CREATE OR REPLACE FUNCTION voxbook.spoken_offer(result jsonb, language text) RETURNS text
+CREATE FUNCTION internal.spoken_offer(result jsonb, language text) RETURNS text
     LANGUAGE sql STABLE AS $$
-    SELECT voxbook.or_list(ARRAY(
+    SELECT internal.or_list(ARRAY(
                SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
-                           ELSE voxbook.message('spoken.offer.with_provider', language,
-                                                jsonb_build_object('spoken_time', a->>'spoken_time',
-                                                                   'provider', a->>'provider')) END
+                            ELSE internal.message('spoken.offer.with_provider', language,
+                                                  jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                                     'provider', a->>'provider')) END
                  FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
                 ORDER BY i), language)
 $$;
@@ -88,7 +88,7 @@ $$;
 -- pure function of that result, so api.run_tool_call stores it with the result and a redelivered call
 -- hears it again byte for byte. The line is 'spoken.<function>.<outcome>' (outcome: 'success' or the
 -- refusal code), else 'spoken.<code>' (shared by tools), else "Sorry, <the refusal's error>."
-CREATE OR REPLACE FUNCTION voxbook.spoken_line(function_name text, result jsonb, language text) RETURNS text
+CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ok boolean := coalesce((result->>'success')::boolean, false);
@@ -103,26 +103,26 @@ DECLARE
 BEGIN
     IF function_name = 'check_availability' THEN
         IF jsonb_array_length(slots) = 0 THEN
-            RETURN voxbook.message('spoken.check_availability.none', language);
+            RETURN internal.message('spoken.check_availability.none', language);
         END IF;
-        days := voxbook.distinct_texts(ARRAY(
-                    SELECT voxbook.local_day((s->>'time')::timestamptz, result->>'time_zone')
+        days := internal.distinct_texts(ARRAY(
+                    SELECT internal.local_day((s->>'time')::timestamptz, result->>'time_zone')
                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
         IF cardinality(days) = 1 THEN
-            line := voxbook.message('spoken.check_availability.one_day', language, jsonb_build_object(
+            line := internal.message('spoken.check_availability.one_day', language, jsonb_build_object(
                         'day', days[1],
-                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+                        'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
                                      SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         ELSE
-            line := voxbook.message('spoken.check_availability.days', language, jsonb_build_object(
-                        'times', voxbook.or_list(voxbook.spread(voxbook.distinct_texts(ARRAY(
+            line := internal.message('spoken.check_availability.days', language, jsonb_build_object(
+                        'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
                                      SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         END IF;
         -- The database says whether it left free times out (spread or max_slots).
         IF coalesce((result->>'more')::boolean, false) THEN
-            line := line || ' ' || voxbook.message('spoken.check_availability.more', language);
+            line := line || ' ' || internal.message('spoken.check_availability.more', language);
         END IF;
         RETURN line;
     END IF;
@@ -133,7 +133,7 @@ BEGIN
         IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
             outcome := 'slot_taken.none';
         ELSE
-            args := args || jsonb_build_object('offer', voxbook.spoken_offer(result, language));
+            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language));
         END IF;
     ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
         outcome := 'wrong_code.one';
@@ -143,18 +143,18 @@ BEGIN
        AND m.language IN (spoken_line.language, 'en')
      ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
     IF key_ IS NOT NULL THEN
-        RETURN voxbook.message(key_, language, args);
+        RETURN internal.message(key_, language, args);
     END IF;
     IF coalesce(result->>'error', '') = '' THEN
-        RETURN voxbook.message('spoken.failed', language);
+        RETURN internal.message('spoken.failed', language);
     END IF;
-    RETURN voxbook.message('spoken.refused', language, args);
+    RETURN internal.message('spoken.refused', language, args);
 END
 $$;
 
 
 -- The English catalogue. Keys: sms.* (texts sent), spoken.* (the assistant's lines, per tool function and
--- outcome; see voxbook.spoken_line), refusal.* (the "error" of a refusal), list.* (joining words).
+-- outcome; see internal.spoken_line), refusal.* (the "error" of a refusal), list.* (joining words).
 -- SMS templates stay in GSM-7 (one character outside it makes the whole SMS UCS-2, three times the cost);
 -- patients' texts end with the STOP line.
 CREATE TEMP TABLE messages_en (key text PRIMARY KEY, template text NOT NULL) ON COMMIT DROP;

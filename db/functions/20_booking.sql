@@ -2,18 +2,18 @@
 -- Every api function is SECURITY DEFINER with a fixed search_path, so the API role needs nothing but
 -- EXECUTE, and takes org_id so that one clinic's ids are useless to another.
 
--- The free slots of a clinic: the bookable starts (voxbook.slot_starts, the one definition shared with the
+-- The free slots of a clinic: the bookable starts (internal.slot_starts, the one definition shared with the
 -- claim) of every active calendar, or of one, sized for a service (else each calendar's default length),
 -- minus live holds and confirmed appointments, over `days` local days from first_day. Unordered: callers
 -- order and cut. The one query behind api.check_availability and the other times a refused claim or
--- reschedule offers (voxbook.alternatives), so both offer exactly the same times.
-CREATE OR REPLACE FUNCTION voxbook.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services,
-                                              first_day date, days int)
+-- reschedule offers (internal.alternatives), so both offer exactly the same times.
+CREATE FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services,
+                                    first_day date, days int)
     RETURNS TABLE (cal_id text, provider text, starts_at timestamptz, ends_at timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT c.id, c.display_name, x.starts_at, x.ends_at
       FROM voxbook.calendars AS c
-     CROSS JOIN LATERAL voxbook.slot_starts(
+     CROSS JOIN LATERAL internal.slot_starts(
                o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
                free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS x
      WHERE c.org_id = o.id AND c.active
@@ -22,7 +22,7 @@ CREATE OR REPLACE FUNCTION voxbook.free_slots(o voxbook.organizations, calendar_
             SELECT 1 FROM voxbook.holds AS h
              WHERE h.org_id = o.id AND h.calendar_id = c.id
                AND h.status IN ('held', 'confirmed')
-               AND (h.status = 'confirmed' OR h.expires_at > voxbook.clock())
+               AND (h.status = 'confirmed' OR h.expires_at > internal.clock())
                AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
 $$;
 
@@ -32,22 +32,22 @@ $$;
 -- (two providers free at 2 PM are one offer, said once), ties to the earlier; listed in time order.
 -- PL/pgSQL rather than SQL: its plan is cached per session (a SQL function's query is planned on every
 -- call, which made each refused claim ~2.5 ms slower instead of ~0.8 ms).
-CREATE OR REPLACE FUNCTION voxbook.alternatives(o voxbook.organizations, s voxbook.services, lost timestamptz)
+CREATE FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'time', voxbook.utc_iso(a.starts_at),
+                   'time', internal.utc_iso(a.starts_at),
                    'calendar_id', a.cal_id,
                    'provider', a.provider,
                    'spoken_time', a.spoken,
-                   'local_time', voxbook.local_text(a.starts_at, o.time_zone))
+                   'local_time', internal.local_text(a.starts_at, o.time_zone))
                    ORDER BY a.starts_at, a.cal_id), '[]')
           FROM (SELECT d.* FROM (
-                    SELECT DISTINCT ON (spoken) f.*, voxbook.spoken_time(f.starts_at, o.time_zone) AS spoken,
+                    SELECT DISTINCT ON (spoken) f.*, internal.spoken_time(f.starts_at, o.time_zone) AS spoken,
                            abs(extract(epoch FROM f.starts_at - lost)) AS distance
-                      FROM voxbook.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
+                      FROM internal.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
                      ORDER BY spoken, distance, f.starts_at, f.cal_id) AS d
                  ORDER BY d.distance, d.starts_at, d.cal_id
                  LIMIT 2) AS a);
@@ -56,34 +56,34 @@ $$;
 
 
 CREATE FUNCTION api.check_availability(org_id uuid, date date, calendar_id text DEFAULT NULL,
-                                       service text DEFAULT NULL, days int DEFAULT 1,
-                                       max_slots int DEFAULT NULL, spread int DEFAULT NULL)
+                            service text DEFAULT NULL, days int DEFAULT 1,
+                            max_slots int DEFAULT NULL, spread int DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    s voxbook.services := voxbook.find_service(org_id, service);
+    o voxbook.organizations := internal.require_org(org_id);
+    s voxbook.services := internal.find_service(org_id, service);
     result jsonb;
     more boolean;
 BEGIN
-    PERFORM voxbook.require_date(date, 'date');
+    PERFORM internal.require_date(date, 'date');
     IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
-        PERFORM voxbook.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
+        PERFORM internal.fail('VB400', 'days must be between 1 and 62', 'Ask for one day, or a range of at most 62 days.');
     END IF;
     IF max_slots < 1 THEN
-        PERFORM voxbook.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
+        PERFORM internal.fail('VB400', 'max_slots must be at least 1', 'Leave it out for every free slot.');
     END IF;
     IF spread NOT BETWEEN 1 AND 100 THEN
-        PERFORM voxbook.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
+        PERFORM internal.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
     END IF;
     IF calendar_id IS NOT NULL THEN
-        PERFORM voxbook.require_calendar(org_id, calendar_id);
+        PERFORM internal.require_calendar(org_id, calendar_id);
     END IF;
-    -- voxbook.free_slots stands on voxbook.slot_starts, the one definition of a bookable start shared with
+    -- internal.free_slots stands on internal.slot_starts, the one definition of a bookable start shared with
     -- the claim: what is offered here is exactly what api.claim_slot_atomic accepts, DST days included.
     WITH free AS (
-        SELECT f.* FROM voxbook.free_slots(o, check_availability.calendar_id, s, check_availability.date, days) AS f
+        SELECT f.* FROM internal.free_slots(o, check_availability.calendar_id, s, check_availability.date, days) AS f
          ORDER BY f.starts_at, f.cal_id
          LIMIT max_slots + 1   -- one more than asked for tells whether there are more; NULL: no limit
     ), numbered AS (
@@ -102,12 +102,12 @@ BEGIN
                          WHERE (2 * i * (nb.m - 1) + (spread - 1)) / (2 * greatest(spread - 1, 1)) = nb.rn - 1)))
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'time', voxbook.utc_iso(f.starts_at),
-               'ends_at', voxbook.utc_iso(f.ends_at),
+               'time', internal.utc_iso(f.starts_at),
+               'ends_at', internal.utc_iso(f.ends_at),
                'calendar_id', f.cal_id,
                'provider', f.provider,
-               'local_time', voxbook.local_text(f.starts_at, o.time_zone),
-               'spoken_time', voxbook.spoken_time(f.starts_at, o.time_zone))
+               'local_time', internal.local_text(f.starts_at, o.time_zone),
+               'spoken_time', internal.spoken_time(f.starts_at, o.time_zone))
                ORDER BY f.starts_at, f.cal_id), '[]'),
            (SELECT count(*) FROM free) > count(*)
       INTO result, more
@@ -133,32 +133,32 @@ Example: SELECT api.check_availability('a0000000-0000-0000-0000-000000000001', '
 
 
 CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamptz,
-                                      call_sid text DEFAULT NULL, patient_name text DEFAULT NULL,
-                                      patient_phone text DEFAULT NULL, hold_minutes int DEFAULT NULL,
-                                      service text DEFAULT NULL)
+                           call_sid text DEFAULT NULL, patient_name text DEFAULT NULL,
+                           patient_phone text DEFAULT NULL, hold_minutes int DEFAULT NULL,
+                           service text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
-    s voxbook.services := voxbook.find_service(org_id, service);
-    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
+    s voxbook.services := internal.find_service(org_id, service);
+    phone text := internal.normalize_phone(patient_phone, o.country_code);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     ends timestamptz;
     h voxbook.holds;
     blocker voxbook.holds;
 BEGIN
-    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    PERFORM internal.require_instant(slot_time, 'slot_time');
     IF minutes NOT BETWEEN 1 AND 60 THEN
-        PERFORM voxbook.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
+        PERFORM internal.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
     END IF;
     IF length(patient_name) > 200 OR length(call_sid) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
+        PERFORM internal.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
     END IF;
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
-    PERFORM voxbook.assert_bookable(o, c, slot_time, ends);
+    PERFORM internal.assert_bookable(o, c, slot_time, ends);
 
     -- The exclusion constraint holds_no_overlap is the arbiter. ON CONFLICT DO NOTHING checks it before
     -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
@@ -183,7 +183,7 @@ BEGIN
             IF call_sid IS NOT NULL AND blocker.vapi_call_id = call_sid THEN
                 -- Vapi redelivers tool calls: the same call claiming the same slot gets the same hold.
                 IF blocker.starts_at = slot_time AND blocker.ends_at = ends THEN
-                    RETURN voxbook.hold_json(blocker, o, c, 'Slot already reserved on this call');
+                    RETURN internal.hold_json(blocker, o, c, 'Slot already reserved on this call');
                 END IF;
                 IF blocker.status = 'held' THEN   -- this caller's own other time overlaps: it gives way
                     UPDATE voxbook.holds AS x SET status = 'released', release_reason = 'superseded by a new hold',
@@ -197,14 +197,14 @@ BEGIN
         -- No live claim in the way: expired holds are, which count for the constraint until their status
         -- flips. Flip those (correctness never waits for housekeeping), in id order so that two
         -- claimers cannot deadlock on them, and try again.
-        PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
+        PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
     END LOOP;
     IF h.id IS NULL THEN
         -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
         -- assistant offers next, computed here so that the answer is complete in this one statement.
-        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken', 'en'),
-                               jsonb_build_object('slot_time', voxbook.utc_iso(slot_time), 'calendar_id', c.id,
-                                                  'alternatives', voxbook.alternatives(o, s, slot_time)));
+        RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken', 'en'),
+                                jsonb_build_object('slot_time', internal.utc_iso(slot_time), 'calendar_id', c.id,
+                                                   'alternatives', internal.alternatives(o, s, slot_time)));
     END IF;
 
     -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
@@ -215,7 +215,7 @@ BEGIN
          WHERE x.org_id = o.id AND x.vapi_call_id = claim_slot_atomic.call_sid AND (x.status = 'held') IS TRUE
            AND x.id <> h.id;
     END IF;
-    RETURN voxbook.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
+    RETURN internal.hold_json(h, o, c, format('Slot reserved for %s minutes', minutes));
 END
 $$;
 COMMENT ON FUNCTION api.claim_slot_atomic(uuid, text, timestamptz, text, text, text, int, text) IS
@@ -244,18 +244,18 @@ CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 
 DECLARE
     h voxbook.holds;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    h := voxbook.lock_hold(org_id, hold_id);
+    PERFORM internal.require_org(org_id);
+    h := internal.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN
-        RETURN voxbook.refusal('already_confirmed', voxbook.message('refusal.already_confirmed', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'status', h.status));
+        RETURN internal.refusal('already_confirmed', internal.message('refusal.already_confirmed', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'status', h.status));
     END IF;
     IF h.status = 'held' THEN
         UPDATE voxbook.holds AS x SET status = 'released', release_reason = coalesce(reason, 'released'), updated_at = now()
          WHERE x.org_id = h.org_id AND x.id = h.id
         RETURNING x.* INTO h;
         -- a code still waiting to go out is pointless now
-        PERFORM voxbook.cancel_unsent_codes(h.org_id, h.id, 'hold released');
+        PERFORM internal.cancel_unsent_codes(h.org_id, h.id, 'hold released');
     END IF;
     RETURN jsonb_build_object('success', true, 'hold_id', h.id, 'status', h.status,
                               'message', 'The time is free again');
@@ -270,56 +270,56 @@ Example: SELECT api.release_hold('<hold_id>', 'a0000000-0000-0000-0000-000000000
 
 
 -- The one way a hold becomes an appointment; api.verify_otp and api.confirm_held_slot both end here.
-CREATE OR REPLACE FUNCTION voxbook.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text,
-                                                via text, staff_user text)
+CREATE FUNCTION internal.confirm_hold(org_id uuid, hold_id uuid, contact_id uuid, service text,
+                                      via text, staff_user text)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     h voxbook.holds;
     s voxbook.services;
     ct voxbook.contacts;
     appointment_id uuid;
     confirmation voxbook.sms_outbox;
 BEGIN
-    h := voxbook.lock_hold(org_id, hold_id);
+    h := internal.lock_hold(org_id, hold_id);
     IF h.status = 'confirmed' THEN   -- a repeated confirmation returns the appointment made the first time
         SELECT a.id INTO appointment_id FROM voxbook.appointments AS a
          WHERE a.org_id = h.org_id AND a.hold_id = h.id;
-        RETURN voxbook.appointment_json(h.org_id, appointment_id)
+        RETURN internal.appointment_json(h.org_id, appointment_id)
                || jsonb_build_object('message', 'Appointment already confirmed');
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF via = 'otp' AND h.otp_verified_at IS NULL THEN
-        RETURN voxbook.refusal('not_verified', voxbook.message('refusal.not_verified', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('not_verified', internal.message('refusal.not_verified', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
-    s := coalesce(voxbook.find_service(org_id, service), voxbook.find_service(org_id, h.service_id));
+    s := coalesce(internal.find_service(org_id, service), internal.find_service(org_id, h.service_id));
     -- The hold's time range is what the exclusion constraint keeps for this appointment. A service of
     -- another length named only now (a 30-minute hold confirmed as a 60-minute cleaning) would book time
     -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
     IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
-        RETURN voxbook.refusal('service_mismatch',
-                               voxbook.message('refusal.service_mismatch', 'en', jsonb_build_object(
+        RETURN internal.refusal('service_mismatch',
+                                internal.message('refusal.service_mismatch', 'en', jsonb_build_object(
                                    'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
                                    'service', s.name, 'service_minutes', s.duration_minutes)),
-                               jsonb_build_object('hold_id', h.id, 'service', s.id,
-                                                  'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
-                                                  'service_minutes', s.duration_minutes));
+                                jsonb_build_object('hold_id', h.id, 'service', s.id,
+                                                   'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
+                                                   'service_minutes', s.duration_minutes));
     END IF;
 
     IF contact_id IS NOT NULL THEN
         SELECT * INTO ct FROM voxbook.contacts AS x
          WHERE x.org_id = confirm_hold.org_id AND x.id = confirm_hold.contact_id FOR UPDATE;
         IF NOT FOUND THEN
-            PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+            PERFORM internal.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
         END IF;
     ELSIF h.patient_phone IS NULL THEN
-        PERFORM voxbook.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
+        PERFORM internal.fail('VB400', 'the hold has no patient phone', 'Claim with patient_phone, or pass contact_id.');
     ELSE
         INSERT INTO voxbook.contacts AS x (org_id, phone, name)
         VALUES (h.org_id, h.patient_phone, h.patient_name)
@@ -341,24 +341,24 @@ BEGIN
     RETURNING a.id INTO appointment_id;
 
     -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
-    confirmation := voxbook.queue_appointment_sms(h.org_id, appointment_id, 'confirmation');
-    PERFORM voxbook.schedule_reminder(h.org_id, appointment_id);
-    RETURN voxbook.appointment_json(h.org_id, appointment_id)
+    confirmation := internal.queue_appointment_sms(h.org_id, appointment_id, 'confirmation');
+    PERFORM internal.schedule_reminder(h.org_id, appointment_id);
+    RETURN internal.appointment_json(h.org_id, appointment_id)
            || jsonb_build_object('message', 'Appointment confirmed', 'message_id', confirmation.id);
 END
 $$;
 
 
 CREATE FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid DEFAULT NULL,
-                                      service_type text DEFAULT NULL, staff_user text DEFAULT NULL)
+                           service_type text DEFAULT NULL, staff_user text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 BEGIN
-    PERFORM voxbook.require(hold_id, 'hold_id');
+    PERFORM internal.require(hold_id, 'hold_id');
     staff_user := nullif(btrim(staff_user), '');
-    RETURN voxbook.confirm_hold(org_id, hold_id, contact_id, service_type,
-                                CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
+    RETURN internal.confirm_hold(org_id, hold_id, contact_id, service_type,
+                                 CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
 END
 $$;
 COMMENT ON FUNCTION api.confirm_held_slot(uuid, uuid, uuid, text, text) IS
@@ -387,12 +387,12 @@ DECLARE
 BEGIN
     WITH expired AS (
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
-         WHERE x.status = 'held' AND x.expires_at <= voxbook.clock()
+         WHERE x.status = 'held' AND x.expires_at <= internal.clock()
            AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
         RETURNING x.org_id, x.id
     )
     SELECT count(*) INTO n FROM expired AS e
-     CROSS JOIN LATERAL voxbook.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
+     CROSS JOIN LATERAL internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
     RETURN jsonb_build_object('success', true, 'expired', n);
 END
 $$;
@@ -410,15 +410,15 @@ CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid)
 DECLARE
     h voxbook.holds;
     cal voxbook.calendars;
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = get_hold.hold_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown hold', 'Use the hold_id returned by api.claim_slot_atomic for this clinic.');
     END IF;
     SELECT * INTO cal FROM voxbook.calendars AS x WHERE x.org_id = h.org_id AND x.id = h.calendar_id;
-    RETURN voxbook.hold_json(h, o, cal, NULL) || jsonb_build_object(
-        'live', h.status = 'held' AND h.expires_at > voxbook.clock(),
+    RETURN internal.hold_json(h, o, cal, NULL) || jsonb_build_object(
+        'live', h.status = 'held' AND h.expires_at > internal.clock(),
         'code_sent', h.otp_hash IS NOT NULL,
         'code_verified', h.otp_verified_at IS NOT NULL,
         'code_attempts', h.otp_attempts,

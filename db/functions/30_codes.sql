@@ -7,21 +7,21 @@
 -- until the SMS is handed over.
 
 -- The key of the code hashes, or NULL when this session has none (then no code is sent or checked).
-CREATE OR REPLACE FUNCTION voxbook.code_pepper() RETURNS bytea
+CREATE FUNCTION internal.code_pepper() RETURNS bytea
     LANGUAGE sql STABLE AS $$
     SELECT convert_to(nullif(current_setting('voxbook.code_pepper', true), ''), 'UTF8')
 $$;
 
-CREATE OR REPLACE FUNCTION voxbook.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
+CREATE FUNCTION internal.code_hash(salt bytea, code text, pepper bytea) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT
     SET search_path = pg_catalog, public AS $$
     SELECT hmac(salt || convert_to(code, 'UTF8'), pepper, 'sha256')
 $$;
 
-CREATE OR REPLACE FUNCTION voxbook.codes_unavailable(hold_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.codes_unavailable(hold_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
-    SELECT voxbook.refusal('codes_unavailable', voxbook.message('refusal.codes_unavailable', 'en'),
-                           jsonb_build_object('hold_id', hold_id))
+    SELECT internal.refusal('codes_unavailable', internal.message('refusal.codes_unavailable', 'en'),
+                            jsonb_build_object('hold_id', hold_id))
 $$;
 
 -- The sliding-window limits on code events (kind 'send' or 'failure', a wrong guess) of a clinic: NULL when
@@ -29,8 +29,8 @@ $$;
 -- Windows: one hour per phone number and per clinic; one day per call (a call never lasts that long, so
 -- per call this is the whole call). Events stamped after now_ts (a frozen test clock) are not counted.
 -- Takes a per-clinic transaction lock first, so parallel sends and guesses cannot outrun a limit.
-CREATE OR REPLACE FUNCTION voxbook.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text,
-                                                   hold_id uuid, now_ts timestamptz)
+CREATE FUNCTION internal.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text,
+                                         hold_id uuid, now_ts timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -68,15 +68,15 @@ BEGIN
     IF wait = interval '0' THEN
         RETURN NULL;
     END IF;
-    RETURN voxbook.refusal('rate_limited',
-                           CASE kind WHEN 'send' THEN voxbook.message('refusal.rate_limited.send', 'en')
-                                     ELSE voxbook.message('refusal.rate_limited.failure', 'en') END,
-                           jsonb_build_object('hold_id', hold_id,
-                                              'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
+    RETURN internal.refusal('rate_limited',
+                            CASE kind WHEN 'send' THEN internal.message('refusal.rate_limited.send', 'en')
+                                     ELSE internal.message('refusal.rate_limited.failure', 'en') END,
+                            jsonb_build_object('hold_id', hold_id,
+                                               'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
 $$;
 
-CREATE OR REPLACE FUNCTION voxbook.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamptz)
+CREATE FUNCTION internal.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamptz)
     RETURNS void
     LANGUAGE sql AS $$
     INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
@@ -89,41 +89,41 @@ CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text 
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    phone text := voxbook.normalize_phone(patient_phone, o.country_code);
-    now_ts timestamptz := voxbook.clock();
-    pepper bytea := voxbook.code_pepper();
+    o voxbook.organizations := internal.require_org(org_id);
+    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    now_ts timestamptz := internal.clock();
+    pepper bytea := internal.code_pepper();
     h voxbook.holds;
     code text;
     salt bytea := gen_random_bytes(16);
     m voxbook.sms_outbox;
     limited jsonb;
 BEGIN
-    h := voxbook.lock_hold(o.id, hold_id);
+    h := internal.lock_hold(o.id, hold_id);
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     phone := coalesce(phone, h.patient_phone);
     IF phone IS NULL THEN
-        PERFORM voxbook.fail('VB400', 'no phone number to send the code to',
-                             'Pass patient_phone (the caller''s mobile number).');
+        PERFORM internal.fail('VB400', 'no phone number to send the code to',
+                              'Pass patient_phone (the caller''s mobile number).');
     END IF;
     IF pepper IS NULL THEN
-        RETURN voxbook.codes_unavailable(h.id);
+        RETURN internal.codes_unavailable(h.id);
     END IF;
     -- Calling codes are prefix-free, so a prefix match is a country (or, for longer prefixes, a region) match.
     IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
                     WHERE starts_with(phone, '+' || p)) THEN
-        RETURN voxbook.refusal('destination_not_allowed', voxbook.message('refusal.destination_not_allowed', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('destination_not_allowed', internal.message('refusal.destination_not_allowed', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF h.otp_sends >= o.max_code_sends THEN
-        RETURN voxbook.refusal('resend_limit', voxbook.message('refusal.resend_limit', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'sends_left', 0));
+        RETURN internal.refusal('resend_limit', internal.message('refusal.resend_limit', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'sends_left', 0));
     END IF;
     h.patient_phone := phone;   -- the limits count the number the code goes to
-    limited := voxbook.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
+    limited := internal.code_rate_limit(o, 'send', phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited;
     END IF;
@@ -132,30 +132,30 @@ BEGIN
     code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
                   % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
     -- A code already on its way is superseded: only the newest one will verify.
-    PERFORM voxbook.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
+    PERFORM internal.cancel_unsent_codes(o.id, h.id, 'superseded by a new code');
     UPDATE voxbook.holds AS x
-       SET otp_salt = salt, otp_hash = voxbook.code_hash(salt, code, pepper),
+       SET otp_salt = salt, otp_hash = internal.code_hash(salt, code, pepper),
            otp_sends = x.otp_sends + 1, otp_sent_at = now_ts, patient_phone = phone, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
-    m := voxbook.queue_sms(o.id, 'otp', phone,
-                           voxbook.gsm7(voxbook.message('sms.otp', 'en', jsonb_build_object(
+    m := internal.queue_sms(o.id, 'otp', phone,
+                            internal.gsm7(internal.message('sms.otp', 'en', jsonb_build_object(
                                'code', code, 'clinic', o.name,
                                'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
-                           hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
+                            hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
     IF m.status = 'queued' THEN
-        PERFORM voxbook.record_code_event(o.id, 'send', h, now_ts);
+        PERFORM internal.record_code_event(o.id, 'send', h, now_ts);
         -- Housekeeping: no window looks back further than a day.
         DELETE FROM voxbook.code_events AS e WHERE e.org_id = o.id AND e.kind IN ('send', 'failure')
                                                  AND e.at < now_ts - interval '1 day';
     END IF;
     RETURN jsonb_build_object('success', m.status = 'queued', 'code_sent', m.status = 'queued',
                               'message_id', m.id, 'hold_id', h.id,
-                              'expires_at', voxbook.utc_iso(h.expires_at),
+                              'expires_at', internal.utc_iso(h.expires_at),
                               'sends_left', o.max_code_sends - h.otp_sends, 'code_length', o.code_length)
            || CASE WHEN m.status = 'queued' THEN '{}'::jsonb
                    ELSE jsonb_build_object('code', 'opted_out',
-                                           'error', voxbook.message('refusal.opted_out', 'en')) END;
+                                           'error', internal.message('refusal.opted_out', 'en')) END;
 END
 $$;
 COMMENT ON FUNCTION api.send_otp_code(uuid, uuid, text) IS
@@ -172,71 +172,71 @@ Example: SELECT api.send_otp_code('<hold_id>', 'a0000000-0000-0000-0000-00000000
 
 
 CREATE FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid DEFAULT NULL,
-                               service text DEFAULT NULL)
+                    service text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
-    pepper bytea := voxbook.code_pepper();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    pepper bytea := internal.code_pepper();
     h voxbook.holds;
     given text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
     left_ int;
     limited jsonb;
 BEGIN
     -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
-    h := voxbook.lock_hold(o.id, hold_id);
+    h := internal.lock_hold(o.id, hold_id);
     -- Every other argument is checked before the code is looked at: a call that fails must not have
     -- tested (or spent) a code.
     IF contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM voxbook.contacts AS x
                                                WHERE x.org_id = o.id AND x.id = verify_otp.contact_id) THEN
-        PERFORM voxbook.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
+        PERFORM internal.fail('VB404', 'unknown contact', 'Leave contact_id out to create the contact from the hold''s phone.');
     END IF;
-    PERFORM voxbook.find_service(o.id, service);   -- VB404 for an unknown service
+    PERFORM internal.find_service(o.id, service);   -- VB404 for an unknown service
     IF h.status = 'confirmed' AND h.otp_verified_at IS NOT NULL THEN
-        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
+        RETURN internal.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);   -- same appointment again
     END IF;
     IF h.status <> 'held' OR h.expires_at <= now_ts THEN
-        RETURN voxbook.refusal('hold_expired', voxbook.message('refusal.hold_expired', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+        RETURN internal.refusal('hold_expired', internal.message('refusal.hold_expired', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
     IF h.otp_hash IS NULL THEN
-        RETURN voxbook.refusal('no_code', voxbook.message('refusal.no_code', 'en'),
-                               jsonb_build_object('hold_id', h.id));
+        RETURN internal.refusal('no_code', internal.message('refusal.no_code', 'en'),
+                                jsonb_build_object('hold_id', h.id));
     END IF;
     IF pepper IS NULL THEN
-        RETURN voxbook.codes_unavailable(h.id);
+        RETURN internal.codes_unavailable(h.id);
     END IF;
-    limited := voxbook.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
+    limited := internal.code_rate_limit(o, 'failure', h.patient_phone, h.vapi_call_id, h.id, now_ts);
     IF limited IS NOT NULL THEN
         RETURN limited || jsonb_build_object('retries_left', o.max_code_attempts - h.otp_attempts);
     END IF;
     IF given !~ '^[0-9]{4,8}$' THEN
         -- Not a guess at all (empty, words): tell the caller without spending an attempt.
-        RETURN voxbook.refusal('malformed_code', voxbook.message('refusal.malformed_code', 'en'),
-                               jsonb_build_object('hold_id', h.id,
-                                                  'retries_left', o.max_code_attempts - h.otp_attempts));
+        RETURN internal.refusal('malformed_code', internal.message('refusal.malformed_code', 'en'),
+                                jsonb_build_object('hold_id', h.id,
+                                                   'retries_left', o.max_code_attempts - h.otp_attempts));
     END IF;
 
-    IF voxbook.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
+    IF internal.code_hash(h.otp_salt, given, pepper) = h.otp_hash THEN
         UPDATE voxbook.holds AS x SET otp_verified_at = now_ts, otp_attempts = x.otp_attempts + 1, updated_at = now_ts
          WHERE x.org_id = h.org_id AND x.id = h.id;
-        RETURN voxbook.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
+        RETURN internal.confirm_hold(o.id, h.id, contact_id, service, 'otp', NULL);
     END IF;
 
     UPDATE voxbook.holds AS x SET otp_attempts = x.otp_attempts + 1, updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
-    PERFORM voxbook.record_code_event(o.id, 'failure', h, now_ts);
+    PERFORM internal.record_code_event(o.id, 'failure', h, now_ts);
     left_ := greatest(o.max_code_attempts - h.otp_attempts, 0);
     IF left_ = 0 THEN
         -- Out of attempts: the time goes back to everyone else.
         PERFORM api.release_hold(h.id, o.id, 'too many wrong codes');
-        RETURN voxbook.refusal('attempts_exhausted', voxbook.message('refusal.attempts_exhausted', 'en'),
-                               jsonb_build_object('hold_id', h.id, 'retries_left', 0));
+        RETURN internal.refusal('attempts_exhausted', internal.message('refusal.attempts_exhausted', 'en'),
+                                jsonb_build_object('hold_id', h.id, 'retries_left', 0));
     END IF;
-    RETURN voxbook.refusal('wrong_code', voxbook.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
+    RETURN internal.refusal('wrong_code', internal.message('refusal.wrong_code', 'en'), jsonb_build_object('hold_id', h.id, 'retries_left', left_));
 END
 $$;
 COMMENT ON FUNCTION api.verify_otp(uuid, uuid, text, uuid, text) IS
@@ -257,7 +257,7 @@ CREATE FUNCTION api.code_status()
     RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
-    SELECT CASE WHEN voxbook.code_pepper() IS NULL
+    SELECT CASE WHEN internal.code_pepper() IS NULL
                 THEN jsonb_build_object('available', false, 'reason', 'no pepper configured')
                 ELSE jsonb_build_object('available', true) END
 $$;

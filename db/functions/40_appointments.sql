@@ -2,23 +2,23 @@
 
 -- Finds an appointment of this clinic, locked; with patient_phone (the voice path) it must also be
 -- that patient's, so a caller cannot act on someone else's booking by guessing ids.
-CREATE OR REPLACE FUNCTION voxbook.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text)
+CREATE FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text)
     RETURNS voxbook.appointments
     LANGUAGE plpgsql AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    caller text := voxbook.normalize_phone(patient_phone, o.country_code);
+    o voxbook.organizations := internal.require_org(org_id);
+    caller text := internal.normalize_phone(patient_phone, o.country_code);
     a voxbook.appointments;
 BEGIN
-    PERFORM voxbook.require(appointment_id, 'appointment_id');
+    PERFORM internal.require(appointment_id, 'appointment_id');
     SELECT x.* INTO a FROM voxbook.appointments AS x
       JOIN voxbook.contacts AS ct ON ct.org_id = x.org_id AND ct.id = x.contact_id
      WHERE x.org_id = o.id AND x.id = lock_appointment.appointment_id
        AND (caller IS NULL OR ct.phone = caller)
        FOR UPDATE OF x;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown appointment',
-                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown appointment',
+                              'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
     END IF;
     RETURN a;
 END
@@ -30,26 +30,26 @@ CREATE FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, NULL);
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, NULL);
     m voxbook.sms_outbox;
 BEGIN
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
+        RETURN internal.refusal('cancelled', internal.message('refusal.cancelled', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = a.org_id AND x.appointment_id = a.id AND x.kind = 'confirmation' AND x.status <> 'failed';
     IF NOT FOUND THEN
         -- Only when every earlier confirmation failed outright: never a second one on its way.
-        m := voxbook.queue_appointment_sms(a.org_id, a.id, 'confirmation');
+        m := internal.queue_appointment_sms(a.org_id, a.id, 'confirmation');
     END IF;
     RETURN jsonb_build_object('success', m.status NOT IN ('skipped', 'cancelled', 'undelivered'),
                               'appointment_id', a.id, 'message_id', m.id, 'status', m.status,
                               'provider_message_id', m.provider_message_id,
                               'message_sent', m.status IN ('sent', 'delivered'))
            || CASE WHEN m.status = 'skipped'
-                   THEN jsonb_build_object('code', 'opted_out', 'error', voxbook.message('refusal.opted_out', 'en'))
+                   THEN jsonb_build_object('code', 'opted_out', 'error', internal.message('refusal.opted_out', 'en'))
                    WHEN m.status = 'undelivered'
-                   THEN jsonb_build_object('code', 'undelivered', 'error', voxbook.message('refusal.undelivered', 'en'))
+                   THEN jsonb_build_object('code', 'undelivered', 'error', internal.message('refusal.undelivered', 'en'))
                    ELSE '{}'::jsonb END;
 END
 $$;
@@ -65,17 +65,17 @@ Errors: VB404 unknown org or appointment.$$;
 
 
 CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL,
-                                       patient_phone text DEFAULT NULL, notify boolean DEFAULT true)
+                            patient_phone text DEFAULT NULL, notify boolean DEFAULT true)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
-    now_ts timestamptz := voxbook.clock();
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
+    now_ts timestamptz := internal.clock();
     starts timestamptz;
 BEGIN
     IF a.status = 'cancelled' THEN
-        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
+        RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
     END IF;
     SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
     UPDATE voxbook.appointments AS x SET status = 'cancelled', cancelled_at = now_ts,
@@ -83,11 +83,11 @@ BEGIN
      WHERE x.org_id = a.org_id AND x.id = a.id;
     UPDATE voxbook.holds AS x SET status = 'cancelled', release_reason = 'appointment cancelled', updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.hold_id;
-    PERFORM voxbook.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
+    PERFORM internal.schedule_reminder(a.org_id, a.id);   -- cancels the pending reminder, schedules none
     IF notify AND starts > now_ts THEN
-        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'cancellation');
+        PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'cancellation');
     END IF;
-    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
+    RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
 END
 $$;
 COMMENT ON FUNCTION api.cancel_appointment(uuid, uuid, text, text, boolean) IS
@@ -98,31 +98,31 @@ Errors: VB404 unknown org or appointment (or not this caller's); VB400 malformed
 
 
 CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamptz,
-                                           calendar_id text DEFAULT NULL, patient_phone text DEFAULT NULL,
-                                           notify boolean DEFAULT true)
+                                calendar_id text DEFAULT NULL, patient_phone text DEFAULT NULL,
+                                notify boolean DEFAULT true)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    a voxbook.appointments := voxbook.lock_appointment(org_id, appointment_id, patient_phone);
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
     span interval;
 BEGIN
-    PERFORM voxbook.require_instant(slot_time, 'slot_time');
+    PERFORM internal.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
-        RETURN voxbook.refusal('cancelled', voxbook.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
+        RETURN internal.refusal('cancelled', internal.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
-    c := voxbook.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
+    c := internal.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
     IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
-        RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
+        RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
     END IF;
     span := old.ends_at - old.starts_at;
-    PERFORM voxbook.assert_bookable(o, c, slot_time, slot_time + span);
+    PERFORM internal.assert_bookable(o, c, slot_time, slot_time + span);
 
     -- Lock, in id order and before changing any, the old hold and every claim on the new time. Two
     -- reschedules swapping times otherwise each freed their own time and then waited, in the insert
@@ -140,7 +140,7 @@ BEGIN
     -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
-    PERFORM voxbook.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
+    PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
     INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id, patient_name,
                                     patient_phone, status, expires_at, otp_verified_at)
     VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.vapi_call_id,
@@ -150,21 +150,21 @@ BEGIN
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
-        -- With the other times to offer, as a refused claim (voxbook.alternatives, 20_booking.sql).
-        RETURN voxbook.refusal('slot_taken', voxbook.message('refusal.slot_taken.reschedule', 'en'),
-                               jsonb_build_object('appointment_id', a.id, 'slot_time', voxbook.utc_iso(slot_time),
-                                                  'calendar_id', c.id,
-                                                  'alternatives', voxbook.alternatives(o,
+        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql).
+        RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken.reschedule', 'en'),
+                                jsonb_build_object('appointment_id', a.id, 'slot_time', internal.utc_iso(slot_time),
+                                                   'calendar_id', c.id,
+                                                   'alternatives', internal.alternatives(o,
                                                       (SELECT sv FROM voxbook.services AS sv
                                                         WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
-    PERFORM voxbook.schedule_reminder(a.org_id, a.id);
+    PERFORM internal.schedule_reminder(a.org_id, a.id);
     IF notify THEN
-        PERFORM voxbook.queue_appointment_sms(a.org_id, a.id, 'reschedule');
+        PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'reschedule');
     END IF;
-    RETURN voxbook.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
+    RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
 END
 $$;
 COMMENT ON FUNCTION api.reschedule_appointment(uuid, uuid, timestamptz, text, text, boolean) IS
@@ -184,11 +184,11 @@ CREATE FUNCTION api.get_appointment(appointment_id uuid, org_id uuid)
 DECLARE
     result jsonb;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    result := voxbook.appointment_json(org_id, appointment_id);
+    PERFORM internal.require_org(org_id);
+    result := internal.appointment_json(org_id, appointment_id);
     IF result IS NULL THEN
-        PERFORM voxbook.fail('VB404', 'unknown appointment',
-                             'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown appointment',
+                              'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
     END IF;
     RETURN result;
 END

@@ -6,7 +6,7 @@
 -- provider before anything is sent again: see workers/README.md, "The ambiguous-send rule".
 
 -- Order of our statuses: a callback or a late worker report never moves a message backwards.
-CREATE OR REPLACE FUNCTION voxbook.sms_status_rank(status text) RETURNS int
+CREATE FUNCTION internal.sms_status_rank(status text) RETURNS int
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
                        WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1
@@ -15,7 +15,7 @@ CREATE OR REPLACE FUNCTION voxbook.sms_status_rank(status text) RETURNS int
 $$;
 
 -- Twilio's MessageStatus values, ranked the same way (read follows delivered on channels that report it).
-CREATE OR REPLACE FUNCTION voxbook.twilio_status_rank(status text) RETURNS int
+CREATE FUNCTION internal.twilio_status_rank(status text) RETURNS int
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE lower(status)
                WHEN 'accepted' THEN 1 WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1
@@ -26,7 +26,7 @@ CREATE OR REPLACE FUNCTION voxbook.twilio_status_rank(status text) RETURNS int
 $$;
 
 -- Our status for one of Twilio's: everything Twilio holds but has not settled is 'sent' (handed over).
-CREATE OR REPLACE FUNCTION voxbook.twilio_status_to_ours(status text) RETURNS text
+CREATE FUNCTION internal.twilio_status_to_ours(status text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE lower(status)
                WHEN 'accepted' THEN 'sent' WHEN 'scheduled' THEN 'sent' WHEN 'queued' THEN 'sent'
@@ -39,12 +39,12 @@ $$;
 -- Records an opt-out or opt-in of one number at one clinic: the contact's flag (created if the number
 -- is not a contact yet, so a STOP before any booking still counts), an event, and for an opt-out every
 -- message still waiting for that number is skipped at once.
-CREATE OR REPLACE FUNCTION voxbook.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text,
-                                                   inbound_sid text DEFAULT NULL)
+CREATE FUNCTION internal.set_sms_consent(consent_org uuid, number text, opt_out boolean, why text,
+                                         inbound_sid text DEFAULT NULL)
     RETURNS void
     LANGUAGE plpgsql AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
     INSERT INTO voxbook.contacts AS ct (org_id, phone, sms_opted_out, sms_opted_out_at, sms_opt_out_source)
     VALUES (consent_org, number, opt_out,
@@ -63,7 +63,7 @@ BEGIN
     IF opt_out THEN
         UPDATE voxbook.sms_outbox AS m
            SET status = 'skipped', skip_reason = 'recipient opted out (STOP)',
-               body = voxbook.settled_body(m.body, m.redact_after_send),
+               body = internal.settled_body(m.body, m.redact_after_send),
                updated_at = now()
          WHERE m.org_id = consent_org AND m.recipient = number AND m.status = 'queued';
     END IF;
@@ -72,7 +72,7 @@ $$;
 
 -- How long a message of each kind is worth retrying after it was first due; NULL for the kinds whose
 -- limit is their own (a code: while its hold lives; a reminder: until its appointment starts).
-CREATE OR REPLACE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
+CREATE FUNCTION internal.sms_useful_for(kind text) RETURNS interval
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
                      WHEN 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
@@ -80,15 +80,15 @@ CREATE OR REPLACE FUNCTION voxbook.sms_useful_for(kind text) RETURNS interval
 $$;
 
 -- Until when a message may still go out, retries included (NULL: no limit of its own).
-CREATE OR REPLACE FUNCTION voxbook.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamptz
+CREATE FUNCTION internal.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamptz
     LANGUAGE sql STABLE AS $$
     SELECT least(m.expires_at,
                  CASE WHEN m.kind = 'reminder' THEN m.reminder_starts_at END,
-                 coalesce(m.first_attempt_at, m.send_after) + voxbook.sms_useful_for(m.kind))
+                 coalesce(m.first_attempt_at, m.send_after) + internal.sms_useful_for(m.kind))
 $$;
 
 -- Why a message must not go out now, or NULL when it may.
-CREATE OR REPLACE FUNCTION voxbook.sms_block_reason(m voxbook.sms_outbox, now_ts timestamptz) RETURNS text
+CREATE FUNCTION internal.sms_block_reason(m voxbook.sms_outbox, now_ts timestamptz) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     h voxbook.holds;
@@ -111,7 +111,7 @@ BEGIN
         IF a_status IS DISTINCT FROM 'confirmed' THEN
             RETURN 'appointment cancelled';
         END IF;
-        -- The reminder is stamped with the hold (the time) it was queued for (voxbook.schedule_reminder);
+        -- The reminder is stamped with the hold (the time) it was queued for (internal.schedule_reminder);
         -- a move gives the appointment a new hold and queues a new reminder. Comparing stamps, not texts:
         -- renaming the provider or the clinic, or new wording, must not drop reminders.
         IF m.reminder_hold_id IS DISTINCT FROM a_hold THEN
@@ -125,25 +125,25 @@ BEGIN
                 WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
         RETURN 'recipient opted out (STOP)';
     END IF;
-    IF voxbook.sms_retry_deadline(m) <= now_ts THEN
+    IF internal.sms_retry_deadline(m) <= now_ts THEN
         RETURN format('gave up: not sent within %s hours of being due',
-                      (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int);
+                      (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int);
     END IF;
     RETURN NULL;
 END
 $$;
 
--- Settles a message that must not go out (reason from voxbook.sms_block_reason) instead of sending it:
+-- Settles a message that must not go out (reason from internal.sms_block_reason) instead of sending it:
 -- cancelled with its appointment, failed when earlier attempts failed (error_code keeps the last error),
 -- else skipped. A code's body is redacted.
-CREATE OR REPLACE FUNCTION voxbook.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
+CREATE FUNCTION internal.settle_blocked_sms(m voxbook.sms_outbox, reason text) RETURNS voxbook.sms_outbox
     LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE voxbook.sms_outbox AS x
        SET status = CASE WHEN reason = 'appointment cancelled' THEN 'cancelled'
                          WHEN x.error_code IS NOT NULL THEN 'failed' ELSE 'skipped' END,
            skip_reason = reason,
-           body = voxbook.settled_body(x.body, x.redact_after_send),
+           body = internal.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL,
            updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
@@ -170,7 +170,7 @@ CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size int DEFAULT 50, l
     SET search_path = pg_catalog, voxbook, public, pg_temp
     SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     m voxbook.sms_outbox;
     reason text;
     resend_ok boolean;
@@ -179,13 +179,13 @@ DECLARE
     senders jsonb := '{}';
     skipped jsonb := '[]';
 BEGIN
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 1000 THEN
-        PERFORM voxbook.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
+        PERFORM internal.fail('VB400', 'batch_size must be between 1 and 1000', 'Pass batch_size => 50.');
     END IF;
     IF lease_seconds IS NULL OR lease_seconds < 0 OR lease_seconds > 86400 THEN
-        PERFORM voxbook.fail('VB400', 'lease_seconds must be between 0 and 86400',
-                             'Pass how long a claimed message may wait for its send (e.g. 50).');
+        PERFORM internal.fail('VB400', 'lease_seconds must be between 0 and 86400',
+                              'Pass how long a claimed message may wait for its send (e.g. 50).');
     END IF;
 
     -- A row still 'sending' after its lease belongs to a worker that died, hung or lost its connection.
@@ -213,9 +213,9 @@ BEGIN
          LIMIT claim_sms_batch.batch_size
            FOR UPDATE SKIP LOCKED
     LOOP
-        reason := voxbook.sms_block_reason(m, now_ts);
+        reason := internal.sms_block_reason(m, now_ts);
         IF m.status = 'queued' AND reason IS NOT NULL THEN
-            m := voxbook.settle_blocked_sms(m, reason);
+            m := internal.settle_blocked_sms(m, reason);
             skipped := skipped || jsonb_build_object('message_id', m.id, 'org_id', m.org_id, 'kind', m.kind,
                                                      'status', m.status, 'reason', reason);
             CONTINUE;
@@ -266,7 +266,7 @@ BEGIN
             'reconcile', m.status = 'unknown',
             'resend', m.status = 'queued' OR resend_ok,
             'resend_blocked', CASE WHEN m.status = 'unknown' THEN reason END,
-            'first_attempt_at', voxbook.utc_iso(coalesce(m.first_attempt_at, now_ts)),
+            'first_attempt_at', internal.utc_iso(coalesce(m.first_attempt_at, now_ts)),
             -- Provider ids already recorded for other messages to this number since shortly before our
             -- first attempt: a lookup must never take one of those for ours (two identical texts).
             'taken_sids', CASE WHEN m.status = 'unknown' THEN
@@ -304,28 +304,28 @@ Example: SELECT api.claim_sms_batch('host-1:4242', 50, 60);$$;
 
 
 CREATE FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt int,
-                                   lease_seconds double precision)
+                        lease_seconds double precision)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp
     SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     reason text;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(worker_id, 'worker_id');
-    PERFORM voxbook.require(attempt, 'attempt');
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(worker_id, 'worker_id');
+    PERFORM internal.require(attempt, 'attempt');
     IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds > 3600 THEN
-        PERFORM voxbook.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
-                             'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
+        PERFORM internal.fail('VB400', 'lease_seconds must be more than 0 and at most 3600',
+                              'Pass the longest the send can take: the provider requests'' timeouts and a margin.');
     END IF;
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = begin_sms_send.org_id AND x.id = begin_sms_send.message_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     -- Still ours: claimed by this worker for this attempt and not taken back. The row lock serialises this
     -- with a takeover in api.claim_sms_batch: either that came first (we refuse) or this renews the lease
@@ -333,15 +333,15 @@ BEGIN
     -- is still ours alone.
     IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM begin_sms_send.worker_id
        OR m.attempts <> begin_sms_send.attempt - 1 THEN
-        RETURN voxbook.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
-                               jsonb_build_object('message_id', m.id, 'status', m.status));
+        RETURN internal.refusal('not_held', 'The message is no longer claimed by this worker: do not send it',
+                                jsonb_build_object('message_id', m.id, 'status', m.status));
     END IF;
-    reason := voxbook.sms_block_reason(m, now_ts);
+    reason := internal.sms_block_reason(m, now_ts);
     IF reason IS NOT NULL AND NOT m.provider_may_have THEN
         -- It became unsendable while it waited in the worker (a STOP, a released hold, a cancellation).
-        m := voxbook.settle_blocked_sms(m, reason);
-        RETURN voxbook.refusal('blocked', 'The message must not go out any more',
-                               jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
+        m := internal.settle_blocked_sms(m, reason);
+        RETURN internal.refusal('blocked', 'The message must not go out any more',
+                                jsonb_build_object('message_id', m.id, 'status', m.status, 'reason', reason));
     END IF;
     IF reason IS NULL AND m.attempts >= m.max_attempts THEN
         reason := format('no attempts left (%s)', m.max_attempts);
@@ -353,7 +353,7 @@ BEGIN
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     RETURN jsonb_build_object('success', true, 'message_id', m.id, 'attempt', m.attempts,
-                              'lease_until', voxbook.utc_iso(m.lease_until),
+                              'lease_until', internal.utc_iso(m.lease_until),
                               'resend', reason IS NULL, 'resend_blocked', reason);
 END
 $$;
@@ -372,23 +372,23 @@ Example: SELECT api.begin_sms_send('<org_id>', '<message_id>', 'host-1:4242', 1,
 
 
 -- What api.mark_sms_sent and api.mark_sms_sent_batch do for one message; the caller sets the plans.
-CREATE OR REPLACE FUNCTION voxbook.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text,
-                                                   sid_segments int)
+CREATE FUNCTION internal.record_sms_sent(msg_org_id uuid, msg_id uuid, sid text, sid_status text,
+                                         sid_segments int)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
     SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = msg_org_id AND x.id = msg_id FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN voxbook.refusal('unknown_message', 'unknown message', jsonb_build_object('message_id', msg_id));
+        RETURN internal.refusal('unknown_message', 'unknown message', jsonb_build_object('message_id', msg_id));
     END IF;
     IF m.provider_message_id IS NOT NULL AND m.provider_message_id <> sid THEN
         -- The provider has two messages for one row: keep the first, tell the worker loudly.
-        RETURN voxbook.refusal('duplicate_send', 'This message was already sent under another provider id',
-                               jsonb_build_object('message_id', m.id, 'status', m.status,
-                                                  'provider_message_id', m.provider_message_id));
+        RETURN internal.refusal('duplicate_send', 'This message was already sent under another provider id',
+                                jsonb_build_object('message_id', m.id, 'status', m.status,
+                                                   'provider_message_id', m.provider_message_id));
     END IF;
     IF m.provider_message_id IS NULL
        AND EXISTS (SELECT 1 FROM voxbook.sms_outbox AS o WHERE o.provider_message_id = sid) THEN
@@ -402,23 +402,23 @@ BEGIN
                locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
          WHERE x.org_id = m.org_id AND x.id = m.id AND x.status IN ('sending', 'unknown')
         RETURNING x.* INTO m;
-        RETURN voxbook.refusal('sid_taken', 'That provider id is recorded for another message',
-                               jsonb_build_object('message_id', msg_id, 'status', m.status));
+        RETURN internal.refusal('sid_taken', 'That provider id is recorded for another message',
+                                jsonb_build_object('message_id', msg_id, 'status', m.status));
     END IF;
     -- Whatever we believed (sending, unknown, even failed after an unknown outcome), the provider has it:
     -- it is at least 'sent'. A callback may already have moved it further.
     UPDATE voxbook.sms_outbox AS x
-       SET status = CASE WHEN voxbook.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
+       SET status = CASE WHEN internal.sms_status_rank(x.status) >= 2 AND x.provider_message_id IS NOT NULL
                          THEN x.status ELSE 'sent' END,
            provider_message_id = sid,
-           provider_status = CASE WHEN voxbook.twilio_status_rank(sid_status) > voxbook.twilio_status_rank(x.provider_status)
+           provider_status = CASE WHEN internal.twilio_status_rank(sid_status) > internal.twilio_status_rank(x.provider_status)
                                   THEN sid_status ELSE x.provider_status END,
            provider_segments = coalesce(nullif(sid_segments, 0), x.provider_segments),
            sent_at = coalesce(x.sent_at, now_ts),
            skip_reason = NULL,
            error_code = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_code END,
            error_message = CASE WHEN x.status IN ('sending', 'unknown', 'failed') THEN NULL ELSE x.error_message END,
-           body = voxbook.settled_body(x.body, x.redact_after_send),
+           body = internal.settled_body(x.body, x.redact_after_send),
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
@@ -429,8 +429,8 @@ $$;
 
 
 CREATE FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message_id text,
-                                  provider_status text DEFAULT NULL, provider_segments int DEFAULT NULL,
-                                  worker_id text DEFAULT NULL)
+                       provider_status text DEFAULT NULL, provider_segments int DEFAULT NULL,
+                       worker_id text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp
@@ -438,12 +438,12 @@ CREATE FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_message
 DECLARE
     res jsonb;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
-    res := voxbook.record_sms_sent(org_id, message_id, provider_message_id, provider_status, provider_segments);
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(nullif(btrim(provider_message_id), ''), 'provider_message_id');
+    res := internal.record_sms_sent(org_id, message_id, provider_message_id, provider_status, provider_segments);
     IF res->>'code' = 'unknown_message' THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     RETURN res;
 END
@@ -472,21 +472,21 @@ DECLARE
     results jsonb[];
 BEGIN
     IF jsonb_typeof(reports) IS DISTINCT FROM 'array' THEN
-        PERFORM voxbook.fail('VB400', 'reports must be a JSON array',
-                             'Pass [{"org_id": ..., "message_id": ..., "provider_message_id": ...}, ...].');
+        PERFORM internal.fail('VB400', 'reports must be a JSON array',
+                              'Pass [{"org_id": ..., "message_id": ..., "provider_message_id": ...}, ...].');
     END IF;
     IF jsonb_array_length(reports) > 1000 THEN
-        PERFORM voxbook.fail('VB400', 'at most 1000 reports per call', 'Split the reports into several calls.');
+        PERFORM internal.fail('VB400', 'at most 1000 reports per call', 'Split the reports into several calls.');
     END IF;
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(reports) AS e(j)
                 WHERE jsonb_typeof(j) IS DISTINCT FROM 'object'
                    OR nullif(j->>'org_id', '') IS NULL OR nullif(j->>'message_id', '') IS NULL
                    OR nullif(btrim(j->>'provider_message_id'), '') IS NULL) THEN
-        PERFORM voxbook.fail('VB400', 'every report needs org_id, message_id and provider_message_id',
-                             'Use message_id and org_id from api.claim_sms_batch and the provider''s id.');
+        PERFORM internal.fail('VB400', 'every report needs org_id, message_id and provider_message_id',
+                              'Use message_id and org_id from api.claim_sms_batch and the provider''s id.');
     END IF;
     IF (SELECT count(DISTINCT e.j->>'message_id') <> count(*) FROM jsonb_array_elements(reports) AS e(j)) THEN
-        PERFORM voxbook.fail('VB400', 'a message is reported twice', 'Report each message once per call.');
+        PERFORM internal.fail('VB400', 'a message is reported twice', 'Report each message once per call.');
     END IF;
     results := array_fill(NULL::jsonb, ARRAY[jsonb_array_length(reports)]);
     -- One message at a time, each by its primary key (a join of the batch with the outbox is planned as a
@@ -497,9 +497,9 @@ BEGIN
           FROM jsonb_array_elements(reports) WITH ORDINALITY AS e(j, ord)
          ORDER BY 2, 3
     LOOP
-        results[r.ord] := voxbook.record_sms_sent(r.org_id, r.message_id, reports->(r.ord::int - 1)->>'provider_message_id',
-                                                  reports->(r.ord::int - 1)->>'provider_status',
-                                                  (reports->(r.ord::int - 1)->>'provider_segments')::int);
+        results[r.ord] := internal.record_sms_sent(r.org_id, r.message_id, reports->(r.ord::int - 1)->>'provider_message_id',
+                                                   reports->(r.ord::int - 1)->>'provider_status',
+                                                   (reports->(r.ord::int - 1)->>'provider_segments')::int);
     END LOOP;
     RETURN jsonb_build_object('success', true, 'results', to_jsonb(results));
 END
@@ -518,49 +518,49 @@ Example: SELECT api.mark_sms_sent_batch('[{"org_id": "...", "message_id": "...",
 
 
 CREATE FUNCTION api.mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text DEFAULT NULL,
-                                    error_message text DEFAULT NULL, permanent boolean DEFAULT false,
-                                    ambiguous boolean DEFAULT false, retry_base_seconds double precision DEFAULT 30)
+                         error_message text DEFAULT NULL, permanent boolean DEFAULT false,
+                         ambiguous boolean DEFAULT false, retry_base_seconds double precision DEFAULT 30)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp
     SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m voxbook.sms_outbox;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
     delay float8;
     deadline timestamptz;
     give_up text;
     next_status text;
 BEGIN
-    PERFORM voxbook.require(org_id, 'org_id');
-    PERFORM voxbook.require(message_id, 'message_id');
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(org_id, 'org_id');
+    PERFORM internal.require(message_id, 'message_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     SELECT * INTO m FROM voxbook.sms_outbox AS x
      WHERE x.org_id = mark_sms_failed.org_id AND x.id = mark_sms_failed.message_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
+        PERFORM internal.fail('VB404', 'unknown message', 'Use message_id and org_id from api.claim_sms_batch.');
     END IF;
     IF m.status <> 'sending' OR m.locked_by IS DISTINCT FROM mark_sms_failed.worker_id THEN
         -- Recovered by another worker meanwhile, or settled by a callback: that state wins.
-        RETURN voxbook.refusal('not_claimed', 'The message is not claimed by this worker any more',
-                               jsonb_build_object('message_id', m.id, 'status', m.status));
+        RETURN internal.refusal('not_claimed', 'The message is not claimed by this worker any more',
+                                jsonb_build_object('message_id', m.id, 'status', m.status));
     END IF;
     -- Exponential backoff capped at 5 minutes, with +-25% jitter after the cap so that the retries of one
     -- burst (a Twilio outage, a run of 429s) do not all come back in the same second.
     delay := least(coalesce(retry_base_seconds, 30) * power(2, least(greatest(m.attempts - 1, 0), 30)), 300)
              * (0.75 + random() * 0.5);
-    deadline := voxbook.sms_retry_deadline(m);
+    deadline := internal.sms_retry_deadline(m);
     -- A definite failure (permanent, or the provider certainly does not have it) is retried until the
-    -- message is no longer useful (voxbook.sms_retry_deadline), then ends 'failed' with the reason; an
+    -- message is no longer useful (internal.sms_retry_deadline), then ends 'failed' with the reason; an
     -- ambiguous one is always looked up first (the claim then decides whether it may be sent again).
     give_up := CASE WHEN ambiguous THEN NULL
                     WHEN permanent THEN 'permanent error'
                     WHEN m.attempts >= m.max_attempts THEN format('no attempts left (%s)', m.max_attempts)
                     WHEN deadline <= now_ts + make_interval(secs => delay)
-                        THEN CASE WHEN voxbook.sms_useful_for(m.kind) IS NULL
+                        THEN CASE WHEN internal.sms_useful_for(m.kind) IS NULL
                                   THEN 'gave up: the next try would come too late'
                                   ELSE format('gave up: not sent within %s hours of being due',
-                                              (extract(epoch FROM voxbook.sms_useful_for(m.kind)) / 3600)::int) END
+                                              (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int) END
                END;
     next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
     UPDATE voxbook.sms_outbox AS x
@@ -571,17 +571,17 @@ BEGIN
            skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
            send_after = CASE WHEN next_status = 'failed' THEN x.send_after
                              ELSE now_ts + make_interval(secs => delay) END,
-           body = CASE WHEN next_status = 'failed' THEN voxbook.settled_body(x.body, x.redact_after_send)
+           body = CASE WHEN next_status = 'failed' THEN internal.settled_body(x.body, x.redact_after_send)
                        ELSE x.body END,
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF mark_sms_failed.error_code = '21610' THEN
-        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+        PERFORM internal.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
     END IF;
     RETURN jsonb_build_object('success', true, 'message_id', m.id, 'status', m.status,
                               'attempts', m.attempts, 'max_attempts', m.max_attempts,
-                              'retry_at', CASE WHEN m.status <> 'failed' THEN voxbook.utc_iso(m.send_after) END,
+                              'retry_at', CASE WHEN m.status <> 'failed' THEN internal.utc_iso(m.send_after) END,
                               'opted_out', mark_sms_failed.error_code = '21610');
 END
 $$;
@@ -592,7 +592,7 @@ provider may have accepted it: timeout after sending, 5xx, connection lost): sta
 reconciled before any resend. Otherwise (429, queue full, network error before sending): 'queued' again after
 retry_base_seconds * 2^(attempts-1), at most 5 minutes, +-25% jitter, for as long as the message is useful: a
 code while its hold lives, a reminder until its appointment starts, a hot-lead alert 6 hours and any other
-message 24 hours after it was first due (voxbook.sms_retry_deadline); then 'failed' with skip_reason saying so
+message 24 hours after it was first due (internal.sms_retry_deadline); then 'failed' with skip_reason saying so
 and error_code/error_message keeping the last error. max_attempts (default 1000) is only a runaway guard.
 Error 21610 also opts the recipient out at this clinic. A one-time code's body is redacted when it fails for good.
 Returns {"success": true, "message_id", "status", "attempts", "max_attempts", "retry_at", "opted_out"} or
@@ -609,7 +609,7 @@ CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAUL
 DECLARE
     n int;
 BEGIN
-    PERFORM voxbook.require(worker_id, 'worker_id');
+    PERFORM internal.require(worker_id, 'worker_id');
     -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
     -- claimable again at once and no attempt was counted. A row the provider may have (an earlier
     -- ambiguous attempt, or a send begun in this claim) goes back to 'unknown': looked up before any resend.
@@ -630,21 +630,21 @@ Example: SELECT api.release_sms_claims('host-1:4242');$$;
 
 
 CREATE FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text DEFAULT NULL,
-                                      error_message text DEFAULT NULL, org_id uuid DEFAULT NULL,
-                                      message_id uuid DEFAULT NULL)
+                           error_message text DEFAULT NULL, org_id uuid DEFAULT NULL,
+                           message_id uuid DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp
     SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m voxbook.sms_outbox;
-    ours text := voxbook.twilio_status_to_ours(message_status);
+    ours text := internal.twilio_status_to_ours(message_status);
     linking boolean := false;
     advance boolean;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(message_sid), ''), 'message_sid');
-    PERFORM voxbook.require(nullif(btrim(message_status), ''), 'message_status');
+    PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
+    PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
     SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
@@ -660,11 +660,11 @@ BEGIN
     -- Callbacks come out of order and twice: only a higher rank moves the status, terminal stays terminal.
     -- A newly linked row takes the provider's word whatever we believed, since we never knew its fate.
     advance := ours IS NOT NULL
-               AND (linking OR voxbook.sms_status_rank(ours) > voxbook.sms_status_rank(m.status));
+               AND (linking OR internal.sms_status_rank(ours) > internal.sms_status_rank(m.status));
     UPDATE voxbook.sms_outbox AS x
        SET status = CASE WHEN advance THEN ours ELSE x.status END,
            provider_message_id = record_sms_status.message_sid,
-           provider_status = CASE WHEN voxbook.twilio_status_rank(message_status) > voxbook.twilio_status_rank(x.provider_status)
+           provider_status = CASE WHEN internal.twilio_status_rank(message_status) > internal.twilio_status_rank(x.provider_status)
                                   THEN lower(message_status) ELSE x.provider_status END,
            error_code = CASE WHEN advance AND nullif(record_sms_status.error_code, '') IS NOT NULL
                              THEN left(record_sms_status.error_code, 40) ELSE x.error_code END,
@@ -673,14 +673,14 @@ BEGIN
            sent_at = CASE WHEN advance THEN coalesce(x.sent_at, now_ts) ELSE x.sent_at END,
            delivered_at = CASE WHEN advance AND ours = 'delivered' THEN now_ts ELSE x.delivered_at END,
            skip_reason = CASE WHEN linking THEN NULL ELSE x.skip_reason END,
-           body = CASE WHEN linking THEN voxbook.settled_body(x.body, x.redact_after_send) ELSE x.body END,
+           body = CASE WHEN linking THEN internal.settled_body(x.body, x.redact_after_send) ELSE x.body END,
            locked_by = CASE WHEN linking THEN NULL ELSE x.locked_by END,
            locked_at = CASE WHEN linking THEN NULL ELSE x.locked_at END,
            status_updated_at = now(), updated_at = now()
      WHERE x.org_id = m.org_id AND x.id = m.id
     RETURNING x.* INTO m;
     IF record_sms_status.error_code = '21610' THEN
-        PERFORM voxbook.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
+        PERFORM internal.set_sms_consent(m.org_id, m.recipient, true, 'twilio:21610');
     END IF;
     RETURN jsonb_build_object('success', true, 'found', true, 'changed', advance OR linking,
                               'message_id', m.id, 'org_id', m.org_id, 'kind', m.kind, 'status', m.status,
@@ -700,7 +700,7 @@ Example: SELECT api.record_sms_status('SM0123...', 'delivered');$$;
 
 
 CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text,
-                                       message_sid text DEFAULT NULL, opt_out_type text DEFAULT NULL)
+                            message_sid text DEFAULT NULL, opt_out_type text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -717,7 +717,7 @@ DECLARE
     answer jsonb;
 BEGIN
     IF length(sid) > 64 THEN
-        PERFORM voxbook.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
+        PERFORM internal.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
     END IF;
     IF sid IS NOT NULL THEN
         -- Twilio redelivers webhooks, late and out of order: a MessageSid seen before changes nothing and
@@ -732,8 +732,8 @@ BEGIN
         END IF;
     END IF;
     BEGIN
-        sender := voxbook.normalize_phone(from_number, '1');
-        receiver := voxbook.normalize_phone(to_number, '1');
+        sender := internal.normalize_phone(from_number, '1');
+        receiver := internal.normalize_phone(to_number, '1');
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
         unusable := true;
@@ -759,17 +759,17 @@ BEGIN
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
     END IF;
     IF action IN ('opt_out', 'opt_in') THEN
-        PERFORM voxbook.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
-                                        message_sid)
+        PERFORM internal.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
+                                         message_sid)
            FROM unnest(orgs) AS x(id);
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
          ORDER BY o.sms_from = receiver DESC LIMIT 1;
         IF FOUND THEN
-            reply := voxbook.gsm7(coalesce(help_org.help_text,
-                                           voxbook.message('sms.help', 'en', jsonb_build_object(
+            reply := internal.gsm7(coalesce(help_org.help_text,
+                                            internal.message('sms.help', 'en', jsonb_build_object(
                                                'clinic', help_org.name,
-                                               'clinic_phone', voxbook.display_phone(help_org.phone)))));
+                                               'clinic_phone', internal.display_phone(help_org.phone)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.

@@ -1,8 +1,8 @@
 -- Calls: lead scoring and the end-of-call record that raises hot-lead alerts.
 
 CREATE FUNCTION api.score_lead(duration_seconds int DEFAULT 0, booked boolean DEFAULT false,
-                               service_value text DEFAULT 'standard', transcript text DEFAULT NULL,
-                               sentiment text DEFAULT NULL)
+                    service_value text DEFAULT 'standard', transcript text DEFAULT NULL,
+                    sentiment text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -14,10 +14,10 @@ DECLARE
     points int;
 BEGIN
     IF service_value IS NOT NULL AND service_value NOT IN ('low', 'standard', 'high') THEN
-        PERFORM voxbook.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
+        PERFORM internal.fail('VB400', 'service_value must be low, standard or high', 'Use the value_tier of the service.');
     END IF;
     IF sentiment IS NOT NULL AND lower(sentiment) NOT IN ('positive', 'neutral', 'negative') THEN
-        PERFORM voxbook.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
+        PERFORM internal.fail('VB400', 'sentiment must be positive, neutral or negative', 'Leave it out when unknown.');
     END IF;
     -- A longer conversation is a more serious caller: this is the base of the score.
     points := CASE WHEN d >= 300 THEN 60 WHEN d >= 180 THEN 45 WHEN d >= 60 THEN 30 WHEN d > 0 THEN 10 ELSE 0 END;
@@ -61,7 +61,7 @@ Example (the seed's worked example, 85): SELECT api.score_lead(480, true, 'high'
 -- The key a Vapi call id is stored under (calls.vapi_call_id holds at most 200 characters). A longer
 -- id is kept readable and unique: its first 167 characters, '~' and the md5 of the whole id. The same
 -- id always gives the same key, so a redelivered report is still recognised.
-CREATE OR REPLACE FUNCTION voxbook.vapi_call_key(vapi_call_id text) RETURNS text
+CREATE FUNCTION internal.vapi_call_key(vapi_call_id text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN length(vapi_call_id) <= 200 THEN vapi_call_id
                 ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
@@ -69,7 +69,7 @@ $$;
 
 -- Longest stored text of each free-form field of an end-of-call report. Vapi's payloads are not
 -- ours to bound; the report is stored with its fields cut rather than refused and lost.
-CREATE OR REPLACE FUNCTION voxbook.call_field_limits() RETURNS jsonb
+CREATE FUNCTION internal.call_field_limits() RETURNS jsonb
     LANGUAGE sql IMMUTABLE AS $$
     SELECT '{"transcript": 1000000, "summary": 20000, "customer_name": 200, "ended_reason": 200,
              "success_evaluation": 200, "provider_call_sid": 200, "alert_name": 60}'::jsonb
@@ -77,16 +77,16 @@ $$;
 
 
 CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamptz DEFAULT NULL,
-                                    ended_at timestamptz DEFAULT NULL, customer_phone text DEFAULT NULL,
-                                    transcript text DEFAULT NULL, summary text DEFAULT NULL,
-                                    structured_data jsonb DEFAULT NULL, ended_reason text DEFAULT NULL,
-                                    success_evaluation text DEFAULT NULL, provider_call_sid text DEFAULT NULL,
-                                    duration_seconds int DEFAULT NULL)
+                         ended_at timestamptz DEFAULT NULL, customer_phone text DEFAULT NULL,
+                         transcript text DEFAULT NULL, summary text DEFAULT NULL,
+                         structured_data jsonb DEFAULT NULL, ended_reason text DEFAULT NULL,
+                         success_evaluation text DEFAULT NULL, provider_call_sid text DEFAULT NULL,
+                         duration_seconds int DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     phone text;
     sd jsonb := coalesce(structured_data, '{}');
     appt voxbook.appointments;
@@ -98,36 +98,36 @@ DECLARE
     alert voxbook.hot_lead_alerts;
     m voxbook.sms_outbox;
     who text;
-    lim jsonb := voxbook.call_field_limits();
+    lim jsonb := internal.call_field_limits();
     call_key text;
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
-    call_key := voxbook.vapi_call_key(call_id);
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
+    call_key := internal.vapi_call_key(call_id);
     transcript := left(transcript, (lim->>'transcript')::int);
     summary := left(summary, (lim->>'summary')::int);
     ended_reason := left(ended_reason, (lim->>'ended_reason')::int);
     success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
     provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
     BEGIN
-        phone := voxbook.normalize_phone(customer_phone, o.country_code);
+        phone := internal.normalize_phone(customer_phone, o.country_code);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
     END;
     IF jsonb_typeof(sd) <> 'object' THEN
-        PERFORM voxbook.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
+        PERFORM internal.fail('VB400', 'structured_data must be a JSON object', 'Pass analysis.structuredData as it came.');
     END IF;
     -- The report is the lead: it is stored whatever its times say. Times that cannot be (infinite, out of
-    -- voxbook.in_time_range, an end before the start) are unknown, and the duration falls back as below.
-    IF NOT voxbook.in_time_range(started_at) THEN
+    -- internal.in_time_range, an end before the start) are unknown, and the duration falls back as below.
+    IF NOT internal.in_time_range(started_at) THEN
         started_at := NULL;
     END IF;
-    IF NOT voxbook.in_time_range(ended_at) OR ended_at < started_at THEN
+    IF NOT internal.in_time_range(ended_at) OR ended_at < started_at THEN
         ended_at := NULL;
     END IF;
     -- Vapi may deliver the report twice: the first one is the record, later ones are answered from it.
     SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
     IF FOUND THEN
-        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+        RETURN internal.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
 
     SELECT * INTO appt FROM voxbook.appointments AS a
@@ -137,7 +137,7 @@ BEGIN
      WHERE x.org_id = o.id AND x.vapi_call_id = record_call_end.call_id
      ORDER BY x.created_at DESC LIMIT 1;
     BEGIN
-        s := voxbook.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
+        s := internal.find_service(o.id, coalesce(appt.service_id, h.service_id, sd->>'service', sd->>'serviceType'));
     EXCEPTION WHEN SQLSTATE 'VB404' THEN
         s := NULL;   -- the model named a service the clinic does not have: score without it
     END;
@@ -164,7 +164,7 @@ BEGIN
     RETURNING x.* INTO rec;
     IF rec.id IS NULL THEN   -- a concurrent redelivery won the insert
         SELECT * INTO rec FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = call_key;
-        RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', true);
+        RETURN internal.call_json(rec) || jsonb_build_object('duplicate', true);
     END IF;
 
     IF rec.is_hot THEN
@@ -173,25 +173,25 @@ BEGIN
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
-            m := voxbook.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(voxbook.gsm7(voxbook.message(
+            m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
                     'sms.hot_lead', 'en', jsonb_build_object(
                     'score', rec.lead_score,
                     'name', coalesce(left(who, (lim->>'alert_name')::int),
-                                     voxbook.message('sms.hot_lead.unknown_caller', 'en')),
-                    'phone', coalesce(voxbook.display_phone(rec.customer_phone),
-                                      voxbook.message('sms.hot_lead.no_number', 'en')),
-                    'service', coalesce(s.name, voxbook.message('sms.hot_lead.no_service', 'en')),
+                                     internal.message('sms.hot_lead.unknown_caller', 'en')),
+                    'phone', coalesce(internal.display_phone(rec.customer_phone),
+                                      internal.message('sms.hot_lead.no_number', 'en')),
+                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
                     'outcome', CASE WHEN appt.id IS NOT NULL
-                                    THEN (SELECT voxbook.message('sms.hot_lead.booked', 'en',
-                                                                 voxbook.when_parts(bh.starts_at, o.time_zone))
+                                    THEN (SELECT internal.message('sms.hot_lead.booked', 'en',
+                                                                  internal.when_parts(bh.starts_at, o.time_zone))
                                             FROM voxbook.holds AS bh
                                            WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
-                                    ELSE voxbook.message('sms.hot_lead.not_booked', 'en') END))), 1600));
+                                    ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
     END IF;
-    RETURN voxbook.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
+    RETURN internal.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
                                                          'alert_sms_id', m.id);
 END
 $$;
@@ -204,7 +204,7 @@ hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, 'anonymous') is stored as unknown.
-The report is stored even when Vapi's fields are oversized: free text is cut to voxbook.call_field_limits()
+The report is stored even when Vapi's fields are oversized: free text is cut to internal.call_field_limits()
 (transcript 1,000,000 characters, summary 20,000, name, reason and evaluation 200), the owner's alert to one
 SMS body (1,600), and a call_id over 200 characters is stored under its first 167 characters, '~' and its md5
 (api.get_call finds it by the whole id).
@@ -212,7 +212,7 @@ Times out of range or an end before the start are stored as unknown (NULL), neve
 Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object.$$;
 
 
-CREATE OR REPLACE FUNCTION voxbook.call_json(c voxbook.calls) RETURNS jsonb
+CREATE FUNCTION internal.call_json(c voxbook.calls) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('success', true, 'call_id', c.id, 'vapi_call_id', c.vapi_call_id,
                               'score', c.lead_score, 'reasons', c.score_reasons, 'hot', c.is_hot,
@@ -228,17 +228,17 @@ CREATE FUNCTION api.get_call(org_id uuid, call_id text)
 DECLARE
     rec voxbook.calls;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
+    PERFORM internal.require_org(org_id);
     SELECT * INTO rec FROM voxbook.calls AS x
-     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = voxbook.vapi_call_key(get_call.call_id);
+     WHERE x.org_id = get_call.org_id AND x.vapi_call_id = internal.vapi_call_key(get_call.call_id);
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
+        PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call.id of a call whose end-of-call-report was recorded.');
     END IF;
-    RETURN voxbook.call_json(rec) || jsonb_build_object(
-        'customer_name', rec.customer_name, 'started_at', voxbook.utc_iso(rec.started_at),
-        'ended_at', voxbook.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
+    RETURN internal.call_json(rec) || jsonb_build_object(
+        'customer_name', rec.customer_name, 'started_at', internal.utc_iso(rec.started_at),
+        'ended_at', internal.utc_iso(rec.ended_at), 'ended_reason', rec.ended_reason,
         'summary', rec.summary, 'transcript', rec.transcript,
-        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', voxbook.utc_iso(a.created_at),
+        'alert', (SELECT jsonb_build_object('alert_id', a.id, 'created_at', internal.utc_iso(a.created_at),
                                             'sms_id', a.sms_id, 'sms_status', m.status)
                     FROM voxbook.hot_lead_alerts AS a
                     LEFT JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id

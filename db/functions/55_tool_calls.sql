@@ -2,23 +2,23 @@
 -- every tool call as one statement, api.run_tool_call: lock the id, give back the stored result if there
 -- is one, else run the booking function and store its result, in the booking change's own transaction.
 -- Everything the answer needs is in that result (a refused claim carries the other times to offer), and
--- the line the assistant says is worded from it here (voxbook.spoken_line, the message catalogue) and
+-- the line the assistant says is worded from it here (internal.spoken_line, the message catalogue) and
 -- stored with it: a replay is byte for byte the first answer, and the adapter only passes it on. A failed
 -- call stores nothing, which is right: it wrote nothing either.
 
-CREATE OR REPLACE FUNCTION voxbook.require_tool_call_id(tool_call_id text) RETURNS void
+CREATE FUNCTION internal.require_tool_call_id(tool_call_id text) RETURNS void
     LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(tool_call_id), ''), 'tool_call_id');
+    PERFORM internal.require(nullif(btrim(tool_call_id), ''), 'tool_call_id');
     IF length(tool_call_id) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'tool_call_id is too long', 'Pass Vapi''s toolCallId as it came (at most 200 characters).');
+        PERFORM internal.fail('VB400', 'tool_call_id is too long', 'Pass Vapi''s toolCallId as it came (at most 200 characters).');
     END IF;
 END
 $$;
 
 
 -- The tool functions api.run_tool_call may call, by name. Anything else is refused before any SQL is built.
-CREATE OR REPLACE FUNCTION voxbook.tool_functions() RETURNS text[]
+CREATE FUNCTION internal.tool_functions() RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
                  'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
@@ -27,25 +27,25 @@ $$;
 
 -- The checks of a tool function call, before anything runs: a known tool function, args an object
 -- without org_id (the clinic is never the model's to choose).
-CREATE OR REPLACE FUNCTION voxbook.require_tool_args(function_name text, args jsonb) RETURNS void
+CREATE FUNCTION internal.require_tool_args(function_name text, args jsonb) RETURNS void
     LANGUAGE plpgsql AS $$
 BEGIN
-    IF function_name IS NULL OR NOT function_name = ANY (voxbook.tool_functions()) THEN
-        PERFORM voxbook.fail('VB400', 'function_name is not a tool function',
-                             format('One of: %s.', array_to_string(voxbook.tool_functions(), ', ')));
+    IF function_name IS NULL OR NOT function_name = ANY (internal.tool_functions()) THEN
+        PERFORM internal.fail('VB400', 'function_name is not a tool function',
+                              format('One of: %s.', array_to_string(internal.tool_functions(), ', ')));
     END IF;
     IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
-        PERFORM voxbook.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
+        PERFORM internal.fail('VB400', 'args must be a JSON object', 'Pass the tool function''s named parameters, e.g. {"date": "2026-03-02"}.');
     END IF;
     IF args ? 'org_id' THEN
-        PERFORM voxbook.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
+        PERFORM internal.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
     END IF;
 END
 $$;
 
 -- Runs a checked tool function call: {"answer": <api.<function_name>'s result>, "spoken": <what the
 -- assistant says for it>}. The one place a tool function is run and its line worded.
-CREATE OR REPLACE FUNCTION voxbook.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+CREATE FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
     arg_list text;
@@ -56,27 +56,27 @@ BEGIN
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
     -- English until clinics and calls have a language (the languages issue).
-    RETURN jsonb_build_object('answer', r, 'spoken', voxbook.spoken_line(function_name, r, 'en'));
+    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, 'en'));
 END
 $$;
 
 
 CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text,
-                                  args jsonb DEFAULT '{}', call_id text DEFAULT NULL)
+                       args jsonb DEFAULT '{}', call_id text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     t voxbook.tool_calls;
     response jsonb;
 BEGIN
-    PERFORM voxbook.require_tool_call_id(tool_call_id);
-    PERFORM voxbook.require(nullif(btrim(tool_name), ''), 'tool_name');
+    PERFORM internal.require_tool_call_id(tool_call_id);
+    PERFORM internal.require(nullif(btrim(tool_name), ''), 'tool_name');
     IF length(tool_name) > 64 THEN
-        PERFORM voxbook.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
+        PERFORM internal.fail('VB400', 'tool_name is too long', 'Vapi tool names have at most 64 characters.');
     END IF;
-    PERFORM voxbook.require_tool_args(function_name, args);
+    PERFORM internal.require_tool_args(function_name, args);
 
     -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
     -- result stored below (the SELECT takes a fresh snapshot).
@@ -85,19 +85,19 @@ BEGIN
      WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
     IF FOUND THEN
         IF t.tool_name <> run_tool_call.tool_name THEN
-            PERFORM voxbook.fail('VB409', 'tool_call_id was already used for another tool',
-                                 'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
-                                 format('used for %s', t.tool_name));
+            PERFORM internal.fail('VB409', 'tool_call_id was already used for another tool',
+                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
+                                  format('used for %s', t.tool_name));
         END IF;
         -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
                                                    ELSE t.response || jsonb_build_object('spoken',
-                                                        voxbook.spoken_line(function_name, t.response->'answer', 'en')) END,
-                                  'first_answered_at', voxbook.utc_iso(t.created_at));
+                                                        internal.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                  'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    response := voxbook.tool_response(o.id, function_name, args);
+    response := internal.tool_response(o.id, function_name, args);
     INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
     VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
     RETURNING x.* INTO t;
@@ -128,10 +128,10 @@ CREATE FUNCTION api.run_tool(org_id uuid, function_name text, args jsonb DEFAULT
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
-    PERFORM voxbook.require_tool_args(function_name, args);
-    RETURN jsonb_build_object('success', true, 'response', voxbook.tool_response(o.id, function_name, args));
+    PERFORM internal.require_tool_args(function_name, args);
+    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o.id, function_name, args));
 END
 $$;
 COMMENT ON FUNCTION api.run_tool(uuid, text, jsonb) IS

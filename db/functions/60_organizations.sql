@@ -1,6 +1,6 @@
 -- Looking clinics up: the Vapi adapter finds the clinic by the number the caller dialled.
 
-CREATE OR REPLACE FUNCTION voxbook.organization_json(o voxbook.organizations) RETURNS jsonb
+CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
@@ -28,13 +28,13 @@ CREATE FUNCTION api.find_organization(phone text)
 DECLARE
     o voxbook.organizations;
 BEGIN
-    PERFORM voxbook.require(phone, 'phone');
-    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = voxbook.normalize_phone(find_organization.phone, '1');
+    PERFORM internal.require(phone, 'phone');
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = internal.normalize_phone(find_organization.phone, '1');
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'no clinic answers on this number',
-                             'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
+        PERFORM internal.fail('VB404', 'no clinic answers on this number',
+                              'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
     END IF;
-    RETURN voxbook.organization_json(o);
+    RETURN internal.organization_json(o);
 END
 $$;
 COMMENT ON FUNCTION api.find_organization(text) IS
@@ -46,7 +46,7 @@ CREATE FUNCTION api.get_organization(org_id uuid)
     RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
-    SELECT voxbook.organization_json(voxbook.require_org(org_id))
+    SELECT internal.organization_json(internal.require_org(org_id))
 $$;
 COMMENT ON FUNCTION api.get_organization(uuid) IS
 $$A clinic's settings with its calendars and services: {"success": true, "org_id", "name", "phone",

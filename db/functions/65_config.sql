@@ -12,7 +12,7 @@ CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean
                    'check', 'code_pepper',
                    'message', 'one-time codes are off: this database role has no code pepper',
                    'fix', 'set VOXBOOK_CODE_PEPPER (32+ random characters) and run voxbook db migrate --app-role ROLE')
-         WHERE voxbook.code_pepper() IS NULL
+         WHERE internal.code_pepper() IS NULL
         UNION ALL
         -- Twilio sends from the clinic's number, or through a Messaging Service; with neither, every code and
         -- confirmation of the clinic would fail at the provider after the caller was told it was sent.

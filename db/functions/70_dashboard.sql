@@ -6,38 +6,38 @@
 -- could leak timing is on a hash of the secret, never on the secret itself, so it needs no
 -- constant-time compare (an attacker can't steer the hash's prefix towards a stored one).
 
-CREATE OR REPLACE FUNCTION voxbook.token_hash(token text) RETURNS bytea
+CREATE FUNCTION internal.token_hash(token text) RETURNS bytea
     LANGUAGE sql STABLE AS $$
     SELECT sha256(convert_to(token, 'UTF8'))
 $$;
 
 -- 'vbd_' + 48 hex digits (192 random bits): long enough to be unguessable, plain enough to paste.
-CREATE OR REPLACE FUNCTION voxbook.new_secret(prefix text) RETURNS text
+CREATE FUNCTION internal.new_secret(prefix text) RETURNS text
     LANGUAGE sql VOLATILE AS $$
     SELECT prefix || encode(gen_random_bytes(24), 'hex')
 $$;
 
 -- Screens are seen over shoulders and in screenshots: numbers are shown masked unless revealed.
-CREATE OR REPLACE FUNCTION voxbook.mask_phone(e164 text) RETURNS text
+CREATE FUNCTION internal.mask_phone(e164 text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN e164 IS NULL THEN NULL
                 WHEN e164 ~ '^\+1[0-9]{10}$' THEN '(***) ***-' || right(e164, 4)
                 ELSE '+' || repeat('*', greatest(length(e164) - 5, 1)) || right(e164, 4) END
 $$;
 
-CREATE OR REPLACE FUNCTION voxbook.local_clock(ts timestamptz, tz text) RETURNS text
+CREATE FUNCTION internal.local_clock(ts timestamptz, tz text) RETURNS text
     LANGUAGE sql STABLE AS $$
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
 $$;
 
 -- The latest SMS of one kind for an appointment, as the dashboard shows it (NULL when there is none).
-CREATE OR REPLACE FUNCTION voxbook.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text)
+CREATE FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text)
     RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('message_id', m.id, 'status', m.status, 'error_code', m.error_code,
-                              'send_after', voxbook.utc_iso(m.send_after),
-                              'local_send_after', voxbook.local_text(m.send_after, tz),
-                              'updated_at', voxbook.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
+                              'send_after', internal.utc_iso(m.send_after),
+                              'local_send_after', internal.local_text(m.send_after, tz),
+                              'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
       FROM voxbook.sms_outbox AS m
      WHERE m.org_id = for_org AND m.appointment_id = for_appointment AND m.kind = for_kind
      ORDER BY m.created_at DESC
@@ -45,13 +45,13 @@ CREATE OR REPLACE FUNCTION voxbook.dashboard_sms_json(for_org uuid, for_appointm
 $$;
 
 -- One call as a lead: what the list, the live stream and the detail view share. No full phone number.
-CREATE OR REPLACE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
+CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'alert_id', al.id,
         'call_id', c.vapi_call_id,
         'name', coalesce(c.customer_name, ct.name),
-        'phone_masked', voxbook.mask_phone(c.customer_phone),
+        'phone_masked', internal.mask_phone(c.customer_phone),
         'has_phone', c.customer_phone IS NOT NULL,
         'service', c.service_id,
         'service_name', s.name,
@@ -61,11 +61,11 @@ CREATE OR REPLACE FUNCTION voxbook.dashboard_call_json(for_org uuid, for_call uu
         'booked', c.appointment_id IS NOT NULL,
         'appointment', CASE WHEN ap.id IS NOT NULL THEN jsonb_build_object(
                            'appointment_id', ap.id, 'status', ap.status, 'provider', cal.display_name,
-                           'local_time', voxbook.local_text(h.starts_at, o.time_zone)) END,
+                           'local_time', internal.local_text(h.starts_at, o.time_zone)) END,
         'summary', c.summary,
         'duration_seconds', c.duration_seconds,
-        'created_at', voxbook.utc_iso(coalesce(al.created_at, c.received_at)),
-        'local_time', voxbook.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
+        'created_at', internal.utc_iso(coalesce(al.created_at, c.received_at)),
+        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
         'acknowledged', al.acknowledged_at IS NOT NULL)
       FROM voxbook.calls AS c
       JOIN voxbook.organizations AS o ON o.id = c.org_id
@@ -86,15 +86,15 @@ CREATE FUNCTION api.issue_dashboard_token(org_id uuid, label text DEFAULT NULL)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    secret text := voxbook.new_secret('vbd_');
+    o voxbook.organizations := internal.require_org(org_id);
+    secret text := internal.new_secret('vbd_');
     t voxbook.dashboard_tokens;
 BEGIN
     IF length(label) > 200 THEN
-        PERFORM voxbook.fail('VB400', 'label is limited to 200 characters', 'Shorten the label.');
+        PERFORM internal.fail('VB400', 'label is limited to 200 characters', 'Shorten the label.');
     END IF;
     INSERT INTO voxbook.dashboard_tokens AS x (org_id, token_hash, label)
-    VALUES (o.id, voxbook.token_hash(secret), nullif(btrim(label), ''))
+    VALUES (o.id, internal.token_hash(secret), nullif(btrim(label), ''))
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'org_id', o.id, 'clinic', o.name,
                               'message', 'Keep this token now: only its hash is stored, it cannot be shown again');
@@ -115,13 +115,13 @@ CREATE FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid)
 DECLARE
     n int;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    PERFORM voxbook.require(token_id, 'token_id');
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(token_id, 'token_id');
     UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now())
      WHERE x.org_id = revoke_dashboard_token.org_id AND x.id = revoke_dashboard_token.token_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
-        PERFORM voxbook.fail('VB404', 'unknown dashboard token', 'Use the token_id returned by api.issue_dashboard_token for this clinic.');
+        PERFORM internal.fail('VB404', 'unknown dashboard token', 'Use the token_id returned by api.issue_dashboard_token for this clinic.');
     END IF;
     -- Every browser logged in with it is logged out at its next request.
     DELETE FROM voxbook.dashboard_sessions AS s
@@ -141,25 +141,25 @@ CREATE FUNCTION api.dashboard_login(token text, session_hours int DEFAULT 12)
 DECLARE
     t voxbook.dashboard_tokens;
     o voxbook.organizations;
-    secret text := voxbook.new_secret('vbs_');
+    secret text := internal.new_secret('vbs_');
     s voxbook.dashboard_sessions;
 BEGIN
     IF session_hours IS NULL OR session_hours NOT BETWEEN 1 AND 168 THEN
-        PERFORM voxbook.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
+        PERFORM internal.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
     END IF;
     SELECT * INTO t FROM voxbook.dashboard_tokens AS x
-     WHERE x.token_hash = voxbook.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
+     WHERE x.token_hash = internal.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
     IF NOT FOUND THEN
-        RETURN voxbook.refusal('invalid_token', 'Unknown or revoked dashboard token');
+        RETURN internal.refusal('invalid_token', 'Unknown or revoked dashboard token');
     END IF;
     SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = t.org_id;
     UPDATE voxbook.dashboard_tokens AS x SET last_used_at = now() WHERE x.org_id = t.org_id AND x.id = t.id;
     DELETE FROM voxbook.dashboard_sessions AS x WHERE x.org_id = t.org_id AND x.expires_at <= now();
     INSERT INTO voxbook.dashboard_sessions AS x (org_id, token_id, session_hash, expires_at)
-    VALUES (t.org_id, t.id, voxbook.token_hash(secret), now() + make_interval(hours => session_hours))
+    VALUES (t.org_id, t.id, internal.token_hash(secret), now() + make_interval(hours => session_hours))
     RETURNING x.* INTO s;
     RETURN jsonb_build_object('success', true, 'session', secret, 'org_id', o.id, 'clinic', o.name,
-                              'expires_at', voxbook.utc_iso(s.expires_at));
+                              'expires_at', internal.utc_iso(s.expires_at));
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_login(text, int) IS
@@ -176,14 +176,14 @@ DECLARE
     result jsonb;
 BEGIN
     SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
-                              'phone', voxbook.display_phone(o.phone), 'expires_at', voxbook.utc_iso(s.expires_at))
+                              'phone', internal.display_phone(o.phone), 'expires_at', internal.utc_iso(s.expires_at))
       INTO result
       FROM voxbook.dashboard_sessions AS s
       JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
       JOIN voxbook.organizations AS o ON o.id = s.org_id
-     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_session.session, ''))
+     WHERE s.session_hash = internal.token_hash(coalesce(dashboard_session.session, ''))
        AND s.expires_at > now() AND t.revoked_at IS NULL;
-    RETURN coalesce(result, voxbook.refusal('invalid_session', 'Not logged in, or the session has ended'));
+    RETURN coalesce(result, internal.refusal('invalid_session', 'Not logged in, or the session has ended'));
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_session(text) IS
@@ -200,7 +200,7 @@ DECLARE
     n int;
 BEGIN
     DELETE FROM voxbook.dashboard_sessions AS s
-     WHERE s.session_hash = voxbook.token_hash(coalesce(dashboard_logout.session, ''));
+     WHERE s.session_hash = internal.token_hash(coalesce(dashboard_logout.session, ''));
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN jsonb_build_object('success', true, 'ended', n > 0);
 END
@@ -216,13 +216,13 @@ CREATE FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads int DEFAULT 50)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     IF max_leads IS NULL OR max_leads NOT BETWEEN 1 AND 500 THEN
-        PERFORM voxbook.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
+        PERFORM internal.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
     END IF;
     RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', (
-        SELECT coalesce(jsonb_agg(voxbook.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
+        SELECT coalesce(jsonb_agg(internal.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
           FROM (SELECT x.org_id, x.call_id, x.created_at, x.id FROM voxbook.hot_lead_alerts AS x
                  WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads) AS a));
 END
@@ -245,14 +245,14 @@ CREATE FUNCTION api.dashboard_hot_lead(org_id uuid, alert_id uuid)
 DECLARE
     a voxbook.hot_lead_alerts;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
-    PERFORM voxbook.require(alert_id, 'alert_id');
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(alert_id, 'alert_id');
     SELECT * INTO a FROM voxbook.hot_lead_alerts AS x
      WHERE x.org_id = dashboard_hot_lead.org_id AND x.id = dashboard_hot_lead.alert_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown hot-lead alert', 'alert_id comes from the voxbook_hot_lead notification of this clinic.');
+        PERFORM internal.fail('VB404', 'unknown hot-lead alert', 'alert_id comes from the voxbook_hot_lead notification of this clinic.');
     END IF;
-    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(a.org_id, a.call_id);
+    RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(a.org_id, a.call_id);
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_hot_lead(uuid, uuid) IS
@@ -266,18 +266,18 @@ CREATE FUNCTION api.dashboard_lead(org_id uuid, call_id text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calls;
 BEGIN
-    PERFORM voxbook.require(nullif(btrim(call_id), ''), 'call_id');
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     SELECT * INTO c FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = dashboard_lead.call_id;
     IF NOT FOUND THEN
-        PERFORM voxbook.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
+        PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
     END IF;
-    RETURN jsonb_build_object('success', true) || voxbook.dashboard_call_json(c.org_id, c.id)
+    RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
-                              'started_at', voxbook.utc_iso(c.started_at), 'ended_at', voxbook.utc_iso(c.ended_at),
-                              'local_started', voxbook.local_text(c.started_at, o.time_zone),
+                              'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
+                              'local_started', internal.local_text(c.started_at, o.time_zone),
                               'alert_sms_status', (SELECT m.status FROM voxbook.hot_lead_alerts AS a
                                                      JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
                                                     WHERE a.org_id = c.org_id AND a.call_id = c.id));
@@ -292,16 +292,16 @@ Example: SELECT api.dashboard_lead('a0000000-0000-0000-0000-000000000001', 'call
 
 
 CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NULL, appointment_id uuid DEFAULT NULL,
-                                           hold_id uuid DEFAULT NULL)
+                                hold_id uuid DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
+    o voxbook.organizations := internal.require_org(org_id);
     phone text;
 BEGIN
     IF num_nonnulls(call_id, appointment_id, hold_id) <> 1 THEN
-        PERFORM voxbook.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
+        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
     END IF;
     IF call_id IS NOT NULL THEN
         SELECT c.customer_phone INTO phone FROM voxbook.calls AS c
@@ -315,9 +315,9 @@ BEGIN
          WHERE h.org_id = o.id AND h.id = dashboard_reveal_phone.hold_id;
     END IF;
     IF phone IS NULL THEN
-        PERFORM voxbook.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
+        PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', voxbook.display_phone(phone));
+    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone));
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_reveal_phone(uuid, text, uuid, uuid) IS
@@ -328,8 +328,8 @@ VB400 not exactly one id.$$;
 
 -- One provider's day: appointments (confirmed or cancelled) whose time starts that local day, and the
 -- live holds of that day. DST-correct: the day's bounds are local midnights converted to instants.
-CREATE OR REPLACE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date,
-                                                         now_ts timestamptz)
+CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date,
+                                               now_ts timestamptz)
     RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     WITH bounds AS (
@@ -338,15 +338,15 @@ CREATE OR REPLACE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations
     ), entries AS (
         SELECT h.starts_at, 1 AS rank, jsonb_build_object(
                    'kind', 'appointment', 'appointment_id', a.id, 'hold_id', h.id, 'status', a.status,
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
-                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
                    'patient_name', coalesce(ct.name, h.patient_name),
-                   'phone_masked', voxbook.mask_phone(ct.phone),
+                   'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
-                   'confirmation_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
-                   'reminder_sms', voxbook.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
+                   'confirmation_sms', internal.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
+                   'reminder_sms', internal.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
@@ -356,12 +356,12 @@ CREATE OR REPLACE FUNCTION voxbook.dashboard_day_entries(o voxbook.organizations
         UNION ALL
         SELECT h.starts_at, 0 AS rank, jsonb_build_object(
                    'kind', 'hold', 'appointment_id', NULL, 'hold_id', h.id, 'status', 'held',
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                   'local_start', voxbook.local_clock(h.starts_at, o.time_zone),
-                   'local_end', voxbook.local_clock(h.ends_at, o.time_zone),
-                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
+                   'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
-                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'expires_at', internal.utc_iso(h.expires_at),
                    'code_sent', h.otp_sent_at IS NOT NULL) AS j
           FROM voxbook.holds AS h
           LEFT JOIN voxbook.services AS s ON s.org_id = h.org_id AND s.id = h.service_id
@@ -378,23 +378,23 @@ CREATE FUNCTION api.dashboard_schedule(org_id uuid, from_date date DEFAULT NULL,
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
 BEGIN
-    PERFORM voxbook.require_date(from_date, 'from_date', optional => true);
+    PERFORM internal.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
-        PERFORM voxbook.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
+        PERFORM internal.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
     RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
-        'server_time', voxbook.utc_iso(now_ts),
+        'server_time', internal.utc_iso(now_ts),
         'days', (SELECT jsonb_agg(jsonb_build_object(
                             'date', g.d, 'label', to_char(g.d, 'FMDay, FMMonth FMDD'), 'is_today', g.d = today,
                             'providers', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                                      'calendar_id', c.id, 'provider', c.display_name,
-                                                     'entries', voxbook.dashboard_day_entries(o, c.id, g.d, now_ts))
+                                                     'entries', internal.dashboard_day_entries(o, c.id, g.d, now_ts))
                                                  ORDER BY c.display_name, c.id), '[]')
                                             FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active))
                          ORDER BY g.d)
@@ -420,16 +420,16 @@ CREATE FUNCTION api.dashboard_live_holds(org_id uuid)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    now_ts timestamptz := voxbook.clock();
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
 BEGIN
-    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', voxbook.utc_iso(now_ts), 'holds', (
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', internal.utc_iso(now_ts), 'holds', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'hold_id', h.id, 'calendar_id', h.calendar_id, 'provider', c.display_name,
-                   'starts_at', voxbook.utc_iso(h.starts_at), 'local_time', voxbook.local_text(h.starts_at, o.time_zone),
-                   'expires_at', voxbook.utc_iso(h.expires_at),
+                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone),
+                   'expires_at', internal.utc_iso(h.expires_at),
                    'seconds_left', greatest(ceil(extract(epoch FROM h.expires_at - now_ts))::int, 0),
-                   'patient_name', h.patient_name, 'phone_masked', voxbook.mask_phone(h.patient_phone),
+                   'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'code_sent', h.otp_sent_at IS NOT NULL, 'code_attempts', h.otp_attempts,
                    'on_call', h.vapi_call_id IS NOT NULL)
@@ -455,13 +455,13 @@ CREATE FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    o voxbook.organizations := voxbook.require_org(org_id);
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
-    secret text := voxbook.new_secret('vbf_');
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
+    secret text := internal.new_secret('vbf_');
     t voxbook.calendar_feed_tokens;
 BEGIN
     INSERT INTO voxbook.calendar_feed_tokens AS x (org_id, calendar_id, token_hash)
-    VALUES (o.id, c.id, voxbook.token_hash(secret))
+    VALUES (o.id, c.id, internal.token_hash(secret))
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'token_id', t.id, 'token', secret, 'calendar_id', c.id,
                               'provider', c.display_name,
@@ -481,10 +481,10 @@ CREATE FUNCTION api.revoke_calendar_feed_tokens(org_id uuid, calendar_id text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    c voxbook.calendars := voxbook.require_calendar(org_id, calendar_id);
+    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
     n int;
 BEGIN
-    PERFORM voxbook.require_org(org_id);
+    PERFORM internal.require_org(org_id);
     UPDATE voxbook.calendar_feed_tokens AS x SET revoked_at = now()
      WHERE x.org_id = c.org_id AND x.calendar_id = c.id AND x.revoked_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -497,7 +497,7 @@ $$Revokes every feed token of a calendar (its subscribers get 404 from then on):
 
 
 CREATE FUNCTION api.calendar_feed(calendar_id text, token text DEFAULT NULL, org_id uuid DEFAULT NULL,
-                                  past_days int DEFAULT 90)
+                       past_days int DEFAULT 90)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -505,39 +505,39 @@ DECLARE
     t voxbook.calendar_feed_tokens;
     o voxbook.organizations;
     c voxbook.calendars;
-    now_ts timestamptz := voxbook.clock();
+    now_ts timestamptz := internal.clock();
 BEGIN
-    PERFORM voxbook.require(calendar_id, 'calendar_id');
+    PERFORM internal.require(calendar_id, 'calendar_id');
     IF past_days IS NULL OR past_days NOT BETWEEN 0 AND 3650 THEN
-        PERFORM voxbook.fail('VB400', 'past_days must be between 0 and 3650', 'Leave it out for 90 days of history.');
+        PERFORM internal.fail('VB400', 'past_days must be between 0 and 3650', 'Leave it out for 90 days of history.');
     END IF;
     IF token IS NOT NULL THEN
         SELECT * INTO t FROM voxbook.calendar_feed_tokens AS x
-         WHERE x.token_hash = voxbook.token_hash(calendar_feed.token) AND x.revoked_at IS NULL;
+         WHERE x.token_hash = internal.token_hash(calendar_feed.token) AND x.revoked_at IS NULL;
         -- One answer for "no such token" and "token of another calendar or clinic": a token proves
         -- access to exactly one feed and reveals nothing about the others.
         IF NOT FOUND OR t.calendar_id <> calendar_feed.calendar_id
            OR (calendar_feed.org_id IS NOT NULL AND t.org_id <> calendar_feed.org_id) THEN
-            RETURN voxbook.refusal('invalid_token', 'Unknown or revoked feed token for this calendar');
+            RETURN internal.refusal('invalid_token', 'Unknown or revoked feed token for this calendar');
         END IF;
-        o := voxbook.require_org(t.org_id);
+        o := internal.require_org(t.org_id);
     ELSIF org_id IS NOT NULL THEN
-        o := voxbook.require_org(org_id);
+        o := internal.require_org(org_id);
     ELSE
-        PERFORM voxbook.fail('VB400', 'token or org_id is required', 'The HTTP feed passes its token; in psql pass org_id.');
+        PERFORM internal.fail('VB400', 'token or org_id is required', 'The HTTP feed passes its token; in psql pass org_id.');
     END IF;
-    c := voxbook.require_calendar(o.id, calendar_id);
+    c := internal.require_calendar(o.id, calendar_id);
     RETURN jsonb_build_object(
-        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', voxbook.display_phone(o.phone),
+        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone),
         'calendar_id', c.id, 'provider', c.display_name, 'time_zone', o.time_zone,
-        'generated_at', voxbook.utc_iso(now_ts),
+        'generated_at', internal.utc_iso(now_ts),
         'events', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                               -- The appointment's id, not the hold's: a rescheduled appointment keeps its UID.
                               'uid', a.id::text || '@voxbook',
                               'appointment_id', a.id,
-                              'starts_at', voxbook.utc_iso(h.starts_at), 'ends_at', voxbook.utc_iso(h.ends_at),
-                              'created_at', voxbook.utc_iso(a.created_at),
-                              'updated_at', voxbook.utc_iso(greatest(a.updated_at, h.updated_at)),
+                              'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                              'created_at', internal.utc_iso(a.created_at),
+                              'updated_at', internal.utc_iso(greatest(a.updated_at, h.updated_at)),
                               'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,

@@ -8,11 +8,22 @@ with the reason and fails: a Citus target that skips would pass on a machine tha
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
+import httpx
+import psycopg
 import pytest
+from conftest import APP_ROLE, HELPERS_SQL, REPO_ROOT, TEST_CODE_PEPPER, run_cli
+from psycopg.rows import dict_row
+from vapi_helpers import ADMIN, SECRET
 
 from voxbook.citus_cluster import CitusCluster
+from voxbook.migrate import ensure_login_role
+from voxbook.pgcluster import free_port
 
 CITUS_DB = "voxbook_test"
 
@@ -44,3 +55,63 @@ def citus_cluster() -> Iterator[CitusCluster]:
 def citus_url(citus_cluster: CitusCluster) -> str:
     """Superuser URL of ``voxbook_test`` on the coordinator."""
     return citus_cluster.url(CITUS_DB)
+
+
+@pytest.fixture(scope="session")
+def voxbook_citus(citus_cluster: CitusCluster, citus_url: str) -> str:
+    """``voxbook_test`` on the coordinator migrated through the real CLI (which distributes it), with
+    pgTAP, tests/helpers.pgsql and the ``voxbook_app`` login role, as tests/conftest.py prepares the single
+    node. A failure fails every test that needs it (the harness tests above still run)."""
+    with psycopg.connect(citus_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")   # Citus creates it on the workers too
+    res = run_cli("db", "migrate", database_url=citus_url, extra_env={"VOXBOOK_CODE_PEPPER": TEST_CODE_PEPPER})
+    assert res.returncode == 0, f"`voxbook db migrate` on the coordinator exited {res.returncode}:\n{res.stdout}{res.stderr}"
+    with psycopg.connect(citus_url) as conn:
+        conn.execute(HELPERS_SQL.read_text())
+    ensure_login_role(citus_url, APP_ROLE, code_pepper=TEST_CODE_PEPPER)
+    return citus_url
+
+
+@pytest.fixture(scope="session")
+def citus_app_url(citus_cluster: CitusCluster, voxbook_citus: str) -> str:
+    """The coordinator as ``voxbook_app``: what the API and the worker use."""
+    return citus_cluster.url(CITUS_DB, user=APP_ROLE)
+
+
+@pytest.fixture
+def cdb(voxbook_citus: str) -> Iterator[psycopg.Connection]:
+    """Autocommit superuser connection to the coordinator, dict rows (the ``db`` of the single-node tests)."""
+    with psycopg.connect(voxbook_citus, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
+def citus_server(citus_app_url: str) -> Iterator[str]:
+    """`voxbook serve` (uvicorn) against the coordinator as voxbook_app; its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": citus_app_url, "VAPI_SECRET": SECRET, "ADMIN_TOKEN": ADMIN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxbook.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{proc.stdout.read()}")
+            try:
+                if httpx.get(base + "/health", timeout=1).json().get("database") == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("voxbook serve did not come up against the coordinator")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,10 +1,27 @@
 -- The shape of the database (db/functions/00_api_schema.sql, 99_grants.sql, the migrations): what a DBA
 -- and the API role can rely on.
 BEGIN;
-SELECT plan(19);
+SELECT plan(25);
 
 SELECT has_schema('api');
 SELECT has_schema('voxbook');
+SELECT has_schema('internal');
+-- Schema voxbook holds the tables and exactly the functions they depend on (migrations own them); every
+-- helper is in schema internal, rebuilt with api on every migrate (db/functions/00_api_schema.sql), so a
+-- removed or re-signatured helper cannot linger.
+SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p WHERE p.pronamespace = 'voxbook'::regnamespace$$,
+              ARRAY['voxbook.is_time_zone(text)', 'voxbook.notify_sms_outbox()', 'voxbook.protect_referenced_by_holds()'],
+              'schema voxbook has exactly the functions its tables use');
+SELECT set_eq($$SELECT DISTINCT p.oid::regprocedure::text
+                  FROM pg_proc AS p JOIN pg_depend AS d ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
+                 WHERE p.pronamespace = 'voxbook'::regnamespace AND d.classid <> 'pg_proc'::regclass$$,
+              ARRAY['voxbook.is_time_zone(text)', 'voxbook.notify_sms_outbox()', 'voxbook.protect_referenced_by_holds()'],
+              'and each of them is used by a constraint or trigger');
+SELECT is((SELECT count(*) FROM pg_depend AS d JOIN pg_proc AS p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
+            WHERE p.pronamespace IN ('api'::regnamespace, 'internal'::regnamespace) AND d.classid <> 'pg_proc'::regclass),
+          0::bigint, 'no table, constraint, default, index or trigger uses a function that migrate drops');
+SELECT cmp_ok((SELECT count(*)::int FROM pg_proc AS p WHERE p.pronamespace = 'internal'::regnamespace), '>=', 60,
+              'the helpers are in schema internal');
 -- Explicit lists: a table or api function added, renamed or dropped must be named here too.
 SELECT tables_are('voxbook', ARRAY[
     'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'contacts',
@@ -78,7 +95,14 @@ CREATE ROLE tests_stranger;
 SELECT is((SELECT count(*) FROM pg_proc AS p
             WHERE p.pronamespace = 'api'::regnamespace AND has_function_privilege('tests_stranger', p.oid, 'EXECUTE')),
           0::bigint, 'nobody else may (EXECUTE is revoked from PUBLIC)');
-SELECT ok(NOT has_schema_privilege('voxbook_api', 'voxbook', 'USAGE'), 'the API role has no access to the private schema');
+SELECT ok(NOT has_schema_privilege('voxbook_api', 'voxbook', 'USAGE')
+          AND NOT has_schema_privilege('voxbook_api', 'internal', 'USAGE'),
+          'the API role has no access to the private schemas');
+SELECT is((SELECT count(*) FROM pg_proc AS p
+            WHERE p.pronamespace IN ('internal'::regnamespace, 'voxbook'::regnamespace)
+              AND (has_function_privilege('voxbook_api', p.oid, 'EXECUTE')
+                   OR has_function_privilege('tests_stranger', p.oid, 'EXECUTE'))),
+          0::bigint, 'nor EXECUTE on any function of internal or voxbook (revoked from PUBLIC)');
 SELECT is((SELECT count(*) FROM pg_class AS c
             WHERE c.relnamespace = 'voxbook'::regnamespace AND c.relkind IN ('r', 'v', 'S')
               AND (has_table_privilege('voxbook_api', c.oid, 'SELECT')

@@ -1,4 +1,4 @@
--- db/functions/13_slots.sql: voxbook.flip_expired_holds, the one way a claim or a reschedule clears expired
+-- db/functions/13_slots.sql: internal.flip_expired_holds, the one way a claim or a reschedule clears expired
 -- holds out of its way (they sit in holds_no_overlap until their status flips).
 BEGIN;
 SELECT plan(7);
@@ -17,17 +17,17 @@ SELECT (api.confirm_held_slot((api.claim_slot_atomic((SELECT org FROM ctx), 'cal
                               (SELECT org FROM ctx), staff_user => 'desk')->>'appointment_id')::uuid AS id;
 SELECT tests.freeze_time('2030-01-14 12:11:00+00');   -- every 10-minute hold has expired
 
-SELECT is(voxbook.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
+SELECT is(internal.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
                                      tstzrange(tests.at((SELECT org FROM ctx), '2030-01-15 08:30'), tests.at((SELECT org FROM ctx), '2030-01-15 09:30'))),
           1, 'one expired hold overlaps that time on that calendar');
 SELECT is((SELECT string_agg(k || '=' || x.status || '/' || x.release_reason, ', ' ORDER BY k)
              FROM h JOIN voxbook.holds AS x ON x.id = h.id WHERE x.status <> 'held'),
           'a9=expired/expired', 'it is flipped; another time, calendar or clinic is not');
-SELECT is(voxbook.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
+SELECT is(internal.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
                                      tstzrange(tests.at((SELECT org FROM ctx), '2030-01-15 08:30'), tests.at((SELECT org FROM ctx), '2030-01-15 09:30'))),
           0, 'flipping again finds nothing');
 SELECT tests.freeze_time('2030-01-14 11:00:00+00');
-SELECT is(voxbook.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
+SELECT is(internal.flip_expired_holds((SELECT org FROM ctx), 'cal-a',
                                      tstzrange(tests.at((SELECT org FROM ctx), '2030-01-15 09:30'), tests.at((SELECT org FROM ctx), '2030-01-15 11:00'))),
           0, 'a hold that has not expired yet is left alone');
 SELECT tests.freeze_time('2030-01-14 12:11:00+00');

@@ -6,8 +6,8 @@ SELECT plan(35);
 -- Every key the SQL names is in the English catalogue (a typo would raise only when that text is due).
 CREATE TEMP TABLE used_keys AS
     SELECT DISTINCT m[1] AS key
-      FROM pg_proc AS p, regexp_matches(p.prosrc, $re$voxbook\.message\('([a-z_.]+)',$re$, 'g') AS m
-     WHERE p.pronamespace IN ('api'::regnamespace, 'voxbook'::regnamespace);
+      FROM pg_proc AS p, regexp_matches(p.prosrc, $re$internal\.message\('([a-z_.]+)',$re$, 'g') AS m
+     WHERE p.pronamespace IN ('api'::regnamespace, 'internal'::regnamespace);
 SELECT cmp_ok((SELECT count(*)::int FROM used_keys), '>=', 30, 'the scan finds the keys the functions name');
 SELECT is(ARRAY(SELECT key FROM used_keys EXCEPT SELECT t.key FROM voxbook.message_templates AS t WHERE t.language = 'en'),
           '{}'::text[], 'every key named in the SQL exists in English');
@@ -15,66 +15,66 @@ SELECT is(ARRAY(SELECT key FROM used_keys EXCEPT SELECT t.key FROM voxbook.messa
 SELECT is(ARRAY(SELECT k FROM unnest(ARRAY['sms.confirmation', 'sms.reminder', 'sms.cancellation', 'sms.reschedule']) AS k
                  EXCEPT SELECT t.key FROM voxbook.message_templates AS t WHERE t.language = 'en'),
           '{}'::text[], 'every appointment SMS kind has its text');
-SELECT is(ARRAY(SELECT 'spoken.' || f || '.success' FROM unnest(voxbook.tool_functions()) AS f
+SELECT is(ARRAY(SELECT 'spoken.' || f || '.success' FROM unnest(internal.tool_functions()) AS f
                  WHERE f <> 'check_availability'
                 EXCEPT SELECT t.key FROM voxbook.message_templates AS t WHERE t.language = 'en'),
           '{}'::text[], 'every tool function has its success line');
 SELECT is((SELECT count(*)::int FROM voxbook.message_templates AS t
-            WHERE t.language = 'en' AND t.key LIKE 'sms.%' AND t.template <> voxbook.gsm7(t.template)), 0,
+            WHERE t.language = 'en' AND t.key LIKE 'sms.%' AND t.template <> internal.gsm7(t.template)), 0,
           'SMS templates are GSM-7');
 
 -- Rendering: named placeholders, one pass, a clear error for a bug.
-SELECT is(voxbook.message('sms.help', 'en', '{"clinic": "Bright Smile", "clinic_phone": "(555) 123-4567"}'),
+SELECT is(internal.message('sms.help', 'en', '{"clinic": "Bright Smile", "clinic_phone": "(555) 123-4567"}'),
           'Bright Smile: appointment texts. Call (555) 123-4567 for help. Reply STOP to unsubscribe.',
           'placeholders are filled by name');
-SELECT is(voxbook.message('sms.help', 'en', '{"clinic": "{clinic_phone}", "clinic_phone": "x"}'),
+SELECT is(internal.message('sms.help', 'en', '{"clinic": "{clinic_phone}", "clinic_phone": "x"}'),
           '{clinic_phone}: appointment texts. Call x for help. Reply STOP to unsubscribe.',
           'a value is never read as a template');
-SELECT throws_ok($$SELECT voxbook.message('sms.no_such_text', 'en')$$, 'XX000', 'unknown message key ''sms.no_such_text''',
+SELECT throws_ok($$SELECT internal.message('sms.no_such_text', 'en')$$, 'XX000', 'unknown message key ''sms.no_such_text''',
                  'an unknown key raises');
-SELECT throws_ok($$SELECT voxbook.message('sms.help', 'en', '{"clinic": "A"}')$$, 'XX000',
+SELECT throws_ok($$SELECT internal.message('sms.help', 'en', '{"clinic": "A"}')$$, 'XX000',
                  'message ''sms.help'' needs the argument ''clinic_phone''', 'a missing argument raises');
 -- A language is rows; what it lacks is English.
 INSERT INTO voxbook.message_templates (language, key, template)
 VALUES ('es', 'spoken.send_confirmation_sms.success', '¡Perfecto! Revise su mensaje de texto.');
-SELECT is(voxbook.message('spoken.send_confirmation_sms.success', 'es'), '¡Perfecto! Revise su mensaje de texto.',
+SELECT is(internal.message('spoken.send_confirmation_sms.success', 'es'), '¡Perfecto! Revise su mensaje de texto.',
           'a language''s own row is used');
-SELECT is(voxbook.message('spoken.failed', 'es'), 'Sorry, that did not work.', 'a key the language lacks falls back to English');
-SELECT is(voxbook.message('spoken.failed', NULL), 'Sorry, that did not work.', 'no language is English');
-SELECT is(voxbook.spoken_line('send_confirmation_sms', '{"success": true}', 'es'), '¡Perfecto! Revise su mensaje de texto.',
+SELECT is(internal.message('spoken.failed', 'es'), 'Sorry, that did not work.', 'a key the language lacks falls back to English');
+SELECT is(internal.message('spoken.failed', NULL), 'Sorry, that did not work.', 'no language is English');
+SELECT is(internal.spoken_line('send_confirmation_sms', '{"success": true}', 'es'), '¡Perfecto! Revise su mensaje de texto.',
           'spoken lines come in the caller''s language');
 
 -- Dates: one set of formatters, on the clinic's clock (DST included).
-SELECT is(voxbook.when_parts('2030-03-10 15:00:00+00', 'America/New_York'),
+SELECT is(internal.when_parts('2030-03-10 15:00:00+00', 'America/New_York'),
           '{"day": "Sun, Mar 10", "spoken_time": "11 AM", "local_time": "Sun, Mar 10 at 11:00 AM"}'::jsonb,
           'the parts of a time on a spring-forward day (EDT)');
-SELECT is(voxbook.when_parts('2030-11-03 06:30:00+00', 'America/New_York'),
+SELECT is(internal.when_parts('2030-11-03 06:30:00+00', 'America/New_York'),
           '{"day": "Sun, Nov 3", "spoken_time": "1:30 AM", "local_time": "Sun, Nov 3 at 1:30 AM"}'::jsonb,
           'and in the repeated hour of a fall-back day (EST)');
 
 -- Spoken lines: pure functions of a tool function's result.
-SELECT is(voxbook.spoken_line('verify_otp', '{"success": false, "code": "wrong_code", "retries_left": 2}', 'en'),
+SELECT is(internal.spoken_line('verify_otp', '{"success": false, "code": "wrong_code", "retries_left": 2}', 'en'),
           'That''s not quite right. You have 2 more tries.', 'wrong code, two tries left');
-SELECT is(voxbook.spoken_line('verify_otp', '{"success": false, "code": "wrong_code", "retries_left": 1}', 'en'),
+SELECT is(internal.spoken_line('verify_otp', '{"success": false, "code": "wrong_code", "retries_left": 1}', 'en'),
           'That''s not quite right. You have 1 more try.', 'wrong code, one try left');
-SELECT is(voxbook.spoken_line('send_otp_code', '{"success": false, "code": "rate_limited"}', 'en'),
+SELECT is(internal.spoken_line('send_otp_code', '{"success": false, "code": "rate_limited"}', 'en'),
           'I can''t send or check another code for this number right now. Let me have the front desk call you back to finish the booking.',
           'a line shared by tools');
-SELECT is(voxbook.spoken_line('claim_slot_atomic', '{"success": false, "code": "slot_taken", "calendar_id": "cal-a",
+SELECT is(internal.spoken_line('claim_slot_atomic', '{"success": false, "code": "slot_taken", "calendar_id": "cal-a",
           "alternatives": [{"calendar_id": "cal-a", "spoken_time": "9:30 AM", "provider": "Dr. Able"},
                            {"calendar_id": "cal-b", "spoken_time": "10 AM", "provider": "Dr. Baker"}]}', 'en'),
           'That time was just taken; I can offer 9:30 AM or 10 AM with Dr. Baker.',
           'a lost race offers the alternatives, naming another provider');
-SELECT is(voxbook.spoken_line('reschedule_appointment', '{"success": false, "code": "slot_taken", "alternatives": []}', 'en'),
+SELECT is(internal.spoken_line('reschedule_appointment', '{"success": false, "code": "slot_taken", "alternatives": []}', 'en'),
           'That time was just taken, so your appointment stays as it was. Shall I check another day?',
           'and says when there are none');
-SELECT is(voxbook.spoken_line('cancel_appointment', '{"success": false, "code": "cancelled", "error": "The appointment is cancelled"}', 'en'),
+SELECT is(internal.spoken_line('cancel_appointment', '{"success": false, "code": "cancelled", "error": "The appointment is cancelled"}', 'en'),
           'Sorry, The appointment is cancelled.', 'a refusal without its own line says its error');
-SELECT is(voxbook.spoken_line('cancel_appointment', '{"success": false}', 'en'), 'Sorry, that did not work.',
+SELECT is(internal.spoken_line('cancel_appointment', '{"success": false}', 'en'), 'Sorry, that did not work.',
           'and without an error, a plain apology');
-SELECT is(voxbook.spoken_line('check_availability', '{"success": true, "slots": [], "more": false}', 'en'),
+SELECT is(internal.spoken_line('check_availability', '{"success": true, "slots": [], "more": false}', 'en'),
           'Sorry, nothing is free then. Shall I check another day?', 'nothing free');
-SELECT is(voxbook.spoken_line('check_availability', jsonb_build_object('success', true, 'time_zone', 'America/New_York',
+SELECT is(internal.spoken_line('check_availability', jsonb_build_object('success', true, 'time_zone', 'America/New_York',
               'more', true, 'slots', jsonb_build_array(
                   jsonb_build_object('time', '2030-01-15T14:00:00Z', 'spoken_time', '9 AM', 'local_time', 'Tue, Jan 15 at 9:00 AM'),
                   jsonb_build_object('time', '2030-01-15T14:00:00Z', 'spoken_time', '9 AM', 'local_time', 'Tue, Jan 15 at 9:00 AM'),
@@ -82,14 +82,14 @@ SELECT is(voxbook.spoken_line('check_availability', jsonb_build_object('success'
                   jsonb_build_object('time', '2030-01-15T19:00:00Z', 'spoken_time', '2 PM', 'local_time', 'Tue, Jan 15 at 2:00 PM'))), 'en'),
           'On Tue, Jan 15 we have 9 AM, 11 AM or 2 PM. There are other times too, if none of those suits.',
           'one day: its times once each, and whether there are more');
-SELECT is(voxbook.spoken_line('check_availability', jsonb_build_object('success', true, 'time_zone', 'America/New_York',
+SELECT is(internal.spoken_line('check_availability', jsonb_build_object('success', true, 'time_zone', 'America/New_York',
               'slots', jsonb_build_array(
                   jsonb_build_object('time', '2030-01-16T03:30:00Z', 'spoken_time', '10:30 PM', 'local_time', 'Tue, Jan 15 at 10:30 PM'),
                   jsonb_build_object('time', '2030-01-16T14:00:00Z', 'spoken_time', '9 AM', 'local_time', 'Wed, Jan 16 at 9:00 AM'))), 'en'),
           'The openings include Tue, Jan 15 at 10:30 PM or Wed, Jan 16 at 9:00 AM.',
           'several days: the day is the clinic''s, not UTC''s');
-SELECT is(voxbook.spread(ARRAY['a', 'b', 'c', 'd']), ARRAY['a', 'c', 'd'], 'three of four, spread (half to even, as before)');
-SELECT is(voxbook.spread(ARRAY['a', 'b', 'c', 'd', 'e', 'f']), ARRAY['a', 'c', 'f'], 'three of six');
+SELECT is(internal.spread(ARRAY['a', 'b', 'c', 'd']), ARRAY['a', 'c', 'd'], 'three of four, spread (half to even, as before)');
+SELECT is(internal.spread(ARRAY['a', 'b', 'c', 'd', 'e', 'f']), ARRAY['a', 'c', 'f'], 'three of six');
 
 -- The texts of a booking's life, rendered for a clinic: no placeholder left anywhere.
 SELECT tests.freeze_time('2030-01-14 12:00:00+00');

@@ -1,4 +1,4 @@
--- The other times a lost race offers (voxbook.alternatives over voxbook.free_slots, 20_booking.sql): carried
+-- The other times a lost race offers (internal.alternatives over internal.free_slots, 20_booking.sql): carried
 -- in the slot_taken refusal of api.claim_slot_atomic and api.reschedule_appointment, the two free times of
 -- that local day nearest to the one lost, any calendar, the same service, one per spoken time, in time order.
 -- Run as the API role.

@@ -207,7 +207,7 @@ SELECT is((SELECT otp_attempts || '/' || status || '/' || (otp_verified_at IS NU
           '0/held/true', '... no attempt spent, nothing verified');
 SELECT is((SELECT count(*) FROM voxbook.code_events WHERE hold_id = (SELECT h FROM careful) AND kind = 'failure'), 0::bigint,
           '... and no wrong guess counted');
-SELECT is(voxbook.clock(), '2030-01-14 13:00:01+00'::timestamptz, 'a superuser session may freeze the clock (tests do)');
+SELECT is(internal.clock(), '2030-01-14 13:00:01+00'::timestamptz, 'a superuser session may freeze the clock (tests do)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -7,12 +7,12 @@ CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 UPDATE voxbook.organizations SET sms_from = '+15550002000' WHERE id = (SELECT org FROM ctx);
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
 
-INSERT INTO msg SELECT 'ok', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550002001', 'Plain message')).id;
-INSERT INTO msg SELECT 'future', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550002002', 'Later',
+INSERT INTO msg SELECT 'ok', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002001', 'Plain message')).id;
+INSERT INTO msg SELECT 'future', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002002', 'Later',
                                                     send_after => now() + interval '1 hour')).id;
-INSERT INTO msg SELECT 'expired', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550002003', 'Too late',
+INSERT INTO msg SELECT 'expired', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002003', 'Too late',
                                                      expires_at => now() - interval '1 second')).id;
-INSERT INTO msg SELECT 'optout', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550002004', 'Unwanted')).id;
+INSERT INTO msg SELECT 'optout', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002004', 'Unwanted')).id;
 -- opted out after queueing, behind the API's back: the claim still refuses to send it
 INSERT INTO voxbook.contacts (org_id, phone, sms_opted_out, sms_opted_out_at)
 VALUES ((SELECT org FROM ctx), '+15550002004', true, now());

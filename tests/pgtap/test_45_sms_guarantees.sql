@@ -20,7 +20,7 @@ $$ SELECT api.begin_sms_send((SELECT org FROM ctx), (SELECT id FROM msg WHERE na
 UPDATE voxbook.sms_outbox SET send_after = now() + interval '1 year' WHERE status IN ('queued', 'unknown');
 
 -- 4. The lease covers the wait, and the send is checked. w1 claims, its row waits past the lease, w2 takes it.
-INSERT INTO msg SELECT 'slow', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005001', 'Waited too long')).id;
+INSERT INTO msg SELECT 'slow', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550005001', 'Waited too long')).id;
 SELECT tests.share_with_api();
 SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE c1 AS SELECT api.claim_sms_batch('w1', 10, 50) AS r;
@@ -44,7 +44,7 @@ SELECT is((SELECT pg_temp.claimed(r, 'slow')->>'reconcile' FROM c3), 'true',
           'after it, w3 takes it over, but only to look it up first: w2''s send may have reached the provider');
 RESET ROLE;
 -- An expired lease that nobody took over is still the holder's: it may begin its send.
-INSERT INTO msg SELECT 'late', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005002', 'Late but mine')).id;
+INSERT INTO msg SELECT 'late', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550005002', 'Late but mine')).id;
 SET LOCAL ROLE voxbook_api;
 SELECT tests.unfreeze_time();
 SELECT is((SELECT pg_temp.claimed(api.claim_sms_batch('w4', 10, 1), 'late')->>'attempt'), '1', 'w4 claims with a 1 s lease');
@@ -52,7 +52,7 @@ SELECT tests.freeze_time(now() + interval '5 seconds');
 SELECT is(pg_temp.begin('late', 'w4', 1)->>'success', 'true', 'past its lease but not taken over: still w4''s to send');
 RESET ROLE;
 -- A STOP while the message waited in the worker: the check before the send settles it instead.
-INSERT INTO msg SELECT 'stopped', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005003', 'Before STOP')).id;
+INSERT INTO msg SELECT 'stopped', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550005003', 'Before STOP')).id;
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT pg_temp.claimed(api.claim_sms_batch('w5', 10, 60), 'stopped')->>'attempt'), '1', 'claimed');
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005003', 'STOP', 'SMedge-stop')->>'action', 'opt_out', 'then STOP');
@@ -64,8 +64,8 @@ SELECT throws_ok('SELECT api.begin_sms_send(gen_random_uuid(), gen_random_uuid()
 
 RESET ROLE;
 -- 5. Two identical texts to one number: one provider message is one of ours, never two.
-INSERT INTO msg SELECT 'twin1', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
-INSERT INTO msg SELECT 'twin2', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
+INSERT INTO msg SELECT 'twin1', (internal.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
+INSERT INTO msg SELECT 'twin2', (internal.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
 UPDATE voxbook.sms_outbox SET created_at = created_at + interval '1 second' WHERE id = (pg_temp.m('twin2')).id;   -- queued later
 SELECT tests.unfreeze_time();
 SET LOCAL ROLE voxbook_api;
@@ -119,10 +119,10 @@ SELECT is((SELECT pg_temp.claimed(api.claim_sms_batch('w9', 10, 60), 'reminder')
 
 RESET ROLE;
 -- 7. Retries: past 5 attempts, capped backoff, until the message is no longer useful; permanent at once.
-INSERT INTO msg SELECT 'outage', (voxbook.queue_sms((SELECT org FROM ctx), 'confirmation', '+15550005030', 'Confirmed')).id;
+INSERT INTO msg SELECT 'outage', (internal.queue_sms((SELECT org FROM ctx), 'confirmation', '+15550005030', 'Confirmed')).id;
 -- Makes a queued message due now, as the owner: the retry test does not wait out each backoff.
 CREATE FUNCTION pg_temp.due_now(n text) RETURNS void LANGUAGE sql SECURITY DEFINER AS
-$$ UPDATE voxbook.sms_outbox SET send_after = voxbook.clock() WHERE id = (pg_temp.m(n)).id AND status = 'queued' $$;
+$$ UPDATE voxbook.sms_outbox SET send_after = internal.clock() WHERE id = (pg_temp.m(n)).id AND status = 'queued' $$;
 SET LOCAL ROLE voxbook_api;
 CREATE FUNCTION pg_temp.fail_once(n text, code text, permanent boolean DEFAULT false) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE r jsonb;
@@ -145,11 +145,11 @@ SELECT is(row((pg_temp.m('outage')).error_code, (pg_temp.m('outage')).skip_reaso
           '(20429,"gave up: not sent within 24 hours of being due")', '... with the last error and a reason a person can read');
 SELECT tests.unfreeze_time();
 RESET ROLE;
-INSERT INTO msg SELECT 'invalid', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550005031', 'Bad number')).id;
+INSERT INTO msg SELECT 'invalid', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550005031', 'Bad number')).id;
 SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.fail_once('invalid', '21211', permanent => true)->>'status', 'failed', 'a permanent error still fails at once');
 RESET ROLE;
-INSERT INTO msg SELECT 'alert', (voxbook.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005032', 'Hot lead')).id;
+INSERT INTO msg SELECT 'alert', (internal.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005032', 'Hot lead')).id;
 SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.fail_once('alert', '20429')->>'status', 'queued', 'a hot-lead alert is retried');
 SELECT tests.freeze_time(now() + interval '7 hours');

@@ -5,10 +5,10 @@ SELECT plan(41);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
-INSERT INTO msg SELECT 'retry', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003001', 'Retry')).id;
-INSERT INTO msg SELECT 'perm', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003002', 'Permanent')).id;
-INSERT INTO msg SELECT 'stop', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Opted out at Twilio')).id;
-INSERT INTO msg SELECT 'last', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003004', 'Last attempt')).id;
+INSERT INTO msg SELECT 'retry', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003001', 'Retry')).id;
+INSERT INTO msg SELECT 'perm', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003002', 'Permanent')).id;
+INSERT INTO msg SELECT 'stop', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Opted out at Twilio')).id;
+INSERT INTO msg SELECT 'last', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003004', 'Last attempt')).id;
 UPDATE voxbook.sms_outbox SET max_attempts = 1 WHERE id = (SELECT id FROM msg WHERE name = 'last');   -- a runaway guard
 SELECT tests.share_with_api();
 SET LOCAL ROLE voxbook_api;
@@ -47,7 +47,7 @@ RESET ROLE;
 SELECT is((SELECT ct.sms_opt_out_source FROM voxbook.contacts AS ct
             WHERE ct.org_id = (SELECT org FROM ctx) AND ct.phone = '+15550003003' AND ct.sms_opted_out), 'twilio:21610',
           '... with its source');
-SELECT is((voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Again')).status, 'skipped',
+SELECT is((internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003003', 'Again')).status, 'skipped',
           '... and nothing more is queued for that number');
 SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.fail('last', '20429')->>'status', 'failed', 'a transient error on the last attempt fails');
@@ -88,8 +88,8 @@ SELECT throws_ok(format('SELECT api.mark_sms_sent(%L, gen_random_uuid(), ''SMx''
 
 RESET ROLE;
 -- the worker's batch report: the same effect as mark_sms_sent on each message, one result per report, in order
-INSERT INTO msg SELECT 'b1', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003011', 'Batch one')).id;
-INSERT INTO msg SELECT 'b2', (voxbook.queue_sms((SELECT org FROM ctx), 'other', '+15550003012', 'Batch two')).id;
+INSERT INTO msg SELECT 'b1', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003011', 'Batch one')).id;
+INSERT INTO msg SELECT 'b2', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550003012', 'Batch two')).id;
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('wb', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' IN ((pg_temp.m('b1')).id::text, (pg_temp.m('b2')).id::text)), 2, 'two messages claimed');
