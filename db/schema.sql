@@ -163,7 +163,7 @@ BEGIN
                               'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,
-                                                    CASE a.confirmed_via WHEN 'otp' THEN 'by the phone assistant'
+                                                    CASE WHEN a.confirmed_via = 'otp' THEN 'by the phone assistant'
                                                          ELSE 'by staff' END),
                               'location', o.name)
                           ORDER BY h.starts_at, a.id), '[]')
@@ -416,6 +416,8 @@ CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size integer DEFAULT 5
 DECLARE
     now_ts timestamptz := internal.clock();
     m voxbook.sms_outbox;
+    cand record;
+    requeued boolean;
     reason text;
     resend_ok boolean;
     recovered jsonb;
@@ -446,17 +448,30 @@ BEGIN
                                     ELSE x.error_message END,
                updated_at = now()
          WHERE x.status = 'sending' AND x.lease_until < now_ts
-        RETURNING x.id
+        RETURNING x.id, x.status
     )
-    SELECT coalesce(jsonb_agg(lost.id), '[]') INTO recovered FROM lost;
+    SELECT coalesce(jsonb_agg(lost.id), '[]'), coalesce(bool_or(lost.status = 'queued'), false)
+      INTO recovered, requeued FROM lost;
+    IF requeued THEN
+        PERFORM internal.notify('voxbook_sms');   -- due again: other workers may take them at once
+    END IF;
 
-    FOR m IN
-        SELECT * FROM voxbook.sms_outbox AS x
+    -- Candidates across clinics unlocked, then each locked by its key (org_id, id) with SKIP LOCKED and
+    -- checked again: on Citus a FOR UPDATE over several shards is refused, one row by its key goes to its
+    -- shard. A row another worker holds is skipped; one it claimed and committed meanwhile fails the
+    -- re-check. Twice the batch as candidates, so that racing workers still fill their batches.
+    FOR cand IN
+        SELECT x.org_id, x.id FROM voxbook.sms_outbox AS x
          WHERE x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
          ORDER BY x.send_after
-         LIMIT claim_sms_batch.batch_size
-           FOR UPDATE SKIP LOCKED
+         LIMIT 2 * claim_sms_batch.batch_size
     LOOP
+        EXIT WHEN cardinality(claimed) + jsonb_array_length(skipped) >= claim_sms_batch.batch_size;
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = cand.org_id AND x.id = cand.id
+           AND x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
+           FOR UPDATE SKIP LOCKED;
+        CONTINUE WHEN NOT FOUND;
         reason := internal.sms_block_reason(m, now_ts);
         IF m.status = 'queued' AND reason IS NOT NULL THEN
             m := internal.settle_blocked_sms(m, reason);
@@ -528,7 +543,8 @@ $$;
 -- Name: FUNCTION claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision); Type: COMMENT; Schema: api; Owner: -
 
 COMMENT ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) IS 'Claims up to batch_size due messages (status queued or unknown, send_after reached) for one worker,
-with FOR UPDATE SKIP LOCKED: any number of workers can call it at once and never get the same row.
+each row locked by its key with FOR UPDATE SKIP LOCKED and checked again: any number of workers can call it
+at once and never get the same row.
 A claimed row is the worker''s until lease_seconds from now (lease_until); before each send the worker must
 call api.begin_sms_send, which checks that the row is still its own and renews the lease to cover the send.
 First, rows left ''sending'' past their lease (a killed, hung or disconnected worker) are taken back:
@@ -569,9 +585,12 @@ Example: SELECT api.code_status();';
 -- Name: config_problems(text, boolean); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
+BEGIN
+    -- PL/pgSQL: no SQL-language function reads a table (db/README.md, Citus).
+    RETURN (
     SELECT jsonb_build_object('problems', coalesce(jsonb_agg(p ORDER BY p->>'check', p->>'org_id'), '[]'))
       FROM (
         SELECT jsonb_build_object(
@@ -589,7 +608,8 @@ CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean
           FROM voxbook.organizations AS o
          WHERE config_problems.sms_provider = 'twilio' AND NOT config_problems.messaging_service
            AND o.sms_from IS NULL
-      ) AS found(p)
+      ) AS found(p));
+END
 $$;
 
 -- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean); Type: COMMENT; Schema: api; Owner: -
@@ -666,14 +686,19 @@ CREATE FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads integer DEFAULT 5
     AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
+    a record;
+    leads jsonb := '[]';
 BEGIN
     IF max_leads IS NULL OR max_leads NOT BETWEEN 1 AND 500 THEN
         PERFORM internal.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', (
-        SELECT coalesce(jsonb_agg(internal.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
-          FROM (SELECT x.org_id, x.call_id, x.created_at, x.id FROM voxbook.hot_lead_alerts AS x
-                 WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads) AS a));
+    -- A loop, not internal.dashboard_call_json per row of a query: on Citus that nests a distributed query.
+    FOR a IN SELECT x.org_id, x.call_id FROM voxbook.hot_lead_alerts AS x
+              WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads
+    LOOP
+        leads := leads || jsonb_build_array(internal.dashboard_call_json(a.org_id, a.call_id));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', leads);
 END
 $$;
 
@@ -697,19 +722,23 @@ CREATE FUNCTION api.dashboard_lead(org_id uuid, call_id text) RETURNS jsonb
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calls;
+    alert_sms_status text;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     SELECT * INTO c FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = dashboard_lead.call_id;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
     END IF;
+    -- Read apart, not as a subquery of the expression below: with it, that expression is one query on the
+    -- shard on Citus, and internal.dashboard_call_json in it would nest a distributed query.
+    SELECT m.status INTO alert_sms_status FROM voxbook.hot_lead_alerts AS a
+      JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
+     WHERE a.org_id = c.org_id AND a.call_id = c.id;
     RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
                               'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
                               'local_started', internal.local_text(c.started_at, o.time_zone),
-                              'alert_sms_status', (SELECT m.status FROM voxbook.hot_lead_alerts AS a
-                                                     JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
-                                                    WHERE a.org_id = c.org_id AND a.call_id = c.id));
+                              'alert_sms_status', alert_sms_status);
 END
 $$;
 
@@ -862,23 +891,32 @@ DECLARE
     now_ts timestamptz := internal.clock();
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
+    d date;
+    c record;
+    providers jsonb;
+    day_list jsonb := '[]';
 BEGIN
     PERFORM internal.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
         PERFORM internal.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
+    -- Loops, not internal.dashboard_day_entries per row of a query: on Citus that nests a distributed query.
+    FOR i IN 0 .. days - 1 LOOP
+        d := first_day + i;
+        providers := '[]';
+        FOR c IN SELECT x.id, x.display_name FROM voxbook.calendars AS x
+                  WHERE x.org_id = o.id AND x.active ORDER BY x.display_name, x.id
+        LOOP
+            providers := providers || jsonb_build_array(jsonb_build_object(
+                'calendar_id', c.id, 'provider', c.display_name,
+                'entries', internal.dashboard_day_entries(o, c.id, d, now_ts)));
+        END LOOP;
+        day_list := day_list || jsonb_build_array(jsonb_build_object(
+            'date', d, 'label', to_char(d, 'FMDay, FMMonth FMDD'), 'is_today', d = today, 'providers', providers));
+    END LOOP;
     RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
-        'server_time', internal.utc_iso(now_ts),
-        'days', (SELECT jsonb_agg(jsonb_build_object(
-                            'date', g.d, 'label', to_char(g.d, 'FMDay, FMMonth FMDD'), 'is_today', g.d = today,
-                            'providers', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                                     'calendar_id', c.id, 'provider', c.display_name,
-                                                     'entries', internal.dashboard_day_entries(o, c.id, g.d, now_ts))
-                                                 ORDER BY c.display_name, c.id), '[]')
-                                            FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active))
-                         ORDER BY g.d)
-                   FROM (SELECT first_day + i AS d FROM generate_series(0, days - 1) AS i) AS g));
+        'server_time', internal.utc_iso(now_ts), 'days', day_list);
 END
 $$;
 
@@ -930,16 +968,22 @@ CREATE FUNCTION api.expire_stale_holds(org_id uuid DEFAULT NULL::uuid) RETURNS j
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    n int;
+    n int := 0;
+    -- A value, not the clock inside the UPDATE: Citus refuses a non-IMMUTABLE call in a multi-shard UPDATE.
+    now_ts timestamptz := internal.clock();
+    e record;
 BEGIN
-    WITH expired AS (
+    -- A loop, not internal.cancel_unsent_codes per row of the UPDATE: on Citus that nests a distributed
+    -- query in a shard's.
+    FOR e IN
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
-         WHERE x.status = 'held' AND x.expires_at <= internal.clock()
+         WHERE x.status = 'held' AND x.expires_at <= now_ts
            AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
         RETURNING x.org_id, x.id
-    )
-    SELECT count(*) INTO n FROM expired AS e
-     CROSS JOIN LATERAL internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
+    LOOP
+        PERFORM internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired');
+        n := n + 1;
+    END LOOP;
     RETURN jsonb_build_object('success', true, 'expired', n);
 END
 $$;
@@ -1156,6 +1200,7 @@ DECLARE
     deadline timestamptz;
     give_up text;
     next_status text;
+    retry_at timestamptz;
 BEGIN
     PERFORM internal.require(org_id, 'org_id');
     PERFORM internal.require(message_id, 'message_id');
@@ -1188,14 +1233,16 @@ BEGIN
                                               (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int) END
                END;
     next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
+    -- A value, not the sum inside the CASE below: timestamptz + interval is not IMMUTABLE, and Citus refuses
+    -- such a call inside CASE or COALESCE of an UPDATE.
+    retry_at := now_ts + make_interval(secs => delay);
     UPDATE voxbook.sms_outbox AS x
        SET status = next_status,
            provider_may_have = ambiguous,
            error_code = left(mark_sms_failed.error_code, 40),
            error_message = left(mark_sms_failed.error_message, 500),
            skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
-           send_after = CASE WHEN next_status = 'failed' THEN x.send_after
-                             ELSE now_ts + make_interval(secs => delay) END,
+           send_after = CASE WHEN next_status = 'failed' THEN x.send_after ELSE retry_at END,
            body = CASE WHEN next_status = 'failed' THEN internal.settled_body(x.body, x.redact_after_send)
                        ELSE x.body END,
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
@@ -1339,6 +1386,7 @@ DECLARE
     who text;
     lim jsonb := internal.call_field_limits();
     call_key text;
+    booked_at timestamptz;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     call_key := internal.vapi_call_key(call_id);
@@ -1411,6 +1459,10 @@ BEGIN
         VALUES (o.id, rec.id, rec.lead_score)
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
+            -- The booked time read first, not in a subquery of the expression below: internal.message reads
+            -- a table and is not called per row of a query (on Citus that nests a distributed query).
+            SELECT bh.starts_at INTO booked_at FROM voxbook.holds AS bh
+             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id;
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
             m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
                     'sms.hot_lead', 'en', jsonb_build_object(
@@ -1420,15 +1472,14 @@ BEGIN
                     'phone', coalesce(internal.display_phone(rec.customer_phone),
                                       internal.message('sms.hot_lead.no_number', 'en')),
                     'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
-                    'outcome', CASE WHEN appt.id IS NOT NULL
-                                    THEN (SELECT internal.message('sms.hot_lead.booked', 'en',
-                                                                  internal.when_parts(bh.starts_at, o.time_zone))
-                                            FROM voxbook.holds AS bh
-                                           WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
+                    'outcome', CASE WHEN booked_at IS NOT NULL
+                                    THEN internal.message('sms.hot_lead.booked', 'en',
+                                                          internal.when_parts(booked_at, o.time_zone))
                                     ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
-        PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
+        -- On a single PostgreSQL only (internal.notify): on Citus the dashboard polls for new leads.
+        PERFORM internal.notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
     END IF;
     RETURN internal.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
                                                          'alert_sms_id', m.id);
@@ -1441,7 +1492,7 @@ COMMENT ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at ti
 "duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
 from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
 and, at or above the clinic''s hot_lead_threshold, creates one hot-lead alert, queues the owner''s SMS to
-hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
+hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, ''anonymous'') is stored as unknown.
@@ -1464,6 +1515,7 @@ DECLARE
     word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
     action text;
     orgs uuid[];
+    consent_org uuid;
     help_org voxbook.organizations;
     reply text;
     sid text := nullif(btrim(message_sid), '');
@@ -1513,9 +1565,10 @@ BEGIN
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
     END IF;
     IF action IN ('opt_out', 'opt_in') THEN
-        PERFORM internal.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
-                                         message_sid)
-           FROM unnest(orgs) AS x(id);
+        FOREACH consent_org IN ARRAY orgs LOOP
+            PERFORM internal.set_sms_consent(consent_org, sender, action = 'opt_out',
+                                             'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
+        END LOOP;
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
          ORDER BY o.sms_from = receiver DESC LIMIT 1;
@@ -1568,7 +1621,12 @@ DECLARE
 BEGIN
     PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
     PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
-    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
+    -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
+    -- refused. The UPDATE below works from the locked row.
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
+    IF FOUND THEN
+        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+    END IF;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
         SELECT * INTO m FROM voxbook.sms_outbox AS x
@@ -1667,6 +1725,7 @@ CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAUL
     AS $$
 DECLARE
     n int;
+    requeued boolean;
 BEGIN
     PERFORM internal.require(worker_id, 'worker_id');
     -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
@@ -1678,6 +1737,9 @@ BEGIN
      WHERE x.status = 'sending' AND x.locked_by = release_sms_claims.worker_id
        AND (message_ids IS NULL OR x.id = ANY (message_ids));
     GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        PERFORM internal.notify('voxbook_sms');   -- claimable again at once: another worker may take them
+    END IF;
     RETURN jsonb_build_object('success', true, 'released', n);
 END
 $$;
@@ -1702,6 +1764,7 @@ DECLARE
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
+    s voxbook.services;
     span interval;
 BEGIN
     PERFORM internal.require_instant(slot_time, 'slot_time');
@@ -1742,13 +1805,13 @@ BEGIN
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
-        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql).
+        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql). The
+        -- service is read into a variable first: a row read inside a query has a shard's row type on Citus.
+        SELECT * INTO s FROM voxbook.services AS sv WHERE sv.org_id = o.id AND sv.id = old.service_id;
         RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken.reschedule', 'en'),
                                 jsonb_build_object('appointment_id', a.id, 'slot_time', internal.utc_iso(slot_time),
                                                    'calendar_id', c.id,
-                                                   'alternatives', internal.alternatives(o,
-                                                      (SELECT sv FROM voxbook.services AS sv
-                                                        WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
+                                                   'alternatives', internal.alternatives(o, s, slot_time)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
@@ -1801,10 +1864,12 @@ CREATE FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid) RETURNS j
     AS $$
 DECLARE
     n int;
+    now_ts timestamptz := now();
 BEGIN
     PERFORM internal.require_org(org_id);
     PERFORM internal.require(token_id, 'token_id');
-    UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now())
+    -- now() as a value: Citus refuses a non-IMMUTABLE call inside COALESCE of an UPDATE it routes.
+    UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now_ts)
      WHERE x.org_id = revoke_dashboard_token.org_id AND x.id = revoke_dashboard_token.token_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
@@ -1855,7 +1920,7 @@ CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     t voxbook.tool_calls;
-    response jsonb;
+    answered jsonb;
 BEGIN
     PERFORM internal.require_tool_call_id(tool_call_id);
     PERFORM internal.require(nullif(btrim(tool_name), ''), 'tool_name');
@@ -1864,12 +1929,16 @@ BEGIN
     END IF;
     PERFORM internal.require_tool_args(function_name, args);
 
-    -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
-    -- result stored below (the SELECT takes a fresh snapshot).
-    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:tool_call:' || o.id || ':' || tool_call_id, 0));
-    SELECT * INTO t FROM voxbook.tool_calls AS x
-     WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
-    IF FOUND THEN
+    -- Our row first, its response to come below in this transaction: a twin delivered at the same moment
+    -- waits in this INSERT for our commit, then finds the stored result (or, had we rolled back, runs
+    -- itself). A row lock, not an advisory lock: on Citus that holds only on the node where it is taken;
+    -- the row is on the clinic's shard wherever the statement runs.
+    INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
+    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), NULL)
+    ON CONFLICT ON CONSTRAINT tool_calls_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        SELECT * INTO t FROM voxbook.tool_calls AS x
+         WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
         IF t.tool_name <> run_tool_call.tool_name THEN
             PERFORM internal.fail('VB409', 'tool_call_id was already used for another tool',
                                   'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
@@ -1883,9 +1952,9 @@ BEGIN
                                   'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    response := internal.tool_response(o.id, function_name, args);
-    INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
-    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
+    answered := internal.tool_response(o.id, function_name, args);
+    UPDATE voxbook.tool_calls AS x SET response = answered
+     WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'replay', false, 'tool_call_id', t.tool_call_id, 'response', t.response);
 END
@@ -1893,8 +1962,8 @@ $$;
 
 -- Name: FUNCTION run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) IS 'One Vapi tool call in one statement: takes a transaction lock on (org_id, tool_call_id), returns the result
-stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
+COMMENT ON FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text, function_name text, args jsonb, call_id text) IS 'One Vapi tool call in one statement: inserts its row for (org_id, tool_call_id) first (a row lock held
+until the transaction ends), returns the result stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
 result and the line the assistant says for it (from the message catalogue, voxbook.message_templates), in
 the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.
@@ -2188,14 +2257,10 @@ Example: SELECT api.verify_otp(''<hold_id>'', ''a0000000-0000-0000-0000-00000000
 -- Name: is_time_zone(text); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.is_time_zone(tz text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE sql IMMUTABLE
     AS $$
-BEGIN
-    PERFORM now() AT TIME ZONE tz;
-    RETURN tz ~ '/' OR tz = 'UTC';   -- IANA names only: no abbreviations or POSIX offsets like 'EST' or '+05'
-EXCEPTION WHEN invalid_parameter_value THEN
-    RETURN false;
-END
+    SELECT (tz ~ '/' OR tz = 'UTC')
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names AS z WHERE lower(z.name) = lower(tz))
 $$;
 
 -- Name: organizations; Type: TABLE; Schema: voxbook; Owner: -
@@ -2332,8 +2397,10 @@ $$;
 -- Name: appointment_json(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object(
         'success', true,
         'appointment_id', a.id,
@@ -2366,7 +2433,8 @@ CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETU
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
       JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
       JOIN voxbook.organizations AS o ON o.id = a.org_id
-     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id);
+END
 $$;
 
 -- Name: appointment_sms(text, uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
@@ -2374,16 +2442,24 @@ $$;
 CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    args jsonb;
 BEGIN
-    RETURN (SELECT internal.gsm7(internal.message('sms.' || kind, 'en',
-                       internal.when_parts(h.starts_at, o.time_zone)
-                       || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                             'clinic_phone', internal.display_phone(o.phone))))
-              FROM voxbook.appointments AS a
-              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
-              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
-              JOIN voxbook.organizations AS o ON o.id = a.org_id
-             WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id);
+    -- The parts first, then the message: internal.message reads a table, and is not called per row of a
+    -- query (on Citus that nests a distributed query in a shard's).
+    SELECT internal.when_parts(h.starts_at, o.time_zone)
+           || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                                 'clinic_phone', internal.display_phone(o.phone))
+      INTO args
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN internal.gsm7(internal.message('sms.' || kind, 'en', args));
 END
 $$;
 
@@ -2552,13 +2628,19 @@ CREATE FUNCTION internal.code_rate_limit(o voxbook.organizations, kind text, pho
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    limits CONSTANT jsonb := CASE kind
-        WHEN 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
+    limits CONSTANT jsonb := CASE
+        WHEN kind = 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
         ELSE jsonb_build_array(o.code_failures_per_phone_hour, o.code_failures_per_call, o.code_failures_per_clinic_hour) END;
     t timestamptz;
     wait interval := interval '0';
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:code_events:' || o.id::text, 0));
+    -- Held until this transaction ends: a parallel send or guess of this clinic waits here and then counts
+    -- our event. A row lock, not an advisory lock: on Citus that holds only on the node where it is taken,
+    -- while this row is on the clinic's shard wherever the statement runs. The row is made by the clinic's
+    -- first code (a concurrent first insert waits for ours, then finds the row).
+    INSERT INTO voxbook.code_limit_locks AS x (org_id) VALUES (o.id)
+    ON CONFLICT ON CONSTRAINT code_limit_locks_pkey DO NOTHING;
+    PERFORM 1 FROM voxbook.code_limit_locks AS x WHERE x.org_id = o.id FOR UPDATE;
     -- In each scope the limit-th newest event of the window: while it is in the window, the limit is reached.
     SELECT e.at INTO t FROM voxbook.code_events AS e
      WHERE e.org_id = o.id AND e.phone = code_rate_limit.phone AND e.kind = code_rate_limit.kind
@@ -2587,8 +2669,8 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN internal.refusal('rate_limited',
-                            CASE kind WHEN 'send' THEN internal.message('refusal.rate_limited.send', 'en')
-                                     ELSE internal.message('refusal.rate_limited.failure', 'en') END,
+                            CASE WHEN kind = 'send' THEN internal.message('refusal.rate_limited.send', 'en')
+                                 ELSE internal.message('refusal.rate_limited.failure', 'en') END,
                             jsonb_build_object('hold_id', hold_id,
                                                'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
@@ -2662,7 +2744,7 @@ BEGIN
         RETURNING x.* INTO ct;
     END IF;
     UPDATE voxbook.contacts AS x
-       SET booking_source = CASE via WHEN 'otp' THEN 'phone_ai' ELSE 'manual' END,
+       SET booking_source = CASE WHEN via = 'otp' THEN 'phone_ai' ELSE 'manual' END,
            booking_completed_at = now_ts, last_booking_hold_id = h.id, updated_at = now_ts
      WHERE x.org_id = ct.org_id AND x.id = ct.id;
 
@@ -2685,8 +2767,10 @@ $$;
 -- Name: dashboard_call_json(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object(
         'alert_id', al.id,
         'call_id', c.vapi_call_id,
@@ -2715,14 +2799,17 @@ CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURN
       LEFT JOIN voxbook.appointments AS ap ON ap.org_id = c.org_id AND ap.id = c.appointment_id
       LEFT JOIN voxbook.holds AS h ON h.org_id = ap.org_id AND h.id = ap.hold_id
       LEFT JOIN voxbook.calendars AS cal ON cal.org_id = h.org_id AND cal.id = h.calendar_id
-     WHERE c.org_id = for_org AND c.id = for_call
+     WHERE c.org_id = for_org AND c.id = for_call);
+END
 $$;
 
 -- Name: dashboard_day_entries(voxbook.organizations, text, date, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+BEGIN
+    RETURN (
     WITH bounds AS (
         SELECT for_day::timestamp AT TIME ZONE o.time_zone AS lo,
                (for_day + 1)::timestamp AT TIME ZONE o.time_zone AS hi
@@ -2736,12 +2823,24 @@ CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_cale
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
-                   'confirmation_sms', internal.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
-                   'reminder_sms', internal.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
+                   'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder') AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
           LEFT JOIN voxbook.services AS s ON s.org_id = a.org_id AND s.id = a.service_id
+          -- The latest confirmation and reminder of the appointment, as the dashboard shows them (absent: null).
+          -- Joined, not a helper called per row: on Citus that would nest a distributed query in a shard's.
+          LEFT JOIN LATERAL (
+                SELECT jsonb_object_agg(k.kind, k.j) AS latest
+                  FROM (SELECT DISTINCT ON (m.kind) m.kind, jsonb_build_object(
+                               'message_id', m.id, 'status', m.status, 'error_code', m.error_code,
+                               'send_after', internal.utc_iso(m.send_after),
+                               'local_send_after', internal.local_text(m.send_after, o.time_zone),
+                               'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at))) AS j
+                          FROM voxbook.sms_outbox AS m
+                         WHERE m.org_id = a.org_id AND m.appointment_id = a.id
+                           AND m.kind IN ('confirmation', 'reminder')
+                         ORDER BY m.kind, m.created_at DESC) AS k) AS sms ON true
           CROSS JOIN bounds AS b
          WHERE a.org_id = o.id AND h.calendar_id = for_calendar AND h.starts_at >= b.lo AND h.starts_at < b.hi
         UNION ALL
@@ -2760,22 +2859,8 @@ CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_cale
          WHERE h.org_id = o.id AND h.calendar_id = for_calendar AND h.status = 'held' AND h.expires_at > now_ts
            AND h.starts_at >= b.lo AND h.starts_at < b.hi
     )
-    SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e
-$$;
-
--- Name: dashboard_sms_json(uuid, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
-
-CREATE FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) RETURNS jsonb
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT jsonb_build_object('message_id', m.id, 'status', m.status, 'error_code', m.error_code,
-                              'send_after', internal.utc_iso(m.send_after),
-                              'local_send_after', internal.local_text(m.send_after, tz),
-                              'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
-      FROM voxbook.sms_outbox AS m
-     WHERE m.org_id = for_org AND m.appointment_id = for_appointment AND m.kind = for_kind
-     ORDER BY m.created_at DESC
-     LIMIT 1
+    SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e);
+END
 $$;
 
 -- Name: display_phone(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -2860,21 +2945,42 @@ $$;
 -- Name: free_slots(voxbook.organizations, text, voxbook.services, date, integer); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) RETURNS TABLE(cal_id text, provider text, starts_at timestamp with time zone, ends_at timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT c.id, c.display_name, x.starts_at, x.ends_at
-      FROM voxbook.calendars AS c
-     CROSS JOIN LATERAL internal.slot_starts(
-               o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
-               free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS x
-     WHERE c.org_id = o.id AND c.active
-       AND (free_slots.calendar_id IS NULL OR c.id = free_slots.calendar_id)
-       AND NOT EXISTS (
-            SELECT 1 FROM voxbook.holds AS h
-             WHERE h.org_id = o.id AND h.calendar_id = c.id
-               AND h.status IN ('held', 'confirmed')
-               AND (h.status = 'confirmed' OR h.expires_at > internal.clock())
-               AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
+#variable_conflict use_column
+DECLARE
+    c voxbook.calendars;
+    starts timestamptz[];
+    ends timestamptz[];
+    span tstzrange;
+    taken tstzrange[];
+    now_ts timestamptz := internal.clock();
+BEGIN
+    -- In steps, one calendar at a time, each step one query over one clinic's rows, none calling a function
+    -- that reads a table from inside a query (db/README.md, Citus: on a shard that nests a distributed query,
+    -- and a calendar row read inside a query has the shard's row type, which slot_starts does not take).
+    FOR c IN SELECT * FROM voxbook.calendars AS x
+              WHERE x.org_id = o.id AND x.active
+                AND (free_slots.calendar_id IS NULL OR x.id = free_slots.calendar_id)
+    LOOP
+        SELECT array_agg(y.starts_at), array_agg(y.ends_at), tstzrange(min(y.starts_at), max(y.ends_at), '[]')
+          INTO starts, ends, span
+          FROM internal.slot_starts(o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
+                                    free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS y;
+        CONTINUE WHEN starts IS NULL;
+        -- The calendar's live holds and confirmed appointments anywhere in the span of its starts.
+        SELECT array_agg(tstzrange(h.starts_at, h.ends_at, '[)')) INTO taken
+          FROM voxbook.holds AS h
+         WHERE h.org_id = o.id AND h.calendar_id = c.id
+           AND h.status IN ('held', 'confirmed')
+           AND (h.status = 'confirmed' OR h.expires_at > now_ts)
+           AND tstzrange(h.starts_at, h.ends_at, '[)') && span;
+        RETURN QUERY
+        SELECT c.id, c.display_name, x.s, x.e
+          FROM unnest(starts, ends) AS x(s, e)
+         WHERE NOT EXISTS (SELECT 1 FROM unnest(taken) AS t(r) WHERE t.r && tstzrange(x.s, x.e, '[)'));
+    END LOOP;
+END
 $$;
 
 -- Name: gsm7(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3155,6 +3261,18 @@ BEGIN
 END
 $_$;
 
+-- Name: notify(text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.notify(channel text, payload text DEFAULT ''::text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        PERFORM pg_notify(channel, payload);
+    END IF;
+END
+$$;
+
 -- Name: or_list(text[], text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.or_list(items text[], language text) RETURNS text
@@ -3169,9 +3287,10 @@ $$;
 -- Name: organization_json(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT jsonb_build_object(
+BEGIN
+    RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
         'hold_minutes', o.hold_minutes, 'code_length', o.code_length,
         'max_code_attempts', o.max_code_attempts, 'max_code_sends', o.max_code_sends,
@@ -3187,7 +3306,8 @@ CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS json
                                                                   'price_cents', s.price_cents,
                                                                   'value_tier', s.value_tier)
                                                ORDER BY s.id), '[]')
-                       FROM voxbook.services AS s WHERE s.org_id = o.id))
+                       FROM voxbook.services AS s WHERE s.org_id = o.id));
+END
 $$;
 
 -- Name: sms_outbox; Type: TABLE; Schema: voxbook; Owner: -
@@ -3238,7 +3358,7 @@ WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='500', 
 
 -- Name: TABLE sms_outbox; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON TABLE voxbook.sms_outbox IS 'Every SMS voxbook sends or skipped, with its delivery state. Rows are inserted by api functions in the transaction of the change they announce; a NOTIFY on channel voxbook_sms wakes the worker.';
+COMMENT ON TABLE voxbook.sms_outbox IS 'Every SMS voxbook sends or skipped, with its delivery state. Rows are inserted by api functions in the transaction of the change they announce (internal.queue_sms, which also wakes the worker on a single PostgreSQL with NOTIFY voxbook_sms; the worker polls as well).';
 
 -- Name: COLUMN sms_outbox.redact_after_send; Type: COMMENT; Schema: voxbook; Owner: -
 
@@ -3301,6 +3421,8 @@ DECLARE
     m voxbook.sms_outbox;
     parts record;
     opted_out boolean;
+    -- A value, not now() inside COALESCE of the INSERT: Citus refuses that in a statement it routes.
+    due timestamptz := coalesce(send_after, now());
 BEGIN
     parts := internal.sms_parts(body);
     -- After STOP a number gets nothing from us (Twilio would refuse it with 21610 anyway).
@@ -3313,9 +3435,13 @@ BEGIN
            redact_after_send, parts.encoding, parts.segments,
            CASE WHEN coalesce(opted_out, false) THEN 'skipped' ELSE 'queued' END,
            CASE WHEN coalesce(opted_out, false) THEN 'recipient opted out (STOP)' END,
-           coalesce(send_after, now()), expires_at
+           due, expires_at
       FROM voxbook.organizations AS o WHERE o.id = queue_sms.org_id
     RETURNING x.* INTO m;
+    IF m.status = 'queued' AND m.send_after <= now() THEN
+        -- A wake-up only: the empty payload lets PostgreSQL fold a transaction's NOTIFYs into one.
+        PERFORM internal.notify('voxbook_sms');
+    END IF;
     RETURN m;
 END
 $$;
@@ -3323,10 +3449,12 @@ $$;
 -- Name: record_code_event(uuid, text, voxbook.holds, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamp with time zone) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     AS $$
+BEGIN
     INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
-    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id)
+    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id);
+END
 $$;
 
 -- Name: record_sms_sent(uuid, uuid, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
@@ -3599,8 +3727,15 @@ $$;
 -- Name: slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+#variable_conflict use_column
+DECLARE
+    -- A value, not the clock inside the query: on Citus the query may run on a worker, where a clock frozen
+    -- by the session (tests) is not set; the value read here is the caller's.
+    now_ts timestamptz := internal.clock();
+BEGIN
+    RETURN QUERY
     SELECT i.at, i.at + span
       FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
       JOIN voxbook.working_hours AS w
@@ -3612,11 +3747,12 @@ CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendar
        AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
        AND (at_instant IS NULL OR i.at = at_instant)
        AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
-       AND i.at >= internal.clock() + make_interval(mins => o.min_notice_minutes)
-       AND i.at <= internal.clock() + make_interval(days => o.booking_horizon_days)
+       AND i.at >= now_ts + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= now_ts + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                         WHERE b.org_id = c.org_id AND b.calendar_id = c.id
-                          AND b.during && tstzrange(i.at, i.at + span, '[)'))
+                          AND b.during && tstzrange(i.at, i.at + span, '[)'));
+END
 $$;
 
 -- Name: sms_block_reason(voxbook.sms_outbox, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
@@ -3704,10 +3840,10 @@ $$;
 CREATE FUNCTION internal.sms_status_rank(status text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
-                       WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1
-                       WHEN 'sent' THEN 2
-                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 END
+    SELECT CASE WHEN status IN ('queued', 'cancelled', 'skipped') THEN 0
+                WHEN status IN ('sending', 'unknown') THEN 1
+                WHEN status = 'sent' THEN 2
+                WHEN status IN ('delivered', 'undelivered', 'failed') THEN 3 END
 $$;
 
 -- Name: sms_useful_for(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3715,9 +3851,9 @@ $$;
 CREATE FUNCTION internal.sms_useful_for(kind text) RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
-                     WHEN 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
-                     ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
+    SELECT CASE WHEN kind IN ('otp', 'reminder') THEN NULL
+                WHEN kind = 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
+                ELSE interval '24 hours' END                      -- confirmation, cancellation, reschedule, other
 $$;
 
 -- Name: spoken_line(text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3866,12 +4002,11 @@ $_$;
 CREATE FUNCTION internal.twilio_status_rank(status text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE lower(status)
-               WHEN 'accepted' THEN 1 WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1
-               WHEN 'sending' THEN 2 WHEN 'sent' THEN 3
-               WHEN 'delivered' THEN 4 WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 4
-               WHEN 'canceled' THEN 4 WHEN 'partially_delivered' THEN 4
-               WHEN 'read' THEN 5 ELSE 0 END
+    SELECT CASE WHEN lower(status) IN ('accepted', 'scheduled', 'queued') THEN 1
+                WHEN lower(status) = 'sending' THEN 2
+                WHEN lower(status) = 'sent' THEN 3
+                WHEN lower(status) IN ('delivered', 'undelivered', 'failed', 'canceled', 'partially_delivered') THEN 4
+                WHEN lower(status) = 'read' THEN 5 ELSE 0 END
 $$;
 
 -- Name: twilio_status_to_ours(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3879,12 +4014,10 @@ $$;
 CREATE FUNCTION internal.twilio_status_to_ours(status text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT CASE lower(status)
-               WHEN 'accepted' THEN 'sent' WHEN 'scheduled' THEN 'sent' WHEN 'queued' THEN 'sent'
-               WHEN 'sending' THEN 'sent' WHEN 'sent' THEN 'sent'
-               WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'delivered'
-               WHEN 'undelivered' THEN 'undelivered' WHEN 'partially_delivered' THEN 'undelivered'
-               WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed' END
+    SELECT CASE WHEN lower(status) IN ('accepted', 'scheduled', 'queued', 'sending', 'sent') THEN 'sent'
+                WHEN lower(status) IN ('delivered', 'read') THEN 'delivered'
+                WHEN lower(status) IN ('undelivered', 'partially_delivered') THEN 'undelivered'
+                WHEN lower(status) IN ('failed', 'canceled') THEN 'failed' END
 $$;
 
 -- Name: utc_iso(timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
@@ -3913,30 +4046,18 @@ CREATE FUNCTION internal.when_parts(ts timestamp with time zone, tz text) RETURN
                               'local_time', internal.local_text(ts, tz))
 $$;
 
--- Name: notify_sms_outbox(); Type: FUNCTION; Schema: voxbook; Owner: -
-
-CREATE FUNCTION voxbook.notify_sms_outbox() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    -- A wake-up only: the payload is empty so that PostgreSQL folds every NOTIFY of one transaction
-    -- into one; the worker reads the outbox itself (and also polls, so a missed NOTIFY is harmless).
-    PERFORM pg_notify('voxbook_sms', '');
-    RETURN NULL;
-END
-$$;
-
 -- Name: protect_referenced_by_holds(); Type: FUNCTION; Schema: voxbook; Owner: -
 
 CREATE FUNCTION voxbook.protect_referenced_by_holds() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    -- TG_ARGV[0]: the holds column that names this table's rows, 'calendar_id' or 'service_id'.
     IF EXISTS (SELECT 1 FROM voxbook.holds AS h
                 WHERE h.org_id = OLD.org_id
-                  AND CASE TG_TABLE_NAME WHEN 'calendars' THEN h.calendar_id ELSE h.service_id END = OLD.id) THEN
+                  AND CASE WHEN TG_ARGV[0] = 'calendar_id' THEN h.calendar_id ELSE h.service_id END = OLD.id) THEN
         RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-            MESSAGE = format('%s %s is referred to by holds or appointments', rtrim(TG_TABLE_NAME, 's'), OLD.id),
+            MESSAGE = format('%s %s is referred to by holds or appointments', split_part(TG_ARGV[0], '_', 1), OLD.id),
             HINT = 'Keep it (a calendar can be deactivated: UPDATE voxbook.calendars SET active = false).';
     END IF;
     RETURN OLD;
@@ -4016,6 +4137,16 @@ ALTER TABLE voxbook.code_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     NO MAXVALUE
     CACHE 1
 );
+
+-- Name: code_limit_locks; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.code_limit_locks (
+    org_id uuid NOT NULL
+);
+
+-- Name: TABLE code_limit_locks; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.code_limit_locks IS 'One row per clinic (made on its first code), row-locked by internal.code_rate_limit so that parallel code sends and guesses of a clinic cannot outrun its limits. A row, not an advisory lock: on Citus an advisory lock holds only on the node that took it.';
 
 -- Name: contacts; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4143,7 +4274,7 @@ CREATE TABLE voxbook.tool_calls (
     tool_call_id text NOT NULL,
     tool_name text NOT NULL,
     vapi_call_id text,
-    response jsonb NOT NULL,
+    response jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT tool_calls_one_format CHECK ((response ? 'answer'::text)),
     CONSTRAINT tool_calls_response_check CHECK ((jsonb_typeof(response) = 'object'::text)),
@@ -4157,7 +4288,7 @@ COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed
 
 -- Name: COLUMN tool_calls.response; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (internal.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay.';
+COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (internal.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay. NULL only inside the transaction of api.run_tool_call that inserted the row (never committed).';
 
 -- Name: working_hours; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4210,7 +4341,7 @@ ALTER TABLE ONLY voxbook.calendar_feed_tokens
 -- Name: calendar_feed_tokens calendar_feed_tokens_token_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.calendar_feed_tokens
-    ADD CONSTRAINT calendar_feed_tokens_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT calendar_feed_tokens_token_hash_key UNIQUE (token_hash, org_id);
 
 -- Name: calendars calendars_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4232,6 +4363,11 @@ ALTER TABLE ONLY voxbook.calls
 ALTER TABLE ONLY voxbook.code_events
     ADD CONSTRAINT code_events_pkey PRIMARY KEY (org_id, id);
 
+-- Name: code_limit_locks code_limit_locks_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.code_limit_locks
+    ADD CONSTRAINT code_limit_locks_pkey PRIMARY KEY (org_id);
+
 -- Name: contacts contacts_org_id_phone_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.contacts
@@ -4250,7 +4386,7 @@ ALTER TABLE ONLY voxbook.dashboard_sessions
 -- Name: dashboard_sessions dashboard_sessions_session_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.dashboard_sessions
-    ADD CONSTRAINT dashboard_sessions_session_hash_key UNIQUE (session_hash);
+    ADD CONSTRAINT dashboard_sessions_session_hash_key UNIQUE (session_hash, org_id);
 
 -- Name: dashboard_tokens dashboard_tokens_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4260,7 +4396,7 @@ ALTER TABLE ONLY voxbook.dashboard_tokens
 -- Name: dashboard_tokens dashboard_tokens_token_hash_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.dashboard_tokens
-    ADD CONSTRAINT dashboard_tokens_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT dashboard_tokens_token_hash_key UNIQUE (token_hash, org_id);
 
 -- Name: holds holds_no_overlap; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4320,7 +4456,7 @@ ALTER TABLE ONLY voxbook.sms_outbox
 -- Name: sms_outbox sms_outbox_provider_message_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.sms_outbox
-    ADD CONSTRAINT sms_outbox_provider_message_id_key UNIQUE (provider_message_id);
+    ADD CONSTRAINT sms_outbox_provider_message_id_key UNIQUE (provider_message_id, org_id);
 
 -- Name: tool_calls tool_calls_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4431,15 +4567,11 @@ CREATE INDEX tool_calls_created ON voxbook.tool_calls USING btree (created_at);
 
 -- Name: calendars calendars_keep_holds; Type: TRIGGER; Schema: voxbook; Owner: -
 
-CREATE TRIGGER calendars_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.calendars FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds();
+CREATE TRIGGER calendars_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.calendars FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds('calendar_id');
 
 -- Name: services services_keep_holds; Type: TRIGGER; Schema: voxbook; Owner: -
 
-CREATE TRIGGER services_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.services FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds();
-
--- Name: sms_outbox sms_outbox_notify; Type: TRIGGER; Schema: voxbook; Owner: -
-
-CREATE TRIGGER sms_outbox_notify AFTER INSERT OR UPDATE OF status, send_after ON voxbook.sms_outbox FOR EACH ROW WHEN (((new.status = 'queued'::text) AND (new.send_after <= now()))) EXECUTE FUNCTION voxbook.notify_sms_outbox();
+CREATE TRIGGER services_keep_holds BEFORE DELETE OR UPDATE OF org_id, id ON voxbook.services FOR EACH ROW EXECUTE FUNCTION voxbook.protect_referenced_by_holds('service_id');
 
 -- Name: appointments appointments_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4485,6 +4617,11 @@ ALTER TABLE ONLY voxbook.calls
 
 ALTER TABLE ONLY voxbook.code_events
     ADD CONSTRAINT code_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: code_limit_locks code_limit_locks_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.code_limit_locks
+    ADD CONSTRAINT code_limit_locks_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
 -- Name: contacts contacts_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4834,10 +4971,6 @@ REVOKE ALL ON FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid)
 
 REVOKE ALL ON FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) FROM PUBLIC;
 
--- Name: FUNCTION dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text); Type: ACL; Schema: internal; Owner: -
-
-REVOKE ALL ON FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text) FROM PUBLIC;
-
 -- Name: FUNCTION display_phone(e164 text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.display_phone(e164 text) FROM PUBLIC;
@@ -4913,6 +5046,10 @@ REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
 -- Name: FUNCTION normalize_phone(raw text, country_code text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.normalize_phone(raw text, country_code text) FROM PUBLIC;
+
+-- Name: FUNCTION notify(channel text, payload text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.notify(channel text, payload text) FROM PUBLIC;
 
 -- Name: FUNCTION or_list(items text[], language text); Type: ACL; Schema: internal; Owner: -
 
@@ -5061,10 +5198,6 @@ REVOKE ALL ON FUNCTION internal.vapi_call_key(vapi_call_id text) FROM PUBLIC;
 -- Name: FUNCTION when_parts(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.when_parts(ts timestamp with time zone, tz text) FROM PUBLIC;
-
--- Name: FUNCTION notify_sms_outbox(); Type: ACL; Schema: voxbook; Owner: -
-
-REVOKE ALL ON FUNCTION voxbook.notify_sms_outbox() FROM PUBLIC;
 
 -- Name: FUNCTION protect_referenced_by_holds(); Type: ACL; Schema: voxbook; Owner: -
 

@@ -40,17 +40,22 @@ END
 $$;
 
 -- The instant of a local wall-clock time in the clinic's zone, e.g. tests.at(org, '2030-01-15 10:00').
+-- PL/pgSQL like every function that reads a table, so that these run on Citus too (db/README.md).
 CREATE OR REPLACE FUNCTION tests.at(org uuid, local_time timestamp) RETURNS timestamptz
-    LANGUAGE sql STABLE SECURITY DEFINER AS $$
-    SELECT local_time AT TIME ZONE o.time_zone FROM voxbook.organizations AS o WHERE o.id = org
+    LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+    RETURN (SELECT local_time AT TIME ZONE o.time_zone FROM voxbook.organizations AS o WHERE o.id = org);
+END
 $$;
 
 -- The plain code of a hold's newest unsent code SMS: what the patient reads on their phone.
 CREATE OR REPLACE FUNCTION tests.code_of(hold uuid) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER AS $$
-    SELECT substring(m.body FROM '^([0-9]{4,8}) ') FROM voxbook.sms_outbox AS m
-     WHERE m.hold_id = hold AND m.kind = 'otp' AND m.status = 'queued'
-     ORDER BY m.created_at DESC LIMIT 1
+    LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+    RETURN (SELECT substring(m.body FROM '^([0-9]{4,8}) ') FROM voxbook.sms_outbox AS m
+             WHERE m.hold_id = hold AND m.kind = 'otp' AND m.status = 'queued'
+             ORDER BY m.created_at DESC LIMIT 1);
+END
 $$;
 
 -- Errors are asserted one way: pgTAP's throws_ok(statement, SQLSTATE, message or NULL, description).

@@ -253,7 +253,7 @@ def test_messages_queued_while_no_worker_runs_are_sent_and_due_ones_are_found_by
     waiting = queue(db, org, early, "Queued while the worker was down")   # its NOTIFY reached nobody
     with WorkerThread(settings_for(fake, app_database_url)):
         wait_until(lambda: outbox(db, waiting)["status"] == "sent", what="catch-up")
-        # Due in a moment: no NOTIFY will ever announce it (the trigger fires only for due rows).
+        # Due in a moment: no NOTIFY will ever announce it (internal.queue_sms sends one only for due rows).
         future = queue(db, org, late, "Due later", send_after_sql="now() + interval '1 second'")
         assert outbox(db, future)["status"] == "queued"
         wait_until(lambda: outbox(db, future)["status"] == "sent", what="poll")

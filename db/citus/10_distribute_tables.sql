@@ -14,6 +14,32 @@
 SET LOCAL citus.enable_unsafe_triggers = on;
 -- One transaction with DDL on several distributed tables (foreign keys between them): one connection per node.
 SET LOCAL citus.multi_shard_modify_mode = sequential;
+-- Roles: one created before the citus extension (a database distributed in place, or a role another database
+-- of the cluster made first) exists on the coordinator only, and the grants to it would fail on the workers.
+-- A GRANT on a distributed function makes Citus create the grantee on every node as a distributed role
+-- (password and settings included; later ALTER ROLEs follow), so each such role gets one and loses it again.
+-- The roles: the migrations' (voxbook_api, voxbook_clock) and the login roles in voxbook_api.
+DO $roles$
+DECLARE
+    r regrole;
+    probe constant regprocedure := 'voxbook.is_time_zone(text)';
+BEGIN
+    FOR r IN
+        SELECT a.oid::regrole FROM pg_authid a
+         WHERE (a.rolname IN ('voxbook_api', 'voxbook_clock')
+                OR EXISTS (SELECT 1 FROM pg_auth_members m
+                            WHERE m.member = a.oid AND m.roleid = 'voxbook_api'::regrole))
+           AND NOT EXISTS (SELECT 1 FROM pg_dist_object d
+                            WHERE d.classid = 'pg_authid'::regclass AND d.objid = a.oid)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_dist_object d WHERE d.classid = 'pg_proc'::regclass AND d.objid = probe) THEN
+            PERFORM create_distributed_function(probe);
+        END IF;
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', probe, r);
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', probe, r);
+    END LOOP;
+END
+$roles$;
 DO $distribute$
 DECLARE
     fk record;
@@ -32,7 +58,8 @@ BEGIN
                         WHERE p.logicalrelid = c.oid AND (p.partmethod = 'h' OR p.repmodel = 't'));
     IF cardinality(org_tables) = 0
        AND EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.organizations'::regclass)
-       AND EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.sms_inbound'::regclass) THEN
+       AND EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.sms_inbound'::regclass)
+       AND EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.message_templates'::regclass) THEN
         RETURN;  -- nothing new
     END IF;
 
@@ -56,15 +83,23 @@ BEGIN
         PERFORM create_reference_table('voxbook.organizations');
         converted := converted || 'voxbook.organizations'::regclass;
     END IF;
+    -- The message catalogue has no org_id: every node renders texts, so every node has all of it.
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.message_templates'::regclass) THEN
+        PERFORM create_reference_table('voxbook.message_templates');
+        converted := converted || 'voxbook.message_templates'::regclass;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'voxbook.sms_inbound'::regclass) THEN
         PERFORM create_distributed_table('voxbook.sms_inbound', 'message_sid', colocate_with => 'none');
         converted := converted || 'voxbook.sms_inbound'::regclass;
     END IF;
     FOREACH t IN ARRAY org_tables LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t) THEN
+            converted := converted || t;   -- a plain table (a Citus local table keeps no copy to truncate)
+        END IF;
         PERFORM create_distributed_table(t, 'org_id',
             colocate_with => CASE WHEN t = anchor THEN 'default' ELSE anchor::text END);
     END LOOP;
-    FOREACH t IN ARRAY org_tables || converted LOOP
+    FOREACH t IN ARRAY converted LOOP
         -- The rows now live in the shards; the coordinator's own copy (kept by Citus) goes.
         PERFORM truncate_local_data_after_distributing_table(t);
     END LOOP;

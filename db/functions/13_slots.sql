@@ -25,10 +25,19 @@ $$;
 -- min_notice_minutes ahead and within booking_horizon_days; and the time is clear of blocked periods.
 -- Holds are not looked at: the exclusion constraint decides those, atomically.
 -- at_instant: check just this instant (first_day must then be its local date): the claim's hot path.
+-- PL/pgSQL, not SQL, as every function that reads a table (db/README.md, Citus): inside a delegated call on a
+-- Citus worker the SQL version silently returned no rows.
 CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval,
                                      first_day date, last_day date, at_instant timestamptz DEFAULT NULL)
     RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    -- A value, not the clock inside the query: on Citus the query may run on a worker, where a clock frozen
+    -- by the session (tests) is not set; the value read here is the caller's.
+    now_ts timestamptz := internal.clock();
+BEGIN
+    RETURN QUERY
     SELECT i.at, i.at + span
       FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
       JOIN voxbook.working_hours AS w
@@ -40,11 +49,12 @@ CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendar
        AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
        AND (at_instant IS NULL OR i.at = at_instant)
        AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
-       AND i.at >= internal.clock() + make_interval(mins => o.min_notice_minutes)
-       AND i.at <= internal.clock() + make_interval(days => o.booking_horizon_days)
+       AND i.at >= now_ts + make_interval(mins => o.min_notice_minutes)
+       AND i.at <= now_ts + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
                         WHERE b.org_id = c.org_id AND b.calendar_id = c.id
-                          AND b.during && tstzrange(i.at, i.at + span, '[)'))
+                          AND b.during && tstzrange(i.at, i.at + span, '[)'));
+END
 $$;
 
 -- Raises VB400 unless starts_at is a bookable start (internal.slot_starts) for [starts_at, ends_at),

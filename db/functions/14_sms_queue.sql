@@ -33,7 +33,22 @@ BEGIN
 END
 $$;
 
--- Queues one SMS (or records why it is skipped) in the caller's transaction.
+-- NOTIFY at commit: the one place a function sends one (tests/pgtap/test_00_citus_rules.sql), on a single
+-- PostgreSQL only. On Citus the statement runs on the worker node that holds the clinic's shard, where
+-- nobody listens, and a transaction that wrote on two nodes after a NOTIFY cannot PREPARE: there the SMS
+-- worker and the dashboard poll instead (workers/README.md, api/README.md). A wake-up is never the only way
+-- anything is found.
+CREATE FUNCTION internal.notify(channel text, payload text DEFAULT '') RETURNS void
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        PERFORM pg_notify(channel, payload);
+    END IF;
+END
+$$;
+
+-- Queues one SMS (or records why it is skipped) in the caller's transaction; a message due now wakes the
+-- SMS worker (internal.notify).
 CREATE FUNCTION internal.queue_sms(org_id uuid, kind text, recipient text, body text,
                                    appointment_id uuid DEFAULT NULL, hold_id uuid DEFAULT NULL,
                                    send_after timestamptz DEFAULT NULL,
@@ -45,6 +60,8 @@ DECLARE
     m voxbook.sms_outbox;
     parts record;
     opted_out boolean;
+    -- A value, not now() inside COALESCE of the INSERT: Citus refuses that in a statement it routes.
+    due timestamptz := coalesce(send_after, now());
 BEGIN
     parts := internal.sms_parts(body);
     -- After STOP a number gets nothing from us (Twilio would refuse it with 21610 anyway).
@@ -57,9 +74,13 @@ BEGIN
            redact_after_send, parts.encoding, parts.segments,
            CASE WHEN coalesce(opted_out, false) THEN 'skipped' ELSE 'queued' END,
            CASE WHEN coalesce(opted_out, false) THEN 'recipient opted out (STOP)' END,
-           coalesce(send_after, now()), expires_at
+           due, expires_at
       FROM voxbook.organizations AS o WHERE o.id = queue_sms.org_id
     RETURNING x.* INTO m;
+    IF m.status = 'queued' AND m.send_after <= now() THEN
+        -- A wake-up only: the empty payload lets PostgreSQL fold a transaction's NOTIFYs into one.
+        PERFORM internal.notify('voxbook_sms');
+    END IF;
     RETURN m;
 END
 $$;

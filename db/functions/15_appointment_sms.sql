@@ -1,7 +1,10 @@
 -- An appointment as the API returns it, and the messages that go with it.
 
+-- PL/pgSQL: no SQL-language function reads a table (db/README.md, "Writing functions that run on Citus too").
 CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object(
         'success', true,
         'appointment_id', a.id,
@@ -34,7 +37,8 @@ CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETU
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
       JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
       JOIN voxbook.organizations AS o ON o.id = a.org_id
-     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id);
+END
 $$;
 
 -- The text of an appointment message (kind: confirmation, reminder, cancellation, reschedule), from the
@@ -42,16 +46,24 @@ $$;
 -- when it runs, so it may use internal.message, which 16_messages.sql creates after this file.
 CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    args jsonb;
 BEGIN
-    RETURN (SELECT internal.gsm7(internal.message('sms.' || kind, 'en',
-                       internal.when_parts(h.starts_at, o.time_zone)
-                       || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                             'clinic_phone', internal.display_phone(o.phone))))
-              FROM voxbook.appointments AS a
-              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
-              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
-              JOIN voxbook.organizations AS o ON o.id = a.org_id
-             WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id);
+    -- The parts first, then the message: internal.message reads a table, and is not called per row of a
+    -- query (on Citus that nests a distributed query in a shard's).
+    SELECT internal.when_parts(h.starts_at, o.time_zone)
+           || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                                 'clinic_phone', internal.display_phone(o.phone))
+      INTO args
+      FROM voxbook.appointments AS a
+      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN internal.gsm7(internal.message('sms.' || kind, 'en', args));
 END
 $$;
 

@@ -239,6 +239,14 @@ INSERT INTO voxbook.message_templates AS t (language, key, template)
 SELECT 'en', m.key, m.template FROM messages_en AS m
     ON CONFLICT (language, key) DO UPDATE SET template = excluded.template
  WHERE t.template IS DISTINCT FROM excluded.template;
--- A key no longer listed is gone in every language: nothing may render it any more.
-DELETE FROM voxbook.message_templates AS t WHERE NOT EXISTS (SELECT 1 FROM messages_en AS m WHERE m.key = t.key);
+-- A key no longer listed is gone in every language: nothing may render it any more. The keys as a value, not a
+-- subquery on the temp table: on Citus, where message_templates is a reference table, a DELETE may not read a
+-- local table.
+DO $$
+DECLARE
+    keys CONSTANT text[] := ARRAY(SELECT m.key FROM messages_en AS m);
+BEGIN
+    DELETE FROM voxbook.message_templates AS t WHERE NOT t.key = ANY (keys);
+END
+$$;
 DROP TABLE messages_en;

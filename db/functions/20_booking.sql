@@ -10,20 +10,41 @@
 CREATE FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services,
                                     first_day date, days int)
     RETURNS TABLE (cal_id text, provider text, starts_at timestamptz, ends_at timestamptz)
-    LANGUAGE sql STABLE AS $$
-    SELECT c.id, c.display_name, x.starts_at, x.ends_at
-      FROM voxbook.calendars AS c
-     CROSS JOIN LATERAL internal.slot_starts(
-               o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
-               free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS x
-     WHERE c.org_id = o.id AND c.active
-       AND (free_slots.calendar_id IS NULL OR c.id = free_slots.calendar_id)
-       AND NOT EXISTS (
-            SELECT 1 FROM voxbook.holds AS h
-             WHERE h.org_id = o.id AND h.calendar_id = c.id
-               AND h.status IN ('held', 'confirmed')
-               AND (h.status = 'confirmed' OR h.expires_at > internal.clock())
-               AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(x.starts_at, x.ends_at, '[)'))
+    LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    c voxbook.calendars;
+    starts timestamptz[];
+    ends timestamptz[];
+    span tstzrange;
+    taken tstzrange[];
+    now_ts timestamptz := internal.clock();
+BEGIN
+    -- In steps, one calendar at a time, each step one query over one clinic's rows, none calling a function
+    -- that reads a table from inside a query (db/README.md, Citus: on a shard that nests a distributed query,
+    -- and a calendar row read inside a query has the shard's row type, which slot_starts does not take).
+    FOR c IN SELECT * FROM voxbook.calendars AS x
+              WHERE x.org_id = o.id AND x.active
+                AND (free_slots.calendar_id IS NULL OR x.id = free_slots.calendar_id)
+    LOOP
+        SELECT array_agg(y.starts_at), array_agg(y.ends_at), tstzrange(min(y.starts_at), max(y.ends_at), '[]')
+          INTO starts, ends, span
+          FROM internal.slot_starts(o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
+                                    free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS y;
+        CONTINUE WHEN starts IS NULL;
+        -- The calendar's live holds and confirmed appointments anywhere in the span of its starts.
+        SELECT array_agg(tstzrange(h.starts_at, h.ends_at, '[)')) INTO taken
+          FROM voxbook.holds AS h
+         WHERE h.org_id = o.id AND h.calendar_id = c.id
+           AND h.status IN ('held', 'confirmed')
+           AND (h.status = 'confirmed' OR h.expires_at > now_ts)
+           AND tstzrange(h.starts_at, h.ends_at, '[)') && span;
+        RETURN QUERY
+        SELECT c.id, c.display_name, x.s, x.e
+          FROM unnest(starts, ends) AS x(s, e)
+         WHERE NOT EXISTS (SELECT 1 FROM unnest(taken) AS t(r) WHERE t.r && tstzrange(x.s, x.e, '[)'));
+    END LOOP;
+END
 $$;
 
 
@@ -328,7 +349,7 @@ BEGIN
         RETURNING x.* INTO ct;
     END IF;
     UPDATE voxbook.contacts AS x
-       SET booking_source = CASE via WHEN 'otp' THEN 'phone_ai' ELSE 'manual' END,
+       SET booking_source = CASE WHEN via = 'otp' THEN 'phone_ai' ELSE 'manual' END,
            booking_completed_at = now_ts, last_booking_hold_id = h.id, updated_at = now_ts
      WHERE x.org_id = ct.org_id AND x.id = ct.id;
 
@@ -383,16 +404,22 @@ CREATE FUNCTION api.expire_stale_holds(org_id uuid DEFAULT NULL)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    n int;
+    n int := 0;
+    -- A value, not the clock inside the UPDATE: Citus refuses a non-IMMUTABLE call in a multi-shard UPDATE.
+    now_ts timestamptz := internal.clock();
+    e record;
 BEGIN
-    WITH expired AS (
+    -- A loop, not internal.cancel_unsent_codes per row of the UPDATE: on Citus that nests a distributed
+    -- query in a shard's.
+    FOR e IN
         UPDATE voxbook.holds AS x SET status = 'expired', release_reason = 'expired', updated_at = now()
-         WHERE x.status = 'held' AND x.expires_at <= internal.clock()
+         WHERE x.status = 'held' AND x.expires_at <= now_ts
            AND (expire_stale_holds.org_id IS NULL OR x.org_id = expire_stale_holds.org_id)
         RETURNING x.org_id, x.id
-    )
-    SELECT count(*) INTO n FROM expired AS e
-     CROSS JOIN LATERAL internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired') AS cancelled;
+    LOOP
+        PERFORM internal.cancel_unsent_codes(e.org_id, e.id, 'hold expired');
+        n := n + 1;
+    END LOOP;
     RETURN jsonb_build_object('success', true, 'expired', n);
 END
 $$;

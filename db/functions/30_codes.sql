@@ -28,19 +28,25 @@ $$;
 -- one more event is allowed, else the "rate_limited" refusal with the seconds until it would be.
 -- Windows: one hour per phone number and per clinic; one day per call (a call never lasts that long, so
 -- per call this is the whole call). Events stamped after now_ts (a frozen test clock) are not counted.
--- Takes a per-clinic transaction lock first, so parallel sends and guesses cannot outrun a limit.
+-- Locks the clinic's row of voxbook.code_limit_locks first, so parallel sends and guesses cannot outrun a limit.
 CREATE FUNCTION internal.code_rate_limit(o voxbook.organizations, kind text, phone text, vapi_call_id text,
                                          hold_id uuid, now_ts timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
-    limits CONSTANT jsonb := CASE kind
-        WHEN 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
+    limits CONSTANT jsonb := CASE
+        WHEN kind = 'send' THEN jsonb_build_array(o.code_sends_per_phone_hour, o.code_sends_per_call, o.code_sends_per_clinic_hour)
         ELSE jsonb_build_array(o.code_failures_per_phone_hour, o.code_failures_per_call, o.code_failures_per_clinic_hour) END;
     t timestamptz;
     wait interval := interval '0';
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:code_events:' || o.id::text, 0));
+    -- Held until this transaction ends: a parallel send or guess of this clinic waits here and then counts
+    -- our event. A row lock, not an advisory lock: on Citus that holds only on the node where it is taken,
+    -- while this row is on the clinic's shard wherever the statement runs. The row is made by the clinic's
+    -- first code (a concurrent first insert waits for ours, then finds the row).
+    INSERT INTO voxbook.code_limit_locks AS x (org_id) VALUES (o.id)
+    ON CONFLICT ON CONSTRAINT code_limit_locks_pkey DO NOTHING;
+    PERFORM 1 FROM voxbook.code_limit_locks AS x WHERE x.org_id = o.id FOR UPDATE;
     -- In each scope the limit-th newest event of the window: while it is in the window, the limit is reached.
     SELECT e.at INTO t FROM voxbook.code_events AS e
      WHERE e.org_id = o.id AND e.phone = code_rate_limit.phone AND e.kind = code_rate_limit.kind
@@ -69,8 +75,8 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN internal.refusal('rate_limited',
-                            CASE kind WHEN 'send' THEN internal.message('refusal.rate_limited.send', 'en')
-                                     ELSE internal.message('refusal.rate_limited.failure', 'en') END,
+                            CASE WHEN kind = 'send' THEN internal.message('refusal.rate_limited.send', 'en')
+                                 ELSE internal.message('refusal.rate_limited.failure', 'en') END,
                             jsonb_build_object('hold_id', hold_id,
                                                'retry_after_seconds', greatest(ceil(extract(epoch FROM wait)), 1)::int));
 END
@@ -78,9 +84,11 @@ $$;
 
 CREATE FUNCTION internal.record_code_event(org_id uuid, kind text, h voxbook.holds, at timestamptz)
     RETURNS void
-    LANGUAGE sql AS $$
+    LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
-    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id)
+    VALUES (org_id, kind, at, h.patient_phone, h.vapi_call_id, h.id);
+END
 $$;
 
 

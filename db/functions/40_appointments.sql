@@ -110,6 +110,7 @@ DECLARE
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
+    s voxbook.services;
     span interval;
 BEGIN
     PERFORM internal.require_instant(slot_time, 'slot_time');
@@ -150,13 +151,13 @@ BEGIN
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
-        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql).
+        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql). The
+        -- service is read into a variable first: a row read inside a query has a shard's row type on Citus.
+        SELECT * INTO s FROM voxbook.services AS sv WHERE sv.org_id = o.id AND sv.id = old.service_id;
         RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken.reschedule', 'en'),
                                 jsonb_build_object('appointment_id', a.id, 'slot_time', internal.utc_iso(slot_time),
                                                    'calendar_id', c.id,
-                                                   'alternatives', internal.alternatives(o,
-                                                      (SELECT sv FROM voxbook.services AS sv
-                                                        WHERE sv.org_id = o.id AND sv.id = old.service_id), slot_time)));
+                                                   'alternatives', internal.alternatives(o, s, slot_time)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;

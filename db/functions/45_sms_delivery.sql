@@ -6,34 +6,33 @@
 -- provider before anything is sent again: see workers/README.md, "The ambiguous-send rule".
 
 -- Order of our statuses: a callback or a late worker report never moves a message backwards.
+-- Searched CASE here and below, never `CASE <parameter> WHEN`: inlined into a statement on a distributed
+-- table, Citus sends the parameter as a constant and compares the wrong types (CASE 'otp'::text WHEN NULL::boolean).
 CREATE FUNCTION internal.sms_status_rank(status text) RETURNS int
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE status WHEN 'queued' THEN 0 WHEN 'cancelled' THEN 0 WHEN 'skipped' THEN 0
-                       WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1
-                       WHEN 'sent' THEN 2
-                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 END
+    SELECT CASE WHEN status IN ('queued', 'cancelled', 'skipped') THEN 0
+                WHEN status IN ('sending', 'unknown') THEN 1
+                WHEN status = 'sent' THEN 2
+                WHEN status IN ('delivered', 'undelivered', 'failed') THEN 3 END
 $$;
 
 -- Twilio's MessageStatus values, ranked the same way (read follows delivered on channels that report it).
 CREATE FUNCTION internal.twilio_status_rank(status text) RETURNS int
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE lower(status)
-               WHEN 'accepted' THEN 1 WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1
-               WHEN 'sending' THEN 2 WHEN 'sent' THEN 3
-               WHEN 'delivered' THEN 4 WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 4
-               WHEN 'canceled' THEN 4 WHEN 'partially_delivered' THEN 4
-               WHEN 'read' THEN 5 ELSE 0 END
+    SELECT CASE WHEN lower(status) IN ('accepted', 'scheduled', 'queued') THEN 1
+                WHEN lower(status) = 'sending' THEN 2
+                WHEN lower(status) = 'sent' THEN 3
+                WHEN lower(status) IN ('delivered', 'undelivered', 'failed', 'canceled', 'partially_delivered') THEN 4
+                WHEN lower(status) = 'read' THEN 5 ELSE 0 END
 $$;
 
 -- Our status for one of Twilio's: everything Twilio holds but has not settled is 'sent' (handed over).
 CREATE FUNCTION internal.twilio_status_to_ours(status text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE lower(status)
-               WHEN 'accepted' THEN 'sent' WHEN 'scheduled' THEN 'sent' WHEN 'queued' THEN 'sent'
-               WHEN 'sending' THEN 'sent' WHEN 'sent' THEN 'sent'
-               WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'delivered'
-               WHEN 'undelivered' THEN 'undelivered' WHEN 'partially_delivered' THEN 'undelivered'
-               WHEN 'failed' THEN 'failed' WHEN 'canceled' THEN 'failed' END
+    SELECT CASE WHEN lower(status) IN ('accepted', 'scheduled', 'queued', 'sending', 'sent') THEN 'sent'
+                WHEN lower(status) IN ('delivered', 'read') THEN 'delivered'
+                WHEN lower(status) IN ('undelivered', 'partially_delivered') THEN 'undelivered'
+                WHEN lower(status) IN ('failed', 'canceled') THEN 'failed' END
 $$;
 
 -- Records an opt-out or opt-in of one number at one clinic: the contact's flag (created if the number
@@ -74,9 +73,9 @@ $$;
 -- limit is their own (a code: while its hold lives; a reminder: until its appointment starts).
 CREATE FUNCTION internal.sms_useful_for(kind text) RETURNS interval
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE kind WHEN 'otp' THEN NULL WHEN 'reminder' THEN NULL
-                     WHEN 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
-                     ELSE interval '24 hours' END               -- confirmation, cancellation, reschedule, other
+    SELECT CASE WHEN kind IN ('otp', 'reminder') THEN NULL
+                WHEN kind = 'hot_lead' THEN interval '6 hours'   -- an owner's alert about a call: same day or never
+                ELSE interval '24 hours' END                      -- confirmation, cancellation, reschedule, other
 $$;
 
 -- Until when a message may still go out, retries included (NULL: no limit of its own).
@@ -172,6 +171,8 @@ CREATE FUNCTION api.claim_sms_batch(worker_id text, batch_size int DEFAULT 50, l
 DECLARE
     now_ts timestamptz := internal.clock();
     m voxbook.sms_outbox;
+    cand record;
+    requeued boolean;
     reason text;
     resend_ok boolean;
     recovered jsonb;
@@ -202,17 +203,30 @@ BEGIN
                                     ELSE x.error_message END,
                updated_at = now()
          WHERE x.status = 'sending' AND x.lease_until < now_ts
-        RETURNING x.id
+        RETURNING x.id, x.status
     )
-    SELECT coalesce(jsonb_agg(lost.id), '[]') INTO recovered FROM lost;
+    SELECT coalesce(jsonb_agg(lost.id), '[]'), coalesce(bool_or(lost.status = 'queued'), false)
+      INTO recovered, requeued FROM lost;
+    IF requeued THEN
+        PERFORM internal.notify('voxbook_sms');   -- due again: other workers may take them at once
+    END IF;
 
-    FOR m IN
-        SELECT * FROM voxbook.sms_outbox AS x
+    -- Candidates across clinics unlocked, then each locked by its key (org_id, id) with SKIP LOCKED and
+    -- checked again: on Citus a FOR UPDATE over several shards is refused, one row by its key goes to its
+    -- shard. A row another worker holds is skipped; one it claimed and committed meanwhile fails the
+    -- re-check. Twice the batch as candidates, so that racing workers still fill their batches.
+    FOR cand IN
+        SELECT x.org_id, x.id FROM voxbook.sms_outbox AS x
          WHERE x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
          ORDER BY x.send_after
-         LIMIT claim_sms_batch.batch_size
-           FOR UPDATE SKIP LOCKED
+         LIMIT 2 * claim_sms_batch.batch_size
     LOOP
+        EXIT WHEN cardinality(claimed) + jsonb_array_length(skipped) >= claim_sms_batch.batch_size;
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = cand.org_id AND x.id = cand.id
+           AND x.status IN ('queued', 'unknown') AND x.send_after <= now_ts
+           FOR UPDATE SKIP LOCKED;
+        CONTINUE WHEN NOT FOUND;
         reason := internal.sms_block_reason(m, now_ts);
         IF m.status = 'queued' AND reason IS NOT NULL THEN
             m := internal.settle_blocked_sms(m, reason);
@@ -282,7 +296,8 @@ END
 $$;
 COMMENT ON FUNCTION api.claim_sms_batch(text, int, double precision) IS
 $$Claims up to batch_size due messages (status queued or unknown, send_after reached) for one worker,
-with FOR UPDATE SKIP LOCKED: any number of workers can call it at once and never get the same row.
+each row locked by its key with FOR UPDATE SKIP LOCKED and checked again: any number of workers can call it
+at once and never get the same row.
 A claimed row is the worker's until lease_seconds from now (lease_until); before each send the worker must
 call api.begin_sms_send, which checks that the row is still its own and renews the lease to cover the send.
 First, rows left 'sending' past their lease (a killed, hung or disconnected worker) are taken back:
@@ -531,6 +546,7 @@ DECLARE
     deadline timestamptz;
     give_up text;
     next_status text;
+    retry_at timestamptz;
 BEGIN
     PERFORM internal.require(org_id, 'org_id');
     PERFORM internal.require(message_id, 'message_id');
@@ -563,14 +579,16 @@ BEGIN
                                               (extract(epoch FROM internal.sms_useful_for(m.kind)) / 3600)::int) END
                END;
     next_status := CASE WHEN ambiguous THEN 'unknown' WHEN give_up IS NOT NULL THEN 'failed' ELSE 'queued' END;
+    -- A value, not the sum inside the CASE below: timestamptz + interval is not IMMUTABLE, and Citus refuses
+    -- such a call inside CASE or COALESCE of an UPDATE.
+    retry_at := now_ts + make_interval(secs => delay);
     UPDATE voxbook.sms_outbox AS x
        SET status = next_status,
            provider_may_have = ambiguous,
            error_code = left(mark_sms_failed.error_code, 40),
            error_message = left(mark_sms_failed.error_message, 500),
            skip_reason = CASE WHEN permanent THEN x.skip_reason ELSE give_up END,
-           send_after = CASE WHEN next_status = 'failed' THEN x.send_after
-                             ELSE now_ts + make_interval(secs => delay) END,
+           send_after = CASE WHEN next_status = 'failed' THEN x.send_after ELSE retry_at END,
            body = CASE WHEN next_status = 'failed' THEN internal.settled_body(x.body, x.redact_after_send)
                        ELSE x.body END,
            locked_by = NULL, locked_at = NULL, lease_until = NULL, updated_at = now(), status_updated_at = now()
@@ -608,6 +626,7 @@ CREATE FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[] DEFAUL
     SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     n int;
+    requeued boolean;
 BEGIN
     PERFORM internal.require(worker_id, 'worker_id');
     -- Meant for rows the worker never began to send (no api.begin_sms_send in this claim): they are
@@ -619,6 +638,9 @@ BEGIN
      WHERE x.status = 'sending' AND x.locked_by = release_sms_claims.worker_id
        AND (message_ids IS NULL OR x.id = ANY (message_ids));
     GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        PERFORM internal.notify('voxbook_sms');   -- claimable again at once: another worker may take them
+    END IF;
     RETURN jsonb_build_object('success', true, 'released', n);
 END
 $$;
@@ -645,7 +667,12 @@ DECLARE
 BEGIN
     PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
     PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
-    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid FOR UPDATE;
+    -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
+    -- refused. The UPDATE below works from the locked row.
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
+    IF FOUND THEN
+        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+    END IF;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
         SELECT * INTO m FROM voxbook.sms_outbox AS x
@@ -710,6 +737,7 @@ DECLARE
     word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
     action text;
     orgs uuid[];
+    consent_org uuid;
     help_org voxbook.organizations;
     reply text;
     sid text := nullif(btrim(message_sid), '');
@@ -759,9 +787,10 @@ BEGIN
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
     END IF;
     IF action IN ('opt_out', 'opt_in') THEN
-        PERFORM internal.set_sms_consent(x.id, sender, action = 'opt_out', 'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)),
-                                         message_sid)
-           FROM unnest(orgs) AS x(id);
+        FOREACH consent_org IN ARRAY orgs LOOP
+            PERFORM internal.set_sms_consent(consent_org, sender, action = 'opt_out',
+                                             'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
+        END LOOP;
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
          ORDER BY o.sms_from = receiver DESC LIMIT 1;

@@ -100,6 +100,7 @@ DECLARE
     who text;
     lim jsonb := internal.call_field_limits();
     call_key text;
+    booked_at timestamptz;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     call_key := internal.vapi_call_key(call_id);
@@ -172,6 +173,10 @@ BEGIN
         VALUES (o.id, rec.id, rec.lead_score)
         RETURNING x.* INTO alert;
         IF o.hot_lead_alert_phone IS NOT NULL THEN
+            -- The booked time read first, not in a subquery of the expression below: internal.message reads
+            -- a table and is not called per row of a query (on Citus that nests a distributed query).
+            SELECT bh.starts_at INTO booked_at FROM voxbook.holds AS bh
+             WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id;
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
             m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
                     'sms.hot_lead', 'en', jsonb_build_object(
@@ -181,15 +186,14 @@ BEGIN
                     'phone', coalesce(internal.display_phone(rec.customer_phone),
                                       internal.message('sms.hot_lead.no_number', 'en')),
                     'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
-                    'outcome', CASE WHEN appt.id IS NOT NULL
-                                    THEN (SELECT internal.message('sms.hot_lead.booked', 'en',
-                                                                  internal.when_parts(bh.starts_at, o.time_zone))
-                                            FROM voxbook.holds AS bh
-                                           WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id)
+                    'outcome', CASE WHEN booked_at IS NOT NULL
+                                    THEN internal.message('sms.hot_lead.booked', 'en',
+                                                          internal.when_parts(booked_at, o.time_zone))
                                     ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
-        PERFORM pg_notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
+        -- On a single PostgreSQL only (internal.notify): on Citus the dashboard polls for new leads.
+        PERFORM internal.notify('voxbook_hot_lead', jsonb_build_object('org_id', o.id, 'alert_id', alert.id)::text);
     END IF;
     RETURN internal.call_json(rec) || jsonb_build_object('duplicate', false, 'alert_id', alert.id,
                                                          'alert_sms_id', m.id);
@@ -200,7 +204,7 @@ $$Stores a finished call once (call_id is Vapi's call.id; a redelivered report c
 "duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
 from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
 and, at or above the clinic's hot_lead_threshold, creates one hot-lead alert, queues the owner's SMS to
-hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead.
+hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, 'anonymous') is stored as unknown.

@@ -1,6 +1,7 @@
 -- Idempotent tool calls: Vapi may deliver the same tool call twice (retries, timeouts). The adapter runs
--- every tool call as one statement, api.run_tool_call: lock the id, give back the stored result if there
--- is one, else run the booking function and store its result, in the booking change's own transaction.
+-- every tool call as one statement, api.run_tool_call: insert the id's row (a twin waits on it), give back
+-- the stored result if there is one, else run the booking function and store its result, in the booking
+-- change's own transaction.
 -- Everything the answer needs is in that result (a refused claim carries the other times to offer), and
 -- the line the assistant says is worded from it here (internal.spoken_line, the message catalogue) and
 -- stored with it: a replay is byte for byte the first answer, and the adapter only passes it on. A failed
@@ -69,7 +70,7 @@ CREATE FUNCTION api.run_tool_call(org_id uuid, tool_call_id text, tool_name text
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     t voxbook.tool_calls;
-    response jsonb;
+    answered jsonb;
 BEGIN
     PERFORM internal.require_tool_call_id(tool_call_id);
     PERFORM internal.require(nullif(btrim(tool_name), ''), 'tool_name');
@@ -78,12 +79,16 @@ BEGIN
     END IF;
     PERFORM internal.require_tool_args(function_name, args);
 
-    -- Held until this transaction ends: a twin delivered at the same moment waits here, then finds the
-    -- result stored below (the SELECT takes a fresh snapshot).
-    PERFORM pg_advisory_xact_lock(hashtextextended('voxbook:tool_call:' || o.id || ':' || tool_call_id, 0));
-    SELECT * INTO t FROM voxbook.tool_calls AS x
-     WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
-    IF FOUND THEN
+    -- Our row first, its response to come below in this transaction: a twin delivered at the same moment
+    -- waits in this INSERT for our commit, then finds the stored result (or, had we rolled back, runs
+    -- itself). A row lock, not an advisory lock: on Citus that holds only on the node where it is taken;
+    -- the row is on the clinic's shard wherever the statement runs.
+    INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
+    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), NULL)
+    ON CONFLICT ON CONSTRAINT tool_calls_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        SELECT * INTO t FROM voxbook.tool_calls AS x
+         WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id;
         IF t.tool_name <> run_tool_call.tool_name THEN
             PERFORM internal.fail('VB409', 'tool_call_id was already used for another tool',
                                   'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
@@ -97,16 +102,16 @@ BEGIN
                                   'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    response := internal.tool_response(o.id, function_name, args);
-    INSERT INTO voxbook.tool_calls AS x (org_id, tool_call_id, tool_name, vapi_call_id, response)
-    VALUES (o.id, tool_call_id, tool_name, nullif(btrim(call_id), ''), response)
+    answered := internal.tool_response(o.id, function_name, args);
+    UPDATE voxbook.tool_calls AS x SET response = answered
+     WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id
     RETURNING x.* INTO t;
     RETURN jsonb_build_object('success', true, 'replay', false, 'tool_call_id', t.tool_call_id, 'response', t.response);
 END
 $$;
 COMMENT ON FUNCTION api.run_tool_call(uuid, text, text, text, jsonb, text) IS
-$$One Vapi tool call in one statement: takes a transaction lock on (org_id, tool_call_id), returns the result
-stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
+$$One Vapi tool call in one statement: inserts its row for (org_id, tool_call_id) first (a row lock held
+until the transaction ends), returns the result stored for that id if there is one, else runs api.<function_name>(org_id => org_id, <args>) and stores its
 result and the line the assistant says for it (from the message catalogue, voxbook.message_templates), in
 the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.

@@ -1,8 +1,10 @@
 -- Looking clinics up: the Vapi adapter finds the clinic by the number the caller dialled.
 
+-- PL/pgSQL: no SQL-language function reads a table (db/README.md, "Writing functions that run on Citus too").
 CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
         'hold_minutes', o.hold_minutes, 'code_length', o.code_length,
         'max_code_attempts', o.max_code_attempts, 'max_code_sends', o.max_code_sends,
@@ -18,7 +20,8 @@ CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS json
                                                                   'price_cents', s.price_cents,
                                                                   'value_tier', s.value_tier)
                                                ORDER BY s.id), '[]')
-                       FROM voxbook.services AS s WHERE s.org_id = o.id))
+                       FROM voxbook.services AS s WHERE s.org_id = o.id));
+END
 $$;
 
 CREATE FUNCTION api.find_organization(phone text)

@@ -4,8 +4,11 @@
 
 CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean)
     RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+BEGIN
+    -- PL/pgSQL: no SQL-language function reads a table (db/README.md, Citus).
+    RETURN (
     SELECT jsonb_build_object('problems', coalesce(jsonb_agg(p ORDER BY p->>'check', p->>'org_id'), '[]'))
       FROM (
         SELECT jsonb_build_object(
@@ -23,7 +26,8 @@ CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean
           FROM voxbook.organizations AS o
          WHERE config_problems.sms_provider = 'twilio' AND NOT config_problems.messaging_service
            AND o.sms_from IS NULL
-      ) AS found(p)
+      ) AS found(p));
+END
 $$;
 COMMENT ON FUNCTION api.config_problems(text, boolean) IS
 $$Configuration that cannot work, as {"problems": [{"check", "message", "fix", "org_id"?}]} (empty: none):

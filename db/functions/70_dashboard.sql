@@ -30,23 +30,12 @@ CREATE FUNCTION internal.local_clock(ts timestamptz, tz text) RETURNS text
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
 $$;
 
--- The latest SMS of one kind for an appointment, as the dashboard shows it (NULL when there is none).
-CREATE FUNCTION internal.dashboard_sms_json(for_org uuid, for_appointment uuid, for_kind text, tz text)
-    RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('message_id', m.id, 'status', m.status, 'error_code', m.error_code,
-                              'send_after', internal.utc_iso(m.send_after),
-                              'local_send_after', internal.local_text(m.send_after, tz),
-                              'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at)))
-      FROM voxbook.sms_outbox AS m
-     WHERE m.org_id = for_org AND m.appointment_id = for_appointment AND m.kind = for_kind
-     ORDER BY m.created_at DESC
-     LIMIT 1
-$$;
-
 -- One call as a lead: what the list, the live stream and the detail view share. No full phone number.
+-- PL/pgSQL: no SQL-language function reads a table (db/README.md, "Writing functions that run on Citus too").
 CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object(
         'alert_id', al.id,
         'call_id', c.vapi_call_id,
@@ -75,7 +64,8 @@ CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURN
       LEFT JOIN voxbook.appointments AS ap ON ap.org_id = c.org_id AND ap.id = c.appointment_id
       LEFT JOIN voxbook.holds AS h ON h.org_id = ap.org_id AND h.id = ap.hold_id
       LEFT JOIN voxbook.calendars AS cal ON cal.org_id = h.org_id AND cal.id = h.calendar_id
-     WHERE c.org_id = for_org AND c.id = for_call
+     WHERE c.org_id = for_org AND c.id = for_call);
+END
 $$;
 
 
@@ -114,10 +104,12 @@ CREATE FUNCTION api.revoke_dashboard_token(org_id uuid, token_id uuid)
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     n int;
+    now_ts timestamptz := now();
 BEGIN
     PERFORM internal.require_org(org_id);
     PERFORM internal.require(token_id, 'token_id');
-    UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now())
+    -- now() as a value: Citus refuses a non-IMMUTABLE call inside COALESCE of an UPDATE it routes.
+    UPDATE voxbook.dashboard_tokens AS x SET revoked_at = coalesce(x.revoked_at, now_ts)
      WHERE x.org_id = revoke_dashboard_token.org_id AND x.id = revoke_dashboard_token.token_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
@@ -217,14 +209,19 @@ CREATE FUNCTION api.dashboard_hot_leads(org_id uuid, max_leads int DEFAULT 50)
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
+    a record;
+    leads jsonb := '[]';
 BEGIN
     IF max_leads IS NULL OR max_leads NOT BETWEEN 1 AND 500 THEN
         PERFORM internal.fail('VB400', 'max_leads must be between 1 and 500', 'Leave it out for the 50 newest.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', (
-        SELECT coalesce(jsonb_agg(internal.dashboard_call_json(a.org_id, a.call_id) ORDER BY a.created_at DESC, a.id), '[]')
-          FROM (SELECT x.org_id, x.call_id, x.created_at, x.id FROM voxbook.hot_lead_alerts AS x
-                 WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads) AS a));
+    -- A loop, not internal.dashboard_call_json per row of a query: on Citus that nests a distributed query.
+    FOR a IN SELECT x.org_id, x.call_id FROM voxbook.hot_lead_alerts AS x
+              WHERE x.org_id = o.id ORDER BY x.created_at DESC, x.id LIMIT max_leads
+    LOOP
+        leads := leads || jsonb_build_array(internal.dashboard_call_json(a.org_id, a.call_id));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'threshold', o.hot_lead_threshold, 'leads', leads);
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_hot_leads(uuid, int) IS
@@ -268,19 +265,23 @@ CREATE FUNCTION api.dashboard_lead(org_id uuid, call_id text)
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calls;
+    alert_sms_status text;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     SELECT * INTO c FROM voxbook.calls AS x WHERE x.org_id = o.id AND x.vapi_call_id = dashboard_lead.call_id;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown call', 'call_id is Vapi''s call id, as in api.dashboard_hot_leads.');
     END IF;
+    -- Read apart, not as a subquery of the expression below: with it, that expression is one query on the
+    -- shard on Citus, and internal.dashboard_call_json in it would nest a distributed query.
+    SELECT m.status INTO alert_sms_status FROM voxbook.hot_lead_alerts AS a
+      JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
+     WHERE a.org_id = c.org_id AND a.call_id = c.id;
     RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
                               'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
                               'local_started', internal.local_text(c.started_at, o.time_zone),
-                              'alert_sms_status', (SELECT m.status FROM voxbook.hot_lead_alerts AS a
-                                                     JOIN voxbook.sms_outbox AS m ON m.org_id = a.org_id AND m.id = a.sms_id
-                                                    WHERE a.org_id = c.org_id AND a.call_id = c.id));
+                              'alert_sms_status', alert_sms_status);
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_lead(uuid, text) IS
@@ -331,7 +332,9 @@ VB400 not exactly one id.$$;
 CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date,
                                                now_ts timestamptz)
     RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
     WITH bounds AS (
         SELECT for_day::timestamp AT TIME ZONE o.time_zone AS lo,
                (for_day + 1)::timestamp AT TIME ZONE o.time_zone AS hi
@@ -345,12 +348,24 @@ CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_cale
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
-                   'confirmation_sms', internal.dashboard_sms_json(a.org_id, a.id, 'confirmation', o.time_zone),
-                   'reminder_sms', internal.dashboard_sms_json(a.org_id, a.id, 'reminder', o.time_zone)) AS j
+                   'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder') AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
           LEFT JOIN voxbook.services AS s ON s.org_id = a.org_id AND s.id = a.service_id
+          -- The latest confirmation and reminder of the appointment, as the dashboard shows them (absent: null).
+          -- Joined, not a helper called per row: on Citus that would nest a distributed query in a shard's.
+          LEFT JOIN LATERAL (
+                SELECT jsonb_object_agg(k.kind, k.j) AS latest
+                  FROM (SELECT DISTINCT ON (m.kind) m.kind, jsonb_build_object(
+                               'message_id', m.id, 'status', m.status, 'error_code', m.error_code,
+                               'send_after', internal.utc_iso(m.send_after),
+                               'local_send_after', internal.local_text(m.send_after, o.time_zone),
+                               'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at))) AS j
+                          FROM voxbook.sms_outbox AS m
+                         WHERE m.org_id = a.org_id AND m.appointment_id = a.id
+                           AND m.kind IN ('confirmation', 'reminder')
+                         ORDER BY m.kind, m.created_at DESC) AS k) AS sms ON true
           CROSS JOIN bounds AS b
          WHERE a.org_id = o.id AND h.calendar_id = for_calendar AND h.starts_at >= b.lo AND h.starts_at < b.hi
         UNION ALL
@@ -369,7 +384,8 @@ CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_cale
          WHERE h.org_id = o.id AND h.calendar_id = for_calendar AND h.status = 'held' AND h.expires_at > now_ts
            AND h.starts_at >= b.lo AND h.starts_at < b.hi
     )
-    SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e
+    SELECT coalesce(jsonb_agg(e.j ORDER BY e.starts_at, e.rank, e.j->>'status' DESC), '[]') FROM entries AS e);
+END
 $$;
 
 
@@ -382,23 +398,32 @@ DECLARE
     now_ts timestamptz := internal.clock();
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
+    d date;
+    c record;
+    providers jsonb;
+    day_list jsonb := '[]';
 BEGIN
     PERFORM internal.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
         PERFORM internal.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
+    -- Loops, not internal.dashboard_day_entries per row of a query: on Citus that nests a distributed query.
+    FOR i IN 0 .. days - 1 LOOP
+        d := first_day + i;
+        providers := '[]';
+        FOR c IN SELECT x.id, x.display_name FROM voxbook.calendars AS x
+                  WHERE x.org_id = o.id AND x.active ORDER BY x.display_name, x.id
+        LOOP
+            providers := providers || jsonb_build_array(jsonb_build_object(
+                'calendar_id', c.id, 'provider', c.display_name,
+                'entries', internal.dashboard_day_entries(o, c.id, d, now_ts)));
+        END LOOP;
+        day_list := day_list || jsonb_build_array(jsonb_build_object(
+            'date', d, 'label', to_char(d, 'FMDay, FMMonth FMDD'), 'is_today', d = today, 'providers', providers));
+    END LOOP;
     RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
-        'server_time', internal.utc_iso(now_ts),
-        'days', (SELECT jsonb_agg(jsonb_build_object(
-                            'date', g.d, 'label', to_char(g.d, 'FMDay, FMMonth FMDD'), 'is_today', g.d = today,
-                            'providers', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                                     'calendar_id', c.id, 'provider', c.display_name,
-                                                     'entries', internal.dashboard_day_entries(o, c.id, g.d, now_ts))
-                                                 ORDER BY c.display_name, c.id), '[]')
-                                            FROM voxbook.calendars AS c WHERE c.org_id = o.id AND c.active))
-                         ORDER BY g.d)
-                   FROM (SELECT first_day + i AS d FROM generate_series(0, days - 1) AS i) AS g));
+        'server_time', internal.utc_iso(now_ts), 'days', day_list);
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_schedule(uuid, date, int) IS
@@ -541,7 +566,7 @@ BEGIN
                               'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,
-                                                    CASE a.confirmed_via WHEN 'otp' THEN 'by the phone assistant'
+                                                    CASE WHEN a.confirmed_via = 'otp' THEN 'by the phone assistant'
                                                          ELSE 'by staff' END),
                               'location', o.name)
                           ORDER BY h.starts_at, a.id), '[]')

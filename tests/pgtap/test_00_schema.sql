@@ -10,12 +10,12 @@ SELECT has_schema('internal');
 -- helper is in schema internal, rebuilt with api on every migrate (db/functions/00_api_schema.sql), so a
 -- removed or re-signatured helper cannot linger.
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p WHERE p.pronamespace = 'voxbook'::regnamespace$$,
-              ARRAY['voxbook.is_time_zone(text)', 'voxbook.notify_sms_outbox()', 'voxbook.protect_referenced_by_holds()'],
+              ARRAY['voxbook.is_time_zone(text)', 'voxbook.protect_referenced_by_holds()'],
               'schema voxbook has exactly the functions its tables use');
 SELECT set_eq($$SELECT DISTINCT p.oid::regprocedure::text
                   FROM pg_proc AS p JOIN pg_depend AS d ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
                  WHERE p.pronamespace = 'voxbook'::regnamespace AND d.classid <> 'pg_proc'::regclass$$,
-              ARRAY['voxbook.is_time_zone(text)', 'voxbook.notify_sms_outbox()', 'voxbook.protect_referenced_by_holds()'],
+              ARRAY['voxbook.is_time_zone(text)', 'voxbook.protect_referenced_by_holds()'],
               'and each of them is used by a constraint or trigger');
 SELECT is((SELECT count(*) FROM pg_depend AS d JOIN pg_proc AS p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
             WHERE p.pronamespace IN ('api'::regnamespace, 'internal'::regnamespace) AND d.classid <> 'pg_proc'::regclass),
@@ -24,7 +24,7 @@ SELECT cmp_ok((SELECT count(*)::int FROM pg_proc AS p WHERE p.pronamespace = 'in
               'the helpers are in schema internal');
 -- Explicit lists: a table or api function added, renamed or dropped must be named here too.
 SELECT tables_are('voxbook', ARRAY[
-    'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'contacts',
+    'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'code_limit_locks', 'contacts',
     'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'message_templates', 'organizations', 'services',
     'sms_consent_events', 'sms_inbound', 'sms_outbox', 'tool_calls', 'working_hours'],
     'exactly these tables are in the private schema');
