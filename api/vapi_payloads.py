@@ -1,6 +1,6 @@
 """Vapi's server messages as they arrive, and the few things the adapter needs out of them.
 
-Vapi's own documents disagree on several shapes (see ../shared/reference/vapi.md), so the models
+Vapi's own documents disagree on several shapes (its server-message and tool-call references), so the models
 accept every documented variant and :func:`tool_calls_of` folds them into one list. Unknown fields
 are ignored: Vapi adds fields all the time and echoes whole configurations back to us.
 """

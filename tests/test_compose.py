@@ -17,6 +17,8 @@ from voxbook.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+# The application services are the same in the Citus file (tests/test_compose_citus.py checks the rest of it).
+APP_FILES = {"single": SERVICES, "citus": yaml.safe_load((ROOT / "docker-compose.citus.yml").read_text())["services"]}
 SETTINGS_ENV = set(re.findall(r'get\("([A-Z0-9_]+)"\)', (ROOT / "voxbook" / "settings.py").read_text()))
 APP_SERVICES = ("migrate", "api", "worker")
 
@@ -37,17 +39,19 @@ def test_worker_can_be_scaled():
     assert "container_name" not in worker and "ports" not in worker
 
 
+@pytest.mark.parametrize("compose", APP_FILES)
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_commands_exist_in_our_cli(service):
-    command = SERVICES[service]["command"]
+def test_commands_exist_in_our_cli(service, compose):
+    command = APP_FILES[compose][service]["command"]
     assert command[0] == "voxbook"
     args = build_parser().parse_args(command[1:])  # SystemExit (a failure) for an unknown command or option
     assert callable(args.handler)
 
 
+@pytest.mark.parametrize("compose", APP_FILES)
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_environment_is_what_the_settings_read(service):
-    names = set(SERVICES[service]["environment"])
+def test_environment_is_what_the_settings_read(service, compose):
+    names = set(APP_FILES[compose][service]["environment"])
     extra = {"APP_DB_PASSWORD"} if service == "migrate" else set()
     assert names - extra <= SETTINGS_ENV, f"unknown variables: {sorted(names - extra - SETTINGS_ENV)}"
     assert "DATABASE_URL" in names

@@ -1,7 +1,7 @@
 """docker-compose.citus.yml, checked without a Docker engine (none runs here), as test_compose.py checks
-docker-compose.yml: services and start-up order, the official Citus image on every node, commands our CLI
-accepts, environment our settings read, the nodes registered before the migration, the workers unreachable
-from outside, and the same application services as the single-node file.
+docker-compose.yml: services and start-up order, the official Citus image on every node, the nodes
+registered before the migration, the workers unreachable from outside, and the same application services as
+the single-node file (whose commands and variables test_compose.py checks for both files).
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voxbook.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.citus.yml").read_text())
 SINGLE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-SETTINGS_ENV = set(re.findall(r'get\("([A-Z0-9_]+)"\)', (ROOT / "voxbook" / "settings.py").read_text()))
 NODES = ("coordinator", "worker1", "worker2")
 APP_SERVICES = ("migrate", "api", "worker")
 
@@ -67,20 +65,10 @@ def test_worker_polls_often_and_can_be_scaled():
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_commands_exist_in_our_cli_and_match_the_single_node_file(service):
-    command = SERVICES[service]["command"]
-    assert command == SINGLE["services"][service]["command"]   # the same application
-    args = build_parser().parse_args(command[1:])  # SystemExit (a failure) for an unknown command or option
-    assert callable(args.handler)
-
-
-@pytest.mark.parametrize("service", APP_SERVICES)
-def test_environment_is_what_the_settings_read(service):
-    names = set(SERVICES[service]["environment"])
-    extra = {"APP_DB_PASSWORD"} if service == "migrate" else set()
-    assert names - extra <= SETTINGS_ENV, f"unknown variables: {sorted(names - extra - SETTINGS_ENV)}"
-    # Nothing the single-node file configures is missing here.
-    assert set(SINGLE["services"][service]["environment"]) <= names
+def test_the_application_services_are_those_of_the_single_node_file(service):
+    # Commands and variables are checked against the CLI and the settings in test_compose.py, for both files.
+    assert SERVICES[service]["command"] == SINGLE["services"][service]["command"]
+    assert set(SINGLE["services"][service]["environment"]) <= set(SERVICES[service]["environment"])
 
 
 def test_volumes_keep_every_node_data():

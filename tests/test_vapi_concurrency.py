@@ -5,57 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from clinic_helpers import new_clinic
-from conftest import REPO_ROOT
-from vapi_helpers import AUTH, SECRET, day, tc, tool_calls
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from vapi_helpers import AUTH, day, serve_process, tc, tool_calls
 
 
 @pytest.fixture(scope="module")
 def server(app_database_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": app_database_url, "VAPI_SECRET": SECRET}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxbook.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                if httpx.get(base + "/health", timeout=1).json().get("database") == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        else:
-            pytest.fail("voxbook serve did not come up")
+    with serve_process(app_database_url) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def _post_all(base: str, payloads: list[dict]) -> list[httpx.Response]:

@@ -1,18 +1,26 @@
 """Shared pieces of the Vapi adapter tests: an app on the real test database (as the unprivileged
-voxbook_app role), clinics, and payloads in Vapi's real wire format (../shared/reference/vapi.md)."""
+voxbook_app role), clinics, and payloads in Vapi's real wire format (as Vapi's server-message reference documents it)."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 
 from voxbook.api.app import create_app
+from voxbook.pgcluster import free_port
 from voxbook.settings import Settings
 
 SECRET = "test-vapi-secret-" + secrets.token_hex(8)
@@ -112,3 +120,37 @@ def first_slot(client: TestClient, phone: str, when: str | None = None, **args: 
                                                                "check_availability", {"date": when or day(), **args})]),
                     headers=AUTH)
     return result_of(results(r)[0])["slots"][0]
+
+
+@contextmanager
+def serve_process(database_url: str, what: str = "", **env: str) -> Iterator[str]:
+    """`voxbook serve` (uvicorn) as a subprocess on a free port of 127.0.0.1, as the given database user;
+    yields its base URL once /health says the database answers, and stops it after."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "VAPI_SECRET": SECRET, **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxbook.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{proc.stdout.read()}")
+            try:
+                if httpx.get(base + "/health", timeout=1).json().get("database") == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"voxbook serve did not come up{what}")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -8,22 +8,16 @@ with the reason and fails: a Citus target that skips would pass on a machine tha
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import psycopg
 import pytest
-from conftest import APP_ROLE, HELPERS_SQL, REPO_ROOT, TEST_CODE_PEPPER, run_cli
+from conftest import APP_ROLE, HELPERS_SQL, TEST_CODE_PEPPER, run_cli
 from psycopg.rows import dict_row
-from vapi_helpers import ADMIN, SECRET
+from vapi_helpers import ADMIN, serve_process
 
 from voxbook.citus_cluster import CitusCluster
 from voxbook.migrate import ensure_login_role
-from voxbook.pgcluster import free_port
 
 CITUS_DB = "voxbook_test"
 
@@ -88,30 +82,5 @@ def cdb(voxbook_citus: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture(scope="module")
 def citus_server(citus_app_url: str) -> Iterator[str]:
     """`voxbook serve` (uvicorn) against the coordinator as voxbook_app; its base URL."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": citus_app_url, "VAPI_SECRET": SECRET, "ADMIN_TOKEN": ADMIN}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxbook.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                if httpx.get(base + "/health", timeout=1).json().get("database") == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        else:
-            pytest.fail("voxbook serve did not come up against the coordinator")
+    with serve_process(citus_app_url, " against the coordinator", ADMIN_TOKEN=ADMIN) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
