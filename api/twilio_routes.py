@@ -1,16 +1,27 @@
 """Twilio's callbacks: delivery status (``POST /twilio/status``) and inbound SMS (``POST /twilio/inbound``).
 
 Both are form-encoded and signed with ``X-Twilio-Signature`` (HMAC-SHA1 of the URL Twilio called and
-the sorted form fields, keyed with TWILIO_AUTH_TOKEN). The URL Twilio called is the public one, not
-the one this process sees behind a proxy, so it is rebuilt from PUBLIC_BASE_URL + path + raw query.
-A request that fails the check gets 403 before anything touches the database.
-Bodies are never logged: they carry phone numbers and message text.
+the sorted form fields, keyed with the auth token of the account that sent or received the message). The URL
+Twilio called is the public one, not the one this process sees behind a proxy, so it is rebuilt from
+PUBLIC_BASE_URL + path + raw query. A request that fails the check gets 403 before anything changes.
+
+Whose token (a clinic may have its own account, api.get_carrier_account; the token decrypted here with
+VOXBOOK_SECRETS_KEY): Twilio names the account in the signed field ``AccountSid``, and a token is tried only
+for the account it belongs to. A status callback: the token of the clinic its URL names (org_id), or the
+process-wide TWILIO_AUTH_TOKEN (clinics without an account, and messages sent before a clinic got one). An
+inbound SMS: the clinics whose number is ``To`` -- each one's own token or the process-wide one -- and the
+account must be theirs; to a number no clinic owns (a Messaging Service pool number), the clinics whose own
+account is ``AccountSid``, and the opt-out then concerns the clinic whose token signed it (or the
+process-wide account's clinics). So a signature made with another clinic's token changes nothing (403).
+Bodies are never logged: they carry phone numbers and message text; nor SIDs or tokens.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, Router, post
@@ -19,27 +30,123 @@ from litestar.exceptions import ClientException, PermissionDeniedException
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from voxbook.db import call
+from voxbook.db import ApiError, call
+from voxbook.phones import e164_or_raw
+from voxbook.secrets_box import SecretsBox, SecretsKeyError
 
 log = logging.getLogger("voxbook.api.twilio")
 
 
-async def verified_form(request: Request) -> dict[str, str]:
-    """The form fields of a request proven to come from Twilio; PermissionDeniedException (403) otherwise."""
-    settings = request.app.state.settings
+@functools.lru_cache(maxsize=4)
+def _secrets_box(keys: str | None) -> SecretsBox | None:
+    try:
+        return SecretsBox(keys)
+    except SecretsKeyError:
+        return None
+
+
+def _clinic_token(settings, org_id: Any, account: dict[str, Any]) -> str | None:
+    """A clinic's auth token, decrypted in this process's memory; None (logged) when it cannot be."""
+    box = _secrets_box(settings.secrets_key)
+    try:
+        if box is None:
+            raise SecretsKeyError("VOXBOOK_SECRETS_KEY is not set or not a Fernet key")
+        return box.decrypt(account["auth_token_ciphertext"])
+    except SecretsKeyError as exc:
+        log.error("twilio callback: the carrier token of clinic %s cannot be decrypted: %s", org_id, exc)
+        return None
+
+
+def _tokens(account_sid: str | None, accounts: list[tuple[str, str | None]]) -> list[str]:
+    """The tokens of the candidate accounts [(account SID, token)] that Twilio's AccountSid names (all of them
+    when the request has no AccountSid)."""
+    return [token for sid, token in accounts if token and (not account_sid or sid == account_sid)]
+
+
+def _process_account(settings) -> tuple[str, str | None]:
+    return (settings.twilio_account_sid or "", settings.twilio_auth_token)
+
+
+async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     # keep_blank_values: the signature covers empty fields too.
-    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    if not settings.twilio_auth_token or not settings.public_base_url:
-        log.warning("twilio callback refused: TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL are needed to check signatures")
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _signed_with(request: Request, params: dict[str, str], tokens: list[str]) -> str | None:
+    """The token among ``tokens`` that signed this request; PermissionDeniedException (403) when none did."""
+    settings = request.app.state.settings
+    if not tokens or not settings.public_base_url:
+        log.warning("twilio callback refused: no auth token for this account (TWILIO_AUTH_TOKEN, a clinic's "
+                    "carrier account) or no PUBLIC_BASE_URL to check the signature on %s", request.url.path)
         raise PermissionDeniedException("signature cannot be checked")
     query = request.scope.get("query_string", b"").decode("latin-1")
     url = settings.public_base_url + request.url.path + (f"?{query}" if query else "")
     signature = request.headers.get("x-twilio-signature", "")
-    if not signature or not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
-        log.warning("twilio callback refused: bad signature on %s", request.url.path)
-        raise PermissionDeniedException("invalid X-Twilio-Signature")
+    if signature:
+        for token in tokens:
+            if RequestValidator(token).validate(url, params, signature):
+                return token
+    log.warning("twilio callback refused: bad signature on %s", request.url.path)
+    raise PermissionDeniedException("invalid X-Twilio-Signature")
+
+
+async def _verified_status(request: Request, state: State, org: uuid.UUID | None) -> dict[str, str]:
+    """A status callback signed by the account of the clinic its URL names, or by the process-wide one."""
+    params = await _form(request)
+    settings = request.app.state.settings
+    accounts = [_process_account(settings)]
+    if org is not None:
+        try:
+            async with state.pool.connection() as conn:
+                account = (await call(conn, "get_carrier_account", org_id=org))["account"]
+        except ApiError:   # the clinic is gone: only the process-wide token can sign for it
+            account = None
+        if account is not None:
+            accounts.insert(0, (account["account_sid"], _clinic_token(settings, org, account)))
+    _signed_with(request, params, _tokens(params.get("AccountSid"), accounts))
     return params
+
+
+async def _verified_inbound(request: Request, state: State) -> tuple[dict[str, str], str]:
+    """An inbound SMS signed by the account of the clinic(s) it concerns; returns the form and the To to
+    record it for (a Messaging Service number of one clinic's own account: that clinic's number)."""
+    params = await _form(request)
+    settings = request.app.state.settings
+    account_sid = params.get("AccountSid") or None
+    to_number = params.get("To", "")
+    async with state.pool.connection() as conn:
+        found = await call(conn, "find_inbound_carrier_accounts", to_number=to_number[:64],
+                           **({"account_sid": account_sid[:64]} if account_sid else {}))
+    process = _process_account(settings)
+    if found["to_clinics"]:
+        # Every clinic of this number must be on the account Twilio names: its own, or the process-wide one.
+        tokens: list[str] = []
+        for clinic in found["to_clinics"]:
+            own = clinic["account"]
+            candidates = [process] + ([(own["account_sid"], _clinic_token(settings, clinic["org_id"], own))]
+                                      if own else [])
+            if account_sid and all(sid != account_sid for sid, _ in candidates):
+                log.warning("twilio inbound refused: the number is not on the account that signed")
+                raise PermissionDeniedException("invalid X-Twilio-Signature")
+            tokens += _tokens(account_sid, candidates)
+        _signed_with(request, params, list(dict.fromkeys(tokens)))
+        return params, to_number
+    clinics = found["account_clinics"]
+    if clinics:
+        # A pool number of clinics' own account: the token that signed says whose (several clinics may share
+        # one account, each row with its own copy of the token).
+        by_token: dict[str, list[dict[str, Any]]] = {}
+        for clinic in clinics:
+            token = _clinic_token(settings, clinic["org_id"], clinic["account"])
+            if token:
+                by_token.setdefault(token, []).append(clinic)
+        signer = _signed_with(request, params, list(by_token))
+        mine = by_token[signer]
+        # One clinic: recorded as sent to its own number, so that a STOP opts out of that clinic only.
+        return params, (mine[0]["phone"] if len(mine) == 1 else to_number)
+    _signed_with(request, params, _tokens(account_sid, [process]))
+    return params, to_number
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -52,7 +159,8 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 @post("/status", status_code=204)
 async def twilio_status(request: Request, state: State) -> None:
     """Delivery status of a message we sent; our StatusCallback URL names the outbox row (org_id, message_id)."""
-    form = await verified_form(request)
+    org = _uuid_or_none(request.query_params.get("org_id"))
+    form = await _verified_status(request, state, org)
     sid = form.get("MessageSid") or form.get("SmsSid")
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
@@ -62,15 +170,17 @@ async def twilio_status(request: Request, state: State) -> None:
                    error_code=form.get("ErrorCode") or None, error_message=form.get("ErrorMessage") or None,
                    message_id=_uuid_or_none(request.query_params.get("message_id")),
                    # Left out when absent: voxbook.db.call refuses org_id=None (a NULL distribution argument).
-                   **({"org_id": org} if (org := _uuid_or_none(request.query_params.get("org_id"))) else {}))
+                   **({"org_id": org} if org else {}))
 
 
 @post("/inbound", status_code=200)
 async def twilio_inbound(request: Request, state: State) -> Response:
     """An SMS to one of our numbers: STOP / START / HELP handling; answers TwiML."""
-    form = await verified_form(request)
+    form, to_number = await _verified_inbound(request, state)
     async with state.pool.connection() as conn:
-        result = await call(conn, "record_inbound_sms", to_number=form.get("To", ""), from_number=form.get("From", ""),
+        # Twilio sends E.164 (a short code or an alphanumeric sender stays as it came: the database ignores it).
+        result = await call(conn, "record_inbound_sms", to_number=e164_or_raw(to_number),
+                            from_number=e164_or_raw(form.get("From", "")),
                             body=form.get("Body", ""), message_sid=form.get("MessageSid") or None,
                             opt_out_type=form.get("OptOutType") or None)
     if result["action"] != "none":

@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from voxbook.phones import e164_or_raw
+
 # A caller's message would otherwise be echoed (with phone numbers) in 400 bodies.
 _CONFIG = ConfigDict(extra="ignore", hide_input_in_errors=True, populate_by_name=True)
 
@@ -106,6 +108,8 @@ class Message(_Model):
     transcript: str | None = None
     summary: str | None = None
     status: str | None = None
+    # language-changed / language-change-detected: the language the transcriber switched to (e.g. "es")
+    language: str | None = None
 
 
 class Envelope(_Model):
@@ -202,10 +206,12 @@ def context_of(msg: Message | SeedEnvelope) -> CallContext:
         msg.customer.number if msg.customer else None
     )
     return CallContext(
-        called_number=msg.phoneNumber.number if msg.phoneNumber else None,
+        # E.164 from Vapi, in one spelling (the clinic cache's key); the caller is read by the clinic's
+        # country once the clinic is known (api/vapi_tools.py), else kept as it came (e.g. 'anonymous').
+        called_number=e164_or_raw(msg.phoneNumber.number) if msg.phoneNumber else None,
         tenant_id=_meta_tenant(*metas),
         call_id=str(call.id) if call and call.id is not None and str(call.id).strip() else None,
-        caller=caller or None,
+        caller=e164_or_raw(caller) or None,
         provider_call_sid=call.phoneCallProviderId if call else None,
     )
 

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from voxbook.api.assistant import assistant_config
 from voxbook.api.auth import vapi_authorized
 from voxbook.api.errors import HttpError
-from voxbook.db import call
+from voxbook.db import ApiError, call
 from voxbook.api.vapi_payloads import (
     CallContext,
     Envelope,
@@ -38,11 +38,14 @@ from voxbook.api.vapi_tools import TOOLS, ClinicCache, Ctx, Tool, answer, cameli
 # Vapi's informational messages: nothing to do, answer 200 {} quickly.
 INFORMATIONAL = {
     "status-update", "conversation-update", "hang", "speech-update", "transcript", "user-interrupted",
-    "model-output", "voice-input", "language-changed", "language-change-detected", "phone-call-control",
+    "model-output", "voice-input", "phone-call-control",
     "transfer-update", "assistant.started", "chat.created", "chat.deleted", "session.created",
     "session.updated", "session.deleted", "call.endpointing.request", "tool-calls-result",
 }
 MAX_TOOL_CALLS = 20   # per message; a model asking for more at once is confused, not busy
+# The transcriber switched language (Deepgram "multi" detected another one): recorded for the call, so its
+# spoken lines and the texts of the booking it makes follow (api.set_call_language). Vapi's field: "language".
+LANGUAGE_MESSAGES = {"language-changed", "language-change-detected"}
 
 # The only lines the assistant says that are worded here, not in the message catalogue
 # (db/functions/16_messages.sql), because there is no database answer to word them from:
@@ -212,6 +215,27 @@ async def _end_of_call(state: State, msg: Message) -> Response:
     return Response(camelize(result), status_code=200)
 
 
+async def _language_changed(state: State, msg: Message) -> dict[str, Any]:
+    """Records the caller's language for the call. Never an error to Vapi: an informational message whose
+    failure (no clinic, no call id, the database away) only leaves the call in the language it had."""
+    call_ctx = context_of(msg)
+    language = (msg.language or "").strip()
+    if not language or not call_ctx.call_id:
+        return {}
+    try:
+        async with state.pool.connection() as conn:
+            ctx = await resolve_clinic(conn, call_ctx, None, clinic_cache(state))
+            if not isinstance(ctx, Ctx):
+                return {}
+            result = await call(conn, "set_call_language", org_id=ctx.org_id, call_id=call_ctx.call_id,
+                                language=language[:35])
+    except (psycopg.OperationalError, ApiError) as exc:
+        log.warning("language change not recorded (%s)", getattr(exc, "sqlstate", None) or type(exc).__name__)
+        return {}
+    log.info("call language: %s", result.get("locale"))
+    return {}
+
+
 async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
     async with state.pool.connection() as conn:
         ctx = await resolve_clinic(conn, context_of(msg), None)
@@ -220,7 +244,8 @@ async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
         return {"error": NOT_SET_UP}
     org = ctx.org
     # No server URL: tools and reports go where this request came from, with the same credential.
-    return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id)}
+    return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id,
+                                          locale=org.get("locale") or "en-US", languages=org.get("languages"))}
 
 
 async def vapi_webhook(request: Request, state: State) -> Response:
@@ -233,6 +258,8 @@ async def vapi_webhook(request: Request, state: State) -> Response:
         return await _end_of_call(state, msg)
     if kind == "assistant-request":
         return Response(await _assistant_request(state, msg), status_code=200)
+    if kind in LANGUAGE_MESSAGES:
+        return Response(await _language_changed(state, msg), status_code=200)
     if kind in INFORMATIONAL or kind.startswith("transcript"):
         return Response({}, status_code=200)
     raise ClientException(f"unsupported message type {kind[:64]!r}")

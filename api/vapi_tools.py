@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from voxbook.api.errors import http_status
 from voxbook.api.vapi_payloads import CallContext, NormalizedCall
 from voxbook.db import ApiError, call
+from voxbook.phones import to_e164
 
 log = logging.getLogger("voxbook.vapi")
 
@@ -90,7 +91,12 @@ def one_line(text: str) -> str:
 _SERVICE = Arg("service", "service", description="The service, e.g. consultation, cleaning, teeth whitening.",
                aliases=("serviceType",))
 
-TOOLS: dict[str, Tool] = {t.name: t for t in (
+# Every tool takes the caller's language: the database records it for the call (the hold, the code and the
+# appointment's texts follow) and words its answer in it; one the clinic does not offer gets its default.
+_LANGUAGE = Arg("language", "language",
+                description="The language the caller speaks, if not the clinic's usual one: an ISO 639-1 code, e.g. es.")
+
+TOOLS: dict[str, Tool] = {t.name: replace(t, args=(*t.args, _LANGUAGE)) for t in (
     Tool(
         "check_availability", "check_availability",
         "Free appointment times of the clinic for a date, in the clinic's time zone. Call it before offering times.",
@@ -203,6 +209,11 @@ class Ctx:
     def org_id(self) -> str:
         return str(self.org["org_id"])
 
+    @property
+    def country(self) -> str | None:
+        """The clinic's ISO country: the caller's national numbers are read by its rules."""
+        return self.org.get("country")
+
 
 def _scalar(name: str, value: Any) -> str | None:
     # Values go to PostgreSQL as untyped text, so it casts and validates them itself (VB400 on
@@ -240,6 +251,8 @@ def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any
             value = a.default
         if value is None and a.required:
             raise ToolError(f"{a.name} is required")
+        if a.param == "patient_phone" and value is not None:
+            value = to_e164(value, ctx.country)   # as said in the clinic's country; ApiError VB400 if impossible
         if a.param is not None and value is not None:
             params[a.param] = value
     params["org_id"] = ctx.org_id

@@ -311,12 +311,13 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
     s voxbook.services := internal.find_service(org_id, service);
-    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    phone text := internal.normalize_phone(patient_phone, o.country);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
     now_ts timestamptz := internal.clock();
     ends timestamptz;
     h voxbook.holds;
     blocker voxbook.holds;
+    caller_locale text;
 BEGIN
     PERFORM internal.require_instant(slot_time, 'slot_time');
     IF minutes NOT BETWEEN 1 AND 60 THEN
@@ -332,11 +333,17 @@ BEGIN
     -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
     -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
     -- claim reads who holds the time: the common, free case costs one index probe, not two.
+    -- The caller's language when the call said one (voxbook.call_locales, 17_locales.sql): the hold's code
+    -- and its appointment's texts are in it. NULL: the clinic's.
+    IF call_sid IS NOT NULL THEN
+        SELECT cl.locale INTO caller_locale FROM voxbook.call_locales AS cl
+         WHERE cl.org_id = o.id AND cl.vapi_call_id = claim_slot_atomic.call_sid;
+    END IF;
     FOR attempt IN 1..3 LOOP
         INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id,
-                                        patient_name, patient_phone, expires_at)
+                                        patient_name, patient_phone, expires_at, locale)
         VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
-                now_ts + make_interval(mins => minutes))
+                now_ts + make_interval(mins => minutes), caller_locale)
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
         EXIT WHEN h.id IS NOT NULL;
@@ -563,6 +570,29 @@ provider does not have it), "resend_blocked" (why not), "first_attempt_at" (sear
 "taken_sids" (reconcile only: provider ids of other messages to this number, never ours), "appointment_id"}]}.
 Errors: VB400 missing worker_id, batch_size outside 1-1000, lease_seconds outside 0-86400.
 Example: SELECT api.claim_sms_batch(''host-1:4242'', 50, 60);';
+
+-- Name: clear_carrier_account(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.clear_carrier_account(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    n int;
+BEGIN
+    PERFORM internal.require_org(org_id);
+    DELETE FROM voxbook.carrier_accounts AS x WHERE x.org_id = clear_carrier_account.org_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'org_id', org_id, 'cleared', n > 0);
+END
+$$;
+
+-- Name: FUNCTION clear_carrier_account(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.clear_carrier_account(org_id uuid) IS 'Removes a clinic''s own carrier account: its messages go through the process-wide account again
+(TWILIO_ACCOUNT_SID) and its callbacks are checked with that token. Idempotent.
+Returns {"success": true, "org_id", "cleared" (false: it had none)}. Errors: VB404 unknown org.
+Example: SELECT api.clear_carrier_account(''a0000000-0000-0000-0000-000000000001'');';
 
 -- Name: code_status(); Type: FUNCTION; Schema: api; Owner: -
 
@@ -995,6 +1025,58 @@ unsent codes. Correctness never depends on it: claims flip expired holds in thei
 expired hold can never be confirmed. Returns {"success": true, "expired": n}.
 Example: SELECT api.expire_stale_holds();';
 
+-- Name: find_inbound_carrier_accounts(text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    receiver text := btrim(to_number);
+    sid text := nullif(btrim(account_sid), '');
+    r record;
+    a voxbook.carrier_accounts;
+    to_clinics jsonb := '[]';
+    account_clinics jsonb := '[]';
+BEGIN
+    IF length(receiver) > 64 OR length(sid) > 64 THEN
+        PERFORM internal.fail('VB400', 'to_number or account_sid is too long',
+                              'Pass Twilio''s To (E.164) and AccountSid (34 characters).');
+    END IF;
+    -- Twilio sends To in E.164; anything else (a short code) is no clinic's number.
+    IF receiver ~ '^\+[1-9][0-9]{7,14}$' THEN
+        -- One clinic table read per clinic by its key: no distributed join (organizations is a reference table).
+        FOR r IN SELECT o.id FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
+                  ORDER BY o.id LOOP
+            SELECT * INTO a FROM voxbook.carrier_accounts AS x WHERE x.org_id = r.id;
+            to_clinics := to_clinics || jsonb_build_array(jsonb_build_object(
+                'org_id', r.id, 'account', CASE WHEN FOUND THEN internal.carrier_account_json(a) END));
+        END LOOP;
+    END IF;
+    IF jsonb_array_length(to_clinics) = 0 AND sid ~ '^AC[0-9a-f]{32}$' THEN
+        -- A number no clinic owns (a Messaging Service's pool): the clinics on the account that received it.
+        FOR a IN SELECT * FROM voxbook.carrier_accounts AS x WHERE x.account_sid = sid ORDER BY x.org_id LIMIT 100 LOOP
+            account_clinics := account_clinics || jsonb_build_array(jsonb_build_object(
+                'org_id', a.org_id, 'phone', (SELECT o.phone FROM voxbook.organizations AS o WHERE o.id = a.org_id),
+                'account', internal.carrier_account_json(a)));
+        END LOOP;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'to_clinics', to_clinics, 'account_clinics', account_clinics);
+END
+$_$;
+
+-- Name: FUNCTION find_inbound_carrier_accounts(to_number text, account_sid text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text) IS 'Which clinics and carrier accounts an inbound SMS webhook concerns, so that its signature is checked
+with the right token before anything changes (api/twilio_routes.py). Across clinics (not delegated).
+"to_clinics": the clinics whose phone or sms_from is to_number (E.164), each with its own account or null
+(the process-wide one). When none: "account_clinics", the clinics whose own account is account_sid
+(Twilio''s AccountSid: a Messaging Service number of that account), each with its phone and account.
+Accounts as in api.get_carrier_account (the token''s ciphertext only).
+Returns {"success": true, "to_clinics": [{"org_id", "account"}], "account_clinics": [{"org_id", "phone",
+"account"}]}. Errors: VB400 an argument over 64 characters.
+Example: SELECT api.find_inbound_carrier_accounts(''+15551234567'', ''AC0123...'');';
+
 -- Name: find_organization(text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.find_organization(phone text) RETURNS jsonb
@@ -1003,10 +1085,38 @@ CREATE FUNCTION api.find_organization(phone text) RETURNS jsonb
     AS $$
 DECLARE
     o voxbook.organizations;
+    hit voxbook.organizations;
+    e164 text;
+    c text;
+    readable boolean := false;
 BEGIN
     PERFORM internal.require(phone, 'phone');
-    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = internal.normalize_phone(find_organization.phone, '1');
-    IF NOT FOUND THEN
+    IF regexp_replace(phone, '[\s().\-/]', '', 'g') ~ '^(\+|00)' THEN   -- E.164, as Vapi sends it
+        e164 := internal.normalize_phone(find_organization.phone, NULL);
+        SELECT * INTO o FROM voxbook.organizations AS x WHERE x.phone = e164;
+    ELSE
+        -- A national number (psql): read in each clinic's country, it must lead to one clinic of that country.
+        FOR c IN SELECT DISTINCT x.country FROM voxbook.organizations AS x LOOP
+            BEGIN
+                e164 := internal.normalize_phone(find_organization.phone, c);
+            EXCEPTION WHEN SQLSTATE 'VB400' THEN
+                CONTINUE;
+            END;
+            readable := true;
+            SELECT * INTO hit FROM voxbook.organizations AS x WHERE x.phone = e164 AND x.country = c;
+            IF FOUND THEN
+                IF o.id IS NOT NULL THEN
+                    PERFORM internal.fail('VB400', 'ambiguous national number',
+                                          'Two clinics in different countries have this national number: give it with + and the calling code.');
+                END IF;
+                o := hit;
+            END IF;
+        END LOOP;
+        IF NOT readable THEN
+            PERFORM internal.normalize_phone(find_organization.phone, NULL);   -- VB400 with the E.164 hint
+        END IF;
+    END IF;
+    IF o.id IS NULL THEN
         PERFORM internal.fail('VB404', 'no clinic answers on this number',
                               'The number must be a clinic''s phone in E.164, as Vapi sends it in phoneNumber.number.');
     END IF;
@@ -1016,8 +1126,10 @@ $$;
 
 -- Name: FUNCTION find_organization(phone text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.find_organization(phone text) IS 'The clinic answering on a phone number (E.164 or national NANP): its settings, calendars and services,
-as api.get_organization. Errors: VB404 no clinic on that number; VB400 malformed number.
+COMMENT ON FUNCTION api.find_organization(phone text) IS 'The clinic answering on a phone number: E.164 (as Vapi sends it), or national as dialled in the clinic''s
+country (''(555) 123-4567'' for a US clinic, ''020 7946 0958'' for a GB one). Its settings, calendars and services,
+as api.get_organization. Errors: VB404 no clinic on that number; VB400 malformed number, or a national number
+two clinics of different countries have.
 Example: SELECT api.find_organization(''+15551234567'');';
 
 -- Name: get_appointment(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
@@ -1080,6 +1192,31 @@ api.record_call_end''s result plus "customer_name", "started_at", "ended_at", "e
 "transcript" and "alert" ({"alert_id", "created_at", "sms_id", "sms_status"} or null). Errors: VB404 unknown org or call.
 Example: SELECT api.get_call(''a0000000-0000-0000-0000-000000000001'', ''call-123'');';
 
+-- Name: get_carrier_account(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_carrier_account(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a voxbook.carrier_accounts;
+BEGIN
+    PERFORM internal.require_org(org_id);
+    SELECT * INTO a FROM voxbook.carrier_accounts AS x WHERE x.org_id = get_carrier_account.org_id;
+    RETURN jsonb_build_object('success', true, 'org_id', org_id,
+                              'account', CASE WHEN FOUND THEN internal.carrier_account_json(a) END);
+END
+$$;
+
+-- Name: FUNCTION get_carrier_account(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_carrier_account(org_id uuid) IS 'A clinic''s own carrier account, for the SMS worker (to send) and the Twilio callbacks (to check
+signatures): {"success": true, "org_id", "account": null (the clinic uses the process-wide account) or
+{"provider": "twilio", "account_sid", "auth_token_ciphertext" (Fernet; decrypted only in the application''s
+memory with VOXBOOK_SECRETS_KEY), "key_id", "messaging_service_sid", "parent_account_sid", "updated_at"}}.
+Errors: VB404 unknown org.
+Example: SELECT api.get_carrier_account(''a0000000-0000-0000-0000-000000000001'');';
+
 -- Name: get_hold(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.get_hold(hold_id uuid, org_id uuid) RETURNS jsonb
@@ -1122,7 +1259,7 @@ $$;
 -- Name: FUNCTION get_organization(org_id uuid); Type: COMMENT; Schema: api; Owner: -
 
 COMMENT ON FUNCTION api.get_organization(org_id uuid) IS 'A clinic''s settings with its calendars and services: {"success": true, "org_id", "name", "phone",
-"time_zone", "hold_minutes", "code_length", "max_code_attempts", "max_code_sends", "min_notice_minutes",
+"time_zone", "country" (ISO 3166 alpha-2: national numbers are read by its rules), "hold_minutes", "code_length", "max_code_attempts", "max_code_sends", "min_notice_minutes",
 "booking_horizon_days", "hot_lead_threshold", "help_text", "calendars": [{"calendar_id", "provider",
 "slot_minutes", "default_duration_minutes"}], "services": [{"service", "name", "duration_minutes",
 "price_cents", "value_tier"}]}. Errors: VB404 unknown org.';
@@ -1185,6 +1322,33 @@ COMMENT ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) IS 'Creat
 GET /dashboard. The CLI does the same: voxbook dashboard-token --org <uuid or clinic phone>.
 Errors: VB404 unknown org; VB400 label over 200 characters.
 Example: SELECT api.issue_dashboard_token(''a0000000-0000-0000-0000-000000000001'', ''front desk'');';
+
+-- Name: list_carrier_accounts(text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_carrier_accounts(key_id_not text DEFAULT NULL::text, max_rows integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ids jsonb;
+BEGIN
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 100000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 100000', 'Pass max_rows => 1000.');
+    END IF;
+    SELECT coalesce(jsonb_agg(t.org_id ORDER BY t.org_id), '[]') INTO ids
+      FROM (SELECT x.org_id FROM voxbook.carrier_accounts AS x
+             WHERE key_id_not IS NULL OR x.key_id <> key_id_not
+             ORDER BY x.org_id LIMIT max_rows) AS t;
+    RETURN jsonb_build_object('success', true, 'org_ids', ids);
+END
+$$;
+
+-- Name: FUNCTION list_carrier_accounts(key_id_not text, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) IS 'The clinics that have their own carrier account, across clinics (not delegated), for a key rotation: with
+key_id_not, only those whose token was encrypted with another key (voxbook clinic carrier rekey re-encrypts
+them). Returns {"success": true, "org_ids": [...]} (at most max_rows, by id). Errors: VB400 max_rows outside 1-100000.
+Example: SELECT api.list_carrier_accounts(key_id_not => ''3f2a9c0d1e4b'');';
 
 -- Name: mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1396,7 +1560,7 @@ BEGIN
     success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
     provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
     BEGIN
-        phone := internal.normalize_phone(customer_phone, o.country_code);
+        phone := internal.normalize_phone(customer_phone, o.country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
     END;
@@ -1512,6 +1676,7 @@ CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body te
 DECLARE
     sender text;
     receiver text;
+    receiver_country text;
     word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
     action text;
     orgs uuid[];
@@ -1538,8 +1703,11 @@ BEGIN
         END IF;
     END IF;
     BEGIN
-        sender := internal.normalize_phone(from_number, '1');
-        receiver := internal.normalize_phone(to_number, '1');
+        -- Twilio sends E.164; a national From is read in the country of the clinic whose number To is.
+        receiver := internal.normalize_phone(to_number, NULL);
+        SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
+         WHERE o.phone = receiver OR o.sms_from = receiver ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        sender := internal.normalize_phone(from_number, receiver_country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
         unusable := true;
@@ -1897,7 +2065,7 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     PERFORM internal.require_tool_args(function_name, args);
-    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o.id, function_name, args));
+    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o, function_name, args));
 END
 $$;
 
@@ -1948,11 +2116,12 @@ BEGIN
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
                                                    ELSE t.response || jsonb_build_object('spoken',
-                                                        internal.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                                        internal.spoken_line(function_name, t.response->'answer',
+                                                                             internal.call_locale(o, call_id), o.time_zone)) END,
                                   'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    answered := internal.tool_response(o.id, function_name, args);
+    answered := internal.tool_response(o, function_name, args, call_id);
     UPDATE voxbook.tool_calls AS x SET response = answered
      WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id
     RETURNING x.* INTO t;
@@ -1969,7 +2138,9 @@ the same transaction as the booking change. A concurrent redelivery waits for th
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
 cancel_appointment, reschedule_appointment. args: the function''s other named parameters, values as text
-(cast by PostgreSQL). call_id: Vapi''s call.id, kept for reference.
+(cast by PostgreSQL), and optionally "language" (the caller''s, e.g. "es": recorded for the call, see
+api.set_call_language; the line is then in it). call_id: Vapi''s call.id. The line is in the call''s language
+(a language the clinic does not offer: its default).
 Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function''s result>,
 "spoken": <the assistant''s line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
@@ -2088,7 +2259,7 @@ CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text 
     AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    phone text := internal.normalize_phone(patient_phone, o.country);
     now_ts timestamptz := internal.clock();
     pepper bytea := internal.code_pepper();
     h voxbook.holds;
@@ -2137,7 +2308,9 @@ BEGIN
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
     m := internal.queue_sms(o.id, 'otp', phone,
-                            internal.gsm7(internal.message('sms.otp', 'en', jsonb_build_object(
+                            -- in the caller's language (the hold's locale; else the clinic's)
+                            internal.gsm7(internal.message('sms.otp', coalesce(h.locale, internal.clinic_locale(o.locale)),
+                                                           jsonb_build_object(
                                'code', code, 'clinic', o.name,
                                'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
                             hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);
@@ -2169,6 +2342,112 @@ Returns {"success": true, "code_sent": true, "message_id", "hold_id", "expires_a
 "destination_not_allowed" | "codes_unavailable" (no pepper configured) | "opted_out", "error", ...}.
 Errors: VB404 unknown org or hold; VB400 no or malformed phone.
 Example: SELECT api.send_otp_code(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: set_call_language(uuid, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.set_call_language(org_id uuid, call_id text, language text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    resolved text;
+BEGIN
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
+    PERFORM internal.require(nullif(btrim(language), ''), 'language');
+    IF length(language) > 35 THEN
+        PERFORM internal.fail('VB400', 'language is too long', 'Pass a language or locale tag such as es or es-MX.');
+    END IF;
+    resolved := internal.set_call_locale(o, call_id, language, 'detected');
+    RETURN jsonb_build_object('success', true, 'call_id', call_id, 'language', language, 'locale', resolved,
+                              'supported', split_part(resolved, '-', 1)
+                                           = lower(split_part(replace(btrim(language), '_', '-'), '-', 1)));
+END
+$$;
+
+-- Name: FUNCTION set_call_language(org_id uuid, call_id text, language text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.set_call_language(org_id uuid, call_id text, language text) IS 'Records the caller''s language for a running call (call_id: Vapi''s call.id), as the assistant detected it
+(Vapi''s language-changed / language-change-detected message): the call''s spoken lines, the hold it makes (or
+holds now) and that booking''s texts -- code, confirmation, reminder, changes -- are then in it. The language is
+taken in the clinic''s region (es at an en-US clinic: es-US; at an es-MX clinic: es-MX). A language the clinic
+does not offer (organizations.languages) or that has no message catalogue falls back to the clinic''s default.
+Returns {"success": true, "call_id", "language": <as given>, "locale": <what the texts will use>,
+"supported": <whether the language asked for is the one used>}.
+Errors: VB404 unknown org; VB400 call_id or language missing, language over 35 characters.
+Example: SELECT api.set_call_language(''a0000000-0000-0000-0000-000000000001'', ''call-123'', ''es'');';
+
+-- Name: set_carrier_account(uuid, text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text DEFAULT NULL::text, parent_account_sid text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    sid text := btrim(account_sid);
+    service text := nullif(btrim(messaging_service_sid), '');
+    parent text := nullif(btrim(parent_account_sid), '');
+    cipher text := btrim(auth_token_ciphertext);
+    a voxbook.carrier_accounts;
+    created boolean;
+    now_ts timestamptz := now();
+BEGIN
+    PERFORM internal.require(sid, 'account_sid');
+    PERFORM internal.require(cipher, 'auth_token_ciphertext');
+    PERFORM internal.require(key_id, 'key_id');
+    -- Never the value in a message: a token pasted into the wrong argument would be logged with it.
+    IF sid !~ '^AC[0-9a-f]{32}$' THEN
+        PERFORM internal.fail('VB400', 'account_sid is not a Twilio account SID',
+                              'An account SID is AC followed by 32 lowercase hex digits (Twilio console, Account Info).');
+    END IF;
+    IF cipher !~ '^gAAAAA[A-Za-z0-9_=-]+$' OR length(cipher) NOT BETWEEN 100 AND 1000 THEN
+        PERFORM internal.fail('VB400', 'auth_token_ciphertext is not an encrypted token',
+                              'Pass the Fernet ciphertext made with VOXBOOK_SECRETS_KEY, never the token itself: '
+                              'voxbook clinic carrier set --org ... --account-sid ... --auth-token-env VAR does it.');
+    END IF;
+    IF key_id !~ '^[0-9a-f]{8,64}$' THEN
+        PERFORM internal.fail('VB400', 'key_id is not a key id',
+                              'Pass the id of the key that made the ciphertext (voxbook.secrets_box.key_id: 12 hex digits).');
+    END IF;
+    IF service IS NOT NULL AND service !~ '^MG[0-9a-f]{32}$' THEN
+        PERFORM internal.fail('VB400', 'messaging_service_sid is not a Messaging Service SID',
+                              'A Messaging Service SID is MG followed by 32 lowercase hex digits; pass NULL to send from the clinic''s sms_from.');
+    END IF;
+    IF parent IS NOT NULL AND (parent !~ '^AC[0-9a-f]{32}$' OR parent = sid) THEN
+        PERFORM internal.fail('VB400', 'parent_account_sid is not another account SID',
+                              'For a subaccount pass its main account''s SID (AC + 32 hex digits); else NULL.');
+    END IF;
+    created := NOT EXISTS (SELECT 1 FROM voxbook.carrier_accounts AS x WHERE x.org_id = o.id);
+    INSERT INTO voxbook.carrier_accounts AS x (org_id, account_sid, auth_token_ciphertext, key_id,
+                                               messaging_service_sid, parent_account_sid, created_at, updated_at)
+    VALUES (o.id, sid, cipher, set_carrier_account.key_id, service, parent, now_ts, now_ts)
+    ON CONFLICT ON CONSTRAINT carrier_accounts_pkey DO UPDATE
+       SET account_sid = excluded.account_sid, auth_token_ciphertext = excluded.auth_token_ciphertext,
+           key_id = excluded.key_id, messaging_service_sid = excluded.messaging_service_sid,
+           parent_account_sid = excluded.parent_account_sid, updated_at = excluded.updated_at
+    RETURNING x.* INTO a;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'created', created, 'account_sid', a.account_sid,
+                              'messaging_service_sid', a.messaging_service_sid,
+                              'parent_account_sid', a.parent_account_sid, 'key_id', a.key_id,
+                              'updated_at', internal.utc_iso(a.updated_at));
+END
+$_$;
+
+-- Name: FUNCTION set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text) IS 'Gives a clinic its own Twilio account (or subaccount), replacing the one it had: its messages are then
+sent through it (its Messaging Service when messaging_service_sid is set, else from the clinic''s sms_from)
+and its Twilio callbacks are checked with its token. The token is passed encrypted only
+(auth_token_ciphertext: Fernet, made with VOXBOOK_SECRETS_KEY, which the database never sees; key_id names
+the key), so use the CLI: voxbook clinic carrier set --org <clinic> --account-sid AC... --auth-token-env VAR.
+The worker and the callbacks pick a change up within a minute. Several clinics may share one account.
+Returns {"success": true, "org_id", "created" (false: replaced), "account_sid", "messaging_service_sid",
+"parent_account_sid", "key_id", "updated_at"} (never the ciphertext).
+Errors: VB404 unknown org; VB400 a missing argument, an account_sid that is not AC + 32 hex digits, a
+ciphertext that is not a Fernet token (a plaintext token is refused, not stored), a malformed key_id,
+messaging_service_sid (MG + 32 hex) or parent_account_sid.
+Example: SELECT api.set_carrier_account(''a0000000-0000-0000-0000-000000000001'', ''AC0123...'', ''gAAAAAB...'', ''3f2a9c0d1e4b'');';
 
 -- Name: verify_otp(uuid, uuid, text, uuid, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -2254,15 +2533,6 @@ and the code is not checked. Also "hold_expired", "no_code", "malformed_code" (n
 Errors: VB404 unknown org, hold, contact or service.
 Example: SELECT api.verify_otp(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'', ''123456'');';
 
--- Name: is_time_zone(text); Type: FUNCTION; Schema: voxbook; Owner: -
-
-CREATE FUNCTION voxbook.is_time_zone(tz text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT (tz ~ '/' OR tz = 'UTC')
-           AND EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names AS z WHERE lower(z.name) = lower(tz))
-$$;
-
 -- Name: organizations; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.organizations (
@@ -2290,6 +2560,9 @@ CREATE TABLE voxbook.organizations (
     code_sends_per_clinic_hour integer DEFAULT 200 NOT NULL,
     code_failures_per_clinic_hour integer DEFAULT 500 NOT NULL,
     allowed_sms_calling_codes text[],
+    country text DEFAULT 'US'::text NOT NULL,
+    locale text DEFAULT 'en-US'::text NOT NULL,
+    languages text[] DEFAULT '{en}'::text[] NOT NULL,
     CONSTRAINT organizations_allowed_sms_calling_codes_check CHECK ((((cardinality(allowed_sms_calling_codes) >= 1) AND (cardinality(allowed_sms_calling_codes) <= 50)) AND (array_to_string(allowed_sms_calling_codes, ','::text, ''::text) ~ '^[1-9][0-9]{0,5}(,[1-9][0-9]{0,5})*$'::text))),
     CONSTRAINT organizations_booking_horizon_days_check CHECK (((booking_horizon_days >= 1) AND (booking_horizon_days <= 730))),
     CONSTRAINT organizations_code_failures_per_call_check CHECK (((code_failures_per_call >= 1) AND (code_failures_per_call <= 1000))),
@@ -2302,12 +2575,14 @@ CREATE TABLE voxbook.organizations (
     CONSTRAINT organizations_country_code_check CHECK ((country_code ~ '^[1-9][0-9]{0,2}$'::text)),
     CONSTRAINT organizations_hold_minutes_check CHECK (((hold_minutes >= 1) AND (hold_minutes <= 60))),
     CONSTRAINT organizations_hot_lead_threshold_check CHECK (((hot_lead_threshold >= 0) AND (hot_lead_threshold <= 100))),
+    CONSTRAINT organizations_languages_check CHECK ((array_to_string(languages, ','::text) ~ '^[a-z]{2,3}(,[a-z]{2,3})*$'::text)),
+    CONSTRAINT organizations_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT organizations_locale_offered CHECK ((split_part(locale, '-'::text, 1) = ANY (languages))),
     CONSTRAINT organizations_max_code_attempts_check CHECK (((max_code_attempts >= 1) AND (max_code_attempts <= 10))),
     CONSTRAINT organizations_max_code_sends_check CHECK (((max_code_sends >= 1) AND (max_code_sends <= 10))),
     CONSTRAINT organizations_min_notice_minutes_check CHECK (((min_notice_minutes >= 0) AND (min_notice_minutes <= 10080))),
     CONSTRAINT organizations_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT organizations_reminder_hours_check CHECK (((reminder_hours >= 1) AND (reminder_hours <= 168))),
-    CONSTRAINT organizations_time_zone_check CHECK (voxbook.is_time_zone(time_zone))
+    CONSTRAINT organizations_reminder_hours_check CHECK (((reminder_hours >= 1) AND (reminder_hours <= 168)))
 );
 
 -- Name: TABLE organizations; Type: COMMENT; Schema: voxbook; Owner: -
@@ -2316,7 +2591,7 @@ COMMENT ON TABLE voxbook.organizations IS 'Clinics. phone is the number callers 
 
 -- Name: COLUMN organizations.country_code; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON COLUMN voxbook.organizations.country_code IS 'Calling code assumed for national numbers without +, e.g. 1 for (555) 123-4567.';
+COMMENT ON COLUMN voxbook.organizations.country_code IS 'Calling code of the clinic''s country (1, 44), set with country: the foreign key (country, country_code) makes them agree.';
 
 -- Name: COLUMN organizations.sms_from; Type: COMMENT; Schema: voxbook; Owner: -
 
@@ -2349,6 +2624,18 @@ COMMENT ON COLUMN voxbook.organizations.code_failures_per_clinic_hour IS 'Wrong 
 -- Name: COLUMN organizations.allowed_sms_calling_codes; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.organizations.allowed_sms_calling_codes IS 'E.164 prefixes without + (calling codes such as 1 or 44, or longer ones) one-time codes may be sent to; NULL = only country_code.';
+
+-- Name: COLUMN organizations.country; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.country IS 'ISO 3166 alpha-2 country of the clinic (GB, US): national numbers are read by its rules (voxbook.countries). Agrees with country_code (a foreign key on both).';
+
+-- Name: COLUMN organizations.locale; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.locale IS 'BCP 47 locale of the clinic (en-US, es-MX, en-GB): its default language and how it writes dates and times.';
+
+-- Name: COLUMN organizations.languages; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.languages IS 'Languages the clinic offers callers (ISO 639 codes, e.g. {en,es}); always includes its locale''s language. A caller in another language gets the clinic''s default.';
 
 -- Name: services; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -2444,13 +2731,17 @@ CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id 
     AS $$
 DECLARE
     args jsonb;
+    starts timestamptz;
+    tz text;
+    tag text;
+    clinic_tag text;
 BEGIN
-    -- The parts first, then the message: internal.message reads a table, and is not called per row of a
-    -- query (on Citus that nests a distributed query in a shard's).
-    SELECT internal.when_parts(h.starts_at, o.time_zone)
-           || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                 'clinic_phone', internal.display_phone(o.phone))
-      INTO args
+    -- The values first, then the locale and the message: internal.locale and internal.message read tables, and
+    -- are not called per row of a query (on Citus that nests a distributed query in a shard's).
+    SELECT h.starts_at, o.time_zone, a.locale, o.locale,
+           jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                              'clinic_phone', internal.display_phone(o.phone))
+      INTO starts, tz, tag, clinic_tag, args
       FROM voxbook.appointments AS a
       JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
@@ -2459,7 +2750,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    RETURN internal.gsm7(internal.message('sms.' || kind, 'en', args));
+    tag := coalesce(tag, internal.clinic_locale(clinic_tag));
+    RETURN internal.gsm7(internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args));
 END
 $$;
 
@@ -2576,6 +2868,22 @@ CREATE FUNCTION internal.call_json(c voxbook.calls) RETURNS jsonb
                               'duration_seconds', c.duration_seconds)
 $$;
 
+-- Name: call_locale(voxbook.organizations, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.call_locale(o voxbook.organizations, vapi_call_id text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    found_locale text;
+BEGIN
+    IF vapi_call_id IS NOT NULL THEN
+        SELECT c.locale INTO found_locale FROM voxbook.call_locales AS c
+         WHERE c.org_id = o.id AND c.vapi_call_id = internal.vapi_call_key(call_locale.vapi_call_id);
+    END IF;
+    RETURN coalesce(found_locale, internal.clinic_locale(o.locale));
+END
+$$;
+
 -- Name: cancel_unsent_codes(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS integer
@@ -2591,6 +2899,87 @@ BEGIN
        AND m.kind = 'otp' AND m.status = 'queued';
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
+END
+$$;
+
+-- Name: carrier_accounts; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.carrier_accounts (
+    org_id uuid NOT NULL,
+    provider text DEFAULT 'twilio'::text NOT NULL,
+    account_sid text NOT NULL,
+    auth_token_ciphertext text NOT NULL,
+    key_id text NOT NULL,
+    messaging_service_sid text,
+    parent_account_sid text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carrier_accounts_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-f]{32}$'::text)),
+    CONSTRAINT carrier_accounts_auth_token_ciphertext_check CHECK (((auth_token_ciphertext ~ '^gAAAAA[A-Za-z0-9_=-]+$'::text) AND ((length(auth_token_ciphertext) >= 100) AND (length(auth_token_ciphertext) <= 1000)))),
+    CONSTRAINT carrier_accounts_check CHECK (((parent_account_sid ~ '^AC[0-9a-f]{32}$'::text) AND (parent_account_sid <> account_sid))),
+    CONSTRAINT carrier_accounts_key_id_check CHECK ((key_id ~ '^[0-9a-f]{8,64}$'::text)),
+    CONSTRAINT carrier_accounts_messaging_service_sid_check CHECK ((messaging_service_sid ~ '^MG[0-9a-f]{32}$'::text)),
+    CONSTRAINT carrier_accounts_provider_check CHECK ((provider = 'twilio'::text))
+);
+
+-- Name: TABLE carrier_accounts; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.carrier_accounts IS 'A clinic''s own carrier (Twilio) account; a clinic without a row uses the process-wide account. Set with api.set_carrier_account.';
+
+-- Name: COLUMN carrier_accounts.auth_token_ciphertext; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.carrier_accounts.auth_token_ciphertext IS 'Fernet ciphertext of the auth token under VOXBOOK_SECRETS_KEY (outside the database); the plaintext is never stored.';
+
+-- Name: COLUMN carrier_accounts.key_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.carrier_accounts.key_id IS 'Id of the key that made the ciphertext (sha256 of the key, 12 hex digits): what a key rotation re-encrypts.';
+
+-- Name: COLUMN carrier_accounts.messaging_service_sid; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.carrier_accounts.messaging_service_sid IS 'The clinic''s Messaging Service (MG...): messages go through it; NULL = from the clinic''s sms_from number.';
+
+-- Name: COLUMN carrier_accounts.parent_account_sid; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.carrier_accounts.parent_account_sid IS 'Set when account_sid is a subaccount: the main account it belongs to (for the operator; not used to send).';
+
+-- Name: carrier_account_json(voxbook.carrier_accounts); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.carrier_account_json(a voxbook.carrier_accounts) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN jsonb_build_object('provider', a.provider, 'account_sid', a.account_sid,
+                              'auth_token_ciphertext', a.auth_token_ciphertext, 'key_id', a.key_id,
+                              'messaging_service_sid', a.messaging_service_sid,
+                              'parent_account_sid', a.parent_account_sid, 'updated_at', internal.utc_iso(a.updated_at));
+END
+$$;
+
+-- Name: catalogued(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.catalogued(language text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN language = 'en' OR EXISTS (SELECT 1 FROM voxbook.message_templates AS m WHERE m.language = catalogued.language);
+END
+$$;
+
+-- Name: clinic_locale(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clinic_locale(clinic_locale text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    region constant text := nullif(split_part(coalesce(clinic_locale, ''), '-', 2), '');
+BEGIN
+    IF clinic_locale IS NOT NULL AND internal.catalogued(split_part(clinic_locale, '-', 1)) THEN
+        RETURN clinic_locale;
+    END IF;
+    IF region IS NOT NULL AND EXISTS (SELECT 1 FROM voxbook.locale_formats AS l WHERE l.locale = 'en-' || region) THEN
+        RETURN 'en-' || region;
+    END IF;
+    RETURN 'en-US';
 END
 $$;
 
@@ -2751,9 +3140,9 @@ BEGIN
     UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id;
     INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, vapi_call_id, confirmed_via,
-                                           confirmed_by, otp_verified, otp_verified_at)
+                                           confirmed_by, otp_verified, otp_verified_at, locale)
     VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.vapi_call_id, via, staff_user,
-            h.otp_verified_at IS NOT NULL, h.otp_verified_at)
+            h.otp_verified_at IS NOT NULL, h.otp_verified_at, h.locale)
     RETURNING a.id INTO appointment_id;
 
     -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
@@ -2863,6 +3252,14 @@ BEGIN
 END
 $$;
 
+-- Name: default_locale_formats(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.default_locale_formats() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '{"am": "AM", "day_pattern": "E, MMM d", "day_template": "{weekday_abbr}, {month_abbr} {day}", "day_time_pattern": "E, MMM d ''at'' h:mm a", "day_time_template": "{weekday_abbr}, {month_abbr} {day} at {hour12}:{minute2} {period}", "hour_cycle": 12, "locale": "en-US", "months_abbr": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], "months_wide": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"], "pm": "PM", "spoken_hour_template": "{hour12} {period}", "spoken_time_template": "{hour12}:{minute2} {period}", "time_pattern": "h:mm a", "weekdays_abbr": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "weekdays_wide": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}'::jsonb
+$$;
+
 -- Name: display_phone(text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.display_phone(e164 text) RETURNS text
@@ -2893,6 +3290,30 @@ BEGIN
     END IF;
     RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint, DETAIL = detail;
 END
+$$;
+
+-- Name: fill_time(text, timestamp without time zone, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.fill_time(template text, lt timestamp without time zone, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+           replace(replace(replace(template,
+               '{weekday_abbr}', loc->'weekdays_abbr'->>(extract(isodow FROM lt)::int - 1)),
+               '{weekday_wide}', loc->'weekdays_wide'->>(extract(isodow FROM lt)::int - 1)),
+               '{month_abbr}', loc->'months_abbr'->>(extract(month FROM lt)::int - 1)),
+               '{month_wide}', loc->'months_wide'->>(extract(month FROM lt)::int - 1)),
+               '{month}', extract(month FROM lt)::int::text),
+               '{month2}', lpad(extract(month FROM lt)::int::text, 2, '0')),
+               '{day}', extract(day FROM lt)::int::text),
+               '{day2}', lpad(extract(day FROM lt)::int::text, 2, '0')),
+               '{hour12}', ((extract(hour FROM lt)::int + 11) % 12 + 1)::text),
+               '{hour12_2}', lpad(((extract(hour FROM lt)::int + 11) % 12 + 1)::text, 2, '0')),
+               '{hour24}', extract(hour FROM lt)::int::text),
+               '{hour24_2}', lpad(extract(hour FROM lt)::int::text, 2, '0')),
+               '{minute}', extract(minute FROM lt)::int::text),
+               '{minute2}', lpad(extract(minute FROM lt)::int::text, 2, '0')),
+               '{period}', CASE WHEN extract(hour FROM lt) < 12 THEN loc->>'am' ELSE loc->>'pm' END)
 $$;
 
 -- Name: find_service(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3018,8 +3439,10 @@ CREATE TABLE voxbook.holds (
     release_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    locale text,
     CONSTRAINT holds_check CHECK ((starts_at < ends_at)),
     CONSTRAINT holds_check1 CHECK (((otp_hash IS NULL) = (otp_salt IS NULL))),
+    CONSTRAINT holds_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
     CONSTRAINT holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'released'::text, 'expired'::text, 'cancelled'::text, 'rescheduled'::text])))
 )
 WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='200', autovacuum_analyze_scale_factor='0.02', autovacuum_analyze_threshold='200');
@@ -3035,6 +3458,10 @@ COMMENT ON COLUMN voxbook.holds.vapi_call_id IS 'Vapi''s call.id of the call tha
 -- Name: COLUMN holds.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.holds.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
+
+-- Name: COLUMN holds.locale; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.locale IS 'The caller''s locale when the hold was made (its code SMS, and the appointment''s texts); NULL = the clinic''s.';
 
 -- Name: hold_json(voxbook.holds, voxbook.organizations, voxbook.calendars, text); Type: FUNCTION; Schema: internal; Owner: -
 
@@ -3076,9 +3503,19 @@ $$;
 -- Name: local_day(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.local_day(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN internal.local_day(ts, tz, internal.default_locale_formats());
+END
+$$;
+
+-- Name: local_day(timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.local_day(ts timestamp with time zone, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD')
+    SELECT internal.fill_time(loc->>'day_template', ts AT TIME ZONE tz, loc)
 $$;
 
 -- Name: local_instants(timestamp without time zone, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3097,9 +3534,35 @@ $$;
 -- Name: local_text(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.local_text(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN internal.local_text(ts, tz, internal.default_locale_formats());
+END
+$$;
+
+-- Name: local_text(timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.local_text(ts timestamp with time zone, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT internal.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
+    SELECT internal.fill_time(loc->>'day_time_template', ts AT TIME ZONE tz, loc)
+$$;
+
+-- Name: locale(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.locale(tag text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    lang constant text := split_part(coalesce(tag, ''), '-', 1);
+    loc jsonb;
+BEGIN
+    SELECT to_jsonb(l) INTO loc FROM voxbook.locale_formats AS l
+     WHERE l.locale IN (tag, lang, 'en-US')
+     ORDER BY l.locale = tag DESC, l.locale = lang DESC LIMIT 1;
+    RETURN coalesce(loc, internal.default_locale_formats());
+END
 $$;
 
 -- Name: appointments; Type: TABLE; Schema: voxbook; Owner: -
@@ -3120,6 +3583,7 @@ CREATE TABLE voxbook.appointments (
     cancel_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    locale text,
     CONSTRAINT appointments_check CHECK ((otp_verified = (otp_verified_at IS NOT NULL))),
     CONSTRAINT appointments_check1 CHECK (
 CASE confirmed_via
@@ -3128,6 +3592,7 @@ CASE confirmed_via
 END),
     CONSTRAINT appointments_check2 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
     CONSTRAINT appointments_confirmed_via_check CHECK ((confirmed_via = ANY (ARRAY['otp'::text, 'staff'::text]))),
+    CONSTRAINT appointments_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
     CONSTRAINT appointments_status_check CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text])))
 );
 
@@ -3139,6 +3604,10 @@ COMMENT ON TABLE voxbook.appointments IS 'Confirmed bookings. The time is that o
 
 COMMENT ON COLUMN voxbook.appointments.vapi_call_id IS 'Vapi''s call.id of the call that booked it (NULL: booked without a call).';
 
+-- Name: COLUMN appointments.locale; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.locale IS 'The locale of every text of the appointment (confirmation, reminder, reschedule, cancellation), from its hold; NULL = the clinic''s.';
+
 -- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) RETURNS voxbook.appointments
@@ -3146,7 +3615,7 @@ CREATE FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, pati
     AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    caller text := internal.normalize_phone(patient_phone, o.country_code);
+    caller text := internal.normalize_phone(patient_phone, o.country);
     a voxbook.appointments;
 BEGIN
     PERFORM internal.require(appointment_id, 'appointment_id');
@@ -3197,14 +3666,16 @@ CREATE FUNCTION internal.message(key text, language text, args jsonb DEFAULT '{}
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
+    tag constant text := coalesce(message.language, 'en');
+    base constant text := split_part(coalesce(message.language, 'en'), '-', 1);
     template text;
     parts text[];
     names text[];
     result text;
 BEGIN
     SELECT m.template INTO template FROM voxbook.message_templates AS m
-     WHERE m.key = message.key AND m.language IN (coalesce(message.language, 'en'), 'en')
-     ORDER BY m.language = coalesce(message.language, 'en') DESC LIMIT 1;
+     WHERE m.key = message.key AND m.language IN (tag, base, 'en')
+     ORDER BY m.language = tag DESC, m.language = base DESC LIMIT 1;
     IF template IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = format('unknown message key %L', key),
                               HINT = 'Add it for ''en'' in db/functions/16_messages.sql.';
@@ -3219,7 +3690,10 @@ BEGIN
                                   MESSAGE = format('message %L needs the argument %L', key, names[i]),
                                   HINT = 'Pass every {placeholder} of the template in args.';
         END IF;
-        result := result || coalesce(args->>names[i], '') || parts[i + 1];
+        -- One full stop where a value ending in one ('10 a.m.') meets the template's ('... {times}.').
+        result := result || coalesce(args->>names[i], '')
+                  || CASE WHEN right(args->>names[i], 1) = '.' AND left(parts[i + 1], 1) = '.'
+                          THEN substr(parts[i + 1], 2) ELSE parts[i + 1] END;
     END LOOP;
     RETURN result;
 END
@@ -3235,29 +3709,93 @@ $$;
 
 -- Name: normalize_phone(text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION internal.normalize_phone(raw text, country_code text DEFAULT '1'::text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+CREATE FUNCTION internal.normalize_phone(raw text, country text) RETURNS text
+    LANGUAGE plpgsql STABLE
     AS $_$
 DECLARE
     s text := regexp_replace(coalesce(raw, ''), '[\s().\-/]', '', 'g');
+    home voxbook.countries;        -- the country the number was said in
+    rules voxbook.countries;       -- the region whose rules read it: home, or the main region of its code
+    lengths int[];
+    pattern text;
+    code text;
+    nsn text;                      -- national significant number
+    stripped text;
+    m text[];
+    hint text := 'Give the number in E.164 with its +, e.g. +15551234567 (spaces, dashes and brackets are fine).';
 BEGIN
     IF raw IS NULL OR s = '' THEN
         RETURN NULL;
     END IF;
-    IF s LIKE '00%' THEN
-        s := '+' || substr(s, 3);
-    ELSIF s !~ '^\+' THEN
-        IF country_code = '1' AND s ~ '^1[0-9]{10}$' THEN
-            s := '+' || s;
-        ELSE
-            s := '+' || country_code || s;
+    IF country IS NOT NULL THEN
+        SELECT * INTO home FROM voxbook.countries AS c WHERE c.iso_code = upper(normalize_phone.country);
+        IF NOT FOUND THEN
+            PERFORM internal.fail('VB400', 'unknown country',
+                                  'Give an ISO 3166 alpha-2 country code such as US or GB (voxbook.countries).');
+        END IF;
+        hint := format('Give the number with +%s, or as dialled in %s%s (spaces, dashes and brackets are fine).',
+                       home.calling_code, home.iso_code, ', e.g. ' || home.example);
+    END IF;
+    IF s LIKE '+%' THEN
+        nsn := substr(s, 2);
+    ELSIF home.international_prefix IS NOT NULL
+          AND s ~ ('^(?:' || home.international_prefix || ')[1-9][0-9]*$') THEN
+        m := regexp_match(s, '^(?:' || home.international_prefix || ')([1-9][0-9]*)$');
+        nsn := m[1];
+    ELSIF s ~ '^00[1-9]' THEN
+        nsn := substr(s, 3);
+    ELSIF home.iso_code IS NOT NULL THEN
+        rules := home;
+        code := home.calling_code;
+        nsn := s;
+    ELSE
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    IF nsn !~ '^[0-9]{1,17}$' THEN
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    IF code IS NULL THEN
+        SELECT * INTO rules FROM voxbook.countries AS c
+         WHERE c.main_region AND c.calling_code IN (left(nsn, 1), left(nsn, 2), left(nsn, 3));
+        IF NOT FOUND OR nsn !~ '^[1-9]' THEN
+            PERFORM internal.fail('VB400', 'malformed phone number', hint);
+        END IF;
+        code := rules.calling_code;
+        nsn := substr(nsn, length(code) + 1);
+    END IF;
+    -- The trunk prefix, as libphonenumber strips it: the match of national_prefix_for_parsing at the start goes
+    -- (or is rewritten by the transform rule when its last group matched), unless the number matched the
+    -- region's pattern with it and no longer does without it.
+    IF rules.national_prefix_for_parsing IS NOT NULL THEN
+        m := regexp_match(nsn, '^(' || rules.national_prefix_for_parsing || ')');
+        IF m IS NOT NULL THEN
+            IF rules.national_prefix_transform_rule IS NOT NULL AND cardinality(m) > 1
+               AND m[cardinality(m)] IS NOT NULL THEN
+                stripped := regexp_replace(nsn, '^(?:' || rules.national_prefix_for_parsing || ')',
+                                           rules.national_prefix_transform_rule);
+            ELSE
+                stripped := substr(nsn, length(m[1]) + 1);
+            END IF;
+            -- ... and, as libphonenumber's parse, only when what is left is not too short to be a number.
+            IF (nsn !~ ('^(?:' || rules.national_number_pattern || ')$')
+                OR stripped ~ ('^(?:' || rules.national_number_pattern || ')$'))
+               AND (length(stripped) = ANY (rules.possible_lengths)
+                    OR length(stripped) > rules.possible_lengths[cardinality(rules.possible_lengths)]) THEN
+                nsn := stripped;
+            END IF;
         END IF;
     END IF;
-    IF s !~ '^\+[1-9][0-9]{7,14}$' OR (s LIKE '+1%' AND s !~ '^\+1[2-9][0-9]{9}$') THEN
-        PERFORM internal.fail('VB400', 'malformed phone number',
-                              'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
+    lengths := rules.possible_lengths;
+    pattern := rules.national_number_pattern;
+    IF NOT rules.main_region THEN
+        SELECT c.possible_lengths, c.national_number_pattern INTO lengths, pattern
+          FROM voxbook.countries AS c WHERE c.main_region AND c.calling_code = code;
     END IF;
-    RETURN s;
+    IF NOT (length(nsn) = ANY (lengths)) OR nsn !~ ('^(?:' || pattern || ')$')
+       OR '+' || code || nsn !~ '^\+[1-9][0-9]{7,14}$' THEN
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    RETURN '+' || code || nsn;
 END
 $_$;
 
@@ -3292,6 +3830,7 @@ CREATE FUNCTION internal.organization_json(o voxbook.organizations) RETURNS json
 BEGIN
     RETURN jsonb_build_object(
         'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
+        'country', o.country, 'locale', o.locale, 'languages', to_jsonb(o.languages),
         'hold_minutes', o.hold_minutes, 'code_length', o.code_length,
         'max_code_attempts', o.max_code_attempts, 'max_code_sends', o.max_code_sends,
         'min_notice_minutes', o.min_notice_minutes, 'booking_horizon_days', o.booking_horizon_days,
@@ -3603,6 +4142,28 @@ BEGIN
 END
 $$;
 
+-- Name: require_time_zone(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.require_time_zone(tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    listed text;
+BEGIN
+    PERFORM internal.require(tz, 'time_zone');
+    SELECT z.name INTO listed FROM voxbook.time_zones AS z WHERE z.name = btrim(tz);
+    IF listed IS NULL THEN
+        SELECT z.name INTO listed FROM voxbook.time_zones AS z WHERE lower(z.name) = lower(btrim(tz))
+         ORDER BY z.name LIMIT 1;
+    END IF;
+    IF listed IS NULL THEN
+        PERFORM internal.fail('VB400', 'unknown time zone',
+                              'Give an IANA zone name such as America/New_York or Europe/London (abbreviations such as EST and offsets such as +05 are not zones).');
+    END IF;
+    RETURN listed;
+END
+$$;
+
 -- Name: require_tool_args(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.require_tool_args(function_name text, args jsonb) RETURNS void
@@ -3635,6 +4196,33 @@ BEGIN
 END
 $$;
 
+-- Name: resolve_locale(text, text[], text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.resolve_locale(clinic_locale text, languages text[], requested text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    tag constant text := replace(btrim(coalesce(requested, '')), '_', '-');
+    lang constant text := lower(split_part(tag, '-', 1));
+    asked_region constant text := upper(split_part(tag, '-', 2));
+    clinic_region constant text := split_part(coalesce(clinic_locale, ''), '-', 2);
+BEGIN
+    IF lang !~ '^[a-z]{2,3}$' OR NOT lang = ANY (coalesce(languages, '{}')) OR NOT internal.catalogued(lang) THEN
+        RETURN internal.clinic_locale(clinic_locale);
+    END IF;
+    IF lang = split_part(clinic_locale, '-', 1) THEN
+        RETURN clinic_locale;
+    END IF;
+    IF clinic_region <> '' AND EXISTS (SELECT 1 FROM voxbook.locale_formats AS l WHERE l.locale = lang || '-' || clinic_region) THEN
+        RETURN lang || '-' || clinic_region;
+    END IF;
+    IF asked_region ~ '^[A-Z]{2}$' AND EXISTS (SELECT 1 FROM voxbook.locale_formats AS l WHERE l.locale = lang || '-' || asked_region) THEN
+        RETURN lang || '-' || asked_region;
+    END IF;
+    RETURN lang;
+END
+$_$;
+
 -- Name: schedule_reminder(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
@@ -3662,6 +4250,32 @@ BEGIN
         UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
          WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
     END IF;
+END
+$$;
+
+-- Name: set_call_locale(voxbook.organizations, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.set_call_locale(o voxbook.organizations, vapi_call_id text, requested text, source text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    resolved constant text := internal.resolve_locale(o.locale, o.languages, requested);
+    call_key constant text := internal.vapi_call_key(vapi_call_id);
+    -- A value: Citus takes only IMMUTABLE functions in the DO UPDATE of an INSERT on a distributed table.
+    now_ts constant timestamptz := now();
+BEGIN
+    IF call_key IS NULL THEN
+        RETURN resolved;
+    END IF;
+    INSERT INTO voxbook.call_locales AS x (org_id, vapi_call_id, locale, source, updated_at)
+    VALUES (o.id, call_key, resolved, source, now_ts)
+    ON CONFLICT ON CONSTRAINT call_locales_pkey
+        DO UPDATE SET locale = excluded.locale, source = excluded.source, updated_at = now_ts
+     WHERE x.locale IS DISTINCT FROM excluded.locale OR x.source IS DISTINCT FROM excluded.source;
+    UPDATE voxbook.holds AS h SET locale = resolved, updated_at = now_ts
+     WHERE h.org_id = o.id AND h.vapi_call_id = set_call_locale.vapi_call_id AND (h.status = 'held') IS TRUE
+       AND h.locale IS DISTINCT FROM resolved;
+    RETURN resolved;
 END
 $$;
 
@@ -3856,39 +4470,52 @@ CREATE FUNCTION internal.sms_useful_for(kind text) RETURNS interval
                 ELSE interval '24 hours' END                      -- confirmation, cancellation, reschedule, other
 $$;
 
--- Name: spoken_line(text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: spoken_line(text, jsonb, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text) RETURNS text
+CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text, time_zone text DEFAULT NULL::text) RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     ok boolean := coalesce((result->>'success')::boolean, false);
     outcome text := CASE WHEN ok THEN 'success' ELSE result->>'code' END;
-    args jsonb := jsonb_build_object('local_time', result->>'local_time', 'provider', result->>'provider',
+    tz constant text := coalesce(result->>'time_zone', spoken_line.time_zone);
+    loc constant jsonb := internal.locale(coalesce(spoken_line.language, 'en'));
+    base constant text := split_part(coalesce(spoken_line.language, 'en'), '-', 1);
+    args jsonb := jsonb_build_object('local_time', CASE WHEN tz IS NOT NULL AND result ? 'starts_at'
+                                                        THEN internal.local_text((result->>'starts_at')::timestamptz, tz, loc)
+                                                        ELSE result->>'local_time' END,
+                                     'provider', result->>'provider',
                                      'code_length', result->>'code_length',
                                      'retries_left', result->>'retries_left', 'error', result->>'error');
     slots jsonb := coalesce(result->'slots', '[]');
     days text[];
     key_ text;
     line text;
+    refusal text;
 BEGIN
     IF function_name = 'check_availability' THEN
         IF jsonb_array_length(slots) = 0 THEN
             RETURN internal.message('spoken.check_availability.none', language);
         END IF;
         days := internal.distinct_texts(ARRAY(
-                    SELECT internal.local_day((s->>'time')::timestamptz, result->>'time_zone')
+                    SELECT internal.local_day((s->>'time')::timestamptz, tz, loc)
                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
         IF cardinality(days) = 1 THEN
             line := internal.message('spoken.check_availability.one_day', language, jsonb_build_object(
                         'day', days[1],
                         'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
-                                     SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                     SELECT CASE WHEN tz IS NOT NULL AND s ? 'time'
+                                                 THEN internal.spoken_time((s->>'time')::timestamptz, tz, loc)
+                                                 ELSE s->>'spoken_time' END
+                                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         ELSE
             line := internal.message('spoken.check_availability.days', language, jsonb_build_object(
                         'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
-                                     SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                     SELECT CASE WHEN tz IS NOT NULL AND s ? 'time'
+                                                 THEN internal.local_text((s->>'time')::timestamptz, tz, loc)
+                                                 ELSE s->>'local_time' END
+                                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         END IF;
         -- The database says whether it left free times out (spread or max_slots).
@@ -3904,14 +4531,14 @@ BEGIN
         IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
             outcome := 'slot_taken.none';
         ELSE
-            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language));
+            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language, tz, loc));
         END IF;
     ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
         outcome := 'wrong_code.one';
     END IF;
     SELECT m.key INTO key_ FROM voxbook.message_templates AS m
      WHERE m.key IN ('spoken.' || function_name || '.' || outcome, 'spoken.' || outcome)
-       AND m.language IN (spoken_line.language, 'en')
+       AND m.language IN (spoken_line.language, base, 'en')
      ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
     IF key_ IS NOT NULL THEN
         RETURN internal.message(key_, language, args);
@@ -3919,32 +4546,58 @@ BEGIN
     IF coalesce(result->>'error', '') = '' THEN
         RETURN internal.message('spoken.failed', language);
     END IF;
+    -- The functions word their refusals in English (their "error" is for the API too): a caller in another
+    -- language hears refusal.<code> of the catalogue when it has one and the result fills its placeholders.
+    IF base <> 'en' THEN
+        SELECT m.template INTO refusal FROM voxbook.message_templates AS m
+         WHERE m.key = 'refusal.' || outcome AND m.language IN (spoken_line.language, base)
+         ORDER BY m.language = spoken_line.language DESC LIMIT 1;
+        IF refusal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM regexp_matches(refusal, '\{([a-z_]+)\}', 'g') AS x(m)
+                                                WHERE NOT result ? x.m[1]) THEN
+            args := args || jsonb_build_object('error', internal.message('refusal.' || outcome, language, result));
+        END IF;
+    END IF;
     RETURN internal.message('spoken.refused', language, args);
 END
 $$;
 
--- Name: spoken_offer(jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: spoken_offer(jsonb, text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION internal.spoken_offer(result jsonb, language text) RETURNS text
-    LANGUAGE sql STABLE
+CREATE FUNCTION internal.spoken_offer(result jsonb, language text, tz text DEFAULT NULL::text, loc jsonb DEFAULT NULL::jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT internal.or_list(ARRAY(
-               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
+BEGIN
+    RETURN internal.or_list(ARRAY(
+               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN t.spoken
                             ELSE internal.message('spoken.offer.with_provider', language,
-                                                  jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                  jsonb_build_object('spoken_time', t.spoken,
                                                                      'provider', a->>'provider')) END
-                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
-                ORDER BY i), language)
+                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i),
+                      LATERAL (SELECT CASE WHEN tz IS NOT NULL AND loc IS NOT NULL AND a ? 'time'
+                                           THEN internal.spoken_time((a->>'time')::timestamptz, tz, loc)
+                                           ELSE a->>'spoken_time' END AS spoken) AS t
+                ORDER BY i), language);
+END
 $$;
 
 -- Name: spoken_time(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.spoken_time(ts timestamp with time zone, tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN internal.spoken_time(ts, tz, internal.default_locale_formats());
+END
+$$;
+
+-- Name: spoken_time(timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.spoken_time(ts timestamp with time zone, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
-                THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
-                ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
+    SELECT internal.fill_time(CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
+                                   THEN loc->>'spoken_hour_template' ELSE loc->>'spoken_time_template' END,
+                              ts AT TIME ZONE tz, loc)
 $$;
 
 -- Name: spread(text[], integer); Type: FUNCTION; Schema: internal; Owner: -
@@ -3979,21 +4632,28 @@ CREATE FUNCTION internal.tool_functions() RETURNS text[]
                  'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
 $$;
 
--- Name: tool_response(uuid, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: tool_response(voxbook.organizations, text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+CREATE FUNCTION internal.tool_response(o voxbook.organizations, function_name text, args jsonb, call_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     AS $_$
 DECLARE
+    org_id constant uuid := o.id;
     arg_list text;
     r jsonb;
+    tag text;
 BEGIN
+    IF coalesce(btrim(args->>'language'), '') <> '' THEN
+        tag := internal.set_call_locale(o, call_id, args->>'language', 'argument');
+    ELSE
+        tag := internal.call_locale(o, call_id);
+    END IF;
+    args := args - 'language';
     -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
     -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
-    -- English until clinics and calls have a language (the languages issue).
-    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, 'en'));
+    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, tag, o.time_zone));
 END
 $_$;
 
@@ -4040,11 +4700,62 @@ $$;
 -- Name: when_parts(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.when_parts(ts timestamp with time zone, tz text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN internal.when_parts(ts, tz, internal.default_locale_formats());
+END
+$$;
+
+-- Name: when_parts(timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.when_parts(ts timestamp with time zone, tz text, loc jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT jsonb_build_object('day', internal.local_day(ts, tz), 'spoken_time', internal.spoken_time(ts, tz),
-                              'local_time', internal.local_text(ts, tz))
+    SELECT jsonb_build_object('day', internal.local_day(ts, tz, loc), 'spoken_time', internal.spoken_time(ts, tz, loc),
+                              'local_time', internal.local_text(ts, tz, loc))
 $$;
+
+-- Name: distribute_if_citus(regclass); Type: PROCEDURE; Schema: voxbook; Owner: -
+
+CREATE PROCEDURE voxbook.distribute_if_citus(IN tbl regclass)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    distributed boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN;   -- a single PostgreSQL
+    END IF;
+    -- Dynamic SQL: the Citus catalog exists only with the extension.
+    EXECUTE $q$SELECT EXISTS (SELECT 1 FROM pg_dist_partition
+                               WHERE logicalrelid = 'voxbook.holds'::regclass AND partmethod = 'h')$q$ INTO distributed;
+    IF NOT distributed THEN
+        RAISE NOTICE '% is left to db/citus/10_distribute_tables.sql: the database is not distributed yet', tbl;
+        RETURN;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1 AND (partmethod = ''h'' OR repmodel = ''t''))'
+       INTO distributed USING tbl;
+    IF distributed THEN
+        RETURN;   -- done already
+    END IF;
+    -- One connection per node for the rest of the transaction, as db/citus does: DDL on several distributed
+    -- tables of one transaction (the table, then keys between it and others).
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                WHERE attrelid = tbl AND attname = 'org_id' AND attnum > 0 AND NOT attisdropped) THEN
+        EXECUTE 'SELECT create_distributed_table($1, ''org_id'', colocate_with => ''voxbook.holds'')' USING tbl;
+        RAISE NOTICE '% is distributed by org_id', tbl;
+        RETURN;
+    END IF;
+    EXECUTE 'SELECT create_reference_table($1)' USING tbl;
+    RAISE NOTICE '% is a reference table', tbl;
+END
+$_$;
+
+-- Name: PROCEDURE distribute_if_citus(IN tbl regclass); Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON PROCEDURE voxbook.distribute_if_citus(IN tbl regclass) IS 'For migrations: on a database Citus already distributes, distribute a table just created (by org_id, colocated with holds; a table without org_id as a reference table), before keys to other tables are added. Elsewhere a no-op (db/citus/10_distribute_tables.sql distributes every table after the migrations). A procedure (CALL voxbook.distribute_if_citus(''voxbook.x'')): a SELECT in a migration prints its result.';
 
 -- Name: protect_referenced_by_holds(); Type: FUNCTION; Schema: voxbook; Owner: -
 
@@ -4105,6 +4816,23 @@ CREATE TABLE voxbook.calendar_feed_tokens (
 -- Name: TABLE calendar_feed_tokens; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.calendar_feed_tokens IS 'Subscription tokens of provider calendar feeds (GET /calendars/{calendar}.ics?token=...); sha256 only.';
+
+-- Name: call_locales; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.call_locales (
+    org_id uuid NOT NULL,
+    vapi_call_id text NOT NULL,
+    locale text NOT NULL,
+    source text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT call_locales_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT call_locales_source_check CHECK ((source = ANY (ARRAY['detected'::text, 'argument'::text]))),
+    CONSTRAINT call_locales_vapi_call_id_check CHECK (((length(vapi_call_id) >= 1) AND (length(vapi_call_id) <= 200)))
+);
+
+-- Name: TABLE call_locales; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.call_locales IS 'The caller''s language of a running call (Vapi''s call.id), as the locale its texts use (the language in the clinic''s region, e.g. es-US): from the assistant''s language detection or a tool''s language argument, resolved against the clinic''s languages (internal.resolve_locale). Read when the call makes a hold.';
 
 -- Name: code_events; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4167,6 +4895,61 @@ CREATE TABLE voxbook.contacts (
     CONSTRAINT contacts_check CHECK ((sms_opted_out = (sms_opted_out_at IS NOT NULL)))
 );
 
+-- Name: countries; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.countries (
+    iso_code text NOT NULL,
+    calling_code text NOT NULL,
+    main_region boolean NOT NULL,
+    national_prefix text,
+    national_prefix_for_parsing text,
+    national_prefix_transform_rule text,
+    international_prefix text,
+    possible_lengths integer[] NOT NULL,
+    national_number_pattern text NOT NULL,
+    example text,
+    CONSTRAINT countries_calling_code_check CHECK ((calling_code ~ '^[1-9][0-9]{0,2}$'::text)),
+    CONSTRAINT countries_iso_code_check CHECK ((iso_code ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT countries_national_prefix_check CHECK ((national_prefix ~ '^[0-9]{1,5}$'::text)),
+    CONSTRAINT countries_possible_lengths_check CHECK ((cardinality(possible_lengths) > 0))
+);
+
+-- Name: TABLE countries; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.countries IS 'How phone numbers are read in each region libphonenumber knows; rows written by db/functions/18_country_data.sql (generated: python -m voxbook.phone_data).';
+
+-- Name: COLUMN countries.main_region; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.main_region IS 'The region whose rules read +<calling_code> numbers (libphonenumber''s main country for the code: US for 1, GB for 44).';
+
+-- Name: COLUMN countries.national_prefix; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.national_prefix IS 'Trunk prefix dialled before a national number (0 in GB, 1 in the US); NULL where numbers keep their leading 0 (IT).';
+
+-- Name: COLUMN countries.national_prefix_for_parsing; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.national_prefix_for_parsing IS 'Regular expression, matched at the start of a national number, of the prefix to strip (libphonenumber''s nationalPrefixForParsing).';
+
+-- Name: COLUMN countries.national_prefix_transform_rule; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.national_prefix_transform_rule IS 'Replacement for what national_prefix_for_parsing matched, with \1 for its groups, where the prefix is not simply dropped.';
+
+-- Name: COLUMN countries.international_prefix; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.international_prefix IS 'Regular expression of the prefix dialled before a foreign calling code (00, 011 in the US).';
+
+-- Name: COLUMN countries.possible_lengths; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.possible_lengths IS 'Possible lengths of a national significant number (the digits after the calling code, trunk prefix stripped).';
+
+-- Name: COLUMN countries.national_number_pattern; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.national_number_pattern IS 'Regular expression every national significant number of the region matches: a leading trunk prefix is not stripped when the number matches it only with the prefix.';
+
+-- Name: COLUMN countries.example; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.countries.example IS 'A mobile number as dialled in the country, for hints.';
+
 -- Name: dashboard_sessions; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.dashboard_sessions (
@@ -4212,6 +4995,36 @@ CREATE TABLE voxbook.hot_lead_alerts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     acknowledged_at timestamp with time zone
 );
+
+-- Name: locale_formats; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.locale_formats (
+    locale text NOT NULL,
+    hour_cycle integer NOT NULL,
+    months_abbr text[] NOT NULL,
+    months_wide text[] NOT NULL,
+    weekdays_abbr text[] NOT NULL,
+    weekdays_wide text[] NOT NULL,
+    am text NOT NULL,
+    pm text NOT NULL,
+    day_pattern text NOT NULL,
+    time_pattern text NOT NULL,
+    day_time_pattern text NOT NULL,
+    day_template text NOT NULL,
+    day_time_template text NOT NULL,
+    spoken_hour_template text NOT NULL,
+    spoken_time_template text NOT NULL,
+    CONSTRAINT locale_formats_hour_cycle_check CHECK ((hour_cycle = ANY (ARRAY[12, 24]))),
+    CONSTRAINT locale_formats_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT locale_formats_months_abbr_check CHECK ((cardinality(months_abbr) = 12)),
+    CONSTRAINT locale_formats_months_wide_check CHECK ((cardinality(months_wide) = 12)),
+    CONSTRAINT locale_formats_weekdays_abbr_check CHECK ((cardinality(weekdays_abbr) = 7)),
+    CONSTRAINT locale_formats_weekdays_wide_check CHECK ((cardinality(weekdays_wide) = 7))
+);
+
+-- Name: TABLE locale_formats; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.locale_formats IS 'How each locale writes a day, a day and time, and a spoken time: month and weekday names (weekdays Monday first), day periods, the CLDR patterns and the {field} templates internal.fill_time fills. Generated from CLDR (babel) into db/functions/19_locale_data.sql and written on every migrate.';
 
 -- Name: message_templates; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4266,6 +5079,16 @@ CREATE TABLE voxbook.sms_inbound (
 -- Name: TABLE sms_inbound; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.sms_inbound IS 'One row per inbound MessageSid handled by api.record_inbound_sms, with its answer: a redelivered webhook (same MessageSid) changes nothing and gets the same answer.';
+
+-- Name: time_zones; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.time_zones (
+    name text NOT NULL
+);
+
+-- Name: TABLE time_zones; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.time_zones IS 'The IANA time zone names a clinic may use (organizations.time_zone refers here): PostgreSQL''s pg_timezone_names with a ''/'' or UTC, without posix/ and right/. New names are added on every migrate (db/functions/62_time_zones.sql); none is deleted. No org_id: on Citus a reference table.';
 
 -- Name: tool_calls; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -4348,6 +5171,11 @@ ALTER TABLE ONLY voxbook.calendar_feed_tokens
 ALTER TABLE ONLY voxbook.calendars
     ADD CONSTRAINT calendars_pkey PRIMARY KEY (org_id, id);
 
+-- Name: call_locales call_locales_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.call_locales
+    ADD CONSTRAINT call_locales_pkey PRIMARY KEY (org_id, vapi_call_id);
+
 -- Name: calls calls_org_id_vapi_call_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.calls
@@ -4357,6 +5185,11 @@ ALTER TABLE ONLY voxbook.calls
 
 ALTER TABLE ONLY voxbook.calls
     ADD CONSTRAINT calls_pkey PRIMARY KEY (org_id, id);
+
+-- Name: carrier_accounts carrier_accounts_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.carrier_accounts
+    ADD CONSTRAINT carrier_accounts_pkey PRIMARY KEY (org_id);
 
 -- Name: code_events code_events_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4377,6 +5210,16 @@ ALTER TABLE ONLY voxbook.contacts
 
 ALTER TABLE ONLY voxbook.contacts
     ADD CONSTRAINT contacts_pkey PRIMARY KEY (org_id, id);
+
+-- Name: countries countries_iso_code_calling_code_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.countries
+    ADD CONSTRAINT countries_iso_code_calling_code_key UNIQUE (iso_code, calling_code);
+
+-- Name: countries countries_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.countries
+    ADD CONSTRAINT countries_pkey PRIMARY KEY (iso_code);
 
 -- Name: dashboard_sessions dashboard_sessions_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4418,6 +5261,11 @@ ALTER TABLE ONLY voxbook.hot_lead_alerts
 ALTER TABLE ONLY voxbook.hot_lead_alerts
     ADD CONSTRAINT hot_lead_alerts_pkey PRIMARY KEY (org_id, id);
 
+-- Name: locale_formats locale_formats_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.locale_formats
+    ADD CONSTRAINT locale_formats_pkey PRIMARY KEY (locale);
+
 -- Name: message_templates message_templates_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.message_templates
@@ -4458,6 +5306,11 @@ ALTER TABLE ONLY voxbook.sms_outbox
 ALTER TABLE ONLY voxbook.sms_outbox
     ADD CONSTRAINT sms_outbox_provider_message_id_key UNIQUE (provider_message_id, org_id);
 
+-- Name: time_zones time_zones_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.time_zones
+    ADD CONSTRAINT time_zones_pkey PRIMARY KEY (name);
+
 -- Name: tool_calls tool_calls_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.tool_calls
@@ -4481,6 +5334,10 @@ CREATE INDEX appointments_by_call ON voxbook.appointments USING btree (org_id, v
 
 CREATE INDEX blocked_periods_lookup ON voxbook.blocked_periods USING gist (org_id, calendar_id, during);
 
+-- Name: carrier_accounts_account_sid; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX carrier_accounts_account_sid ON voxbook.carrier_accounts USING btree (account_sid);
+
 -- Name: code_events_by_call; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX code_events_by_call ON voxbook.code_events USING btree (org_id, vapi_call_id, kind, at) WHERE (vapi_call_id IS NOT NULL);
@@ -4492,6 +5349,10 @@ CREATE INDEX code_events_by_phone ON voxbook.code_events USING btree (org_id, ph
 -- Name: code_events_by_time; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX code_events_by_time ON voxbook.code_events USING btree (org_id, kind, at);
+
+-- Name: countries_one_main_region; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE UNIQUE INDEX countries_one_main_region ON voxbook.countries USING btree (calling_code) WHERE main_region;
 
 -- Name: dashboard_sessions_expiry; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -4603,6 +5464,11 @@ ALTER TABLE ONLY voxbook.calendar_feed_tokens
 ALTER TABLE ONLY voxbook.calendars
     ADD CONSTRAINT calendars_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
+-- Name: call_locales call_locales_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.call_locales
+    ADD CONSTRAINT call_locales_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
 -- Name: calls calls_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.calls
@@ -4612,6 +5478,11 @@ ALTER TABLE ONLY voxbook.calls
 
 ALTER TABLE ONLY voxbook.calls
     ADD CONSTRAINT calls_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: carrier_accounts carrier_accounts_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.carrier_accounts
+    ADD CONSTRAINT carrier_accounts_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
 -- Name: code_events code_events_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4652,6 +5523,16 @@ ALTER TABLE ONLY voxbook.hot_lead_alerts
 
 ALTER TABLE ONLY voxbook.hot_lead_alerts
     ADD CONSTRAINT hot_lead_alerts_org_id_sms_id_fkey FOREIGN KEY (org_id, sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
+
+-- Name: organizations organizations_country_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.organizations
+    ADD CONSTRAINT organizations_country_fkey FOREIGN KEY (country, country_code) REFERENCES voxbook.countries(iso_code, calling_code) ON UPDATE CASCADE;
+
+-- Name: organizations organizations_time_zone_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.organizations
+    ADD CONSTRAINT organizations_time_zone_fkey FOREIGN KEY (time_zone) REFERENCES voxbook.time_zones(name) ON UPDATE CASCADE;
 
 -- Name: services services_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -4722,6 +5603,11 @@ GRANT ALL ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_
 REVOKE ALL ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_sms_batch(worker_id text, batch_size integer, lease_seconds double precision) TO voxbook_api;
 
+-- Name: FUNCTION clear_carrier_account(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.clear_carrier_account(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.clear_carrier_account(org_id uuid) TO voxbook_api;
+
 -- Name: FUNCTION code_status(); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.code_status() FROM PUBLIC;
@@ -4787,6 +5673,11 @@ GRANT ALL ON FUNCTION api.dashboard_session(session text) TO voxbook_api;
 REVOKE ALL ON FUNCTION api.expire_stale_holds(org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.expire_stale_holds(org_id uuid) TO voxbook_api;
 
+-- Name: FUNCTION find_inbound_carrier_accounts(to_number text, account_sid text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text) TO voxbook_api;
+
 -- Name: FUNCTION find_organization(phone text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.find_organization(phone text) FROM PUBLIC;
@@ -4801,6 +5692,11 @@ GRANT ALL ON FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) TO v
 
 REVOKE ALL ON FUNCTION api.get_call(org_id uuid, call_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_call(org_id uuid, call_id text) TO voxbook_api;
+
+-- Name: FUNCTION get_carrier_account(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_carrier_account(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_carrier_account(org_id uuid) TO voxbook_api;
 
 -- Name: FUNCTION get_hold(hold_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
 
@@ -4821,6 +5717,11 @@ GRANT ALL ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id tex
 
 REVOKE ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) TO voxbook_api;
+
+-- Name: FUNCTION list_carrier_accounts(key_id_not text, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) TO voxbook_api;
 
 -- Name: FUNCTION mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision); Type: ACL; Schema: api; Owner: -
 
@@ -4902,14 +5803,20 @@ GRANT ALL ON FUNCTION api.send_confirmation_sms(appointment_id uuid, org_id uuid
 REVOKE ALL ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text) TO voxbook_api;
 
+-- Name: FUNCTION set_call_language(org_id uuid, call_id text, language text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.set_call_language(org_id uuid, call_id text, language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_call_language(org_id uuid, call_id text, language text) TO voxbook_api;
+
+-- Name: FUNCTION set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text) TO voxbook_api;
+
 -- Name: FUNCTION verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) TO voxbook_api;
-
--- Name: FUNCTION is_time_zone(tz text); Type: ACL; Schema: voxbook; Owner: -
-
-REVOKE ALL ON FUNCTION voxbook.is_time_zone(tz text) FROM PUBLIC;
 
 -- Name: FUNCTION alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone); Type: ACL; Schema: internal; Owner: -
 
@@ -4935,9 +5842,25 @@ REVOKE ALL ON FUNCTION internal.call_field_limits() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.call_json(c voxbook.calls) FROM PUBLIC;
 
+-- Name: FUNCTION call_locale(o voxbook.organizations, vapi_call_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.call_locale(o voxbook.organizations, vapi_call_id text) FROM PUBLIC;
+
 -- Name: FUNCTION cancel_unsent_codes(org_id uuid, hold_id uuid, reason text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) FROM PUBLIC;
+
+-- Name: FUNCTION carrier_account_json(a voxbook.carrier_accounts); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.carrier_account_json(a voxbook.carrier_accounts) FROM PUBLIC;
+
+-- Name: FUNCTION catalogued(language text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.catalogued(language text) FROM PUBLIC;
+
+-- Name: FUNCTION clinic_locale(clinic_locale text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clinic_locale(clinic_locale text) FROM PUBLIC;
 
 -- Name: FUNCTION clock(); Type: ACL; Schema: internal; Owner: -
 
@@ -4971,6 +5894,10 @@ REVOKE ALL ON FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid)
 
 REVOKE ALL ON FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) FROM PUBLIC;
 
+-- Name: FUNCTION default_locale_formats(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.default_locale_formats() FROM PUBLIC;
+
 -- Name: FUNCTION display_phone(e164 text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.display_phone(e164 text) FROM PUBLIC;
@@ -4982,6 +5909,10 @@ REVOKE ALL ON FUNCTION internal.distinct_texts(items text[]) FROM PUBLIC;
 -- Name: FUNCTION fail(code text, message text, hint text, detail text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.fail(code text, message text, hint text, detail text) FROM PUBLIC;
+
+-- Name: FUNCTION fill_time(template text, lt timestamp without time zone, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.fill_time(template text, lt timestamp without time zone, loc jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION find_service(org_id uuid, service text); Type: ACL; Schema: internal; Owner: -
 
@@ -5015,6 +5946,10 @@ REVOKE ALL ON FUNCTION internal.local_clock(ts timestamp with time zone, tz text
 
 REVOKE ALL ON FUNCTION internal.local_day(ts timestamp with time zone, tz text) FROM PUBLIC;
 
+-- Name: FUNCTION local_day(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_day(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
+
 -- Name: FUNCTION local_instants(local_ts timestamp without time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.local_instants(local_ts timestamp without time zone, tz text) FROM PUBLIC;
@@ -5022,6 +5957,14 @@ REVOKE ALL ON FUNCTION internal.local_instants(local_ts timestamp without time z
 -- Name: FUNCTION local_text(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.local_text(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION local_text(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_text(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION locale(tag text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.locale(tag text) FROM PUBLIC;
 
 -- Name: FUNCTION lock_appointment(org_id uuid, appointment_id uuid, patient_phone text); Type: ACL; Schema: internal; Owner: -
 
@@ -5043,9 +5986,9 @@ REVOKE ALL ON FUNCTION internal.message(key text, language text, args jsonb) FRO
 
 REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
 
--- Name: FUNCTION normalize_phone(raw text, country_code text); Type: ACL; Schema: internal; Owner: -
+-- Name: FUNCTION normalize_phone(raw text, country text); Type: ACL; Schema: internal; Owner: -
 
-REVOKE ALL ON FUNCTION internal.normalize_phone(raw text, country_code text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.normalize_phone(raw text, country text) FROM PUBLIC;
 
 -- Name: FUNCTION notify(channel text, payload text); Type: ACL; Schema: internal; Owner: -
 
@@ -5103,6 +6046,10 @@ REVOKE ALL ON FUNCTION internal.require_instant(value timestamp with time zone, 
 
 REVOKE ALL ON FUNCTION internal.require_org(org_id uuid) FROM PUBLIC;
 
+-- Name: FUNCTION require_time_zone(tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_time_zone(tz text) FROM PUBLIC;
+
 -- Name: FUNCTION require_tool_args(function_name text, args jsonb); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.require_tool_args(function_name text, args jsonb) FROM PUBLIC;
@@ -5111,9 +6058,17 @@ REVOKE ALL ON FUNCTION internal.require_tool_args(function_name text, args jsonb
 
 REVOKE ALL ON FUNCTION internal.require_tool_call_id(tool_call_id text) FROM PUBLIC;
 
+-- Name: FUNCTION resolve_locale(clinic_locale text, languages text[], requested text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.resolve_locale(clinic_locale text, languages text[], requested text) FROM PUBLIC;
+
 -- Name: FUNCTION schedule_reminder(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION set_call_locale(o voxbook.organizations, vapi_call_id text, requested text, source text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.set_call_locale(o voxbook.organizations, vapi_call_id text, requested text, source text) FROM PUBLIC;
 
 -- Name: FUNCTION set_sms_consent(consent_org uuid, number text, opt_out boolean, why text, inbound_sid text); Type: ACL; Schema: internal; Owner: -
 
@@ -5151,17 +6106,21 @@ REVOKE ALL ON FUNCTION internal.sms_status_rank(status text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.sms_useful_for(kind text) FROM PUBLIC;
 
--- Name: FUNCTION spoken_line(function_name text, result jsonb, language text); Type: ACL; Schema: internal; Owner: -
+-- Name: FUNCTION spoken_line(function_name text, result jsonb, language text, time_zone text); Type: ACL; Schema: internal; Owner: -
 
-REVOKE ALL ON FUNCTION internal.spoken_line(function_name text, result jsonb, language text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.spoken_line(function_name text, result jsonb, language text, time_zone text) FROM PUBLIC;
 
--- Name: FUNCTION spoken_offer(result jsonb, language text); Type: ACL; Schema: internal; Owner: -
+-- Name: FUNCTION spoken_offer(result jsonb, language text, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
 
-REVOKE ALL ON FUNCTION internal.spoken_offer(result jsonb, language text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.spoken_offer(result jsonb, language text, tz text, loc jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION spoken_time(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.spoken_time(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION spoken_time(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.spoken_time(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION spread(items text[], n integer); Type: ACL; Schema: internal; Owner: -
 
@@ -5175,9 +6134,9 @@ REVOKE ALL ON FUNCTION internal.token_hash(token text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.tool_functions() FROM PUBLIC;
 
--- Name: FUNCTION tool_response(org_id uuid, function_name text, args jsonb); Type: ACL; Schema: internal; Owner: -
+-- Name: FUNCTION tool_response(o voxbook.organizations, function_name text, args jsonb, call_id text); Type: ACL; Schema: internal; Owner: -
 
-REVOKE ALL ON FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.tool_response(o voxbook.organizations, function_name text, args jsonb, call_id text) FROM PUBLIC;
 
 -- Name: FUNCTION twilio_status_rank(status text); Type: ACL; Schema: internal; Owner: -
 
@@ -5198,6 +6157,14 @@ REVOKE ALL ON FUNCTION internal.vapi_call_key(vapi_call_id text) FROM PUBLIC;
 -- Name: FUNCTION when_parts(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.when_parts(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION when_parts(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.when_parts(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
+
+-- Name: PROCEDURE distribute_if_citus(IN tbl regclass); Type: ACL; Schema: voxbook; Owner: -
+
+REVOKE ALL ON PROCEDURE voxbook.distribute_if_citus(IN tbl regclass) FROM PUBLIC;
 
 -- Name: FUNCTION protect_referenced_by_holds(); Type: ACL; Schema: voxbook; Owner: -
 

@@ -3,7 +3,11 @@
 Serves what the worker uses, with Twilio's shapes:
   POST {prefix}/2010-04-01/Accounts/{AccountSid}/Messages.json  -> 201 message JSON (or a scripted error)
   GET  {prefix}/2010-04-01/Accounts/{AccountSid}/Messages.json  -> one page, newest first, To/From filters
-HTTP Basic auth (AccountSid:AuthToken) is checked like Twilio does (401, code 20003). ``prefix`` is an
+HTTP Basic auth (AccountSid:AuthToken) is checked like Twilio does (401, code 20003): the user must be the
+account of the URL and the password its token, or its secondary token during a rotation (each POST records
+which: ``token`` "primary" or "secondary"). One fake serves several accounts (``add_account``: clinics on
+their own accounts), each seeing only its own messages in the list; every message and POST records its
+``account``; refused requests are kept in ``auth_failures``. ``prefix`` is an
 optional path before /2010-04-01 that tells which client called (TWILIO_API_BASE=http://host:port/w1).
 
 Behaviour per recipient (``script(to, [...])``, consumed one per POST to that number):
@@ -39,12 +43,14 @@ _PATH = re.compile(r"^(?P<prefix>(?:/[^/]+)*?)/2010-04-01/Accounts/(?P<sid>[^/]+
 
 class FakeTwilio:
     def __init__(self, account_sid: str = "AC" + "f" * 32, auth_token: str = "fake-auth-token"):
-        self.account_sid = account_sid
-        self.auth_token = auth_token
+        self.account_sid = account_sid       # the main account (the process-wide one of the tests)
+        self.accounts: dict[str, str] = {account_sid: auth_token}   # account SID -> its (primary) auth token
+        self.secondary_tokens: dict[str, str] = {}                  # account SID -> a secondary token
         self.lock = threading.Lock()
         self.messages: list[dict] = []       # created messages (Twilio JSON + "_params", "_prefix")
-        self.posts: list[dict] = []          # every POST received: {"prefix", "params", "outcome"}
-        self.gets: list[dict] = []           # every list request: {"prefix", "query"}
+        self.posts: list[dict] = []          # every POST received: {"prefix", "params", "outcome", "account"}
+        self.gets: list[dict] = []           # every list request: {"prefix", "query", "account"}
+        self.auth_failures: list[dict] = []  # requests refused with 401: {"method", "account"}
         self.in_flight: collections.Counter[str] = collections.Counter()   # POSTs being handled, by prefix
         self._scripts: dict[str, collections.deque] = {}
         self.gate = threading.Event()
@@ -54,6 +60,28 @@ class FakeTwilio:
         self._server: ThreadingHTTPServer | None = None
 
     # -- control ---------------------------------------------------------------------------
+
+    @property
+    def auth_token(self) -> str:
+        return self.accounts[self.account_sid]
+
+    @auth_token.setter
+    def auth_token(self, token: str) -> None:
+        self.accounts[self.account_sid] = token
+
+    def add_account(self, account_sid: str, auth_token: str, secondary: str | None = None) -> None:
+        """Another account, or new tokens for one (any token not given is refused from now on). Twilio's
+        rotation: add a secondary token, move clients to it, promote it (``add_account(sid, new)``)."""
+        with self.lock:
+            self.accounts[account_sid] = auth_token
+            if secondary:
+                self.secondary_tokens[account_sid] = secondary
+            else:
+                self.secondary_tokens.pop(account_sid, None)
+
+    def messages_for(self, account_sid: str) -> list[dict]:
+        with self.lock:
+            return [m for m in self.messages if m["account_sid"] == account_sid]
 
     def start(self) -> FakeTwilio:
         fake = self
@@ -112,12 +140,13 @@ class FakeTwilio:
             q = self._scripts.get(to)
             return q.popleft() if q else ("ok",)
 
-    def _create(self, params: dict[str, str], prefix: str) -> dict:
+    def _create(self, params: dict[str, str], prefix: str, account_sid: str | None = None) -> dict:
         now = email.utils.format_datetime(datetime.now(timezone.utc), usegmt=False)
         sid = "SM" + uuid.uuid4().hex
         service = params.get("MessagingServiceSid")
+        account = account_sid or self.account_sid
         msg = {
-            "account_sid": self.account_sid,
+            "account_sid": account,
             "api_version": "2010-04-01",
             "body": params.get("Body", ""),
             "date_created": now,
@@ -134,9 +163,9 @@ class FakeTwilio:
             "price_unit": "USD",
             "sid": sid,
             "status": "accepted" if service else "queued",
-            "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
             "to": params.get("To"),
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
         }
         with self.lock:
             self.messages.append({**msg, "_params": dict(params), "_prefix": prefix})
@@ -172,31 +201,40 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, {"code": code, "message": message,
                                  "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status})
 
-    def _route(self) -> str | None:
+    def _route(self) -> tuple[str, str, str] | None:
+        """(prefix, account SID, "primary" | "secondary" token) of an authenticated request; None once
+        answered 404 or 401."""
         fake = self.owner
         m = _PATH.match(urlsplit(self.path).path)
         if not m:
             self._error(404, 20404, "The requested resource was not found")
             return None
-        expected = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
-        if self.headers.get("Authorization") != expected or m["sid"] != fake.account_sid:
-            self._error(401, 20003, "Authenticate")
-            return None
-        return m["prefix"] or ""
+        with fake.lock:
+            tokens = {"primary": fake.accounts.get(m["sid"]), "secondary": fake.secondary_tokens.get(m["sid"])}
+        for which, token in tokens.items():
+            expected = "Basic " + base64.b64encode(f"{m['sid']}:{token}".encode()).decode()
+            if token is not None and self.headers.get("Authorization") == expected:
+                return m["prefix"] or "", m["sid"], which
+        with fake.lock:
+            fake.auth_failures.append({"method": self.command, "account": m["sid"]})
+        self._error(401, 20003, "Authenticate")
+        return None
 
     def do_GET(self) -> None:
         fake = self.owner
-        prefix = self._route()
-        if prefix is None:
+        routed = self._route()
+        if routed is None:
             return
+        prefix, account, _ = routed
         query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         with fake.lock:
-            fake.gets.append({"prefix": prefix, "query": query})
+            fake.gets.append({"prefix": prefix, "query": query, "account": account})
             found = [{k: v for k, v in m.items() if not k.startswith("_")} for m in reversed(fake.messages)
-                     if ("To" not in query or m["to"] == query["To"])
+                     if m["account_sid"] == account
+                     and ("To" not in query or m["to"] == query["To"])
                      and ("From" not in query or m["from"] == query["From"])]
         size = int(query.get("PageSize", 50))
-        uri = f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
+        uri = f"/2010-04-01/Accounts/{account}/Messages.json"
         self._send_json(200, {"messages": found[:size], "end": max(len(found[:size]) - 1, 0),
                               "first_page_uri": uri, "next_page_uri": None, "page": 0, "page_size": size,
                               "previous_page_uri": None, "start": 0, "uri": uri})
@@ -205,11 +243,12 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode()
-        prefix = self._route()
-        if prefix is None:
+        routed = self._route()
+        if routed is None:
             return
+        prefix, account, which = routed
         params = dict(parse_qsl(raw, keep_blank_values=True))
-        record = {"prefix": prefix, "params": params, "outcome": None}
+        record = {"prefix": prefix, "params": params, "outcome": None, "account": account, "token": which}
         with fake.lock:
             fake.posts.append(record)
             fake.in_flight[prefix] += 1
@@ -224,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(action[1], action[2], f"Scripted error {action[2]}")
             if action[0] == "drop":
                 return   # no answer: the server closes the connection
-            msg = fake._create(params, prefix)
+            msg = fake._create(params, prefix, account)
             if action[0] == "drop_after_create":
                 return
             if action[0] == "error_after_create":

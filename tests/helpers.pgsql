@@ -58,6 +58,24 @@ BEGIN
 END
 $$;
 
+-- Changes a clinic's settings as the owner, e.g. tests.set_clinic(org, $$time_zone = 'Europe/London'$$); a TAP
+-- comment like tests.freeze_time. Test files use it rather than UPDATE ... WHERE id = (SELECT org FROM ctx):
+-- on Citus organizations is a reference table, and a write on it takes no temp table in a subquery (the id
+-- arrives here as a value). Exactly one clinic must change.
+CREATE OR REPLACE FUNCTION tests.set_clinic(org uuid, assignments text) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('UPDATE voxbook.organizations SET %s WHERE id = $1', assignments) USING org;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> 1 THEN
+        RAISE EXCEPTION 'tests.set_clinic: % clinics with id %', n, org;
+    END IF;
+    RETURN '# clinic ' || org || ': ' || assignments;
+END
+$$;
+
 -- Errors are asserted one way: pgTAP's throws_ok(statement, SQLSTATE, message or NULL, description).
 
 -- Flow files set up as the superuser, then act as the API role (SET LOCAL ROLE voxbook_api) as the API and

@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -82,10 +83,32 @@ def worker_env(fake, database_url: str, api_base: str | None = None, timeout: fl
     return env
 
 
+class WorkerProcess(subprocess.Popen):
+    """A process whose stdout and stderr go to temporary files, not pipes: a pipe nobody reads until the end
+    fills (64 KiB, about 100 sent messages' log lines) and then blocks the worker's next log line, which
+    looked like a worker that stopped claiming. ``communicate`` waits and returns both as text."""
+
+    def __init__(self, argv: list[str], **kwargs):
+        self._out, self._err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+        super().__init__(argv, stdout=self._out, stderr=self._err, text=True, **kwargs)
+
+    def stderr_so_far(self) -> str:
+        """What the process has logged so far (pread: the file's offset stays where communicate expects it)."""
+        return os.pread(self._err.fileno(), 1 << 24, 0).decode(errors="replace")
+
+    def communicate(self, input=None, timeout=None):  # noqa: A002 - Popen's signature
+        self.wait(timeout)
+        texts = []
+        for f in (self._out, self._err):
+            f.seek(0)
+            texts.append(f.read())
+            f.close()
+        return texts[0], texts[1]
+
+
 def start_worker_process(env: dict[str, str], *args: str) -> subprocess.Popen:
-    """``voxbook worker`` as a real process (stdout/stderr to pipes)."""
-    return subprocess.Popen([sys.executable, "-m", "voxbook.cli", "worker", *args], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """``voxbook worker`` as a real process (its output to files, read by ``communicate()``)."""
+    return WorkerProcess([sys.executable, "-m", "voxbook.cli", "worker", *args], cwd=REPO_ROOT, env=env)
 
 
 class WorkerThread:

@@ -22,7 +22,7 @@ from voxbook.schema_snapshot import dump_schema
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The last version whose helpers were in schema voxbook (created there with CREATE OR REPLACE, never dropped).
 HELPERS_IN_VOXBOOK = "1f3f47e86aca3f9eb51aee4803c255f7f525328a"
-KEEP = {"voxbook.is_time_zone(text)", "voxbook.protect_referenced_by_holds()"}   # 0018 dropped notify_sms_outbox
+KEEP = {"voxbook.distribute_if_citus(regclass)", "voxbook.protect_referenced_by_holds()"}   # 0018 dropped notify_sms_outbox, 0019 is_time_zone
 DEMO_ORG = "a0000000-0000-0000-0000-000000000001"
 
 

@@ -87,7 +87,8 @@ def test_installed_voxbook_migrates_a_database_from_outside_the_checkout(install
         assert conn.execute("SELECT api.score_lead(480, true, 'high')").fetchone()[0]["score"] == 85
 
 
-FLOOR = {"voxbook.settings", "voxbook.db", "voxbook.logs", "voxbook.migrate", "voxbook.pgcluster", "voxbook.doctor"}
+FLOOR = {"voxbook.settings", "voxbook.db", "voxbook.logs", "voxbook.migrate", "voxbook.pgcluster", "voxbook.doctor",
+         "voxbook.phones", "voxbook.phone_data", "voxbook.secrets_box", "voxbook.cli_errors"}
 
 
 def _voxbook_imports(path: Path) -> set[str]:

@@ -364,15 +364,13 @@ def test_sigterm_finishes_the_message_in_flight_and_releases_the_rest(db, fake, 
     fake.gate.clear()
     proc = start_worker_process(worker_env(fake, app_database_url, timeout=30), "--worker-id", "graceful",
                                 "--concurrency", "1", "--batch-size", "10")
-    lines: list[str] = []
     try:
         fake.wait_for(lambda: fake.in_flight[""] > 0, what="a send in flight")
         wait_until(lambda: sum(outbox(db, m)["status"] == "sending" for m in ids) == 10, what="batch claimed")
         proc.send_signal(signal.SIGTERM)
-        while '"event":"worker.stopping"' not in (lines[-1] if lines else ""):
-            line = proc.stderr.readline()
-            assert line, "worker exited without logging worker.stopping"
-            lines.append(line)
+        wait_until(lambda: '"event":"worker.stopping"' in proc.stderr_so_far() or proc.poll() is not None,
+                   what="worker.stopping logged")
+        assert proc.poll() is None, "worker exited before the send in flight could finish"
         fake.gate.set()   # only now may the send in flight complete
         out, err = proc.communicate(timeout=60)
     finally:

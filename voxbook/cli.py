@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from voxbook.cli_errors import CliError
 from voxbook.settings import Settings
 
 EXIT_OK = 0
@@ -21,8 +22,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
-    """A failure to report as one line, without a traceback."""
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -130,7 +129,9 @@ def _cmd_vapi_config(args: argparse.Namespace) -> int:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise CliError("--base-url must be the public URL of this server, e.g. https://voxbook.example.com")
     config = assistant_config(clinic=args.clinic, time_zone=args.time_zone, base_url=base,
-                              credential_id=args.credential_id, org_id=args.org_id)
+                              credential_id=args.credential_id, org_id=args.org_id, locale=args.locale,
+                              languages=[x.strip() for x in args.languages.split(",") if x.strip()]
+                                        if args.languages else None)
     print(json.dumps(config, indent=2))
     if not args.credential_id:
         print("voxbook vapi-config: no --credential-id: add a Bearer credential with VAPI_SECRET in Vapi "
@@ -152,6 +153,9 @@ def _add_serve_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-zone", default="America/New_York", help="IANA zone for 'today' in the prompt")
     p.add_argument("--credential-id", metavar="ID", help="Vapi credential (Bearer VAPI_SECRET) for our server")
     p.add_argument("--org-id", metavar="UUID", help="pin the assistant to one clinic (for web calls)")
+    p.add_argument("--locale", default="en-US", help="the clinic's locale, e.g. es-MX: prompt, voice, transcriber")
+    p.add_argument("--languages", default=None, metavar="LIST",
+                   help="languages offered, comma-separated (e.g. es,en: multilingual); default: the locale's")
     p.set_defaults(handler=_cmd_vapi_config)
 
 
@@ -232,6 +236,17 @@ def _add_dashboard_commands(sub: argparse._SubParsersAction) -> None:
     add_commands(sub, _add_database_url_option, _database_url)
 
 
+# -- clinic ------------------------------------------------------------------------------
+
+
+def _add_clinic_commands(sub: argparse._SubParsersAction) -> None:
+    clinic = sub.add_parser("clinic", help="a clinic's settings (carrier account)")
+    clinic_sub = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
+    from voxbook.carrier_cli import add_commands as add_carrier_commands
+
+    add_carrier_commands(clinic_sub, _add_database_url_option, _database_url)
+
+
 # -- doctor ------------------------------------------------------------------------------
 
 
@@ -277,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_db_commands, _add_up_commands, _add_serve_commands, _add_worker_commands,
-                _add_simulate_commands, _add_dashboard_commands, _add_doctor_commands):
+                _add_simulate_commands, _add_dashboard_commands, _add_clinic_commands, _add_doctor_commands):
         add(sub)
     return parser
 

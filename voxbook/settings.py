@@ -36,6 +36,10 @@ Variable                        Default          Meaning
                                                  ``voxbook db migrate`` stores it as a role setting
                                                  of its own and the app login role; unset = codes off
                                                  until a migrate sets it (``voxbook up``: generated)
+``VOXBOOK_SECRETS_KEY``        (unset)          Fernet key(s), comma-separated, first encrypts: clinics'
+                                                 own carrier tokens (``voxbook clinic carrier``) are
+                                                 stored encrypted with it; the API and the worker need
+                                                 it to use them (``voxbook up``: generated)
 ==============================  ===============  ================================================
 """
 
@@ -57,7 +61,7 @@ class Settings:
     max_other_body_bytes: int = 256 * 1024
     sms_provider: str = "auto"
     twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)   # a secret
     twilio_messaging_service_sid: str | None = None
     twilio_api_base: str | None = None
     twilio_timeout_seconds: float = 10.0
@@ -66,6 +70,7 @@ class Settings:
     sms_console_outbox: str | None = None
     log_format: str = "auto"
     code_pepper: str | None = field(default=None, repr=False)   # a secret: never in a repr or log
+    secrets_key: str | None = field(default=None, repr=False)   # likewise (voxbook/secrets_box.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +99,7 @@ class Settings:
             sms_console_outbox=get("SMS_CONSOLE_OUTBOX"),
             log_format=(get("LOG_FORMAT") or "auto").lower(),
             code_pepper=get("VOXBOOK_CODE_PEPPER"),
+            secrets_key=get("VOXBOOK_SECRETS_KEY"),
         )
 
     @property

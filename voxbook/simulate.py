@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from voxbook.db import ApiError
+from voxbook.phones import to_e164
 from voxbook.up import local_env
 
 CODE_RE = re.compile(r"^(\d{4,8}) is your ")
@@ -148,8 +150,12 @@ def simulate(base_url: str, data_dir: Path, day: date | None, clinic_phone: str,
              patient_phone: str, service: str) -> int:
     env = local_env(data_dir)
     outbox = data_dir / "outbox.jsonl"
+    admin = Admin(base_url.rstrip("/"), env["ADMIN_TOKEN"])
+    # The numbers as Vapi sends them (E.164): the clinic's as the database reads it (E.164, or national in
+    # its country), the caller's as said in the clinic's country ('07700 900456' for a London clinic).
+    clinic = admin("find_organization", phone=clinic_phone)
+    clinic_phone, patient_phone = clinic["phone"], to_e164(patient_phone, clinic["country"])
     vapi = Vapi(base_url.rstrip("/"), env["VAPI_SECRET"], clinic_phone, patient_phone)
-    admin = Admin(vapi.base_url, env["ADMIN_TOKEN"])
     day = day or _next_weekday(date.today())
     started = datetime.now(UTC) - timedelta(minutes=8)   # an eight-minute call, as in the seed's example
 
@@ -186,7 +192,7 @@ def simulate(base_url: str, data_dir: Path, day: date | None, clinic_phone: str,
         structured={"service": service, "sentiment": "positive", "patientName": patient_name},
     )
 
-    org = admin("find_organization", phone=clinic_phone)["org_id"]
+    org = clinic["org_id"]
     appointment = _wait_for("the confirmation SMS to be sent", lambda: (
         a if (a := admin("get_appointment", appointment_id=verified["appointmentId"], org_id=org))
         ["confirmation_sms"]["status"] in ("sent", "delivered") else None))
@@ -244,3 +250,6 @@ def main(args) -> int:
     except SimulationFailed as exc:
         print(f"voxbook simulate-call: FAILED: {exc}", file=sys.stderr, flush=True)
         return 1
+    except ApiError as exc:   # --patient-phone is no possible number in the clinic's country
+        print(f"voxbook simulate-call: --patient-phone: {exc.message}. {exc.hint}", file=sys.stderr, flush=True)
+        return 2

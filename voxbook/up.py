@@ -24,6 +24,7 @@ from psycopg import sql
 
 from voxbook.migrate import ensure_login_role, migrate, seed_demo
 from voxbook.pgcluster import _MAX_SOCKET_DIR_LEN, PgCluster, chown_to, server_can_reach, server_user
+from voxbook.secrets_box import generate_key as generate_secrets_key
 from voxbook.settings import Settings
 
 DATABASE = "voxbook"
@@ -31,7 +32,9 @@ APP_ROLE = "voxbook_app"
 LOCAL_ENV = "local.env"
 # Generated once per data directory and shared by `up` and `simulate-call`. VOXBOOK_CODE_PEPPER keys the
 # one-time code hashes; `prepare` hands it to the migration, which stores it as a role setting.
-GENERATED = ("VAPI_SECRET", "ADMIN_TOKEN", "VOXBOOK_CODE_PEPPER")
+# VOXBOOK_SECRETS_KEY encrypts clinics' own carrier tokens (a Fernet key: voxbook/secrets_box.py).
+GENERATED = ("VAPI_SECRET", "ADMIN_TOKEN", "VOXBOOK_CODE_PEPPER", "VOXBOOK_SECRETS_KEY")
+_GENERATORS = {"VOXBOOK_SECRETS_KEY": generate_secrets_key}
 DEMO_ORG = "a0000000-0000-0000-0000-000000000001"
 
 
@@ -58,7 +61,7 @@ def local_env(data_dir: Path) -> dict[str, str]:
     missing = [n for n in GENERATED if n not in values]
     if missing:
         data_dir.mkdir(parents=True, exist_ok=True)
-        values |= {n: secrets.token_urlsafe(32) for n in missing}
+        values |= {n: _GENERATORS.get(n, lambda: secrets.token_urlsafe(32))() for n in missing}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)   # the mode of os.open counts only for a new file
         with os.fdopen(fd, "w") as f:

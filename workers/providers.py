@@ -19,7 +19,7 @@ import json
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -176,30 +176,56 @@ def classify_twilio_error(exc: BaseException) -> SendFailure:
     return SendFailure(AMBIGUOUS, "error", type(exc).__name__)
 
 
+@dataclass(frozen=True)
+class TwilioAccount:
+    """A clinic's own Twilio account (api.get_carrier_account, the token decrypted in this process only).
+    Its messages go through its Messaging Service when it has one, else from the clinic's number."""
+    account_sid: str
+    auth_token: str = field(repr=False)
+    messaging_service_sid: str | None = None
+
+
 class TwilioProvider:
     name = "twilio"
 
-    def __init__(self, settings: Settings):
-        if not settings.twilio_configured:
+    def __init__(self, settings: Settings, account: TwilioAccount | None = None):
+        """The process-wide account (TWILIO_*), or ``account``: a clinic's own (then TWILIO_API_BASE and
+        TWILIO_TIMEOUT_SECONDS still apply, nothing else of the process-wide account does)."""
+        if account is None and not settings.twilio_configured:
             raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required for the twilio provider")
         # No retries inside the client: a retried POST is a duplicate SMS; retries are ours to decide.
         if settings.twilio_api_base:
             http = BaseUrlHttpClient(settings.twilio_api_base, timeout=settings.twilio_timeout_seconds)
         else:
             http = TwilioHttpClient(timeout=settings.twilio_timeout_seconds)
-        self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
-        self._messaging_service_sid = settings.twilio_messaging_service_sid
+        if account is None:
+            self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+            self._messaging_service_sid = settings.twilio_messaging_service_sid
+            self._prefer_service = False   # the clinic's own number first, the shared service for the others
+        else:
+            self._client = Client(account.account_sid, account.auth_token, http_client=http)
+            self._messaging_service_sid = account.messaging_service_sid
+            self._prefer_service = True    # a clinic's own service is its sender of choice
+        self.account_sid = account.account_sid if account else settings.twilio_account_sid
+
+    def _sender(self, msg: Outgoing) -> str | None:
+        """The From number, or None to send through the Messaging Service."""
+        if self._prefer_service and self._messaging_service_sid:
+            return None
+        return msg.from_
 
     def send(self, msg: Outgoing) -> Accepted:
-        if not msg.from_ and not self._messaging_service_sid:
+        from_ = self._sender(msg)
+        if not from_ and not self._messaging_service_sid:
             raise SendFailure(PERMANENT, "no_sender",
-                              "no sender: set the clinic's sms_from or TWILIO_MESSAGING_SERVICE_SID")
+                              "no sender: set the clinic's sms_from or a Messaging Service (TWILIO_MESSAGING_SERVICE_SID, "
+                              "or the clinic's carrier account)")
         try:
             m = self._client.messages.create(
                 to=msg.to,
                 body=msg.body,
-                from_=msg.from_ or values.unset,
-                messaging_service_sid=values.unset if msg.from_ else self._messaging_service_sid,
+                from_=from_ or values.unset,
+                messaging_service_sid=values.unset if from_ else self._messaging_service_sid,
                 status_callback=msg.status_callback or values.unset,
                 validity_period=msg.validity_period if msg.validity_period else values.unset,
             )
@@ -218,7 +244,8 @@ class TwilioProvider:
         try:
             # Newest first; To (and From) narrow it to one conversation. No DateSent filter: a message
             # Twilio accepted but has not sent yet has no date_sent and would be missed.
-            found = self._client.messages.list(to=msg.to, from_=msg.from_ or values.unset, limit=50, page_size=50)
+            found = self._client.messages.list(to=msg.to, from_=self._sender(msg) or values.unset, limit=50,
+                                               page_size=50)
         except Exception as exc:  # noqa: BLE001
             failure = classify_twilio_error(exc)
             # A failed lookup proves nothing either way: the message stays unknown.

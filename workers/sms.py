@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,17 +27,21 @@ from urllib.parse import urlencode
 import psycopg
 from psycopg.types.json import Jsonb
 
-from voxbook.db import call, listen
+from voxbook.db import ApiError, call, listen
 from voxbook.logs import event as log_event, mask_phone, scrub
 from voxbook.migrate import CITUS_INSTALLED_SQL
+from voxbook.secrets_box import SecretsBox, SecretsKeyError
 from voxbook.settings import Settings
 from voxbook.workers.providers import (
     AMBIGUOUS,
     PERMANENT,
+    TRANSIENT,
     Accepted,
     Outgoing,
     Provider,
     SendFailure,
+    TwilioAccount,
+    TwilioProvider,
     make_provider,
 )
 
@@ -74,6 +79,11 @@ class WorkerConfig:
     once: bool = False
     reconnect_initial_seconds: float = 0.5
     reconnect_max_seconds: float = 30.0
+    # Clinics' own carrier accounts (api.get_carrier_account): used unless SMS_PROVIDER=console says "never
+    # send for real". Each is read again after this long, so a rotated token or a new account is picked up
+    # within it.
+    carrier_accounts: bool = True
+    carrier_ttl_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -87,6 +97,7 @@ class WorkerConfig:
             lease_seconds=2 * settings.twilio_timeout_seconds + 30,
             send_timeout_seconds=settings.twilio_timeout_seconds,
             public_base_url=settings.public_base_url,
+            carrier_accounts=(settings.sms_provider or "auto").lower() != "console",
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -100,6 +111,55 @@ class WorkerConfig:
 
 
 # -- the worker ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unusable:
+    """A clinic has its own account but this process cannot use it (no VOXBOOK_SECRETS_KEY, or not the key
+    that encrypted it): its messages wait (retried) rather than go out through another account."""
+    reason: str
+
+
+class _CarrierAccounts:
+    """Each clinic's own Twilio account, read with api.get_carrier_account and kept ``ttl`` seconds per clinic
+    (a rotated token or a new account is used within that). The token is decrypted here, in this process's
+    memory only; None: the clinic uses the process-wide account."""
+
+    def __init__(self, settings: Settings, ttl: float):
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, TwilioAccount | _Unusable | None]] = {}
+        self._box: SecretsBox | None = None
+        self._box_error: str | None = None
+        try:
+            self._box = SecretsBox(settings.secrets_key)
+        except SecretsKeyError as exc:
+            self._box_error = str(exc)
+
+    async def get(self, conn: psycopg.AsyncConnection, org_id: str) -> TwilioAccount | _Unusable | None:
+        now = time.monotonic()
+        hit = self._cache.get(org_id)
+        if hit and hit[0] > now:
+            return hit[1]
+        try:
+            row = (await call(conn, "get_carrier_account", org_id=org_id))["account"]
+        except ApiError:   # the clinic was deleted meanwhile: api.begin_sms_send refuses its message
+            return None
+        account: TwilioAccount | _Unusable | None = None
+        if row is not None:
+            if self._box is None:
+                account = _Unusable(self._box_error or "VOXBOOK_SECRETS_KEY is not set")
+            else:
+                try:
+                    account = TwilioAccount(row["account_sid"], self._box.decrypt(row["auth_token_ciphertext"]),
+                                            row["messaging_service_sid"])
+                except SecretsKeyError as exc:
+                    account = _Unusable(f"{exc} (key id {row['key_id']})")
+            if isinstance(account, _Unusable) and not (hit and hit[1] == account):
+                _event("sms.carrier_account_unusable", logging.ERROR, org_id=org_id, reason=account.reason)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[org_id] = (now + self._ttl, account)
+        return account
 
 
 @dataclass
@@ -123,6 +183,7 @@ class SmsWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
         self._work_conn: psycopg.AsyncConnection | None = None
+        self._carriers = _CarrierAccounts(self.settings, config.carrier_ttl_seconds) if config.carrier_accounts else None
         self.sent = 0
 
     # Called from any thread (tests, an embedding process).
@@ -135,10 +196,19 @@ class SmsWorker:
     def stopping(self) -> bool:
         return bool(self._stop and self._stop.is_set())
 
-    def _provider(self) -> Provider:
-        p = getattr(self._local, "provider", None)
+    def _provider(self, account: TwilioAccount | None = None) -> Provider:
+        if account is None:
+            p = getattr(self._local, "provider", None)
+            if p is None:
+                p = self._local.provider = self._provider_factory()
+            return p
+        # One client per thread and clinic account; a rotated token is another key, so a new client.
+        clients = getattr(self._local, "accounts", None)
+        if clients is None or len(clients) > 1000:
+            clients = self._local.accounts = {}
+        p = clients.get(account)
         if p is None:
-            p = self._local.provider = self._provider_factory()
+            p = clients[account] = TwilioProvider(self.settings, account)
         return p
 
     async def run(self, install_signal_handlers: bool = False) -> int:
@@ -240,6 +310,8 @@ class SmsWorker:
                 if self.stopping:
                     released.append(m["message_id"])
                     return
+                # The clinic's own account, if it has one (cached per clinic): read before the send begins.
+                account = await self._carriers.get(conn, m["org_id"]) if self._carriers else None
                 # The check just before the send: only a row this worker still holds goes out, and its lease
                 # now covers this send. A row that waited past its lease may have been taken over meanwhile.
                 begun = await call(conn, "begin_sms_send", org_id=m["org_id"], message_id=m["message_id"],
@@ -254,8 +326,9 @@ class SmsWorker:
                 m = {**m, "resend": begun["resend"], "resend_blocked": begun["resend_blocked"]}
                 _event("sms.sending", worker=self.config.worker_id, message_id=m["message_id"], org_id=m["org_id"],
                        kind=m["kind"], attempt=m["attempt"], to=mask_phone(m["to"]), segments=m["segments"],
-                       reconcile=m["reconcile"] or None, status="sending")
-                outcome = await self._loop.run_in_executor(self._executor, self._deliver, m)
+                       reconcile=m["reconcile"] or None, status="sending",
+                       carrier="clinic" if account is not None else None)
+                outcome = await self._loop.run_in_executor(self._executor, self._deliver, m, account)
             # The send slot is free again: the next message goes out while this one is being recorded.
             if outcome.kind == "sent":
                 await reports.record(m, outcome)
@@ -285,9 +358,12 @@ class SmsWorker:
             taken_sids=frozenset(m.get("taken_sids") or ()),
         )
 
-    def _deliver(self, m: dict[str, Any]) -> _Outcome:
-        """Runs in a worker thread: the provider calls only, no database."""
-        provider = self._provider()
+    def _deliver(self, m: dict[str, Any], account: TwilioAccount | _Unusable | None = None) -> _Outcome:
+        """Runs in a worker thread: the provider calls only, no database. ``account``: the clinic's own."""
+        if isinstance(account, _Unusable):
+            # Never through another account (its sender, billing and opt-outs are not the clinic's): retried.
+            return _Outcome("failed", failure=SendFailure(TRANSIENT, "carrier_account_unusable", account.reason))
+        provider = self._provider(account)
         out = self._outgoing(m)
         if m["reconcile"]:
             try:

@@ -1,30 +1,107 @@
 -- Phone numbers and how times and texts are written: E.164 in, display and spoken forms out, GSM-7 text.
 
--- Accepts what people and models say: '+1 (555) 123-4567', '555.123.4567', '0044 20 7946 0958'.
--- National numbers without '+' get the clinic's country code; NANP (+1) numbers must have 10 digits.
-CREATE FUNCTION internal.normalize_phone(raw text, country_code text DEFAULT '1')
+-- A phone number as said or typed in a country (ISO code: the clinic's organizations.country), in E.164.
+-- Accepts what people and models say: '+1 (555) 123-4567', '555.123.4567', '07700 900456' in GB, '0044 20 7946
+-- 0958', '011 44 20 7946 0958' in the US (the country's international prefix). The rules are libphonenumber's
+-- (voxbook.countries, written by db/functions/18_country_data.sql), read as voxbook/phones.py reads them:
+-- * international ('+', the country's international prefix, or '00'): the calling code (calling codes are
+--   prefix-free) and its main region's rules ('+44 (0)20 ...' loses the 0 as a national number does);
+-- * national: the country's trunk prefix stripped by its rule (0 in GB/DE/FR/AU/IN, 1 in the US; Italy keeps
+--   its 0), unless only the number with the prefix matches the country's pattern; then the calling code;
+-- * the national significant number must have a possible length for the calling code (its main region's, as
+--   libphonenumber's is_possible_number; lengths a number has only when dialled locally, without the area code,
+--   are not enough: nobody can be texted at them), and fit the region's general pattern (a trunk 0 left in a
+--   number too short to lose it is refused: '07700 9004' in GB). No check of ranges or types (not
+--   is_valid_number): fictional numbers (555-01xx, the UK's 07700 900xxx) are numbers.
+-- country NULL: international forms only (numbers Twilio and Vapi send). Empty or NULL raw: NULL.
+-- VB400 'malformed phone number' with a HINT naming the country's format; VB400 'unknown country'.
+CREATE FUNCTION internal.normalize_phone(raw text, country text)
     RETURNS text
-    LANGUAGE plpgsql IMMUTABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
 DECLARE
     s text := regexp_replace(coalesce(raw, ''), '[\s().\-/]', '', 'g');
+    home voxbook.countries;        -- the country the number was said in
+    rules voxbook.countries;       -- the region whose rules read it: home, or the main region of its code
+    lengths int[];
+    pattern text;
+    code text;
+    nsn text;                      -- national significant number
+    stripped text;
+    m text[];
+    hint text := 'Give the number in E.164 with its +, e.g. +15551234567 (spaces, dashes and brackets are fine).';
 BEGIN
     IF raw IS NULL OR s = '' THEN
         RETURN NULL;
     END IF;
-    IF s LIKE '00%' THEN
-        s := '+' || substr(s, 3);
-    ELSIF s !~ '^\+' THEN
-        IF country_code = '1' AND s ~ '^1[0-9]{10}$' THEN
-            s := '+' || s;
-        ELSE
-            s := '+' || country_code || s;
+    IF country IS NOT NULL THEN
+        SELECT * INTO home FROM voxbook.countries AS c WHERE c.iso_code = upper(normalize_phone.country);
+        IF NOT FOUND THEN
+            PERFORM internal.fail('VB400', 'unknown country',
+                                  'Give an ISO 3166 alpha-2 country code such as US or GB (voxbook.countries).');
+        END IF;
+        hint := format('Give the number with +%s, or as dialled in %s%s (spaces, dashes and brackets are fine).',
+                       home.calling_code, home.iso_code, ', e.g. ' || home.example);
+    END IF;
+    IF s LIKE '+%' THEN
+        nsn := substr(s, 2);
+    ELSIF home.international_prefix IS NOT NULL
+          AND s ~ ('^(?:' || home.international_prefix || ')[1-9][0-9]*$') THEN
+        m := regexp_match(s, '^(?:' || home.international_prefix || ')([1-9][0-9]*)$');
+        nsn := m[1];
+    ELSIF s ~ '^00[1-9]' THEN
+        nsn := substr(s, 3);
+    ELSIF home.iso_code IS NOT NULL THEN
+        rules := home;
+        code := home.calling_code;
+        nsn := s;
+    ELSE
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    IF nsn !~ '^[0-9]{1,17}$' THEN
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    IF code IS NULL THEN
+        SELECT * INTO rules FROM voxbook.countries AS c
+         WHERE c.main_region AND c.calling_code IN (left(nsn, 1), left(nsn, 2), left(nsn, 3));
+        IF NOT FOUND OR nsn !~ '^[1-9]' THEN
+            PERFORM internal.fail('VB400', 'malformed phone number', hint);
+        END IF;
+        code := rules.calling_code;
+        nsn := substr(nsn, length(code) + 1);
+    END IF;
+    -- The trunk prefix, as libphonenumber strips it: the match of national_prefix_for_parsing at the start goes
+    -- (or is rewritten by the transform rule when its last group matched), unless the number matched the
+    -- region's pattern with it and no longer does without it.
+    IF rules.national_prefix_for_parsing IS NOT NULL THEN
+        m := regexp_match(nsn, '^(' || rules.national_prefix_for_parsing || ')');
+        IF m IS NOT NULL THEN
+            IF rules.national_prefix_transform_rule IS NOT NULL AND cardinality(m) > 1
+               AND m[cardinality(m)] IS NOT NULL THEN
+                stripped := regexp_replace(nsn, '^(?:' || rules.national_prefix_for_parsing || ')',
+                                           rules.national_prefix_transform_rule);
+            ELSE
+                stripped := substr(nsn, length(m[1]) + 1);
+            END IF;
+            -- ... and, as libphonenumber's parse, only when what is left is not too short to be a number.
+            IF (nsn !~ ('^(?:' || rules.national_number_pattern || ')$')
+                OR stripped ~ ('^(?:' || rules.national_number_pattern || ')$'))
+               AND (length(stripped) = ANY (rules.possible_lengths)
+                    OR length(stripped) > rules.possible_lengths[cardinality(rules.possible_lengths)]) THEN
+                nsn := stripped;
+            END IF;
         END IF;
     END IF;
-    IF s !~ '^\+[1-9][0-9]{7,14}$' OR (s LIKE '+1%' AND s !~ '^\+1[2-9][0-9]{9}$') THEN
-        PERFORM internal.fail('VB400', 'malformed phone number',
-                              'Give an E.164 number such as +15551234567 (spaces, dashes and brackets are fine).');
+    lengths := rules.possible_lengths;
+    pattern := rules.national_number_pattern;
+    IF NOT rules.main_region THEN
+        SELECT c.possible_lengths, c.national_number_pattern INTO lengths, pattern
+          FROM voxbook.countries AS c WHERE c.main_region AND c.calling_code = code;
     END IF;
-    RETURN s;
+    IF NOT (length(nsn) = ANY (lengths)) OR nsn !~ ('^(?:' || pattern || ')$')
+       OR '+' || code || nsn !~ '^\+[1-9][0-9]{7,14}$' THEN
+        PERFORM internal.fail('VB400', 'malformed phone number', hint);
+    END IF;
+    RETURN '+' || code || nsn;
 END
 $$;
 
@@ -36,35 +113,7 @@ CREATE FUNCTION internal.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $$;
 
--- How a customer reads a date and time: the only formatters (the message catalogue takes their parts,
--- so nobody splits a formatted text again). All on the clinic's clock, so DST is the zone's.
--- 'Wed, Jan 15': the day of an instant in the clinic's time zone.
-CREATE FUNCTION internal.local_day(ts timestamptz, tz text) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT to_char(ts AT TIME ZONE tz, 'Dy, Mon FMDD')
-$$;
-
--- 'Wed, Jan 15 at 10:00 AM' in the clinic's time zone.
-CREATE FUNCTION internal.local_text(ts timestamptz, tz text) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT internal.local_day(ts, tz) || to_char(ts AT TIME ZONE tz, ' "at" FMHH12:MI AM')
-$$;
-
--- '10 AM', '3:30 PM': how the assistant says a time.
-CREATE FUNCTION internal.spoken_time(ts timestamptz, tz text) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
-                THEN to_char(ts AT TIME ZONE tz, 'FMHH12 AM')
-                ELSE to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM') END
-$$;
-
--- The parts of an instant that messages use, as internal.message() arguments: {"day", "spoken_time",
--- "local_time"} (see the three formatters above). A template says "{day}" or "{local_time}".
-CREATE FUNCTION internal.when_parts(ts timestamptz, tz text) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('day', internal.local_day(ts, tz), 'spoken_time', internal.spoken_time(ts, tz),
-                              'local_time', internal.local_text(ts, tz))
-$$;
+-- How a customer reads a date and time (local_day, local_text, spoken_time, when_parts): 17_locales.sql.
 
 -- ISO 8601 in UTC with a Z, the format tools and the seed use for slot ids.
 -- Small SQL helpers here are declared no stricter than what they call (to_char, format and

@@ -42,19 +42,25 @@ END
 $$;
 
 -- The text of an appointment message (kind: confirmation, reminder, cancellation, reschedule), from the
--- message catalogue (sms.<kind>, 16_messages.sql); GSM-7 only. PL/pgSQL, not SQL: its body is resolved
--- when it runs, so it may use internal.message, which 16_messages.sql creates after this file.
+-- message catalogue (sms.<kind>, 16_messages*.sql), in the appointment's locale (the caller's, from its hold;
+-- else the clinic's), whichever path queues it (a reminder days later, a reschedule by staff); GSM-7 only.
+-- PL/pgSQL, not SQL: its body is resolved when it runs, so it may use internal.message and the formatters,
+-- which later files create.
 CREATE FUNCTION internal.appointment_sms(kind text, org_id uuid, appointment_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     args jsonb;
+    starts timestamptz;
+    tz text;
+    tag text;
+    clinic_tag text;
 BEGIN
-    -- The parts first, then the message: internal.message reads a table, and is not called per row of a
-    -- query (on Citus that nests a distributed query in a shard's).
-    SELECT internal.when_parts(h.starts_at, o.time_zone)
-           || jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                                 'clinic_phone', internal.display_phone(o.phone))
-      INTO args
+    -- The values first, then the locale and the message: internal.locale and internal.message read tables, and
+    -- are not called per row of a query (on Citus that nests a distributed query in a shard's).
+    SELECT h.starts_at, o.time_zone, a.locale, o.locale,
+           jsonb_build_object('provider', c.display_name, 'clinic', o.name,
+                              'clinic_phone', internal.display_phone(o.phone))
+      INTO starts, tz, tag, clinic_tag, args
       FROM voxbook.appointments AS a
       JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
@@ -63,7 +69,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    RETURN internal.gsm7(internal.message('sms.' || kind, 'en', args));
+    tag := coalesce(tag, internal.clinic_locale(clinic_tag));
+    RETURN internal.gsm7(internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args));
 END
 $$;
 

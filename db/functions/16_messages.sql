@@ -1,26 +1,31 @@
 -- The message catalogue: every text a patient (or the clinic's owner) reads or hears -- SMS bodies, the
 -- assistant's spoken lines, the refusal texts of the booking functions -- is a row of
 -- voxbook.message_templates (migration 0015), rendered by internal.message(key, language, args).
--- The rows are written here on every migrate, so the wording is versioned with the code. Adding a language
--- is adding its rows (a key it lacks falls back to English). Dates and times come in as parts from
--- internal.when_parts (11_phones_and_text.sql), so a template places them and nobody splits a text again.
+-- The rows are written on every migrate, so the wording is versioned with the code: English here, each other
+-- language in its own file (16_messages_es.sql). Adding a language is adding its file (a key it lacks falls
+-- back to English). Dates and times come in as parts from internal.when_parts (17_locales.sql), in the
+-- caller's locale, so a template places them and nobody splits a text again.
 -- Placeholders are {name}: lower-case letters and underscores.
 
--- Render the template of key in language (else English) with args' values in place of its {placeholders},
+-- Render the template of key in language (a language or a locale tag: 'es-MX' is looked up as 'es-MX', then
+-- 'es', then English) with args' values in place of its {placeholders},
 -- in one pass: a value that itself contains '{...}' (a clinic's name) is not looked at again.
 -- An unknown key or a placeholder args lacks is a bug in the caller: it raises (XX000) rather than send a
--- text with a hole. A JSON null value renders as nothing.
+-- text with a hole. A JSON null value renders as nothing. A value ending in a full stop before the template's
+-- own ('10 a.m.' + '.') gives one.
 CREATE FUNCTION internal.message(key text, language text, args jsonb DEFAULT '{}') RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    tag constant text := coalesce(message.language, 'en');
+    base constant text := split_part(coalesce(message.language, 'en'), '-', 1);
     template text;
     parts text[];
     names text[];
     result text;
 BEGIN
     SELECT m.template INTO template FROM voxbook.message_templates AS m
-     WHERE m.key = message.key AND m.language IN (coalesce(message.language, 'en'), 'en')
-     ORDER BY m.language = coalesce(message.language, 'en') DESC LIMIT 1;
+     WHERE m.key = message.key AND m.language IN (tag, base, 'en')
+     ORDER BY m.language = tag DESC, m.language = base DESC LIMIT 1;
     IF template IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = format('unknown message key %L', key),
                               HINT = 'Add it for ''en'' in db/functions/16_messages.sql.';
@@ -35,7 +40,10 @@ BEGIN
                                   MESSAGE = format('message %L needs the argument %L', key, names[i]),
                                   HINT = 'Pass every {placeholder} of the template in args.';
         END IF;
-        result := result || coalesce(args->>names[i], '') || parts[i + 1];
+        -- One full stop where a value ending in one ('10 a.m.') meets the template's ('... {times}.').
+        result := result || coalesce(args->>names[i], '')
+                  || CASE WHEN right(args->>names[i], 1) = '.' AND left(parts[i + 1], 1) = '.'
+                          THEN substr(parts[i + 1], 2) ELSE parts[i + 1] END;
     END LOOP;
     RETURN result;
 END
@@ -72,52 +80,78 @@ CREATE FUNCTION internal.distinct_texts(items text[]) RETURNS text[]
 $$;
 
 -- The other times a refused claim or reschedule offers ("alternatives"), as the assistant says them:
--- the same provider's times bare, another provider's with the name.
-CREATE FUNCTION internal.spoken_offer(result jsonb, language text) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT internal.or_list(ARRAY(
-               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN a->>'spoken_time'
+-- the same provider's times bare, another provider's with the name. Each time in the locale loc when the
+-- alternative has its instant ("time") and tz is known, else as the result says it.
+-- PL/pgSQL: resolved when it runs, so it may use the formatters of 17_locales.sql.
+CREATE FUNCTION internal.spoken_offer(result jsonb, language text, tz text DEFAULT NULL, loc jsonb DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN internal.or_list(ARRAY(
+               SELECT CASE WHEN a->>'calendar_id' IS NOT DISTINCT FROM result->>'calendar_id' THEN t.spoken
                             ELSE internal.message('spoken.offer.with_provider', language,
-                                                  jsonb_build_object('spoken_time', a->>'spoken_time',
+                                                  jsonb_build_object('spoken_time', t.spoken,
                                                                      'provider', a->>'provider')) END
-                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i)
-                ORDER BY i), language)
+                 FROM jsonb_array_elements(coalesce(result->'alternatives', '[]')) WITH ORDINALITY AS x(a, i),
+                      LATERAL (SELECT CASE WHEN tz IS NOT NULL AND loc IS NOT NULL AND a ? 'time'
+                                           THEN internal.spoken_time((a->>'time')::timestamptz, tz, loc)
+                                           ELSE a->>'spoken_time' END AS spoken) AS t
+                ORDER BY i), language);
+END
 $$;
 
--- What the assistant says for the result of a tool function (its api name, e.g. 'claim_slot_atomic'): a
--- pure function of that result, so api.run_tool_call stores it with the result and a redelivered call
--- hears it again byte for byte. The line is 'spoken.<function>.<outcome>' (outcome: 'success' or the
--- refusal code), else 'spoken.<code>' (shared by tools), else "Sorry, <the refusal's error>."
-CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text) RETURNS text
+-- What the assistant says for the result of a tool function (its api name, e.g. 'claim_slot_atomic'), in
+-- language (a locale tag such as 'es-MX': the caller's): a pure function of that result, so api.run_tool_call
+-- stores it with the result and a redelivered call hears it again byte for byte. The line is
+-- 'spoken.<function>.<outcome>' (outcome: 'success' or the refusal code), else 'spoken.<code>' (shared by
+-- tools), else "Sorry, <the refusal's error>." (the error in the caller's language when the catalogue has
+-- refusal.<code> in it). Times are said in the locale: from the result's instants ("time" of a slot or an
+-- alternative, "starts_at") on the clock of its "time_zone", else of time_zone (the clinic's); a result
+-- without either keeps its own texts ("local_time", "spoken_time").
+CREATE FUNCTION internal.spoken_line(function_name text, result jsonb, language text, time_zone text DEFAULT NULL)
+    RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ok boolean := coalesce((result->>'success')::boolean, false);
     outcome text := CASE WHEN ok THEN 'success' ELSE result->>'code' END;
-    args jsonb := jsonb_build_object('local_time', result->>'local_time', 'provider', result->>'provider',
+    tz constant text := coalesce(result->>'time_zone', spoken_line.time_zone);
+    loc constant jsonb := internal.locale(coalesce(spoken_line.language, 'en'));
+    base constant text := split_part(coalesce(spoken_line.language, 'en'), '-', 1);
+    args jsonb := jsonb_build_object('local_time', CASE WHEN tz IS NOT NULL AND result ? 'starts_at'
+                                                        THEN internal.local_text((result->>'starts_at')::timestamptz, tz, loc)
+                                                        ELSE result->>'local_time' END,
+                                     'provider', result->>'provider',
                                      'code_length', result->>'code_length',
                                      'retries_left', result->>'retries_left', 'error', result->>'error');
     slots jsonb := coalesce(result->'slots', '[]');
     days text[];
     key_ text;
     line text;
+    refusal text;
 BEGIN
     IF function_name = 'check_availability' THEN
         IF jsonb_array_length(slots) = 0 THEN
             RETURN internal.message('spoken.check_availability.none', language);
         END IF;
         days := internal.distinct_texts(ARRAY(
-                    SELECT internal.local_day((s->>'time')::timestamptz, result->>'time_zone')
+                    SELECT internal.local_day((s->>'time')::timestamptz, tz, loc)
                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i) ORDER BY i));
         IF cardinality(days) = 1 THEN
             line := internal.message('spoken.check_availability.one_day', language, jsonb_build_object(
                         'day', days[1],
                         'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
-                                     SELECT s->>'spoken_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                     SELECT CASE WHEN tz IS NOT NULL AND s ? 'time'
+                                                 THEN internal.spoken_time((s->>'time')::timestamptz, tz, loc)
+                                                 ELSE s->>'spoken_time' END
+                                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         ELSE
             line := internal.message('spoken.check_availability.days', language, jsonb_build_object(
                         'times', internal.or_list(internal.spread(internal.distinct_texts(ARRAY(
-                                     SELECT s->>'local_time' FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
+                                     SELECT CASE WHEN tz IS NOT NULL AND s ? 'time'
+                                                 THEN internal.local_text((s->>'time')::timestamptz, tz, loc)
+                                                 ELSE s->>'local_time' END
+                                       FROM jsonb_array_elements(slots) WITH ORDINALITY AS x(s, i)
                                       ORDER BY i))), language)));
         END IF;
         -- The database says whether it left free times out (spread or max_slots).
@@ -133,20 +167,31 @@ BEGIN
         IF jsonb_array_length(coalesce(result->'alternatives', '[]')) = 0 THEN
             outcome := 'slot_taken.none';
         ELSE
-            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language));
+            args := args || jsonb_build_object('offer', internal.spoken_offer(result, language, tz, loc));
         END IF;
     ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
         outcome := 'wrong_code.one';
     END IF;
     SELECT m.key INTO key_ FROM voxbook.message_templates AS m
      WHERE m.key IN ('spoken.' || function_name || '.' || outcome, 'spoken.' || outcome)
-       AND m.language IN (spoken_line.language, 'en')
+       AND m.language IN (spoken_line.language, base, 'en')
      ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
     IF key_ IS NOT NULL THEN
         RETURN internal.message(key_, language, args);
     END IF;
     IF coalesce(result->>'error', '') = '' THEN
         RETURN internal.message('spoken.failed', language);
+    END IF;
+    -- The functions word their refusals in English (their "error" is for the API too): a caller in another
+    -- language hears refusal.<code> of the catalogue when it has one and the result fills its placeholders.
+    IF base <> 'en' THEN
+        SELECT m.template INTO refusal FROM voxbook.message_templates AS m
+         WHERE m.key = 'refusal.' || outcome AND m.language IN (spoken_line.language, base)
+         ORDER BY m.language = spoken_line.language DESC LIMIT 1;
+        IF refusal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM regexp_matches(refusal, '\{([a-z_]+)\}', 'g') AS x(m)
+                                                WHERE NOT result ? x.m[1]) THEN
+            args := args || jsonb_build_object('error', internal.message('refusal.' || outcome, language, result));
+        END IF;
     END IF;
     RETURN internal.message('spoken.refused', language, args);
 END

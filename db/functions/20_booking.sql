@@ -164,12 +164,13 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
     s voxbook.services := internal.find_service(org_id, service);
-    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    phone text := internal.normalize_phone(patient_phone, o.country);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
     now_ts timestamptz := internal.clock();
     ends timestamptz;
     h voxbook.holds;
     blocker voxbook.holds;
+    caller_locale text;
 BEGIN
     PERFORM internal.require_instant(slot_time, 'slot_time');
     IF minutes NOT BETWEEN 1 AND 60 THEN
@@ -185,11 +186,17 @@ BEGIN
     -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
     -- concurrent winner to commit first); of racing claims exactly one row gets in. Only a refused
     -- claim reads who holds the time: the common, free case costs one index probe, not two.
+    -- The caller's language when the call said one (voxbook.call_locales, 17_locales.sql): the hold's code
+    -- and its appointment's texts are in it. NULL: the clinic's.
+    IF call_sid IS NOT NULL THEN
+        SELECT cl.locale INTO caller_locale FROM voxbook.call_locales AS cl
+         WHERE cl.org_id = o.id AND cl.vapi_call_id = claim_slot_atomic.call_sid;
+    END IF;
     FOR attempt IN 1..3 LOOP
         INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id,
-                                        patient_name, patient_phone, expires_at)
+                                        patient_name, patient_phone, expires_at, locale)
         VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
-                now_ts + make_interval(mins => minutes))
+                now_ts + make_interval(mins => minutes), caller_locale)
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
         EXIT WHEN h.id IS NOT NULL;
@@ -356,9 +363,9 @@ BEGIN
     UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id;
     INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, vapi_call_id, confirmed_via,
-                                           confirmed_by, otp_verified, otp_verified_at)
+                                           confirmed_by, otp_verified, otp_verified_at, locale)
     VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.vapi_call_id, via, staff_user,
-            h.otp_verified_at IS NOT NULL, h.otp_verified_at)
+            h.otp_verified_at IS NOT NULL, h.otp_verified_at, h.locale)
     RETURNING a.id INTO appointment_id;
 
     -- Same transaction: an appointment without its confirmation in the outbox cannot exist.

@@ -98,7 +98,7 @@ CREATE FUNCTION api.send_otp_code(hold_id uuid, org_id uuid, patient_phone text 
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    phone text := internal.normalize_phone(patient_phone, o.country_code);
+    phone text := internal.normalize_phone(patient_phone, o.country);
     now_ts timestamptz := internal.clock();
     pepper bytea := internal.code_pepper();
     h voxbook.holds;
@@ -147,7 +147,9 @@ BEGIN
      WHERE x.org_id = h.org_id AND x.id = h.id
     RETURNING x.* INTO h;
     m := internal.queue_sms(o.id, 'otp', phone,
-                            internal.gsm7(internal.message('sms.otp', 'en', jsonb_build_object(
+                            -- in the caller's language (the hold's locale; else the clinic's)
+                            internal.gsm7(internal.message('sms.otp', coalesce(h.locale, internal.clinic_locale(o.locale)),
+                                                           jsonb_build_object(
                                'code', code, 'clinic', o.name,
                                'minutes', ceil(extract(epoch FROM h.expires_at - now_ts) / 60)::int))),
                             hold_id => h.id, expires_at => h.expires_at, redact_after_send => true);

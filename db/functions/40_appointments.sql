@@ -7,7 +7,7 @@ CREATE FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, pati
     LANGUAGE plpgsql AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    caller text := internal.normalize_phone(patient_phone, o.country_code);
+    caller text := internal.normalize_phone(patient_phone, o.country);
     a voxbook.appointments;
 BEGIN
     PERFORM internal.require(appointment_id, 'appointment_id');

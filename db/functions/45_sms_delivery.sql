@@ -734,6 +734,7 @@ CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body te
 DECLARE
     sender text;
     receiver text;
+    receiver_country text;
     word text := upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', ''));
     action text;
     orgs uuid[];
@@ -760,8 +761,11 @@ BEGIN
         END IF;
     END IF;
     BEGIN
-        sender := internal.normalize_phone(from_number, '1');
-        receiver := internal.normalize_phone(to_number, '1');
+        -- Twilio sends E.164; a national From is read in the country of the clinic whose number To is.
+        receiver := internal.normalize_phone(to_number, NULL);
+        SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
+         WHERE o.phone = receiver OR o.sms_from = receiver ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        sender := internal.normalize_phone(from_number, receiver_country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
         unusable := true;

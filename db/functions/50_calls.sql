@@ -110,7 +110,7 @@ BEGIN
     success_evaluation := left(success_evaluation, (lim->>'success_evaluation')::int);
     provider_call_sid := left(provider_call_sid, (lim->>'provider_call_sid')::int);
     BEGIN
-        phone := internal.normalize_phone(customer_phone, o.country_code);
+        phone := internal.normalize_phone(customer_phone, o.country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         phone := NULL;   -- 'anonymous', a withheld or foreign-format number: the call still counts
     END;

@@ -45,19 +45,30 @@ END
 $$;
 
 -- Runs a checked tool function call: {"answer": <api.<function_name>'s result>, "spoken": <what the
--- assistant says for it>}. The one place a tool function is run and its line worded.
-CREATE FUNCTION internal.tool_response(org_id uuid, function_name text, args jsonb) RETURNS jsonb
+-- assistant says for it>}. The one place a tool function is run and its line worded, in the caller's
+-- language: a "language" argument (any tool may pass one; it is not the function's) is recorded as the
+-- call's first, so the hold the call makes and its texts follow it; else the call's recorded language (Vapi's
+-- language detection, api.set_call_language), else the clinic's.
+CREATE FUNCTION internal.tool_response(o voxbook.organizations, function_name text, args jsonb,
+                                       call_id text DEFAULT NULL) RETURNS jsonb
     LANGUAGE plpgsql AS $$
 DECLARE
+    org_id constant uuid := o.id;
     arg_list text;
     r jsonb;
+    tag text;
 BEGIN
+    IF coalesce(btrim(args->>'language'), '') <> '' THEN
+        tag := internal.set_call_locale(o, call_id, args->>'language', 'argument');
+    ELSE
+        tag := internal.call_locale(o, call_id);
+    END IF;
+    args := args - 'language';
     -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
     -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
-    -- English until clinics and calls have a language (the languages issue).
-    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, 'en'));
+    RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, tag, o.time_zone));
 END
 $$;
 
@@ -98,11 +109,12 @@ BEGIN
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
                                                    ELSE t.response || jsonb_build_object('spoken',
-                                                        internal.spoken_line(function_name, t.response->'answer', 'en')) END,
+                                                        internal.spoken_line(function_name, t.response->'answer',
+                                                                             internal.call_locale(o, call_id), o.time_zone)) END,
                                   'first_answered_at', internal.utc_iso(t.created_at));
     END IF;
 
-    answered := internal.tool_response(o.id, function_name, args);
+    answered := internal.tool_response(o, function_name, args, call_id);
     UPDATE voxbook.tool_calls AS x SET response = answered
      WHERE x.org_id = o.id AND x.tool_call_id = run_tool_call.tool_call_id
     RETURNING x.* INTO t;
@@ -117,7 +129,9 @@ the same transaction as the booking change. A concurrent redelivery waits for th
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
 cancel_appointment, reschedule_appointment. args: the function's other named parameters, values as text
-(cast by PostgreSQL). call_id: Vapi's call.id, kept for reference.
+(cast by PostgreSQL), and optionally "language" (the caller's, e.g. "es": recorded for the call, see
+api.set_call_language; the line is then in it). call_id: Vapi's call.id. The line is in the call's language
+(a language the clinic does not offer: its default).
 Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer": <the function's result>,
 "spoken": <the assistant's line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
@@ -136,7 +150,7 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
 BEGIN
     PERFORM internal.require_tool_args(function_name, args);
-    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o.id, function_name, args));
+    RETURN jsonb_build_object('success', true, 'response', internal.tool_response(o, function_name, args));
 END
 $$;
 COMMENT ON FUNCTION api.run_tool(uuid, text, jsonb) IS
@@ -147,3 +161,34 @@ from the message catalogue>}}.
 Errors: the function's own; VB404 unknown org; VB400 unknown function_name, args not an object or with org_id.
 Example: SELECT api.run_tool('a0000000-0000-0000-0000-000000000001', 'check_availability',
          '{"date": "2026-03-02", "spread": "3"}');$$;
+
+
+CREATE FUNCTION api.set_call_language(org_id uuid, call_id text, language text)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    resolved text;
+BEGIN
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
+    PERFORM internal.require(nullif(btrim(language), ''), 'language');
+    IF length(language) > 35 THEN
+        PERFORM internal.fail('VB400', 'language is too long', 'Pass a language or locale tag such as es or es-MX.');
+    END IF;
+    resolved := internal.set_call_locale(o, call_id, language, 'detected');
+    RETURN jsonb_build_object('success', true, 'call_id', call_id, 'language', language, 'locale', resolved,
+                              'supported', split_part(resolved, '-', 1)
+                                           = lower(split_part(replace(btrim(language), '_', '-'), '-', 1)));
+END
+$$;
+COMMENT ON FUNCTION api.set_call_language(uuid, text, text) IS
+$$Records the caller's language for a running call (call_id: Vapi's call.id), as the assistant detected it
+(Vapi's language-changed / language-change-detected message): the call's spoken lines, the hold it makes (or
+holds now) and that booking's texts -- code, confirmation, reminder, changes -- are then in it. The language is
+taken in the clinic's region (es at an en-US clinic: es-US; at an es-MX clinic: es-MX). A language the clinic
+does not offer (organizations.languages) or that has no message catalogue falls back to the clinic's default.
+Returns {"success": true, "call_id", "language": <as given>, "locale": <what the texts will use>,
+"supported": <whether the language asked for is the one used>}.
+Errors: VB404 unknown org; VB400 call_id or language missing, language over 35 characters.
+Example: SELECT api.set_call_language('a0000000-0000-0000-0000-000000000001', 'call-123', 'es');$$;

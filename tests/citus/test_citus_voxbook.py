@@ -3,8 +3,8 @@
 Migrated through `voxbook db migrate` on the coordinator, then used as in production: `voxbook serve` and
 `voxbook worker` processes against the coordinator as voxbook_app, Vapi's payloads over HTTP, the fake Twilio
 (a real HTTP server). The guarantees of README "The guarantees" are checked again here: one winner per slot,
-one run per redelivered tool call, each SMS sent once by workers claiming across shards, tenancy; and the
-pgTAP suite runs on the coordinator (the files that cannot are listed in PGTAP_EXCEPTIONS, each with why).
+one run per redelivered tool call, each SMS sent once by workers claiming across shards, tenancy. The pgTAP
+suite on the coordinator is test_citus_pgtap.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import asyncio
 import json
 import re
 import shutil
-import subprocess
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,39 +24,19 @@ from clinic_helpers import new_clinic, unique_phone
 from conftest import REPO_ROOT, TEST_CODE_PEPPER, run_cli
 from dashboard_helpers import dashboard_token, end_of_call_report, login
 from fake_twilio import FakeTwilio
-from psycopg.rows import dict_row
 from sms_helpers import start_worker_process, wait_until, worker_env
 from vapi_helpers import ADMIN, AUTH, day, tc, tool_calls
 
 from voxbook.citus_cluster import NODE_HOST, CitusCluster
 from voxbook.db import ApiError, call_sync
 from voxbook.migrate import migrate
-from voxbook.pgcluster import find_bindir
-
-# pgTAP files that cannot run on Citus, and why. Every other file of tests/pgtap must pass on the coordinator.
-# Each file below fails on the coordinator for a reason in the TEST, not in voxbook's functions (those follow
-# the Citus rules; test_00_citus_rules.sql checks them on plain PostgreSQL). Fixing these files is open work.
-_TEMP_CTX = ("its set-up keeps ids in a temp table (ctx) joined with clinic tables in one statement: "
-             "\"relation ctx is not distributed\"")
-PGTAP_EXCEPTIONS: dict[str, str] = {
-    "test_12_lookups_tenancy.sql": "test 14 adds a composite foreign key between distributed tables by hand, "
-                                   "which Citus refuses outside create_distributed_table",
-    "test_16_messages.sql": _TEMP_CTX,
-    "test_20_booking_availability.sql": _TEMP_CTX,
-    "test_20_booking_claims.sql": "calls tests.at() once per row of a query on holds (a function reading a table "
-                                  "inside a distributed query)",
-    "test_30_codes.sql": "joins holds and the outbox without org_id (line 29): a multi-shard join Citus refuses",
-    "test_30_codes_limits.sql": _TEMP_CTX + "; and SQL helpers of the file read tables",
-    "test_40_appointments.sql": "joins appointments and holds without org_id (line 60)",
-    "test_45_sms_claim.sql": _TEMP_CTX,
-    "test_45_sms_guarantees.sql": _TEMP_CTX,
-    "test_45_sms_inbound.sql": _TEMP_CTX,
-    "test_45_sms_results.sql": "defines SQL-language helpers that read the outbox (no distributed plan)",
-    "test_50_calls.sql": "a subquery in the select list beside an aggregate (line 46): no distributed plan",
-    "test_65_config.sql": _TEMP_CTX,
-}
 
 ANCHOR = "voxbook.holds"
+# The foreign keys of voxbook's tables, not counting the coordinator's own copies of reference-table shards
+# (organizations_102008 refers to time_zones and countries as organizations does).
+FOREIGN_KEYS_SQL = ("SELECT count(*) FROM pg_constraint c WHERE c.contype = 'f'"
+                    " AND c.connamespace = 'voxbook'::regnamespace"
+                    " AND c.conrelid::regclass::text !~ '_[0-9]+$'")
 
 
 def _item(resp: httpx.Response) -> dict:
@@ -155,8 +133,7 @@ def test_an_existing_database_with_data_is_distributed_in_place(citus_cluster: C
             assert hold["success"], hold
             call_sync(conn, "issue_dashboard_token", org_id=org, label="existing")
             before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _org_tables(conn)}
-            fks = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
-                               " AND connamespace = 'voxbook'::regnamespace").fetchone()[0]
+            fks = conn.execute(FOREIGN_KEYS_SQL).fetchone()[0]
             conn.execute("CREATE EXTENSION citus")
         for w in citus_cluster.workers:
             with psycopg.connect(w.create_database(name), autocommit=True) as conn:
@@ -174,8 +151,7 @@ def test_an_existing_database_with_data_is_distributed_in_place(citus_cluster: C
             assert all(dist.get(t) == ("distributed", "org_id") for t in before), dist
             after = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in before}
             assert after == before and after["voxbook.holds"] == 1
-            assert conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
-                                " AND connamespace = 'voxbook'::regnamespace").fetchone()[0] == fks
+            assert conn.execute(FOREIGN_KEYS_SQL).fetchone()[0] == fks
             assert call_sync(conn, "get_hold", hold_id=hold["hold_id"], org_id=org)["success"]
             assert call_sync(conn, "check_availability", org_id=org, date=day(2), days=7)["slots"]
 
@@ -233,10 +209,10 @@ def test_a_null_org_id_is_refused_before_it_reaches_the_coordinator(citus_server
 # -- the booking flow through the HTTP API and the SMS worker ---------------------------------------
 
 
-# NOT RUN YET (no test_ prefix): on Citus the SMS worker process stops claiming after ~100
-# messages (its LISTEN connection's poll never runs again while claim_sms_batch by hand returns
-# rows): voxbook.db.listen / workers/sms.py on a coordinator. Rename to test_... when fixed.
-def pending_whole_booking_flow_over_http_and_the_sms_worker(citus_server, citus_app_url, cdb):
+def test_whole_booking_flow_over_http_and_the_sms_worker(citus_server, citus_app_url, cdb):
+    """A caller books through the webhook while the worker process runs on the coordinator, as in production:
+    no NOTIFY reaches it there, so its poll finds the code while the hold is live (a code whose hold became an
+    appointment before it went out is skipped, rightly), then the confirmation and the owner's alert."""
     org, phone = new_clinic(cdb, "Citus Dental")
     caller, vapi_call = unique_phone(), f"citus-flow-{uuid.uuid4()}"
 
@@ -244,46 +220,50 @@ def pending_whole_booking_flow_over_http_and_the_sms_worker(citus_server, citus_
         return _result(_hook(citus_server, tool_calls(phone, [tc(f"{name}-{uuid.uuid4()}", name, args)],
                                                       vapi_call=vapi_call, caller=caller)))
 
-    avail = tool("check_availability", {"date": day(), "service": "cleaning"})
-    assert avail["success"] and avail["slots"]
-    slot = avail["slots"][0]
-    held = tool("reserve_atomic", {"slotId": slot["time"], "calendarId": slot["calendarId"],
-                                   "patientName": "Cit Us", "service": "cleaning"})
-    assert held["success"] and held["holdId"]
-    again = _result(_hook(citus_server, tool_calls(phone, [tc("other", "reserve_atomic", {
-        "slotId": slot["time"], "calendarId": slot["calendarId"], "patientName": "Late"})], vapi_call="late-call",
-        caller=unique_phone())))
-    assert (again["success"], again["code"]) == (False, "slot_taken")
-    sent = tool("send_otp_code", {"holdId": held["holdId"]})
-    assert sent["success"] and sent["codeSent"]
-    body = cdb.execute("SELECT body FROM voxbook.sms_outbox WHERE org_id = %s AND hold_id = %s AND kind = 'otp'",
-                       (org, held["holdId"])).fetchone()["body"]
-    code = re.match(r"^(\d{4,8}) ", body).group(1)
-    wrong = tool("verify_otp", {"holdId": held["holdId"], "providedOTP": "0" * len(code) if code[0] != "0" else "1" * len(code)})
-    assert (wrong["success"], wrong["code"]) == (False, "wrong_code")
-    booked = tool("verify_otp", {"holdId": held["holdId"], "providedOTP": code})
-    assert booked["success"] and booked["appointmentId"]
-    confirmed = tool("send_confirmation_sms", {"appointmentId": booked["appointmentId"]})
-    assert confirmed["success"]
-    report = post_report(citus_server, end_of_call_report(phone, vapi_call, caller=caller, name="Cit Us",
-                                                          transcript="User: how much is whitening?",
-                                                          summary="Booked a cleaning"))
-    assert report, report
+    def to_caller() -> list[dict]:
+        return [m for m in fake.messages if m["to"] == caller]
 
-    # The worker process on the coordinator: no NOTIFY reaches it there, its poll finds both messages.
     with FakeTwilio() as fake:
         proc = start_worker_process(worker_env(fake, citus_app_url))
         try:
+            avail = tool("check_availability", {"date": day(), "service": "cleaning"})
+            assert avail["success"] and avail["slots"]
+            slot = avail["slots"][0]
+            held = tool("reserve_atomic", {"slotId": slot["time"], "calendarId": slot["calendarId"],
+                                           "patientName": "Cit Us", "service": "cleaning"})
+            assert held["success"] and held["holdId"]
+            again = _result(_hook(citus_server, tool_calls(phone, [tc("other", "reserve_atomic", {
+                "slotId": slot["time"], "calendarId": slot["calendarId"], "patientName": "Late"})],
+                vapi_call="late-call", caller=unique_phone())))
+            assert (again["success"], again["code"]) == (False, "slot_taken")
+            sent = tool("send_otp_code", {"holdId": held["holdId"]})
+            assert sent["success"] and sent["codeSent"]
+            # The caller reads the code off the text the worker sent through Twilio.
+            wait_until(lambda: len(to_caller()) == 1, timeout=30, what="the code SMS at Twilio")
+            code = re.match(r"^(\d{4,8}) ", to_caller()[0]["body"]).group(1)
+            wrong = tool("verify_otp", {"holdId": held["holdId"],
+                                        "providedOTP": "0" * len(code) if code[0] != "0" else "1" * len(code)})
+            assert (wrong["success"], wrong["code"]) == (False, "wrong_code")
+            booked = tool("verify_otp", {"holdId": held["holdId"], "providedOTP": code})
+            assert booked["success"] and booked["appointmentId"]
+            confirmed = tool("send_confirmation_sms", {"appointmentId": booked["appointmentId"]})
+            assert confirmed["success"]
+            report = post_report(citus_server, end_of_call_report(phone, vapi_call, caller=caller, name="Cit Us",
+                                                                  transcript="User: how much is whitening?",
+                                                                  summary="Booked a cleaning"))
+            assert report, report
             wait_until(lambda: cdb.execute(
-                "SELECT count(*) FILTER (WHERE status = 'sent') = count(*) AND count(*) >= 2 AS done"
-                "  FROM voxbook.sms_outbox WHERE org_id = %s AND recipient = %s", (org, caller)
-            ).fetchone()["done"], timeout=60, what="both messages sent")
+                "SELECT count(*) FILTER (WHERE status = 'sent') AS n FROM voxbook.sms_outbox WHERE org_id = %s",
+                (org,)).fetchone()["n"] == 3, timeout=30, what="code, confirmation and alert sent")
         finally:
             proc.terminate()
-            out, err = proc.communicate(timeout=30)
-        to_caller = [m for m in fake.messages if m["to"] == caller]
-        assert len(to_caller) == 2, to_caller   # the code and the confirmation, once each
-        assert any(code in m["body"] for m in to_caller)
+            _out, err = proc.communicate(timeout=30)
+        assert [m["body"].startswith(code) for m in to_caller()] == [True, False]   # code, then confirmation
+        assert "confirmed" in to_caller()[1]["body"]
+        statuses = cdb.execute("SELECT kind, status FROM voxbook.sms_outbox WHERE org_id = %s ORDER BY kind",
+                               (org,)).fetchall()
+        assert [(r["kind"], r["status"]) for r in statuses] == [
+            ("confirmation", "sent"), ("hot_lead", "sent"), ("otp", "sent"), ("reminder", "queued")]   # due later
         assert '"polling_only":true' in err   # it says that it polls
 
 
@@ -343,10 +323,7 @@ def test_a_redelivered_tool_call_runs_once(citus_server, cdb):
     assert counts == {"holds": 1, "codes": 1, "runs": 3}   # availability, reserve, code: one row each
 
 
-# NOT RUN YET (no test_ prefix): on Citus the SMS worker process stops claiming after ~100
-# messages (its LISTEN connection's poll never runs again while claim_sms_batch by hand returns
-# rows): voxbook.db.listen / workers/sms.py on a coordinator. Rename to test_... when fixed.
-def pending_two_workers_claiming_across_shards_send_each_message_once(voxbook_citus, citus_app_url, cdb):
+def test_two_workers_claiming_across_shards_send_each_message_once(voxbook_citus, citus_app_url, cdb):
     orgs = [new_clinic(cdb, f"Citus SMS {i}")[0] for i in range(40)]
     ids = [str(cdb.execute("SELECT (internal.queue_sms(%s, 'other', %s, %s)).id AS id",
                            (org, unique_phone(), f"Message {n} of clinic {i}")).fetchone()["id"])
@@ -396,26 +373,3 @@ def test_tenancy_holds_on_citus(citus_server, citus_app_url, cdb):
     assert cdb.execute("SELECT status FROM voxbook.holds WHERE org_id = %s AND id = %s",
                        (org_a, held["holdId"])).fetchone()["status"] == "held"
 
-
-# -- the pgTAP suite on the coordinator -------------------------------------------------------------
-
-PGTAP_FILES = sorted((REPO_ROOT / "tests" / "pgtap").glob("test_*.sql"))
-
-
-def test_pgtap_exceptions_name_real_files_with_a_reason():
-    names = {f.name for f in PGTAP_FILES}
-    assert all(name in names and reason.strip() for name, reason in PGTAP_EXCEPTIONS.items())
-
-
-@pytest.mark.parametrize("path", [f for f in PGTAP_FILES if f.name not in PGTAP_EXCEPTIONS], ids=lambda p: p.name)
-def test_pgtap_file_passes_on_the_coordinator(path: Path, voxbook_citus: str):
-    # As pytest-pgtap runs it on the single node: the whole file in one session; the TAP output is read here.
-    res = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                          "-d", voxbook_citus, "-f", str(path)], capture_output=True, text=True, timeout=300)
-    lines = res.stdout.splitlines()
-    plan = next((line for line in lines if re.fullmatch(r"1\.\.\d+", line)), None)
-    failed = [line for line in lines if line.startswith("not ok")]
-    ran = [line for line in lines if re.match(r"(not )?ok \d+", line)]
-    assert res.returncode == 0 and plan and not failed and len(ran) == int(plan[3:]), (
-        f"exit {res.returncode}; plan {plan}; {len(ran)} ran; failed:\n" + "\n".join(failed[:20])
-        + "\n" + res.stderr[-2000:])

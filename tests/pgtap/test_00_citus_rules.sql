@@ -3,7 +3,7 @@
 -- lists the offenders, so a failure names the function or table to fix. tests/citus/ runs the functions on
 -- a real cluster.
 BEGIN;
-SELECT plan(18);
+SELECT plan(21);
 
 -- Function bodies as they run, without their -- comments (a comment may name what it avoids). Text after a
 -- '--' inside a string literal goes too, which can only hide a match, never make one.
@@ -71,23 +71,45 @@ SELECT is(ARRAY(SELECT i.indexrelid::regclass::text
                  ORDER BY 1),
           '{}'::text[], 'every unique or exclusion index of a clinic table includes org_id');
 
--- A CHECK of the reference table organizations calls is_time_zone: no EXCEPTION block (a subtransaction in a
--- CHECK broke multi-row inserts on Citus), hence SQL. The same answers as PostgreSQL's own zone names.
-SELECT is((SELECT l.lanname::text FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
-            WHERE p.oid = 'voxbook.is_time_zone(text)'::regprocedure), 'sql', 'is_time_zone is plain SQL');
-SELECT is(ARRAY(SELECT voxbook.is_time_zone(z) FROM unnest(ARRAY['America/New_York', 'Europe/London', 'UTC',
-                                                                 'Etc/GMT+5', 'america/new_york'])
-                                                   WITH ORDINALITY AS x(z, i) ORDER BY i),
-          ARRAY[true, true, true, true, true], 'IANA names are time zones (matched as PostgreSQL matches them)');
-SELECT is(ARRAY(SELECT voxbook.is_time_zone(z) FROM unnest(ARRAY['EST', '+05', 'Mars/Olympus', '', 'utc',
-                                                                 'America/New_York '])
-                                                   WITH ORDINALITY AS x(z, i) ORDER BY i),
-          ARRAY[false, false, false, false, false, false], 'abbreviations, offsets and made-up names are not');
+-- A clinic's zone is a key into voxbook.time_zones (0019), not a CHECK calling a function: a subtransaction in
+-- a CHECK broke multi-row inserts on Citus, and reading pg_timezone_names cost 9-20 ms per clinic written.
+SELECT is((SELECT pg_get_constraintdef(c.oid) FROM pg_constraint AS c
+            WHERE c.conrelid = 'voxbook.organizations'::regclass AND c.conname = 'organizations_time_zone_fkey'),
+          'FOREIGN KEY (time_zone) REFERENCES voxbook.time_zones(name) ON UPDATE CASCADE',
+          'organizations.time_zone refers to time_zones');
+SELECT is(ARRAY(SELECT z FROM unnest(ARRAY['America/New_York', 'Europe/London', 'UTC', 'Etc/GMT+5', 'Asia/Kolkata',
+                                           'EST', '+05', 'Mars/Olympus', '', 'utc', 'america/new_york',
+                                           'America/New_York ', 'posix/Europe/Paris', 'right/UTC', 'EST5EDT'])
+                                    WITH ORDINALITY AS x(z, i)
+                 WHERE z IN (SELECT t.name FROM voxbook.time_zones AS t) ORDER BY i),
+          ARRAY['America/New_York', 'Europe/London', 'UTC', 'Etc/GMT+5', 'Asia/Kolkata'],
+          'IANA names are listed; abbreviations, offsets, POSIX rules, other spellings and the posix/ and right/ copies are not');
+SELECT is((SELECT count(*)::int FROM pg_catalog.pg_timezone_names AS z
+            WHERE (z.name ~ '/' OR z.name = 'UTC') AND z.name !~ '^(posix|right)/'
+              AND z.name NOT IN (SELECT t.name FROM voxbook.time_zones AS t)), 0,
+          'every IANA name this PostgreSQL knows is listed (db/functions/62_time_zones.sql adds new ones on migrate)');
 SELECT lives_ok($$INSERT INTO voxbook.organizations (name, phone, time_zone)
                   VALUES ('Zone A', '+15557770001', 'America/Chicago'), ('Zone B', '+15557770002', 'Europe/Berlin')$$,
                 'several clinics in one INSERT');
 SELECT throws_ok($$INSERT INTO voxbook.organizations (name, phone, time_zone) VALUES ('Zone C', '+15557770003', 'CST')$$,
-                 '23514', NULL, 'a clinic in an abbreviation is refused');
+                 '23503', NULL, 'a clinic in an abbreviation is refused');
+-- What a function setting a clinic's zone calls first: the listed spelling, or a clear VB400.
+SELECT is(ARRAY[internal.require_time_zone('Europe/Berlin'), internal.require_time_zone(' america/new_york ')],
+          ARRAY['Europe/Berlin', 'America/New_York'], 'require_time_zone gives the listed spelling');
+SELECT throws_ok($$SELECT internal.require_time_zone('EST')$$, 'VB400', 'unknown time zone', 'and refuses an abbreviation with VB400');
+CREATE FUNCTION pg_temp.hint_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    h text;
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
+    RETURN h;
+END
+$f$;
+SELECT matches(pg_temp.hint_of($$SELECT internal.require_time_zone('Mars/Olympus')$$), 'IANA zone name such as America/New_York',
+               '... with a HINT naming what it takes');
 
 -- api.run_tool_call inserts its row before it runs the function (a twin waits on that row), and fills in
 -- the response in the same transaction: a committed row always has one; a call that raises leaves none.

@@ -6,17 +6,17 @@ SELECT plan(25);
 SELECT has_schema('api');
 SELECT has_schema('voxbook');
 SELECT has_schema('internal');
--- Schema voxbook holds the tables and exactly the functions they depend on (migrations own them); every
--- helper is in schema internal, rebuilt with api on every migrate (db/functions/00_api_schema.sql), so a
--- removed or re-signatured helper cannot linger.
+-- Schema voxbook holds the tables, exactly the functions they depend on and the migrations' own helper
+-- (distribute_if_citus, 0019; migrations own them all); every helper of the api is in schema internal, rebuilt
+-- with api on every migrate (db/functions/00_api_schema.sql), so a removed or re-signatured helper cannot linger.
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc AS p WHERE p.pronamespace = 'voxbook'::regnamespace$$,
-              ARRAY['voxbook.is_time_zone(text)', 'voxbook.protect_referenced_by_holds()'],
-              'schema voxbook has exactly the functions its tables use');
+              ARRAY['voxbook.distribute_if_citus(regclass)', 'voxbook.protect_referenced_by_holds()'],
+              'schema voxbook has exactly the functions its tables and its migrations use');
 SELECT set_eq($$SELECT DISTINCT p.oid::regprocedure::text
                   FROM pg_proc AS p JOIN pg_depend AS d ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
                  WHERE p.pronamespace = 'voxbook'::regnamespace AND d.classid <> 'pg_proc'::regclass$$,
-              ARRAY['voxbook.is_time_zone(text)', 'voxbook.protect_referenced_by_holds()'],
-              'and each of them is used by a constraint or trigger');
+              ARRAY['voxbook.protect_referenced_by_holds()'],
+              'and each of the others is used by a constraint or trigger');
 SELECT is((SELECT count(*) FROM pg_depend AS d JOIN pg_proc AS p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
             WHERE p.pronamespace IN ('api'::regnamespace, 'internal'::regnamespace) AND d.classid <> 'pg_proc'::regclass),
           0::bigint, 'no table, constraint, default, index or trigger uses a function that migrate drops');
@@ -26,7 +26,8 @@ SELECT cmp_ok((SELECT count(*)::int FROM pg_proc AS p WHERE p.pronamespace = 'in
 SELECT tables_are('voxbook', ARRAY[
     'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'code_limit_locks', 'contacts',
     'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'message_templates', 'organizations', 'services',
-    'sms_consent_events', 'sms_inbound', 'sms_outbox', 'tool_calls', 'working_hours'],
+    'sms_consent_events', 'sms_inbound', 'sms_outbox', 'time_zones', 'tool_calls', 'working_hours',
+    'call_locales', 'locale_formats', 'countries', 'carrier_accounts'],
     'exactly these tables are in the private schema');
 -- One name for each call id: Vapi's call.id is vapi_call_id in every table, Twilio's CallSid is provider_call_sid,
 -- hot_lead_alerts.call_id is the calls row (uuid), tool_call_id is Vapi's toolCallId.
@@ -35,7 +36,7 @@ SELECT set_eq($$SELECT c.relname || '.' || a.attname FROM pg_attribute AS a JOIN
                    AND NOT a.attisdropped AND a.attname ~ 'call_(sid|id)$'$$,
               ARRAY['calls.vapi_call_id', 'tool_calls.vapi_call_id', 'holds.vapi_call_id', 'appointments.vapi_call_id',
                     'code_events.vapi_call_id', 'calls.provider_call_sid', 'hot_lead_alerts.call_id',
-                    'tool_calls.tool_call_id'],
+                    'tool_calls.tool_call_id', 'call_locales.vapi_call_id'],
               'the columns naming a call: vapi_call_id for Vapi''s call.id everywhere');
 SELECT functions_are('api', ARRAY[
     -- 20_booking.sql
@@ -47,10 +48,13 @@ SELECT functions_are('api', ARRAY[
     -- 45_sms_delivery.sql
     'claim_sms_batch', 'begin_sms_send', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
     'release_sms_claims', 'record_sms_status', 'record_inbound_sms',
+    -- 47_carrier_accounts.sql
+    'set_carrier_account', 'clear_carrier_account', 'get_carrier_account', 'find_inbound_carrier_accounts',
+    'list_carrier_accounts',
     -- 50_calls.sql
     'score_lead', 'record_call_end', 'get_call',
     -- 55_tool_calls.sql
-    'run_tool_call', 'run_tool',
+    'run_tool_call', 'run_tool', 'set_call_language',
     -- 60_organizations.sql, 65_config.sql
     'find_organization', 'get_organization', 'config_problems',
     -- 70_dashboard.sql
@@ -72,6 +76,8 @@ SELECT set_eq($$SELECT p.proname::text FROM pg_proc AS p
                     -- not one clinic's: the seed's scoring, the worker's queue, Twilio's callbacks, config
                     'score_lead', 'code_status', 'claim_sms_batch', 'release_sms_claims', 'mark_sms_sent_batch',
                     'record_sms_status', 'record_inbound_sms', 'config_problems',
+                    -- a carrier's: the inbound webhook's account lookup, key rotation across clinics
+                    'find_inbound_carrier_accounts', 'list_carrier_accounts',
                     -- the clinic is what they find: by its number, a dashboard secret, a feed's calendar
                     'find_organization', 'dashboard_login', 'dashboard_session', 'dashboard_logout', 'calendar_feed'],
               'every api function takes org_id first, but for these listed exceptions');

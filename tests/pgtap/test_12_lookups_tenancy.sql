@@ -39,8 +39,10 @@ SELECT is((SELECT jsonb_agg(h ORDER BY h.id) FROM voxbook.holds AS h WHERE h.org
 SELECT is((SELECT jsonb_agg(x ORDER BY x.id) FROM voxbook.appointments AS x WHERE x.org_id = (SELECT a FROM ctx)), (SELECT appointments FROM snapshot),
           'A''s appointments are unchanged');
 SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT a FROM ctx)), (SELECT sms FROM snapshot), 'no SMS was queued for A');
-SELECT throws_ok($$INSERT INTO voxbook.appointments (org_id, hold_id, contact_id, confirmed_via, confirmed_by)
-                   VALUES ((SELECT b FROM ctx), (SELECT held FROM hb), (SELECT (j->>'contact_id')::uuid FROM aa), 'staff', 'x')$$,
+-- (the ids as literals: Citus takes no subquery in an INSERT's VALUES)
+SELECT throws_ok(format($$INSERT INTO voxbook.appointments (org_id, hold_id, contact_id, confirmed_via, confirmed_by)
+                          VALUES (%L, %L, %L, 'staff', 'x')$$,
+                        (SELECT b FROM ctx), (SELECT held FROM hb), (SELECT (j->>'contact_id')::uuid FROM aa)),
                  '23503', NULL, 'composite foreign keys keep rows of one clinic from pointing at another''s');
 
 SELECT throws_ok($$DELETE FROM voxbook.calendars WHERE org_id = (SELECT a FROM ctx) AND id = 'cal-a'$$,

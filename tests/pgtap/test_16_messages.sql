@@ -34,14 +34,14 @@ SELECT throws_ok($$SELECT internal.message('sms.no_such_text', 'en')$$, 'XX000',
                  'an unknown key raises');
 SELECT throws_ok($$SELECT internal.message('sms.help', 'en', '{"clinic": "A"}')$$, 'XX000',
                  'message ''sms.help'' needs the argument ''clinic_phone''', 'a missing argument raises');
--- A language is rows; what it lacks is English.
+-- A language is rows; what it lacks is English (a language with one row here: Spanish is complete).
 INSERT INTO voxbook.message_templates (language, key, template)
-VALUES ('es', 'spoken.send_confirmation_sms.success', '¡Perfecto! Revise su mensaje de texto.');
-SELECT is(internal.message('spoken.send_confirmation_sms.success', 'es'), '¡Perfecto! Revise su mensaje de texto.',
+VALUES ('sv', 'spoken.send_confirmation_sms.success', 'Perfekt! Titta i ditt sms.');
+SELECT is(internal.message('spoken.send_confirmation_sms.success', 'sv'), 'Perfekt! Titta i ditt sms.',
           'a language''s own row is used');
-SELECT is(internal.message('spoken.failed', 'es'), 'Sorry, that did not work.', 'a key the language lacks falls back to English');
+SELECT is(internal.message('spoken.failed', 'sv'), 'Sorry, that did not work.', 'a key the language lacks falls back to English');
 SELECT is(internal.message('spoken.failed', NULL), 'Sorry, that did not work.', 'no language is English');
-SELECT is(internal.spoken_line('send_confirmation_sms', '{"success": true}', 'es'), '¡Perfecto! Revise su mensaje de texto.',
+SELECT is(internal.spoken_line('send_confirmation_sms', '{"success": true}', 'sv'), 'Perfekt! Titta i ditt sms.',
           'spoken lines come in the caller''s language');
 
 -- Dates: one set of formatters, on the clinic's clock (DST included).
@@ -94,7 +94,7 @@ SELECT is(internal.spread(ARRAY['a', 'b', 'c', 'd', 'e', 'f']), ARRAY['a', 'c', 
 -- The texts of a booking's life, rendered for a clinic: no placeholder left anywhere.
 SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Brace {clinic} Dental', '+15552000001') AS org;
-UPDATE voxbook.organizations SET reminder_hours = 24 WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), 'reminder_hours = 24');
 CREATE TEMP TABLE held AS
     SELECT api.run_tool_call((SELECT org FROM ctx), 'tc-m1', 'reserve_atomic', 'claim_slot_atomic',
                              jsonb_build_object('calendar_id', 'cal-a', 'slot_time', tests.at((SELECT org FROM ctx), '2030-01-20 10:00'),

@@ -39,14 +39,14 @@ SELECT throws_ok($$SELECT api.check_availability((SELECT org FROM ctx), '2030-03
 
 -- a time zone where the change happens at another date
 RESET ROLE;
-UPDATE voxbook.organizations SET time_zone = 'Europe/London' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$time_zone = 'Europe/London'$$);
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.check_availability((SELECT org FROM ctx), '2030-03-30', 'cal-a')->'slots'->0->>'time', '2030-03-30T09:00:00Z',
           'London: 09:00 GMT before its change');
 SELECT is(api.check_availability((SELECT org FROM ctx), '2030-03-31', 'cal-a')->'slots'->0->>'time', '2030-03-31T08:00:00Z',
           'London: 09:00 BST after its change');
 RESET ROLE;
-UPDATE voxbook.organizations SET time_zone = 'America/New_York' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$time_zone = 'America/New_York'$$);
 SET LOCAL ROLE voxbook_api;
 
 -- what is taken is not offered
@@ -55,8 +55,8 @@ SELECT lives_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', t
 SELECT lives_ok($$SELECT api.confirm_held_slot((api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-03-12 14:00'), 'c2', 'B', '+15557010002')->>'hold_id')::uuid, (SELECT org FROM ctx), staff_user => 'desk')$$,
                 'book 14:00');
 RESET ROLE;
-INSERT INTO voxbook.blocked_periods (org_id, calendar_id, during)
-VALUES ((SELECT org FROM ctx), 'cal-a', tstzrange(tests.at((SELECT org FROM ctx), '2030-03-12 15:00'), tests.at((SELECT org FROM ctx), '2030-03-12 16:00')));
+INSERT INTO voxbook.blocked_periods (org_id, calendar_id, during)   -- INSERT ... SELECT: Citus takes no subquery in VALUES
+SELECT ctx.org, 'cal-a', tstzrange(tests.at(ctx.org, '2030-03-12 15:00'), tests.at(ctx.org, '2030-03-12 16:00')) FROM ctx;
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT array_agg(s->>'spoken_time') FROM jsonb_array_elements(api.check_availability((SELECT org FROM ctx), '2030-03-12', 'cal-a')->'slots') AS s),
           ARRAY['11 AM', '11:30 AM', '1:30 PM', '2:30 PM', '4 PM', '4:30 PM'],

@@ -1,5 +1,9 @@
 -- api.claim_slot_atomic and api.release_hold: one winner per time, clear refusals, nothing written on bad input.
 -- The api calls run as the API role (voxbook_api); set-up and direct table reads and writes as the owner.
+-- Citus (tests/citus runs this file on a coordinator): clinic ids come from the temp table ctx, which
+-- stays on the coordinator. So a helper reading a table (tests.at) is called on ctx's row, never per row of
+-- a clinic table; an INSERT takes INSERT ... SELECT FROM ctx, and a clinic's settings change through
+-- tests.set_clinic.
 BEGIN;
 SELECT plan(43);
 
@@ -53,7 +57,7 @@ SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT
 RESET ROLE;
 SELECT is((SELECT h.status FROM voxbook.holds AS h
             WHERE h.org_id = (SELECT org FROM ctx) AND h.vapi_call_id = 'call-4'
-              AND h.starts_at = tests.at((SELECT org FROM ctx), '2030-01-15 10:30')),
+              AND h.starts_at = (SELECT tests.at(ctx.org, '2030-01-15 10:30') FROM ctx)),
           'released', '... and then its previous hold is released: one hold per call');
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 10:30'),
@@ -62,7 +66,7 @@ SELECT is(api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT
 RESET ROLE;
 SELECT is((SELECT h.status FROM voxbook.holds AS h
             WHERE h.org_id = (SELECT org FROM ctx) AND h.vapi_call_id = 'call-4'
-              AND h.starts_at = tests.at((SELECT org FROM ctx), '2030-01-15 11:00')),
+              AND h.starts_at = (SELECT tests.at(ctx.org, '2030-01-15 11:00') FROM ctx)),
           'released', '... its own hold gives way instead of blocking it');
 
 SET LOCAL ROLE voxbook_api;
@@ -110,14 +114,14 @@ SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', 
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-15 13:00'), 'x', hold_minutes => 0)$$,
                  'VB400', 'hold_minutes must be between 1 and 60', 'a silly hold length is refused');
 RESET ROLE;
-INSERT INTO voxbook.blocked_periods (org_id, calendar_id, during, reason)
-VALUES ((SELECT org FROM ctx), 'cal-b', tstzrange(tests.at((SELECT org FROM ctx), '2030-01-16 00:00'),
-                                                  tests.at((SELECT org FROM ctx), '2030-01-17 00:00')), 'vacation');
+INSERT INTO voxbook.blocked_periods (org_id, calendar_id, during, reason)   -- INSERT ... SELECT (see the top)
+SELECT ctx.org, 'cal-b', tstzrange(tests.at(ctx.org, '2030-01-16 00:00'), tests.at(ctx.org, '2030-01-17 00:00')), 'vacation'
+  FROM ctx;
 SET LOCAL ROLE voxbook_api;
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT org FROM ctx), 'cal-b', tests.at((SELECT org FROM ctx), '2030-01-16 10:00'), 'x')$$,
                  'VB400', 'Dr. Baker is not available then', 'a blocked period is refused');
 RESET ROLE;
-UPDATE voxbook.organizations SET min_notice_minutes = 180 WHERE id = (SELECT other FROM ctx);
+SELECT tests.set_clinic((SELECT other FROM ctx), 'min_notice_minutes = 180');
 SET LOCAL ROLE voxbook_api;
 SELECT throws_ok($$SELECT api.claim_slot_atomic((SELECT other FROM ctx), 'cal-a', tests.at((SELECT other FROM ctx), '2030-01-14 09:00'), 'x')$$,
                  'VB400', 'slot is too soon: bookings need 180 minutes notice', 'a slot inside the notice period is refused');
@@ -137,9 +141,9 @@ SELECT is(api.verify_otp((SELECT hold FROM mm), (SELECT org FROM ctx), (SELECT c
           '{"success": false, "code": "service_mismatch", "service": "cleaning", "held_minutes": 30, "service_minutes": 60}'::jsonb,
           'the right code with a longer service is refused: reserve a time for that service');
 RESET ROLE;
-SELECT ok((SELECT NOT EXISTS (SELECT 1 FROM voxbook.appointments AS a WHERE a.hold_id = h.id)
+SELECT ok((SELECT NOT EXISTS (SELECT 1 FROM voxbook.appointments AS a WHERE a.org_id = h.org_id AND a.hold_id = h.id)
                   AND h.status = 'held' AND h.ends_at - h.starts_at = interval '30 minutes'
-             FROM voxbook.holds AS h WHERE h.id = (SELECT hold FROM mm)),
+             FROM voxbook.holds AS h WHERE h.org_id = (SELECT org FROM ctx) AND h.id = (SELECT hold FROM mm)),
           '... no appointment is made and the hold keeps its time');
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.confirm_held_slot((SELECT hold FROM mm), (SELECT org FROM ctx), service_type => 'Cleaning', staff_user => 'desk')->>'code',

@@ -8,24 +8,31 @@ SELECT plan(39);
 SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Limits Clinic') AS org, current_setting('voxbook.code_pepper') AS pepper;
 
--- A new hold on a slot of the clinic, for a call and a phone.
+-- A new hold on a slot of the clinic, for a call and a phone. The helpers are PL/pgSQL: they read ctx and
+-- call the api, and Citus (tests/citus runs this file on a coordinator) cannot plan an SQL function that does.
 CREATE FUNCTION pg_temp.hold(call text, phone text, local_time text DEFAULT '2030-01-15 09:00', org uuid DEFAULT NULL)
-    RETURNS uuid LANGUAGE sql AS $$
-    SELECT (api.claim_slot_atomic(coalesce(org, (SELECT c.org FROM ctx AS c)), 'cal-a',
-                                  tests.at(coalesce(org, (SELECT c.org FROM ctx AS c)), local_time::timestamp),
-                                  call, 'Pat', phone)->>'hold_id')::uuid
+    RETURNS uuid LANGUAGE plpgsql AS $$
+BEGIN
+    org := coalesce(org, (SELECT c.org FROM ctx AS c));
+    RETURN (api.claim_slot_atomic(org, 'cal-a', tests.at(org, local_time::timestamp), call, 'Pat', phone)->>'hold_id')::uuid;
+END
 $$;
 -- A code that is not the hold's (the hold's own, plus one).
-CREATE FUNCTION pg_temp.wrong(hold uuid) RETURNS text LANGUAGE sql AS $$
-    SELECT lpad(((coalesce(tests.code_of(hold), '0')::int + 1) % 1000000)::text, 6, '0')
+CREATE FUNCTION pg_temp.wrong(hold uuid) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN lpad(((coalesce(tests.code_of(hold), '0')::int + 1) % 1000000)::text, 6, '0');
+END
 $$;
-CREATE FUNCTION pg_temp.send(hold uuid, org uuid DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT api.send_otp_code(hold, coalesce(org, (SELECT c.org FROM ctx AS c)))
+CREATE FUNCTION pg_temp.send(hold uuid, org uuid DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN api.send_otp_code(hold, coalesce(org, (SELECT c.org FROM ctx AS c)));
+END
 $$;
-CREATE FUNCTION pg_temp.verify(hold uuid, code text, org uuid DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT api.verify_otp(hold, coalesce(org, (SELECT c.org FROM ctx AS c)), code)
+CREATE FUNCTION pg_temp.verify(hold uuid, code text, org uuid DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN api.verify_otp(hold, coalesce(org, (SELECT c.org FROM ctx AS c)), code);
+END
 $$;
-
 -- The reproduction: reserve -> send -> 3 wrong guesses, again and again on the same slot, one new call per round,
 -- for the one phone whose text messages the attacker never sees. When a guess is refused, the right code is
 -- tried too. Returns how often each outcome came.
@@ -96,7 +103,7 @@ SELECT is((SELECT array_agg(pg_temp.send(pg_temp.hold('call-many', '+1555303000'
           ARRAY[NULL, NULL, NULL, NULL, NULL, 'rate_limited'], 'one call gets 5 codes, to any numbers');
 RESET ROLE;
 -- ... and per call 10 wrong guesses (here the clinic's setting: 2).
-UPDATE voxbook.organizations SET code_failures_per_call = 2 WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), 'code_failures_per_call = 2');
 SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE guessed AS SELECT pg_temp.hold('call-guess', '+15553040001', '2030-01-16 09:00') AS h;
 SELECT lives_ok($$SELECT pg_temp.send((SELECT h FROM guessed))$$, 'a code for the guessing call');
@@ -111,8 +118,7 @@ SELECT is(pg_temp.verify((SELECT h FROM guessed), 'abc') - 'hold_id' - 'error',
 RESET ROLE;
 -- 3. Per clinic (another clinic: its own counts, its own settings).
 CREATE TEMP TABLE other AS SELECT tests.create_clinic('Busy Clinic') AS org;
-UPDATE voxbook.organizations SET code_sends_per_clinic_hour = 3, code_failures_per_clinic_hour = 2
- WHERE id = (SELECT org FROM other);
+SELECT tests.set_clinic((SELECT org FROM other), 'code_sends_per_clinic_hour = 3, code_failures_per_clinic_hour = 2');
 SELECT tests.share_with_api();
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT array_agg(pg_temp.send(pg_temp.hold('busy-' || i, '+1555305000' || i, '2030-01-15 09:00'::timestamp + i * interval '30 minutes' || '',
@@ -127,7 +133,7 @@ SELECT is((SELECT array_agg(r ORDER BY r) FROM (
                SELECT pg_temp.verify(h.id, pg_temp.wrong(h.id), (SELECT org FROM other))->>'code' AS r FROM busy_sent AS h) AS t),
           ARRAY['rate_limited', 'wrong_code', 'wrong_code'], '... and checks at most code_failures_per_clinic_hour wrong codes (one guess on each of 3 holds)');
 RESET ROLE;
-UPDATE voxbook.organizations SET code_sends_per_clinic_hour = 200 WHERE id = (SELECT org FROM other);
+SELECT tests.set_clinic((SELECT org FROM other), 'code_sends_per_clinic_hour = 200');
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT pg_temp.send(pg_temp.hold('busy-x', '+15553020001', '2030-01-17 09:00', (SELECT org FROM other)), (SELECT org FROM other))->>'success'),
           'true', 'each clinic counts its own: the number limited by the first clinic gets this clinic''s code');
@@ -150,18 +156,18 @@ SELECT is(api.send_otp_code((SELECT h FROM guessed), (SELECT org FROM ctx),
 RESET ROLE;
 SELECT is((SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.recipient::text !~ '^\+1' AND m.org_id = (SELECT org FROM ctx)),
           0::bigint, '... and queues nothing abroad');
-UPDATE voxbook.organizations SET allowed_sms_calling_codes = '{1,44}' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$allowed_sms_calling_codes = '{1,44}'$$);
 SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.send((SELECT h FROM abroad))->>'success', 'true', 'once the clinic allows 44, the UK number gets its code');
 RESET ROLE;
-UPDATE voxbook.organizations SET allowed_sms_calling_codes = '{1876}' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$allowed_sms_calling_codes = '{1876}'$$);
 SET LOCAL ROLE voxbook_api;
 SELECT is(pg_temp.send(pg_temp.hold('call-narrow', '+15553060001', '2030-01-18 10:00'))->>'code', 'destination_not_allowed',
           'longer prefixes narrow a shared calling code (here: only +1 876)');
 RESET ROLE;
 SELECT throws_ok(format($$UPDATE voxbook.organizations SET allowed_sms_calling_codes = '{+44}' WHERE id = %L$$, (SELECT org FROM ctx)), '23514', NULL, 'allowed_sms_calling_codes are digits without +');
 SELECT throws_ok(format($$UPDATE voxbook.organizations SET allowed_sms_calling_codes = '{}' WHERE id = %L$$, (SELECT org FROM ctx)), '23514', NULL, '... and not an empty list (NULL means the clinic''s own)');
-UPDATE voxbook.organizations SET allowed_sms_calling_codes = NULL WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), 'allowed_sms_calling_codes = NULL');
 SELECT is((SELECT code_length FROM voxbook.organizations WHERE id = (SELECT org FROM ctx)), 6, 'codes have 6 digits by default');
 
 SET LOCAL ROLE voxbook_api;

@@ -4,7 +4,7 @@ BEGIN;
 SELECT plan(33);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org;
-UPDATE voxbook.organizations SET sms_from = '+15550002000' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$sms_from = '+15550002000'$$);
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
 
 INSERT INTO msg SELECT 'ok', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002001', 'Plain message')).id;
@@ -14,8 +14,8 @@ INSERT INTO msg SELECT 'expired', (internal.queue_sms((SELECT org FROM ctx), 'ot
                                                      expires_at => now() - interval '1 second')).id;
 INSERT INTO msg SELECT 'optout', (internal.queue_sms((SELECT org FROM ctx), 'other', '+15550002004', 'Unwanted')).id;
 -- opted out after queueing, behind the API's back: the claim still refuses to send it
-INSERT INTO voxbook.contacts (org_id, phone, sms_opted_out, sms_opted_out_at)
-VALUES ((SELECT org FROM ctx), '+15550002004', true, now());
+INSERT INTO voxbook.contacts (org_id, phone, sms_opted_out, sms_opted_out_at)   -- INSERT ... SELECT: Citus
+SELECT ctx.org, '+15550002004', true, now() FROM ctx;                             -- takes no subquery in VALUES
 
 -- a live code and a code whose hold was released without the usual cancel
 SELECT tests.share_with_api();
@@ -50,8 +50,15 @@ CREATE TEMP VIEW skipped AS
 SELECT x->>'message_id' AS id, x FROM r1, jsonb_array_elements(r1.r->'skipped') AS x;
 RESET ROLE;
 -- A message as stored: read as the owner (SECURITY DEFINER), since the API role cannot read the table.
-CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql SECURITY DEFINER AS
-$$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE   -- PL/pgSQL: Citus (tests/citus) cannot plan an SQL function reading a table; the id into a variable first
+    msg_id constant uuid := (SELECT id FROM msg WHERE name = n);
+    r voxbook.sms_outbox;
+BEGIN
+    SELECT o.* INTO r FROM voxbook.sms_outbox AS o WHERE o.id = msg_id;
+    RETURN r;
+END
+$$;
 
 SET LOCAL ROLE voxbook_api;
 SELECT ok(EXISTS (SELECT 1 FROM claimed WHERE id = (pg_temp.m('ok')).id::text), 'a due message is claimed');
@@ -87,9 +94,9 @@ SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.claim_sms_batch('w
 -- A worker that died after its send began: after the lease its row is 'unknown', and the next claim reconciles it.
 SELECT is(api.begin_sms_send((SELECT org FROM ctx), (pg_temp.m('ok')).id, 'w1', 1, 30)->>'success', 'true', 'the send begins');
 RESET ROLE;
-UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (pg_temp.m('ok')).id;
+UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (SELECT id FROM msg WHERE name = 'ok');
 -- A worker that died before the send of a claimed row began: that row is simply queued again.
-UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (pg_temp.m('confirmation')).id;
+UPDATE voxbook.sms_outbox SET lease_until = now() - interval '1 second' WHERE id = (SELECT id FROM msg WHERE name = 'confirmation');
 SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE r2 AS SELECT api.claim_sms_batch('w2', 1000, 60) AS r;
 SELECT ok((SELECT r->'recovered' ? (pg_temp.m('ok')).id::text FROM r2), 'a row sending past the lease is recovered');
@@ -107,7 +114,7 @@ SELECT is((SELECT count(*)::int FROM jsonb_array_elements((SELECT r->'recovered'
 RESET ROLE;
 -- Out of attempts: still reconciled, never re-sent.
 UPDATE voxbook.sms_outbox SET status = 'unknown', attempts = 5, max_attempts = 5, locked_by = NULL, locked_at = NULL
- WHERE id = (pg_temp.m('confirmation')).id;
+ WHERE id = (SELECT id FROM msg WHERE name = 'confirmation');
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT x->>'resend' || '/' || (x->>'resend_blocked') FROM jsonb_array_elements(api.claim_sms_batch('w3', 1000, 60)->'messages') AS x
             WHERE x->>'message_id' = (pg_temp.m('confirmation')).id::text), 'false/no attempts left (5)',

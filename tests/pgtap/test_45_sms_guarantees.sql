@@ -6,11 +6,18 @@ BEGIN;
 SELECT plan(40);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Edge Clinic') AS org;
-UPDATE voxbook.organizations SET sms_from = '+15550005000' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$sms_from = '+15550005000'$$);
 CREATE TEMP TABLE msg (name text PRIMARY KEY, id uuid);
 -- A message as stored: read as the owner (SECURITY DEFINER), since the API role cannot read the table.
-CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql SECURITY DEFINER AS
-$$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE   -- PL/pgSQL: Citus (tests/citus) cannot plan an SQL function reading a table; the id into a variable first
+    msg_id constant uuid := (SELECT id FROM msg WHERE name = n);
+    r voxbook.sms_outbox;
+BEGIN
+    SELECT o.* INTO r FROM voxbook.sms_outbox AS o WHERE o.id = msg_id;
+    RETURN r;
+END
+$$;
 CREATE FUNCTION pg_temp.claimed(r jsonb, n text) RETURNS jsonb LANGUAGE sql AS
 $$ SELECT x FROM jsonb_array_elements(r->'messages') AS x WHERE x->>'message_id' = (SELECT id FROM msg WHERE name = n)::text $$;
 CREATE FUNCTION pg_temp.begin(n text, worker text, attempt int, lease double precision DEFAULT 30) RETURNS jsonb
@@ -66,7 +73,15 @@ RESET ROLE;
 -- 5. Two identical texts to one number: one provider message is one of ours, never two.
 INSERT INTO msg SELECT 'twin1', (internal.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
 INSERT INTO msg SELECT 'twin2', (internal.queue_sms((SELECT org FROM ctx), 'hot_lead', '+15550005010', 'Hot lead: call back')).id;
-UPDATE voxbook.sms_outbox SET created_at = created_at + interval '1 second' WHERE id = (pg_temp.m('twin2')).id;   -- queued later
+DO $$   -- queued a second later (computed first: Citus refuses timestamptz + interval on a column in an UPDATE)
+DECLARE
+    twin2 constant uuid := (SELECT id FROM msg WHERE name = 'twin2');
+    later timestamptz;
+BEGIN
+    SELECT o.created_at + interval '1 second' INTO later FROM voxbook.sms_outbox AS o WHERE o.id = twin2;
+    UPDATE voxbook.sms_outbox SET created_at = later WHERE id = twin2;
+END
+$$;
 SELECT tests.unfreeze_time();
 SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE t1 AS SELECT api.claim_sms_batch('w6', 10, 60) AS r;
@@ -78,7 +93,7 @@ SELECT is(pg_temp.claimed(api.claim_sms_batch('w7', 10, 60), 'twin2'), NULL,
           'it is not looked up while its older twin''s send may be under way: the provider''s copy could be that one');
 SELECT is(api.mark_sms_sent((SELECT org FROM ctx), (pg_temp.m('twin1')).id, 'SMtwin1')->>'status', 'sent', 'the first is sent');
 RESET ROLE;
-UPDATE voxbook.sms_outbox SET send_after = now() WHERE id = (pg_temp.m('twin2')).id;
+UPDATE voxbook.sms_outbox SET send_after = now() WHERE id = (SELECT id FROM msg WHERE name = 'twin2');
 SET LOCAL ROLE voxbook_api;
 CREATE TEMP TABLE t2 AS SELECT api.claim_sms_batch('w7', 10, 60) AS r;
 SELECT is((SELECT pg_temp.claimed(r, 'twin2')->'taken_sids' FROM t2), '["SMtwin1"]'::jsonb,
@@ -102,14 +117,14 @@ SELECT is(row((pg_temp.m('reminder')).reminder_hold_id = (SELECT hold_id FROM vo
               (pg_temp.m('reminder')).reminder_starts_at = tests.at((SELECT org FROM ctx), (current_date + 9) + time '10:00'))::text,
           '(t,t)', 'a reminder is stamped with the hold and start it announces');
 UPDATE voxbook.calendars SET display_name = 'Dr. Able-Renamed' WHERE org_id = (SELECT org FROM ctx) AND id = 'cal-a';
-UPDATE voxbook.organizations SET name = 'Edge Clinic & Co', time_zone = 'America/Chicago' WHERE id = (SELECT org FROM ctx);
-UPDATE voxbook.sms_outbox SET send_after = now() WHERE id = (pg_temp.m('reminder')).id;
+SELECT tests.set_clinic((SELECT org FROM ctx), $$name = 'Edge Clinic & Co', time_zone = 'America/Chicago'$$);
+UPDATE voxbook.sms_outbox SET send_after = now() WHERE id = (SELECT id FROM msg WHERE name = 'reminder');
 SET LOCAL ROLE voxbook_api;
 SELECT is((SELECT pg_temp.claimed(api.claim_sms_batch('w8', 10, 60), 'reminder')->>'kind'), 'reminder',
           'after renaming the provider and the clinic and changing its zone, the reminder still goes out');
 RESET ROLE;
 UPDATE voxbook.sms_outbox SET status = 'unknown', locked_by = NULL, lease_until = NULL, provider_may_have = true
- WHERE id = (pg_temp.m('reminder')).id;
+ WHERE id = (SELECT id FROM msg WHERE name = 'reminder');
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.reschedule_appointment((SELECT id FROM appt), (SELECT org FROM ctx),
                                      tests.at((SELECT org FROM ctx), (current_date + 10) + time '14:00'))->>'success', 'true',
@@ -121,8 +136,15 @@ RESET ROLE;
 -- 7. Retries: past 5 attempts, capped backoff, until the message is no longer useful; permanent at once.
 INSERT INTO msg SELECT 'outage', (internal.queue_sms((SELECT org FROM ctx), 'confirmation', '+15550005030', 'Confirmed')).id;
 -- Makes a queued message due now, as the owner: the retry test does not wait out each backoff.
-CREATE FUNCTION pg_temp.due_now(n text) RETURNS void LANGUAGE sql SECURITY DEFINER AS
-$$ UPDATE voxbook.sms_outbox SET send_after = internal.clock() WHERE id = (pg_temp.m(n)).id AND status = 'queued' $$;
+-- (PL/pgSQL with the id and the clock in variables: Citus sends a multi-shard UPDATE with values only)
+CREATE FUNCTION pg_temp.due_now(n text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+    msg_id constant uuid := (SELECT id FROM msg WHERE name = n);
+    now_ts constant timestamptz := internal.clock();
+BEGIN
+    UPDATE voxbook.sms_outbox SET send_after = now_ts WHERE id = msg_id AND status = 'queued';
+END
+$$;
 SET LOCAL ROLE voxbook_api;
 CREATE FUNCTION pg_temp.fail_once(n text, code text, permanent boolean DEFAULT false) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE r jsonb;

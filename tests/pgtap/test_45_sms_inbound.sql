@@ -4,7 +4,7 @@ BEGIN;
 SELECT plan(19);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('North Clinic') AS org, tests.create_clinic('South Clinic') AS other;
-UPDATE voxbook.organizations SET sms_from = '+15550004000' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$sms_from = '+15550004000'$$);
 -- Read as the owner (SECURITY DEFINER): the API role cannot read contacts.
 CREATE FUNCTION pg_temp.opted_out(org uuid, phone text) RETURNS boolean LANGUAGE sql SECURITY DEFINER AS
 $$ SELECT ct.sms_opted_out FROM voxbook.contacts AS ct WHERE ct.org_id = org AND ct.phone = opted_out.phone $$;
@@ -52,7 +52,7 @@ SET LOCAL ROLE voxbook_api;
 SELECT matches(api.record_inbound_sms('+15550004000', '+15550004199', 'help')->>'reply',
                '^North Clinic: .* Reply STOP to unsubscribe\.$', 'HELP answers with a default help text');
 RESET ROLE;
-UPDATE voxbook.organizations SET help_text = 'North Clinic help: call us' WHERE id = (SELECT org FROM ctx);
+SELECT tests.set_clinic((SELECT org FROM ctx), $$help_text = 'North Clinic help: call us'$$);
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.record_inbound_sms('+15550004000', '+15550004199', 'HELP')->>'reply', 'North Clinic help: call us',
           'or with the clinic''s own help text');
@@ -61,7 +61,8 @@ SELECT is(api.record_inbound_sms('+15550004000', '+15550004199', 'hello', NULL, 
 
 RESET ROLE;
 -- Sent to a number of no clinic (a Messaging Service pool): every clinic that knows the sender.
-INSERT INTO voxbook.contacts (org_id, phone) VALUES ((SELECT org FROM ctx), '+15550004300'), ((SELECT other FROM ctx), '+15550004300');
+INSERT INTO voxbook.contacts (org_id, phone)   -- INSERT ... SELECT: Citus takes no subquery in VALUES
+SELECT o, '+15550004300' FROM ctx, LATERAL (VALUES (ctx.org), (ctx.other)) AS v(o);
 SET LOCAL ROLE voxbook_api;
 SELECT is(api.record_inbound_sms('+15559999999', '+15550004300', 'STOP')->>'orgs', '2',
           'a STOP to a shared number opts out at every clinic of that contact');

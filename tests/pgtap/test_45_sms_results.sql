@@ -18,8 +18,15 @@ SELECT (api.claim_slot_atomic((SELECT org FROM ctx), 'cal-a', tests.at((SELECT o
 INSERT INTO msg SELECT 'otp', (api.send_otp_code((SELECT id FROM h), (SELECT org FROM ctx))->>'message_id')::uuid;
 RESET ROLE;
 -- A message as stored: read as the owner (SECURITY DEFINER), since the API role cannot read the table.
-CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE sql SECURITY DEFINER AS
-$$ SELECT o.* FROM voxbook.sms_outbox AS o WHERE o.id = (SELECT id FROM msg WHERE name = n) $$;
+CREATE FUNCTION pg_temp.m(n text) RETURNS voxbook.sms_outbox LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE   -- PL/pgSQL: Citus (tests/citus) cannot plan an SQL function reading a table; the id into a variable first
+    msg_id constant uuid := (SELECT id FROM msg WHERE name = n);
+    r voxbook.sms_outbox;
+BEGIN
+    SELECT o.* INTO r FROM voxbook.sms_outbox AS o WHERE o.id = msg_id;
+    RETURN r;
+END
+$$;
 SET LOCAL ROLE voxbook_api;
 -- A worker's attempt: begin the send (the attempt counts from here), then report its failure.
 CREATE FUNCTION pg_temp.begin(n text, worker text DEFAULT 'w1') RETURNS jsonb LANGUAGE sql AS

@@ -41,8 +41,8 @@ SET LOCAL ROLE voxbook_api;
 SELECT is(api.record_call_end((SELECT org FROM ctx), 'vapi-call-1', '2030-01-14 11:52:00+00', '2030-01-14 12:00:00+00')->>'duplicate',
           'true', 'a redelivered report is recognised');
 RESET ROLE;
-SELECT is((SELECT count(*)::int * 100 + (SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT org FROM ctx) AND m.kind = 'hot_lead')
-             FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (SELECT org FROM ctx)),
+SELECT is((SELECT count(*)::int FROM voxbook.hot_lead_alerts AS a WHERE a.org_id = (SELECT org FROM ctx)) * 100
+          + (SELECT count(*) FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT org FROM ctx) AND m.kind = 'hot_lead'),
           101::bigint, '... and creates no second alert or SMS');
 
 SET LOCAL ROLE voxbook_api;

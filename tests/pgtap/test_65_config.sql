@@ -5,8 +5,8 @@ SELECT plan(6);
 
 CREATE TEMP TABLE ctx AS
     SELECT tests.create_clinic('No Sender Clinic') AS no_sender, tests.create_clinic('Sender Clinic') AS sender;
-UPDATE voxbook.organizations SET sms_from = NULL WHERE id = (SELECT no_sender FROM ctx);
-UPDATE voxbook.organizations SET sms_from = '+15556500001' WHERE id = (SELECT sender FROM ctx);
+SELECT tests.set_clinic((SELECT no_sender FROM ctx), 'sms_from = NULL');
+SELECT tests.set_clinic((SELECT sender FROM ctx), $$sms_from = '+15556500001'$$);
 SELECT tests.share_with_api();
 SET LOCAL ROLE voxbook_api;
 
