@@ -89,17 +89,31 @@ estas reglas, siga cumpliéndolas."""
 FIRST_MESSAGE = "Hi, thanks for calling {clinic}! How can I help you today?"
 FIRST_MESSAGE_ES = "¡Hola, gracias por llamar a {clinic}! ¿En qué le puedo ayudar?"
 
-# Per language: the prompt, the greeting, a short offer of that language for another's greeting, its name in
-# English (the multilingual prompt lists them), and Azure neural voices by locale (the language's first one is
-# its default). A language without an entry here is not offered by the assistant (the catalogue's languages).
+# The multilingual prompt's paragraph listing the languages (Vapi: "You must explicitly list the supported
+# languages in your system prompt"), in the prompt's own language. {names}: the languages' names in that
+# language ("English and Spanish", "español e inglés"); {codes}: the tools' language values ("en, es").
+LANGUAGES_PARAGRAPH = ("Languages: you speak and understand {names}, and only these. Answer in the language the "
+                       "caller speaks, and switch when they switch. Pass the caller's language to every tool as its "
+                       "language argument ({codes}), so the texts they receive are in it too. If a caller speaks "
+                       "another language, say politely that you can help in {names}.")
+LANGUAGES_PARAGRAPH_ES = ("Idiomas: usted habla y entiende {names}, y solo estos. Responda en el idioma en que habla "
+                          "la persona, y cambie cuando ella cambie. Pase el idioma de la persona a cada herramienta "
+                          "en su argumento language ({codes}), para que los mensajes que reciba también estén en "
+                          "él. Si alguien habla otro idioma, diga con amabilidad que puede atenderle en {names}.")
+
+# Per language: the prompt, the greeting, a short offer of that language for another's greeting, the prompt's
+# paragraph listing the languages and "and" in it, the names of the languages in it ("names": the
+# multilingual prompt lists them in the prompt's language), and Azure neural voices by locale (the language's
+# first one is its default). A language without an entry here is not offered by the assistant (the
+# catalogue's languages).
 LANGUAGES: dict[str, dict[str, Any]] = {
     "en": {"prompt": BOOKING_PROMPT, "first": FIRST_MESSAGE, "offer": "I can also help you in English.",
-           "name": "English",
+           "languages": LANGUAGES_PARAGRAPH, "and": "and", "names": {"en": "English", "es": "Spanish"},
            "voices": {"en-US": "en-US-AriaNeural", "en-CA": "en-CA-ClaraNeural", "en-GB": "en-GB-SoniaNeural",
                       "en-IE": "en-IE-EmilyNeural", "en-AU": "en-AU-NatashaNeural", "en-NZ": "en-NZ-MollyNeural",
                       "en-IN": "en-IN-NeerjaNeural"}},
     "es": {"prompt": BOOKING_PROMPT_ES, "first": FIRST_MESSAGE_ES, "offer": "También le puedo atender en español.",
-           "name": "Spanish",
+           "languages": LANGUAGES_PARAGRAPH_ES, "and": "y", "names": {"en": "inglés", "es": "español"},
            "voices": {"es-US": "es-US-PalomaNeural", "es-MX": "es-MX-DaliaNeural", "es-ES": "es-ES-ElviraNeural",
                       "es-CO": "es-CO-SalomeNeural", "es-AR": "es-AR-ElenaNeural"}},
 }
@@ -128,15 +142,20 @@ def speech_config(locale: str, langs: list[str]) -> dict[str, Any]:
 
 
 def system_prompt(clinic: str, time_zone: str, langs: list[str]) -> str:
-    prompt = LANGUAGES[langs[0]]["prompt"].format(clinic=clinic, today=today_template(time_zone))
+    own = LANGUAGES[langs[0]]
+    prompt = own["prompt"].format(clinic=clinic, today=today_template(time_zone))
     if len(langs) > 1:
-        names = ", ".join(LANGUAGES[lang]["name"] for lang in langs[:-1]) + " and " + LANGUAGES[langs[-1]]["name"]
-        codes = ", ".join(langs)
-        prompt += (f"\n\nLanguages: you speak and understand {names}, and only these. Answer in the language the "
-                   f"caller speaks, and switch when they switch. Pass the caller's language to every tool as its "
-                   f"language argument ({codes}), so the texts they receive are in it too. If a caller speaks "
-                   f"another language, say politely that you can help in {names}.")
+        names = [own["names"][lang] for lang in langs]
+        listed = ", ".join(names[:-1]) + f" {_and(own['and'], names[-1])} " + names[-1]
+        prompt += "\n\n" + own["languages"].format(names=listed, codes=", ".join(langs))
     return prompt
+
+
+def _and(word: str, following: str) -> str:
+    """Spanish writes "e" for "y" before an i sound ("español e inglés")."""
+    if word == "y" and following.lower().startswith(("i", "í", "hi")) and not following.lower().startswith("hie"):
+        return "e"
+    return word
 
 
 def first_message(clinic: str, langs: list[str]) -> str:

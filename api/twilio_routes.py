@@ -11,8 +11,9 @@ for the account it belongs to. A status callback: the token of the clinic its UR
 process-wide TWILIO_AUTH_TOKEN (clinics without an account, and messages sent before a clinic got one). An
 inbound SMS: the clinics whose number is ``To`` -- each one's own token or the process-wide one -- and the
 account must be theirs; to a number no clinic owns (a Messaging Service pool number), the clinics whose own
-account is ``AccountSid``, and the opt-out then concerns the clinic whose token signed it (or the
-process-wide account's clinics). So a signature made with another clinic's token changes nothing (403).
+account is ``AccountSid``, and the opt-out then concerns the clinics whose token signed it (all of them
+when several share the account, none on another account; ``org_ids`` of api.record_inbound_sms), or, for
+the process-wide account, the clinics that know the sender. So a signature made with another clinic's token changes nothing (403).
 Bodies are never logged: they carry phone numbers and message text; nor SIDs or tokens.
 """
 
@@ -108,9 +109,10 @@ async def _verified_status(request: Request, state: State, org: uuid.UUID | None
     return params
 
 
-async def _verified_inbound(request: Request, state: State) -> tuple[dict[str, str], str]:
-    """An inbound SMS signed by the account of the clinic(s) it concerns; returns the form and the To to
-    record it for (a Messaging Service number of one clinic's own account: that clinic's number)."""
+async def _verified_inbound(request: Request, state: State) -> tuple[dict[str, str], list[uuid.UUID] | None]:
+    """An inbound SMS signed by the account of the clinic(s) it concerns; returns the form and the clinics it
+    concerns (the ids api.record_inbound_sms may act on; None: the process-wide account's rule, by To and the
+    sender's contacts)."""
     params = await _form(request)
     settings = request.app.state.settings
     account_sid = params.get("AccountSid") or None
@@ -131,7 +133,7 @@ async def _verified_inbound(request: Request, state: State) -> tuple[dict[str, s
                 raise PermissionDeniedException("invalid X-Twilio-Signature")
             tokens += _tokens(account_sid, candidates)
         _signed_with(request, params, list(dict.fromkeys(tokens)))
-        return params, to_number
+        return params, [uuid.UUID(str(clinic["org_id"])) for clinic in found["to_clinics"]]
     clinics = found["account_clinics"]
     if clinics:
         # A pool number of clinics' own account: the token that signed says whose (several clinics may share
@@ -142,11 +144,11 @@ async def _verified_inbound(request: Request, state: State) -> tuple[dict[str, s
             if token:
                 by_token.setdefault(token, []).append(clinic)
         signer = _signed_with(request, params, list(by_token))
-        mine = by_token[signer]
-        # One clinic: recorded as sent to its own number, so that a STOP opts out of that clinic only.
-        return params, (mine[0]["phone"] if len(mine) == 1 else to_number)
+        # The clinics on the account that signed (several may share it): a STOP opts out of these only, not
+        # of a clinic on another account that happens to know the sender.
+        return params, [uuid.UUID(str(clinic["org_id"])) for clinic in by_token[signer]]
     _signed_with(request, params, _tokens(account_sid, [process]))
-    return params, to_number
+    return params, None
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -176,13 +178,14 @@ async def twilio_status(request: Request, state: State) -> None:
 @post("/inbound", status_code=200)
 async def twilio_inbound(request: Request, state: State) -> Response:
     """An SMS to one of our numbers: STOP / START / HELP handling; answers TwiML."""
-    form, to_number = await _verified_inbound(request, state)
+    form, org_ids = await _verified_inbound(request, state)
     async with state.pool.connection() as conn:
         # Twilio sends E.164 (a short code or an alphanumeric sender stays as it came: the database ignores it).
-        result = await call(conn, "record_inbound_sms", to_number=e164_or_raw(to_number),
+        result = await call(conn, "record_inbound_sms", to_number=e164_or_raw(form.get("To", "")),
                             from_number=e164_or_raw(form.get("From", "")),
                             body=form.get("Body", ""), message_sid=form.get("MessageSid") or None,
-                            opt_out_type=form.get("OptOutType") or None)
+                            opt_out_type=form.get("OptOutType") or None,
+                            **({"org_ids": org_ids} if org_ids is not None else {}))
     if result["action"] != "none":
         log.info("twilio inbound: %s for %s clinic(s)", result["action"], result["orgs"])
     twiml = MessagingResponse()

@@ -117,6 +117,136 @@ the row over while the send may still happen. A fresh message that may no longer
 Errors: VB400 missing argument or lease_seconds outside (0, 3600]; VB404 unknown message.
 Example: SELECT api.begin_sms_send(''<org_id>'', ''<message_id>'', ''host-1:4242'', 1, 25);';
 
+-- Name: block_time(uuid, text, timestamp with time zone, timestamp with time zone, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text DEFAULT NULL::text, proceed boolean DEFAULT false, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars;
+    span tstzrange;
+    affected jsonb;
+    b voxbook.blocked_periods;
+    created boolean := true;
+    now_ts timestamptz := internal.clock();
+    who text := internal.changed_by(changed_by);
+BEGIN
+    PERFORM internal.require_instant(starts, 'starts');
+    PERFORM internal.require_instant(ends, 'ends');
+    IF ends <= starts THEN
+        PERFORM internal.fail('VB400', 'ends must be after starts', 'Give the time off as [starts, ends), e.g. a day: 2026-12-24 00:00 to 2026-12-25 00:00 local.');
+    END IF;
+    IF ends - starts > interval '366 days' THEN
+        PERFORM internal.fail('VB400', 'time off is limited to 366 days', 'Deactivate a provider who leaves (api.deactivate_provider).');
+    END IF;
+    IF length(reason) > 500 THEN
+        PERFORM internal.fail('VB400', 'reason is limited to 500 characters', 'Shorten the reason.');
+    END IF;
+    span := tstzrange(starts, ends, '[)');
+    -- The lock a claim's FOR SHARE conflicts with, before the holds are read (db/README.md "Guarantees").
+    IF calendar_id IS NULL THEN
+        PERFORM internal.lock_clinic_calendars(o.id);
+    ELSE
+        c := internal.setup_calendar(o.id, calendar_id, lock => true);
+    END IF;
+    SELECT * INTO b FROM voxbook.blocked_periods AS x
+     WHERE x.org_id = o.id AND x.calendar_id IS NOT DISTINCT FROM c.id AND x.during = span
+     ORDER BY x.id LIMIT 1;
+    IF FOUND THEN   -- the same time off again: idempotent
+        created := false;
+        affected := internal.bookings_during(o, c.id, span);
+    ELSE
+        affected := internal.bookings_during(o, c.id, span);
+        IF NOT coalesce(proceed, false)
+           AND (jsonb_array_length(affected -> 'appointments') > 0 OR jsonb_array_length(affected -> 'holds') > 0) THEN
+            PERFORM internal.fail('VB409', 'the time has bookings',
+                                  internal.bookings_phrase(affected)
+                                  || '. Move them first, or pass proceed => true to block anyway (appointments stay, listed to reschedule).',
+                                  internal.bookings_detail(affected));
+        END IF;
+        INSERT INTO voxbook.blocked_periods AS x (org_id, calendar_id, during, reason, created_by, created_at)
+        VALUES (o.id, c.id, span, nullif(btrim(reason), ''), who, now_ts)
+        RETURNING x.* INTO b;
+        PERFORM internal.release_listed_holds(o.id, affected, 'time blocked');
+        PERFORM internal.audit(o.id, changed_by, 'block_time', 'blocked_period', b.id::text, NULL,
+                               internal.block_json(b, o.time_zone));
+    END IF;
+    RETURN jsonb_build_object('success', true, 'created', created, 'block', internal.block_json(b, o.time_zone),
+                              'to_reschedule', affected -> 'appointments',
+                              'released_holds', CASE WHEN created THEN affected -> 'holds' ELSE '[]'::jsonb END);
+END
+$$;
+
+-- Name: FUNCTION block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text, proceed boolean, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text, proceed boolean, changed_by text) IS 'Blocks time off: no slot overlapping [starts, ends) is offered or claimable. calendar_id: one provider (a
+vacation); NULL: the whole clinic (a holiday). Refused (VB409) when confirmed appointments or live holds fall
+inside: the HINT says how many and the first three times, the DETAIL is JSON {"appointments": [...], "holds":
+[...]} (each {"appointment_id", "hold_id", "status", "calendar_id", "service", "starts_at", "ends_at",
+"local_time"}: no patient names in an error; the results list them with "patient_name"). proceed => true blocks anyway: the appointments stay and are returned in
+"to_reschedule" (staff decide), live holds are released (their callers cannot confirm). The same block again
+(same provider and times) is not made twice ("created": false). Race-safe against claims: it locks the
+provider''s calendar row (a closure: every provider''s) before reading the holds, and claims lock it too, so a
+block and a claim on the same time never both succeed. Recorded in voxbook.audit_log.
+Returns {"success": true, "created", "block": {"block_id", "calendar_id", "starts_at", "ends_at",
+"local_starts", "local_ends", "reason", "created_by"}, "to_reschedule": [...], "released_holds": [...]}.
+Errors: VB404 unknown org or calendar; VB400 starts/ends missing or out of range, ends not after starts, over 366
+days, reason over 500 characters; VB409 bookings inside (without proceed).
+Example: SELECT api.block_time(:org, ''cal-smith'', ''2026-07-06 00:00 America/New_York'', ''2026-07-11 00:00 America/New_York'', ''vacation'');';
+
+-- Name: book_for_patient(uuid, text, timestamp with time zone, text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text DEFAULT NULL::text, patient_name text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, staff_user text DEFAULT NULL::text, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    staff text := left(nullif(btrim(staff_user), ''), 200);
+    claimed jsonb;
+    confirmed jsonb;
+    appointment uuid;
+BEGIN
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(staff, 'staff_user');
+    PERFORM internal.require(nullif(btrim(patient_name), ''), 'patient_name');
+    PERFORM internal.require(nullif(btrim(patient_phone), ''), 'patient_phone');
+    -- A one-minute hold, confirmed at once in this transaction: nobody ever sees it live.
+    claimed := api.claim_slot_atomic(org_id, calendar_id, slot_time, NULL, patient_name, patient_phone, 1, service);
+    IF NOT (claimed ->> 'success')::boolean THEN
+        RETURN claimed;   -- slot_taken, with the alternatives
+    END IF;
+    confirmed := internal.confirm_hold(org_id, (claimed ->> 'hold_id')::uuid, NULL, NULL, 'staff', staff);
+    IF NOT (confirmed ->> 'success')::boolean THEN
+        RETURN confirmed;
+    END IF;
+    appointment := (confirmed ->> 'appointment_id')::uuid;
+    UPDATE voxbook.appointments AS x SET booked_by = staff
+     WHERE x.org_id = book_for_patient.org_id AND x.id = appointment;
+    PERFORM internal.audit(org_id, coalesce(changed_by, staff), 'book_for_patient', 'appointment', appointment::text,
+                           NULL, internal.appointment_audit(org_id, appointment));
+    RETURN internal.appointment_json(org_id, appointment)
+           || jsonb_build_object('booked_by', staff, 'message', 'Appointment booked', 'message_id', confirmed -> 'message_id');
+END
+$$;
+
+-- Name: FUNCTION book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text, patient_name text, patient_phone text, staff_user text, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text, patient_name text, patient_phone text, staff_user text, changed_by text) IS 'Staff book an appointment for a patient, without a code: the time is claimed exactly as api.claim_slot_atomic
+claims it (the same rules: working hours and exceptions, closures and blocks, buffers, the providers offering
+the service, notice and horizon; the same exclusion constraint and calendar lock, so of a staff booking and a
+voice claim of one time exactly one wins) and confirmed at once: confirmed_via ''staff'', confirmed_by and
+appointments.booked_by = staff_user, the patient''s name on the appointment (two people on one number are two
+names), the confirmation SMS queued and the reminder scheduled in the same transaction. Audited (changed_by,
+default staff_user).
+Returns the appointment (as api.get_appointment) with "booked_by", "message", "message_id" (the confirmation),
+or {"success": false, "code": "slot_taken", "error", "slot_time", "calendar_id", "alternatives"}.
+Errors: VB404 unknown org, calendar or service; VB400 staff_user, patient_name or patient_phone missing, a
+malformed phone, a time that is not bookable (as api.claim_slot_atomic).
+Example: SELECT api.book_for_patient(''a0000000-0000-0000-0000-000000000001'', ''cal-smith'', ''2026-12-01T15:00:00Z'',
+         ''cleaning'', ''Mia Lee'', ''+15555550123'', staff_user => ''front desk'');';
+
 -- Name: calendar_feed(text, text, uuid, integer); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.calendar_feed(calendar_id text, token text DEFAULT NULL::text, org_id uuid DEFAULT NULL::uuid, past_days integer DEFAULT 90) RETURNS jsonb
@@ -150,7 +280,7 @@ BEGIN
     END IF;
     c := internal.require_calendar(o.id, calendar_id);
     RETURN jsonb_build_object(
-        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone),
+        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone, o.country),
         'calendar_id', c.id, 'provider', c.display_name, 'time_zone', o.time_zone,
         'generated_at', internal.utc_iso(now_ts),
         'events', (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -160,7 +290,7 @@ BEGIN
                               'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
                               'created_at', internal.utc_iso(a.created_at),
                               'updated_at', internal.utc_iso(greatest(a.updated_at, h.updated_at)),
-                              'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
+                              'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(a.patient_name, ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,
                                                     CASE WHEN a.confirmed_via = 'otp' THEN 'by the phone assistant'
@@ -188,23 +318,34 @@ Returns {"success": true, "org_id", "clinic", "clinic_phone", "calendar_id", "pr
 Errors: VB404 unknown org or calendar; VB400 neither token nor org_id, past_days out of range.
 Example: SELECT api.calendar_feed(''cal-smith'', org_id => ''a0000000-0000-0000-0000-000000000001'');';
 
--- Name: cancel_appointment(uuid, uuid, text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+-- Name: cancel_appointment(uuid, uuid, text, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true) RETURNS jsonb
+CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true, staff_user text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
     a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
+    o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
+    staff text := left(nullif(btrim(staff_user), ''), 200);
     starts timestamptz;
+    before jsonb;
+    refused jsonb;
 BEGIN
     IF a.status = 'cancelled' THEN
         RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment was already cancelled');
     END IF;
     SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+    refused := internal.notice_refusal(o, a.id, starts, staff);
+    IF refused IS NOT NULL THEN
+        RETURN refused;
+    END IF;
+    IF staff IS NOT NULL THEN
+        before := internal.appointment_audit(a.org_id, a.id);
+    END IF;
     UPDATE voxbook.appointments AS x SET status = 'cancelled', cancelled_at = now_ts,
-                                         cancel_reason = left(reason, 500), updated_at = now_ts
+                                         cancel_reason = left(reason, 500), cancelled_by = staff, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
     UPDATE voxbook.holds AS x SET status = 'cancelled', release_reason = 'appointment cancelled', updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.hold_id;
@@ -212,16 +353,27 @@ BEGIN
     IF notify AND starts > now_ts THEN
         PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'cancellation');
     END IF;
+    IF staff IS NOT NULL THEN
+        PERFORM internal.audit(a.org_id, staff, 'cancel_appointment', 'appointment', a.id::text, before,
+                               internal.appointment_audit(a.org_id, a.id));
+    END IF;
     RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment cancelled');
 END
 $$;
 
--- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) IS 'Cancels an appointment: its time is free at once, its pending reminder is cancelled and (notify, for a
+COMMENT ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text) IS 'Cancels an appointment: its time is free at once, its pending reminder is cancelled and (notify, for a
 future appointment) a cancellation SMS is queued. Idempotent. With patient_phone (the voice path) the
 appointment must belong to that caller. Returns the appointment with "status": "cancelled" and "message".
-Errors: VB404 unknown org or appointment (or not this caller''s); VB400 malformed phone.';
+Cancellation notice: without staff_user (a caller, by voice or SMS) an appointment starting within the clinic''s
+organizations.cancellation_notice_minutes is not cancelled: {"success": false, "code": "within_notice", "error",
+"appointment_id", "starts_at", "notice_minutes", "notice_hours"}. staff_user (the staff member''s name) overrides
+the notice, is stored as appointments.cancelled_by and the change is audited (voxbook.audit_log). Never a tool
+argument: api.run_tool_call refuses it.
+Errors: VB404 unknown org or appointment (or not this caller''s); VB400 malformed phone.
+Example: SELECT api.cancel_appointment(''<appointment_id>'', ''a0000000-0000-0000-0000-000000000001'',
+         ''patient called'', staff_user => ''front desk'');';
 
 -- Name: check_availability(uuid, date, text, text, integer, integer, integer); Type: FUNCTION; Schema: api; Owner: -
 
@@ -234,6 +386,7 @@ DECLARE
     s voxbook.services := internal.find_service(org_id, service);
     result jsonb;
     more boolean;
+    loc constant jsonb := internal.field_locale(o.locale);   -- local_time, spoken_time as the clinic writes them
 BEGIN
     PERFORM internal.require_date(date, 'date');
     IF days IS NULL OR days NOT BETWEEN 1 AND 62 THEN
@@ -246,7 +399,9 @@ BEGIN
         PERFORM internal.fail('VB400', 'spread must be between 1 and 100', 'Ask for the few times you will offer, e.g. 3.');
     END IF;
     IF calendar_id IS NOT NULL THEN
-        PERFORM internal.require_calendar(org_id, calendar_id);
+        PERFORM internal.require_offered(internal.require_calendar(org_id, calendar_id), s);
+    ELSE
+        PERFORM internal.require_offered(NULL, s);
     END IF;
     -- internal.free_slots stands on internal.slot_starts, the one definition of a bookable start shared with
     -- the claim: what is offered here is exactly what api.claim_slot_atomic accepts, DST days included.
@@ -274,8 +429,8 @@ BEGIN
                'ends_at', internal.utc_iso(f.ends_at),
                'calendar_id', f.cal_id,
                'provider', f.provider,
-               'local_time', internal.local_text(f.starts_at, o.time_zone),
-               'spoken_time', internal.spoken_time(f.starts_at, o.time_zone))
+               'local_time', internal.local_text(f.starts_at, o.time_zone, loc),
+               'spoken_time', internal.spoken_time(f.starts_at, o.time_zone, loc))
                ORDER BY f.starts_at, f.cal_id), '[]'),
            (SELECT count(*) FROM free) > count(*)
       INTO result, more
@@ -289,7 +444,10 @@ $$;
 
 COMMENT ON FUNCTION api.check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer) IS 'Free slots of a clinic for a local date (or `days` days from it), in the clinic''s time zone.
 Optionally for one calendar and sized for one service (its duration; else the calendar''s default).
-Excludes live holds, confirmed appointments, blocked periods, past and too-soon times.
+Excludes live holds, confirmed appointments (with the buffers of both: no time whose service''s buffers
+would overlap another booking''s, nor one inside another booking''s buffers), blocked periods and clinic
+closures, past and too-soon times; a date''s hours exceptions replace its weekday''s hours. With a service:
+only the providers who offer it (all active ones when it names none), "any provider" merging them.
 max_slots: only the earliest max_slots free slots. spread: only that many of them, evenly apart over the
 range (first and last included), for a voice that offers three times instead of reading out a day.
 Returns {"success": true, "date", "days", "time_zone", "service", "slots": [{"time" (UTC, the slot id),
@@ -298,7 +456,8 @@ left out by max_slots or spread}.
 On DST days both passes through a repeated hour are offered, a wall-clock time skipped by the change is not,
 and a slot must end (in real minutes) by the end of its working interval: exactly what a claim accepts.
 Errors: VB404 unknown org/calendar/service; VB400 date missing, infinite, before 2000 or over five years
-ahead, days not 1-62, max_slots below 1, spread not 1-100.
+ahead, days not 1-62, max_slots below 1, spread not 1-100, an inactive service, a calendar that does not
+offer the service.
 Example: SELECT api.check_availability(''a0000000-0000-0000-0000-000000000001'', ''2026-12-01'');';
 
 -- Name: claim_slot_atomic(uuid, text, timestamp with time zone, text, text, text, integer, text); Type: FUNCTION; Schema: api; Owner: -
@@ -309,12 +468,15 @@ CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time t
     AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    c voxbook.calendars := internal.require_calendar(org_id, calendar_id);
+    -- Locked FOR SHARE before anything is checked (internal.lock_calendar): a concurrent api.block_time of
+    -- this provider or clinic (FOR UPDATE) is then either seen by the checks below or waits for this claim.
+    c voxbook.calendars := internal.lock_calendar(org_id, calendar_id);
     s voxbook.services := internal.find_service(org_id, service);
     phone text := internal.normalize_phone(patient_phone, o.country);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
     now_ts timestamptz := internal.clock();
     ends timestamptz;
+    occ tstzrange;
     h voxbook.holds;
     blocker voxbook.holds;
     caller_locale text;
@@ -327,7 +489,10 @@ BEGIN
         PERFORM internal.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
     END IF;
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
+    PERFORM internal.require_offered(c, s);
     PERFORM internal.assert_bookable(o, c, slot_time, ends);
+    -- The time kept from other claims: the service's buffers included (holds.occupies, holds_no_overlap).
+    occ := internal.occupied(slot_time, ends, s.buffer_before_minutes, s.buffer_after_minutes);
 
     -- The exclusion constraint holds_no_overlap is the arbiter. ON CONFLICT DO NOTHING checks it before
     -- inserting anything, so a caller who lost the race leaves no dead tuple behind (it waits for a
@@ -340,9 +505,9 @@ BEGIN
          WHERE cl.org_id = o.id AND cl.vapi_call_id = claim_slot_atomic.call_sid;
     END IF;
     FOR attempt IN 1..3 LOOP
-        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id,
+        INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, occupies, vapi_call_id,
                                         patient_name, patient_phone, expires_at, locale)
-        VALUES (o.id, c.id, s.id, slot_time, ends, call_sid, nullif(btrim(patient_name), ''), phone,
+        VALUES (o.id, c.id, s.id, slot_time, ends, occ, call_sid, nullif(btrim(patient_name), ''), phone,
                 now_ts + make_interval(mins => minutes), caller_locale)
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
@@ -351,7 +516,7 @@ BEGIN
         SELECT * INTO blocker FROM voxbook.holds AS y
          WHERE y.org_id = o.id AND y.calendar_id = c.id AND y.status IN ('held', 'confirmed')
            AND (y.status = 'confirmed' OR y.expires_at > now_ts)
-           AND tstzrange(y.starts_at, y.ends_at, '[)') && tstzrange(slot_time, ends, '[)')
+           AND coalesce(y.occupies, tstzrange(y.starts_at, y.ends_at, '[)')) && occ
          ORDER BY y.vapi_call_id IS NOT DISTINCT FROM claim_slot_atomic.call_sid DESC
          LIMIT 1;
         IF FOUND THEN
@@ -372,14 +537,14 @@ BEGIN
         -- No live claim in the way: expired holds are, which count for the constraint until their status
         -- flips. Flip those (correctness never waits for housekeeping), in id order so that two
         -- claimers cannot deadlock on them, and try again.
-        PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, ends, '[)'));
+        PERFORM internal.flip_expired_holds(o.id, c.id, occ);
     END LOOP;
     IF h.id IS NULL THEN
         -- Only a refused claim looks for other times (the fast path stays one index probe): the ones the
         -- assistant offers next, computed here so that the answer is complete in this one statement.
         RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken', 'en'),
                                 jsonb_build_object('slot_time', internal.utc_iso(slot_time), 'calendar_id', c.id,
-                                                   'alternatives', internal.alternatives(o, s, slot_time)));
+                                                   'alternatives', internal.alternatives(o, s, slot_time, caller_locale)));
     END IF;
 
     -- A call holds one slot at a time: a caller who changes their mind frees the previous time.
@@ -398,7 +563,11 @@ $$;
 
 COMMENT ON FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time timestamp with time zone, call_sid text, patient_name text, patient_phone text, hold_minutes integer, service text) IS 'Holds a slot for hold_minutes (default: the clinic''s, 10) so nobody else can take it while the caller
 confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exclusion constraint
-holds_no_overlap). The hold covers the service''s duration, or the calendar''s default.
+holds_no_overlap). The hold covers the service''s duration, or the calendar''s default, and keeps the service''s
+buffers before and after free too (a 60-minute cleaning with 10 minutes after occupies 70): no claim whose
+time or buffers overlap another''s time or buffers gets in. The calendar must offer the service
+(voxbook.service_providers). The provider''s row is locked FOR SHARE first, so a concurrent api.block_time of
+that time (or a clinic closure) and this claim never both succeed.
 call_sid is Vapi''s call.id (stored as holds.vapi_call_id; the parameter keeps the seed''s name). The same
 call claiming the same slot again gets the same hold; a new slot on the same call releases its previous hold.
 Returns {"success": true, "hold_id", "expires_at", "message", "status", "calendar_id", "provider",
@@ -408,8 +577,9 @@ Returns {"success": true, "hold_id", "expires_at", "message", "status", "calenda
 two free times of that local day nearest to the one lost (any calendar, the same service, one per spoken
 time, in time order; [] when none).
 Errors: VB404 unknown org/calendar/service; VB400 slot_time missing or out of range (infinite, before 2000,
-over five years ahead), slot in the past, too soon, outside working hours, off the slot grid, blocked,
-malformed phone.
+over five years ahead), slot in the past, too soon, outside working hours (or that date''s hours exception),
+off the slot grid, blocked, the clinic closed, malformed phone, an inactive service or one the calendar does
+not offer.
 Example: SELECT api.claim_slot_atomic(''a0000000-0000-0000-0000-000000000001'', ''cal-smith'',
          ''2026-12-01T15:00:00Z'', ''call-123'', ''John Smith'', ''+15555550123'');';
 
@@ -612,16 +782,18 @@ COMMENT ON FUNCTION api.code_status() IS 'Whether this session can send and chec
 `voxbook db migrate` from VOXBOOK_CODE_PEPPER). Never shows the pepper. Used by GET /health.
 Example: SELECT api.code_status();';
 
--- Name: config_problems(text, boolean); Type: FUNCTION; Schema: api; Owner: -
+-- Name: config_problems(text, boolean, text[]); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean) RETURNS jsonb
+CREATE FUNCTION api.config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[] DEFAULT NULL::text[]) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
+DECLARE
+    general jsonb;
+    carrier jsonb;
 BEGIN
     -- PL/pgSQL: no SQL-language function reads a table (db/README.md, Citus).
-    RETURN (
-    SELECT jsonb_build_object('problems', coalesce(jsonb_agg(p ORDER BY p->>'check', p->>'org_id'), '[]'))
+    SELECT coalesce(jsonb_agg(p), '[]') INTO general
       FROM (
         SELECT jsonb_build_object(
                    'check', 'code_pepper',
@@ -638,18 +810,40 @@ BEGIN
           FROM voxbook.organizations AS o
          WHERE config_problems.sms_provider = 'twilio' AND NOT config_problems.messaging_service
            AND o.sms_from IS NULL
-      ) AS found(p));
+      ) AS f(p);
+    -- A clinic on its own carrier account whose token no key of this process opens: it sends nothing and its
+    -- callbacks are refused. Compared by key id (voxbook.secrets_box.key_id), never by the key or the token.
+    -- Its own statement: carrier_accounts is distributed on Citus, organizations a reference table.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'check', 'carrier_secrets_key', 'org_id', a.org_id,
+               'message', 'clinic ' || a.org_id || ' has its own carrier account, but '
+                          || CASE WHEN cardinality(config_problems.secrets_key_ids) = 0
+                                  THEN 'VOXBOOK_SECRETS_KEY is not set (or not a Fernet key)'
+                                  ELSE 'no key of VOXBOOK_SECRETS_KEY made its token (key id ' || a.key_id || ')' END
+                          || ': it sends nothing and its Twilio callbacks are refused',
+               'fix', 'put the key with id ' || a.key_id || ' in VOXBOOK_SECRETS_KEY (comma-separated; to move to '
+                      || 'a new key, put it first and run voxbook clinic carrier rekey), or set the account again: '
+                      || 'voxbook clinic carrier set --org ' || a.org_id)), '[]')
+      INTO carrier
+      FROM voxbook.carrier_accounts AS a
+     WHERE config_problems.secrets_key_ids IS NOT NULL AND NOT a.key_id = ANY (config_problems.secrets_key_ids);
+    RETURN jsonb_build_object('problems', (
+        SELECT coalesce(jsonb_agg(p ORDER BY p->>'check', p->>'org_id'), '[]')
+          FROM jsonb_array_elements(general || carrier) AS e(p)));
 END
 $$;
 
--- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[]); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) IS 'Configuration that cannot work, as {"problems": [{"check", "message", "fix", "org_id"?}]} (empty: none):
+COMMENT ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[]) IS 'Configuration that cannot work, as {"problems": [{"check", "message", "fix", "org_id"?}]} (empty: none):
 "code_pepper" when this session''s role has no code pepper (codes are off); "sms_sender" for each clinic
 without a sender number (organizations.sms_from) when sms_provider is ''twilio'' and no Messaging Service is
-configured (messaging_service false). Messages name clinics by id only. Used by `voxbook doctor`, the
+configured (messaging_service false); "carrier_secrets_key" for each clinic with its own carrier account whose
+token was encrypted with a key not among secrets_key_ids (the ids of the keys in the process''s
+VOXBOOK_SECRETS_KEY, voxbook.secrets_box.key_id; ''{}'' when it is unset; NULL, the default: not checked).
+Messages name clinics and key ids only, never a key or a token. Used by `voxbook doctor`, the
 start-up checks of `voxbook serve`/`voxbook worker` and GET /health.
-Example: SELECT api.config_problems(sms_provider => ''twilio'', messaging_service => false);';
+Example: SELECT api.config_problems(sms_provider => ''twilio'', messaging_service => false, secrets_key_ids => ''{3f2a9c0d1e4b}'');';
 
 -- Name: confirm_held_slot(uuid, uuid, uuid, text, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -681,6 +875,61 @@ Returns the appointment ({"success": true, "appointment_id", "message", "status"
 Errors: VB404 unknown org, hold, contact or service; VB400 hold without phone and no contact_id.
 Example: SELECT api.confirm_held_slot(''<hold_id>'', ''a0000000-0000-0000-0000-000000000001'',
          staff_user => ''front desk'');';
+
+-- Name: create_clinic(text, text, text, text, text, text[], text, text, jsonb, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.create_clinic(name text, phone text, time_zone text, country text DEFAULT 'US'::text, locale text DEFAULT NULL::text, languages text[] DEFAULT NULL::text[], hot_lead_phone text DEFAULT NULL::text, sms_from text DEFAULT NULL::text, settings jsonb DEFAULT NULL::jsonb, changed_by text DEFAULT NULL::text, org_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations;
+    blank voxbook.organizations;
+BEGIN
+    PERFORM internal.require(name, 'name');
+    PERFORM internal.require(phone, 'phone');
+    PERFORM internal.require(time_zone, 'time_zone');
+    PERFORM internal.require(country, 'country');
+    IF create_clinic.org_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM voxbook.organizations AS x WHERE x.id = create_clinic.org_id) THEN
+        PERFORM internal.fail('VB409', 'a clinic with this org_id exists',
+                              'Leave org_id out to get a new id, or change that clinic with api.update_clinic.');
+    END IF;
+    -- The defaults of the table, then what was given.
+    o.id := coalesce(create_clinic.org_id, gen_random_uuid());
+    o := internal.apply_clinic(o, name, phone, time_zone, country, locale, languages, hot_lead_phone, sms_from, settings);
+    IF o.locale IS NULL THEN
+        o.locale := internal.derive_locale(o.country, o.languages);
+    END IF;
+    IF o.languages IS NULL THEN
+        o.languages := ARRAY[split_part(o.locale, '-', 1)];
+    ELSIF NOT split_part(o.locale, '-', 1) = ANY (o.languages) THEN
+        PERFORM internal.fail('VB400', format('languages must include %s, the language of locale %s',
+                                              split_part(o.locale, '-', 1), o.locale),
+                              'A clinic always offers its own language: add it to languages, or change locale.');
+    END IF;
+    o := internal.store_clinic(o, blank);
+    PERFORM internal.audit(o.id, changed_by, 'create_clinic', 'clinic', o.id::text, NULL, internal.clinic_row(o));
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'clinic', internal.clinic_json(o));
+END
+$$;
+
+-- Name: FUNCTION create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid) IS 'Creates a clinic: name, phone (the number callers dial: E.164, or national as dialled in country), time_zone
+(IANA, e.g. America/New_York), country (ISO 3166 alpha-2, default US; sets the calling code), locale (BCP 47,
+one of voxbook.locale_formats; default: the first of languages, else English, in country: en-US, en-GB,
+es-MX), languages (ISO 639, default the locale''s; always includes it), hot_lead_phone (the owner''s alert
+number), sms_from (the SMS sender; NULL = the carrier''s default), settings (jsonb of organizations settings:
+hold_minutes, code_length, max_code_attempts, max_code_sends, min_notice_minutes, cancellation_notice_minutes,
+booking_horizon_days, reminder_hours, hot_lead_threshold, help_text, allowed_sms_calling_codes, the code_* rate
+limits; others keep the table''s defaults), changed_by (for the audit log; default: the database user), org_id
+(optional: a fixed id, e.g. the demo''s). Not one clinic''s function yet, so org_id is not first (the listed
+exception). Recorded in voxbook.audit_log.
+Returns {"success": true, "org_id", "clinic": <api.get_clinic>}.
+Errors: VB400 a value missing or invalid (unknown time zone, country, locale or setting, malformed phone,
+a setting out of range: the HINT gives the allowed range); VB409 another clinic has this phone, or this org_id.
+Example: SELECT api.create_clinic(''Bright Smile'', ''+1 555 123 4567'', ''America/New_York'', languages => ''{en,es}'');';
 
 -- Name: dashboard_hot_lead(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
 
@@ -767,7 +1016,8 @@ BEGIN
     RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
                               'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
-                              'local_started', internal.local_text(c.started_at, o.time_zone),
+                              'local_started', internal.local_text(c.started_at, o.time_zone,
+                                                                   internal.field_locale(o.locale)),
                               'alert_sms_status', alert_sms_status);
 END
 $$;
@@ -789,11 +1039,12 @@ CREATE FUNCTION api.dashboard_live_holds(org_id uuid) RETURNS jsonb
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
+    loc constant jsonb := internal.field_locale(o.locale);   -- the clinic's way of writing times
 BEGIN
     RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', internal.utc_iso(now_ts), 'holds', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'hold_id', h.id, 'calendar_id', h.calendar_id, 'provider', c.display_name,
-                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
                    'expires_at', internal.utc_iso(h.expires_at),
                    'seconds_left', greatest(ceil(extract(epoch FROM h.expires_at - now_ts))::int, 0),
                    'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
@@ -900,7 +1151,7 @@ BEGIN
     IF phone IS NULL THEN
         PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone));
+    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone, o.country));
 END
 $$;
 
@@ -974,7 +1225,7 @@ DECLARE
     result jsonb;
 BEGIN
     SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
-                              'phone', internal.display_phone(o.phone), 'expires_at', internal.utc_iso(s.expires_at))
+                              'phone', internal.display_phone(o.phone, o.country), 'expires_at', internal.utc_iso(s.expires_at))
       INTO result
       FROM voxbook.dashboard_sessions AS s
       JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
@@ -990,6 +1241,50 @@ $$;
 COMMENT ON FUNCTION api.dashboard_session(session text) IS 'The clinic a dashboard session belongs to: {"success": true, "org_id", "clinic", "time_zone", "phone",
 "expires_at"} or {"success": false, "code": "invalid_session", "error"} (unknown, expired, logged out,
 or its token revoked). Every dashboard request starts here; everything after is scoped to org_id.';
+
+-- Name: deactivate_provider(uuid, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.deactivate_provider(org_id uuid, calendar_id text, on_future text DEFAULT 'refuse'::text, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars;
+    future jsonb;
+BEGIN
+    IF on_future IS NULL OR on_future NOT IN ('refuse', 'cancel', 'keep') THEN
+        PERFORM internal.fail('VB400', 'on_future must be refuse, cancel or keep',
+                              '''refuse'' (the default) stops while future appointments exist; ''cancel'' cancels them and texts the patients; ''keep'' leaves them booked for staff to move.');
+    END IF;
+    c := internal.setup_calendar(o.id, calendar_id, lock => true);
+    IF NOT c.active THEN
+        RETURN jsonb_build_object('success', true, 'calendar_id', c.id, 'active', false, 'cancelled', '[]'::jsonb, 'kept', '[]'::jsonb,
+                                  'released_holds', '[]'::jsonb, 'message', 'Provider was already inactive');
+    END IF;
+    future := internal.clear_future(o, c, on_future, changed_by);
+    UPDATE voxbook.calendars AS x SET active = false WHERE x.org_id = o.id AND x.id = c.id;
+    PERFORM internal.audit(o.id, changed_by, 'deactivate_provider', 'provider', c.id,
+                           jsonb_build_object('active', true), jsonb_build_object('active', false));
+    RETURN jsonb_build_object('success', true, 'calendar_id', c.id, 'active', false,
+                              'cancelled', CASE WHEN on_future = 'cancel' THEN future -> 'appointments' ELSE '[]' END,
+                              'kept', CASE WHEN on_future = 'keep' THEN future -> 'appointments' ELSE '[]' END,
+                              'released_holds', future -> 'holds', 'message', 'Provider deactivated');
+END
+$$;
+
+-- Name: FUNCTION deactivate_provider(org_id uuid, calendar_id text, on_future text, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.deactivate_provider(org_id uuid, calendar_id text, on_future text, changed_by text) IS 'Stops offering a provider (calendars.active = false; its past appointments stay). on_future ''refuse'' (default):
+VB409 while it has future confirmed appointments, with a HINT naming how many and the first three times and
+the DETAIL a JSON array of them ({"appointment_id", "hold_id", "status", "calendar_id", "service", "starts_at",
+"ends_at", "local_time"}: no patient names in an error). ''cancel'': cancels them as staff (patients texted, cancelled_by =
+changed_by). ''keep'': deactivates and leaves them booked (listed in "kept", for staff to move; `voxbook clinic
+apply --allow-stranding`). Live holds on it are released in every case. Idempotent. Recorded in voxbook.audit_log. Race-safe
+against claims (locks the calendar row).
+Returns {"success": true, "calendar_id", "active": false, "cancelled": [...], "kept": [...], "released_holds": [...],
+"message"}.
+Errors: VB404 unknown org or calendar; VB400 bad on_future; VB409 future appointments (on_future ''refuse'').';
 
 -- Name: expire_stale_holds(uuid); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1132,6 +1427,68 @@ as api.get_organization. Errors: VB404 no clinic on that number; VB400 malformed
 two clinics of different countries have.
 Example: SELECT api.find_organization(''+15551234567'');';
 
+-- Name: find_patient(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.find_patient(org_id uuid, phone text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    number text;
+    ct voxbook.contacts;
+    now_ts timestamptz := internal.clock();
+    people jsonb;
+BEGIN
+    PERFORM internal.require(nullif(btrim(phone), ''), 'phone');
+    number := internal.normalize_phone(phone, o.country);
+    SELECT * INTO ct FROM voxbook.contacts AS x WHERE x.org_id = o.id AND x.phone = number;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('success', true, 'phone', number, 'found', false, 'contact_id', NULL,
+                                  'sms_opted_out', false, 'people', '[]'::jsonb);
+    END IF;
+    -- The people of the number: each name its appointments were booked for (case and blanks aside), and the
+    -- number's own name; each with their upcoming confirmed appointments.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'name', p.name,
+               'appointments_booked', p.booked,
+               'upcoming', p.upcoming) ORDER BY p.first_booked NULLS FIRST, p.name), '[]')
+      INTO people
+      FROM (SELECT min(x.name) AS name, count(x.appointment_id) AS booked, min(x.created_at) AS first_booked,
+                   coalesce(jsonb_agg(jsonb_build_object(
+                                'appointment_id', x.appointment_id, 'calendar_id', x.calendar_id,
+                                'provider', x.provider, 'service', x.service_id,
+                                'starts_at', internal.utc_iso(x.starts_at), 'ends_at', internal.utc_iso(x.ends_at),
+                                'local_time', internal.local_text(x.starts_at, o.time_zone))
+                            ORDER BY x.starts_at) FILTER (WHERE x.upcoming), '[]') AS upcoming
+              FROM (SELECT coalesce(a.patient_name, ct.name) AS name, a.id AS appointment_id, a.created_at,
+                           h.calendar_id, c.display_name AS provider, a.service_id, h.starts_at, h.ends_at,
+                           a.status = 'confirmed' AND h.starts_at >= now_ts AS upcoming
+                      FROM voxbook.appointments AS a
+                      JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+                      JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+                     WHERE a.org_id = o.id AND a.contact_id = ct.id
+                    UNION ALL
+                    SELECT ct.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false
+                     WHERE ct.name IS NOT NULL) AS x
+             WHERE x.name IS NOT NULL
+             GROUP BY lower(btrim(x.name))) AS p;
+    RETURN jsonb_build_object('success', true, 'phone', number, 'found', true, 'contact_id', ct.id,
+                              'sms_opted_out', ct.sms_opted_out, 'people', people);
+END
+$$;
+
+-- Name: FUNCTION find_patient(org_id uuid, phone text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.find_patient(org_id uuid, phone text) IS 'The people at a phone number (read in the clinic''s country) and their upcoming appointments. A contact is a
+number (its SMS opt-out belongs to it); the people are the names its appointments were booked for (a parent
+and a child on one number are two people) and the number''s own name.
+Returns {"success": true, "phone" (E.164), "found", "contact_id", "sms_opted_out", "people": [{"name",
+"appointments_booked", "upcoming": [{"appointment_id", "calendar_id", "provider", "service", "starts_at",
+"ends_at", "local_time"}]}]} ("found": false and no people for a number the clinic does not know).
+Errors: VB404 unknown org; VB400 phone missing or malformed.
+Example: SELECT api.find_patient(''a0000000-0000-0000-0000-000000000001'', ''(555) 555-0123'');';
+
 -- Name: get_appointment(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) RETURNS jsonb
@@ -1216,6 +1573,31 @@ signatures): {"success": true, "org_id", "account": null (the clinic uses the pr
 memory with VOXBOOK_SECRETS_KEY), "key_id", "messaging_service_sid", "parent_account_sid", "updated_at"}}.
 Errors: VB404 unknown org.
 Example: SELECT api.get_carrier_account(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: get_clinic(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.get_clinic(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN internal.clinic_json(internal.require_org(org_id));
+END
+$$;
+
+-- Name: FUNCTION get_clinic(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.get_clinic(org_id uuid) IS 'Everything a clinic is, in the shape the set-up functions take (db/README.md "Setting up a clinic"):
+{"success": true, "org_id", "name", "phone", "time_zone", "country", "country_code", "locale", "languages",
+"hot_lead_phone", "sms_from", "settings": {<every key api.create_clinic''s settings takes but the two phones>},
+"providers": [{"calendar_id", "display_name", "slot_minutes", "default_duration_minutes", "active",
+"hours": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], ...} (a day without hours is left out),
+"exceptions": [{"on_date", "hours": [[from, to], ...] ([] = not working), "reason"}] (today on)}],
+"services": [{"service_id", "name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
+"price_cents", "value_tier", "active", "providers": [calendar ids] ([] = every active provider)}],
+"blocks": [{"block_id", "calendar_id" (null = the whole clinic), "starts_at", "ends_at", "local_starts",
+"local_ends", "reason", "created_by"}] (those not over yet)}. Providers and services by id, blocks by start.
+Errors: VB404 unknown org.';
 
 -- Name: get_hold(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1323,6 +1705,152 @@ GET /dashboard. The CLI does the same: voxbook dashboard-token --org <uuid or cl
 Errors: VB404 unknown org; VB400 label over 200 characters.
 Example: SELECT api.issue_dashboard_token(''a0000000-0000-0000-0000-000000000001'', ''front desk'');';
 
+-- Name: list_appointments(uuid, timestamp with time zone, timestamp with time zone, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone DEFAULT NULL::timestamp with time zone, to_time timestamp with time zone DEFAULT NULL::timestamp with time zone, calendar_id text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, status text DEFAULT NULL::text, max_rows integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    lo timestamptz := coalesce(from_time, internal.clock());
+    caller_phone text := internal.normalize_phone(patient_phone, o.country);
+    result jsonb;
+    n bigint;
+BEGIN
+    PERFORM internal.require_instant(from_time, 'from_time', optional => true);
+    PERFORM internal.require_instant(to_time, 'to_time', optional => true);
+    IF to_time < lo THEN
+        PERFORM internal.fail('VB400', 'to_time is before from_time', 'Give from_time <= to_time (from_time defaults to now).');
+    END IF;
+    IF status IS NOT NULL AND status NOT IN ('confirmed', 'cancelled') THEN
+        PERFORM internal.fail('VB400', 'status must be confirmed or cancelled', 'Leave it out for both.');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 5000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 5000', 'Narrow the time range instead.');
+    END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM internal.require_calendar(o.id, calendar_id);
+    END IF;
+    SELECT coalesce(jsonb_agg(x.j ORDER BY x.starts_at, x.id) FILTER (WHERE x.rn <= max_rows), '[]'), count(*)
+      INTO result, n
+      FROM (SELECT h.starts_at, a.id, row_number() OVER (ORDER BY h.starts_at, a.id) AS rn,
+                   jsonb_build_object(
+                       'appointment_id', a.id, 'status', a.status, 'contact_id', a.contact_id,
+                       'patient_name', coalesce(a.patient_name, ct.name),
+                       'phone_masked', internal.mask_phone(ct.phone),
+                       'calendar_id', h.calendar_id, 'provider', c.display_name,
+                       'service', a.service_id, 'service_name', sv.name,
+                       'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                       'local_time', internal.local_text(h.starts_at, o.time_zone),
+                       'confirmed_via', a.confirmed_via, 'booked_by', a.booked_by,
+                       'cancelled_by', a.cancelled_by, 'cancel_reason', a.cancel_reason) AS j
+              FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+              JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+              LEFT JOIN voxbook.services AS sv ON sv.org_id = a.org_id AND sv.id = a.service_id
+             WHERE a.org_id = o.id AND h.starts_at >= lo AND (to_time IS NULL OR h.starts_at < to_time)
+               AND (list_appointments.calendar_id IS NULL OR h.calendar_id = list_appointments.calendar_id)
+               AND (caller_phone IS NULL OR ct.phone = caller_phone)
+               AND (list_appointments.status IS NULL OR a.status = list_appointments.status)) AS x;
+    RETURN jsonb_build_object('success', true, 'time_zone', o.time_zone, 'appointments', result, 'more', n > max_rows);
+END
+$$;
+
+-- Name: FUNCTION list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer) IS 'The clinic''s appointments starting in [from_time, to_time) (default: from now on, no end), in time order;
+optionally of one provider (calendar_id), one phone number (patient_phone, read in the clinic''s country) and
+one status (''confirmed'' or ''cancelled''; default both); at most max_rows (default 500).
+Returns {"success": true, "time_zone", "appointments": [{"appointment_id", "status", "contact_id",
+"patient_name" (the person it was booked for), "phone_masked", "calendar_id", "provider", "service",
+"service_name", "starts_at", "ends_at" (UTC), "local_time", "confirmed_via", "booked_by", "cancelled_by",
+"cancel_reason"}], "more": true when max_rows left some out}.
+Errors: VB404 unknown org or calendar; VB400 a time out of range, to_time before from_time, another status,
+max_rows not 1-5000, a malformed phone.
+Example: SELECT api.list_appointments(''a0000000-0000-0000-0000-000000000001'', now(), now() + interval ''1 day'');';
+
+-- Name: list_audit(uuid, timestamp with time zone, timestamp with time zone, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_audit(org_id uuid, from_time timestamp with time zone DEFAULT NULL::timestamp with time zone, to_time timestamp with time zone DEFAULT NULL::timestamp with time zone, entity text DEFAULT NULL::text, max_rows integer DEFAULT 200) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+BEGIN
+    PERFORM internal.require_instant(from_time, 'from_time', optional => true);
+    PERFORM internal.require_instant(to_time, 'to_time', optional => true);
+    IF entity IS NOT NULL AND entity NOT IN ('clinic', 'provider', 'service', 'hours', 'hours_exception',
+                                             'blocked_period', 'appointment') THEN
+        PERFORM internal.fail('VB400', 'unknown entity',
+                              'One of clinic, provider, service, hours, hours_exception, blocked_period, appointment (or NULL: all).');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 10000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 10000', 'Narrow from_time/to_time for more.');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'entries', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'at', internal.utc_iso(a.at), 'changed_by', a.changed_by,
+                                                     'action', a.action, 'entity', a.entity, 'entity_id', a.entity_id,
+                                                     'before', a.before, 'after', a.after)
+                                  ORDER BY a.at DESC, a.id), '[]')
+          FROM (SELECT * FROM voxbook.audit_log AS x
+                 WHERE x.org_id = o.id
+                   AND (from_time IS NULL OR x.at >= from_time) AND (to_time IS NULL OR x.at < to_time)
+                   AND (list_audit.entity IS NULL OR x.entity = list_audit.entity)
+                 ORDER BY x.at DESC, x.id LIMIT max_rows) AS a));
+END
+$$;
+
+-- Name: FUNCTION list_audit(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, entity text, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_audit(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, entity text, max_rows integer) IS 'Who changed what in a clinic (voxbook.audit_log), newest first: the changes made through the set-up functions
+(and staff actions on appointments), in [from_time, to_time) (default: all), of one entity kind (clinic,
+provider, service, hours, hours_exception, blocked_period, appointment; NULL: all), at most max_rows (200).
+Returns {"success": true, "entries": [{"id", "at", "changed_by", "action", "entity", "entity_id", "before",
+"after"}]} (before null = created, after null = removed).
+Errors: VB404 unknown org; VB400 a time out of range, unknown entity, max_rows not 1-10000.';
+
+-- Name: list_blocks(uuid, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone DEFAULT NULL::timestamp with time zone, to_time timestamp with time zone DEFAULT NULL::timestamp with time zone, calendar_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    lo timestamptz := coalesce(from_time, internal.clock());
+    hi timestamptz := to_time;
+    b voxbook.blocked_periods;
+    blocks jsonb := '[]';
+BEGIN
+    PERFORM internal.require_instant(from_time, 'from_time', optional => true);
+    PERFORM internal.require_instant(to_time, 'to_time', optional => true);
+    IF hi IS NOT NULL AND hi < lo THEN
+        PERFORM internal.fail('VB400', 'to_time is before from_time', 'Give from_time <= to_time.');
+    END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM internal.setup_calendar(o.id, calendar_id, lock => false);
+    END IF;
+    FOR b IN SELECT * FROM voxbook.blocked_periods AS x
+              WHERE x.org_id = o.id AND x.during && tstzrange(lo, hi, '[)')
+                AND (list_blocks.calendar_id IS NULL OR x.calendar_id = list_blocks.calendar_id OR x.calendar_id IS NULL)
+              ORDER BY lower(x.during), x.id LOOP
+        blocks := blocks || jsonb_build_array(internal.block_json(b, o.time_zone));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'blocks', blocks);
+END
+$$;
+
+-- Name: FUNCTION list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text) IS 'The blocks (time off, closures) overlapping [from_time, to_time) (default: from now on, no end), by start;
+with calendar_id, that provider''s and the clinic-wide ones (calendar_id null).
+Returns {"success": true, "blocks": [{"block_id", "calendar_id", "starts_at", "ends_at", "local_starts",
+"local_ends", "reason", "created_by"}]}.
+Errors: VB404 unknown org or calendar; VB400 a time out of range, to_time before from_time.';
+
 -- Name: list_carrier_accounts(text, integer); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.list_carrier_accounts(key_id_not text DEFAULT NULL::text, max_rows integer DEFAULT 1000) RETURNS jsonb
@@ -1349,6 +1877,60 @@ COMMENT ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer)
 key_id_not, only those whose token was encrypted with another key (voxbook clinic carrier rekey re-encrypts
 them). Returns {"success": true, "org_ids": [...]} (at most max_rows, by id). Errors: VB400 max_rows outside 1-100000.
 Example: SELECT api.list_carrier_accounts(key_id_not => ''3f2a9c0d1e4b'');';
+
+-- Name: list_problem_sms(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone DEFAULT NULL::timestamp with time zone, to_time timestamp with time zone DEFAULT NULL::timestamp with time zone, max_rows integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    hi timestamptz := coalesce(to_time, internal.clock());
+    lo timestamptz := coalesce(from_time, coalesce(to_time, internal.clock()) - interval '7 days');
+    result jsonb;
+    n bigint;
+BEGIN
+    PERFORM internal.require_instant(from_time, 'from_time', optional => true);
+    PERFORM internal.require_instant(to_time, 'to_time', optional => true);
+    IF hi < lo THEN
+        PERFORM internal.fail('VB400', 'to_time is before from_time', 'Give from_time <= to_time (default: the last 7 days).');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 5000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 5000', 'Narrow the time range instead.');
+    END IF;
+    SELECT coalesce(jsonb_agg(x.j ORDER BY x.created_at DESC, x.id) FILTER (WHERE x.rn <= max_rows), '[]'), count(*)
+      INTO result, n
+      FROM (SELECT m.created_at, m.id, row_number() OVER (ORDER BY m.created_at DESC, m.id) AS rn,
+                   jsonb_build_object(
+                       'message_id', m.id, 'kind', m.kind, 'status', m.status,
+                       'why', coalesce(m.skip_reason, nullif(concat_ws(': ', m.error_code, m.error_message), ''),
+                                       m.provider_status, m.status),
+                       'error_code', m.error_code, 'skip_reason', m.skip_reason, 'attempts', m.attempts,
+                       'phone_masked', internal.mask_phone(m.recipient),
+                       'appointment_id', m.appointment_id, 'patient_name', a.patient_name,
+                       'created_at', internal.utc_iso(m.created_at),
+                       'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at)),
+                       'local_time', internal.local_text(m.created_at, o.time_zone)) AS j
+              FROM voxbook.sms_outbox AS m
+              LEFT JOIN voxbook.appointments AS a ON a.org_id = m.org_id AND a.id = m.appointment_id
+             WHERE m.org_id = o.id AND m.status IN ('failed', 'undelivered', 'skipped')
+               AND m.created_at >= lo AND m.created_at < hi) AS x;
+    RETURN jsonb_build_object('success', true, 'messages', result, 'more', n > max_rows);
+END
+$$;
+
+-- Name: FUNCTION list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer) IS 'The clinic''s texts that did not reach their recipient, queued in [from_time, to_time) (default: the last 7
+days), newest first, at most max_rows (default 500): status ''failed'' (the carrier refused or every retry failed),
+''undelivered'' (the carrier could not deliver it) or ''skipped'' (never sent: the number opted out, the hold or
+appointment was gone...), each with why. No bodies (a code''s digits), phones masked.
+Returns {"success": true, "messages": [{"message_id", "kind", "status", "why", "error_code", "skip_reason",
+"attempts", "phone_masked", "appointment_id", "patient_name", "created_at", "updated_at", "local_time"}],
+"more"}.
+Errors: VB404 unknown org; VB400 a time out of range, to_time before from_time, max_rows not 1-5000.
+Example: SELECT api.list_problem_sms(''a0000000-0000-0000-0000-000000000001'');';
 
 -- Name: mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1551,6 +2133,7 @@ DECLARE
     lim jsonb := internal.call_field_limits();
     call_key text;
     booked_at timestamptz;
+    owner_tag text;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     call_key := internal.vapi_call_key(call_id);
@@ -1627,19 +2210,22 @@ BEGIN
             -- a table and is not called per row of a query (on Citus that nests a distributed query).
             SELECT bh.starts_at INTO booked_at FROM voxbook.holds AS bh
              WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id;
+            -- The owner reads the clinic's language, with dates as the clinic writes them (not the caller's).
+            owner_tag := internal.clinic_locale(o.locale);
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
             m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
-                    'sms.hot_lead', 'en', jsonb_build_object(
+                    'sms.hot_lead', owner_tag, jsonb_build_object(
                     'score', rec.lead_score,
                     'name', coalesce(left(who, (lim->>'alert_name')::int),
-                                     internal.message('sms.hot_lead.unknown_caller', 'en')),
-                    'phone', coalesce(internal.display_phone(rec.customer_phone),
-                                      internal.message('sms.hot_lead.no_number', 'en')),
-                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
+                                     internal.message('sms.hot_lead.unknown_caller', owner_tag)),
+                    'phone', coalesce(internal.display_phone(rec.customer_phone, o.country),
+                                      internal.message('sms.hot_lead.no_number', owner_tag)),
+                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', owner_tag)),
                     'outcome', CASE WHEN booked_at IS NOT NULL
-                                    THEN internal.message('sms.hot_lead.booked', 'en',
-                                                          internal.when_parts(booked_at, o.time_zone))
-                                    ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
+                                    THEN internal.message('sms.hot_lead.booked', owner_tag,
+                                                          internal.when_parts(booked_at, o.time_zone,
+                                                                              internal.locale(owner_tag)))
+                                    ELSE internal.message('sms.hot_lead.not_booked', owner_tag) END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         -- On a single PostgreSQL only (internal.notify): on Citus the dashboard polls for new leads.
@@ -1656,7 +2242,7 @@ COMMENT ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at ti
 "duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
 from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
 and, at or above the clinic''s hot_lead_threshold, creates one hot-lead alert, queues the owner''s SMS to
-hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
+hot_lead_alert_phone (in the clinic''s language, its booked time as the clinic''s locale writes it) and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, ''anonymous'') is stored as unknown.
@@ -1667,9 +2253,9 @@ SMS body (1,600), and a call_id over 200 characters is stored under its first 16
 Times out of range or an end before the start are stored as unknown (NULL), never refused.
 Errors: VB404 unknown org; VB400 missing call_id, structured_data not an object.';
 
--- Name: record_inbound_sms(text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+-- Name: record_inbound_sms(text, text, text, text, text, uuid[]); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text DEFAULT NULL::text, opt_out_type text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text DEFAULT NULL::text, opt_out_type text DEFAULT NULL::text, org_ids uuid[] DEFAULT NULL::uuid[]) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $_$
@@ -1686,7 +2272,17 @@ DECLARE
     sid text := nullif(btrim(message_sid), '');
     unusable boolean := false;
     answer jsonb;
+    help_tag text;
+    last_appt timestamptz;
+    last_appt_locale text;
+    last_hold timestamptz;
+    last_hold_locale text;
+    to_known boolean;
 BEGIN
+    IF cardinality(org_ids) > 1000 THEN
+        PERFORM internal.fail('VB400', 'org_ids has more than 1000 clinics',
+                              'Pass the clinics the webhook resolved (those on the account that received it).');
+    END IF;
     IF length(sid) > 64 THEN
         PERFORM internal.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
     END IF;
@@ -1706,7 +2302,13 @@ BEGIN
         -- Twilio sends E.164; a national From is read in the country of the clinic whose number To is.
         receiver := internal.normalize_phone(to_number, NULL);
         SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
-         WHERE o.phone = receiver OR o.sms_from = receiver ORDER BY o.sms_from = receiver DESC LIMIT 1;
+         WHERE (o.phone = receiver OR o.sms_from = receiver) AND (org_ids IS NULL OR o.id = ANY (org_ids))
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, o.id LIMIT 1;
+        IF receiver_country IS NULL AND org_ids IS NOT NULL THEN
+            -- A pool number of the clinics' account: read a national From in their (first) country.
+            SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
+             WHERE o.id = ANY (org_ids) ORDER BY o.id LIMIT 1;
+        END IF;
         sender := internal.normalize_phone(from_number, receiver_country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
@@ -1725,9 +2327,17 @@ BEGIN
         UPDATE voxbook.sms_inbound AS i SET result = answer WHERE i.message_sid = sid;
         RETURN answer;
     END IF;
-    SELECT coalesce(array_agg(o.id), '{}') INTO orgs FROM voxbook.organizations AS o
-     WHERE o.phone = receiver OR o.sms_from = receiver;
-    IF cardinality(orgs) = 0 THEN
+    -- To is a clinic's own number: those clinics (of them, the listed ones). Else a pool number.
+    SELECT coalesce(array_agg(o.id ORDER BY o.id) FILTER (WHERE org_ids IS NULL OR o.id = ANY (org_ids)), '{}'),
+           count(*) > 0
+      INTO orgs, to_known
+      FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver;
+    IF NOT to_known AND org_ids IS NOT NULL THEN
+        -- A pool number of an account the webhook resolved to these clinics (their own account, shared):
+        -- Twilio blocks the sender on that account, so exactly these clinics, and no clinic on another account.
+        SELECT coalesce(array_agg(o.id ORDER BY o.id), '{}') INTO orgs FROM voxbook.organizations AS o
+         WHERE o.id = ANY (org_ids);
+    ELSIF NOT to_known THEN
         -- Sent to a number that is no clinic's own (a Messaging Service pool number): Twilio's opt-out
         -- covers the whole service, so it covers every clinic that knows this number.
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
@@ -1738,13 +2348,29 @@ BEGIN
                                              'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
         END LOOP;
     ELSIF action = 'help' THEN
-        SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
-         ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        SELECT * INTO help_org FROM voxbook.organizations AS o
+         WHERE ((o.phone = receiver OR o.sms_from = receiver) AND (org_ids IS NULL OR o.id = ANY (org_ids)))
+            OR (NOT to_known AND o.id = ANY (org_ids))
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, (o.phone = receiver) IS TRUE DESC, o.id LIMIT 1;
         IF FOUND THEN
+            -- In the language the patient last booked in at this clinic (their newest appointment or hold, by
+            -- their number; NULL there: the clinic's), else the clinic's. Two reads, each one clinic's shard.
+            SELECT a.created_at, a.locale INTO last_appt, last_appt_locale
+              FROM voxbook.appointments AS a
+              JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+             WHERE a.org_id = help_org.id AND ct.phone = sender
+             ORDER BY a.created_at DESC LIMIT 1;
+            SELECT h.created_at, h.locale INTO last_hold, last_hold_locale
+              FROM voxbook.holds AS h
+             WHERE h.org_id = help_org.id AND h.patient_phone = sender
+             ORDER BY h.created_at DESC LIMIT 1;
+            help_tag := CASE WHEN last_hold > last_appt OR (last_appt IS NULL AND last_hold IS NOT NULL)
+                             THEN last_hold_locale ELSE last_appt_locale END;
+            help_tag := coalesce(help_tag, internal.clinic_locale(help_org.locale));
             reply := internal.gsm7(coalesce(help_org.help_text,
-                                            internal.message('sms.help', 'en', jsonb_build_object(
+                                            internal.message('sms.help', help_tag, jsonb_build_object(
                                                'clinic', help_org.name,
-                                               'clinic_phone', internal.display_phone(help_org.phone)))));
+                                               'clinic_phone', internal.display_phone(help_org.phone, help_org.country)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
@@ -1758,19 +2384,23 @@ BEGIN
 END
 $_$;
 
--- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text, org_ids uuid[]); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) IS 'Handles an inbound SMS (Twilio''s To, From, Body, MessageSid, OptOutType). The whole body, case-insensitive,
+COMMENT ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text, org_ids uuid[]) IS 'Handles an inbound SMS (Twilio''s To, From, Body, MessageSid, OptOutType). The whole body, case-insensitive,
 decides: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and OPTOUT, REVOKE) opt the sender out, START, YES,
-UNSTOP opt it back in, HELP/INFO returns the clinic''s help_text (or a default naming the clinic and its phone).
+UNSTOP opt it back in, HELP/INFO returns the clinic''s help_text (or a default naming the clinic and its phone,
+in the language of the sender''s newest appointment or hold at that clinic, else the clinic''s).
 The clinic is the one whose phone or sms_from is To; for any other To (a Messaging Service number) every
-clinic that has the sender as a contact. An opt-out creates the contact if needed, records a consent event
+clinic that has the sender as a contact. org_ids (optional, at most 1000): the clinics the webhook resolved
+(those on the carrier account that received it; api/twilio_routes.py): only these are acted on -- of the
+clinics whose number is To, those listed; for any other To, all of them (Twilio blocks the sender on their
+account), never a clinic on another account. An opt-out creates the contact if needed, records a consent event
 and skips every queued message to that number; later ones are skipped at queue time.
 Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
 first answer again, with "duplicate": true (an ordinary message''s "keyword" is not kept: null).
 Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
-affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters; none for
-other odd input (a short-code sender is "none").
+affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters, over 1000
+org_ids; none for other odd input (a short-code sender is "none").
 Example: SELECT api.record_inbound_sms(''+15551234567'', ''+15557654321'', ''STOP'', ''SM0123...'');';
 
 -- Name: record_sms_status(text, text, text, text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
@@ -1789,11 +2419,19 @@ DECLARE
 BEGIN
     PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
     PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
-    -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
-    -- refused. The UPDATE below works from the locked row.
-    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
-    IF FOUND THEN
-        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+    IF org_id IS NOT NULL THEN
+        -- The callback URL names the clinic (its token signed it): only that clinic's messages, never another
+        -- clinic's row that happens to carry the sid. One shard on Citus.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = record_sms_status.org_id AND x.provider_message_id = record_sms_status.message_sid
+           FOR UPDATE;
+    ELSE
+        -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
+        -- refused. The UPDATE below works from the locked row.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
+        IF FOUND THEN
+            SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+        END IF;
     END IF;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
@@ -1840,8 +2478,9 @@ $$;
 -- Name: FUNCTION record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid); Type: COMMENT; Schema: api; Owner: -
 
 COMMENT ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) IS 'Applies a Twilio status callback (MessageSid, MessageStatus, ErrorCode). The message is found by its
-provider id, or by org_id + message_id (our status callback URL carries both) when the worker never learnt
-the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
+provider id -- among the messages of org_id when given (our status callback URL names the clinic: another
+clinic''s message is never touched, "found": false), else across clinics -- or by org_id + message_id (our
+status callback URL carries both) when the worker never learnt the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
 duplicates and late callbacks change nothing, a terminal status stays. Twilio''s accepted/queued/sending/sent
 are our ''sent'', read is ''delivered'', canceled is ''failed''; provider_status keeps Twilio''s word.
 Error code 21610 opts the recipient out. Returns {"success": true, "found", "changed", "message_id",
@@ -1919,9 +2558,9 @@ NULL): they are claimable again at once, no attempt is counted. A message whose 
 provider (its send had begun) becomes ''unknown'' instead: it is looked up before any resend. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
 Example: SELECT api.release_sms_claims(''host-1:4242'');';
 
--- Name: reschedule_appointment(uuid, uuid, timestamp with time zone, text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+-- Name: reschedule_appointment(uuid, uuid, timestamp with time zone, text, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true) RETURNS jsonb
+CREATE FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true, staff_user text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
@@ -1929,23 +2568,41 @@ DECLARE
     a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
     o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
+    staff text := left(nullif(btrim(staff_user), ''), 200);
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
     s voxbook.services;
     span interval;
+    occ tstzrange;
+    before jsonb;
+    refused jsonb;
 BEGIN
     PERFORM internal.require_instant(slot_time, 'slot_time');
     IF a.status <> 'confirmed' THEN
         RETURN internal.refusal('cancelled', internal.message('refusal.cancelled.reschedule', 'en'), jsonb_build_object('appointment_id', a.id));
     END IF;
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
-    c := internal.require_calendar(o.id, coalesce(calendar_id, old.calendar_id));
+    -- The service is read into a variable: a row read inside a query has a shard's row type on Citus.
+    SELECT * INTO s FROM voxbook.services AS sv WHERE sv.org_id = o.id AND sv.id = old.service_id;
+    -- Locked FOR SHARE before the new time is checked: a concurrent api.block_time of it waits or is seen.
+    c := internal.lock_calendar(o.id, coalesce(calendar_id, old.calendar_id));
     IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
         RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');
     END IF;
+    refused := internal.notice_refusal(o, a.id, old.starts_at, staff);
+    IF refused IS NOT NULL THEN
+        RETURN refused;
+    END IF;
     span := old.ends_at - old.starts_at;
+    IF c.id <> old.calendar_id THEN
+        PERFORM internal.require_offered(c, s);
+    END IF;
     PERFORM internal.assert_bookable(o, c, slot_time, slot_time + span);
+    occ := internal.occupied(slot_time, slot_time + span, s.buffer_before_minutes, s.buffer_after_minutes);
+    IF staff IS NOT NULL THEN
+        before := internal.appointment_audit(a.org_id, a.id);
+    END IF;
 
     -- Lock, in id order and before changing any, the old hold and every claim on the new time. Two
     -- reschedules swapping times otherwise each freed their own time and then waited, in the insert
@@ -1955,7 +2612,7 @@ BEGIN
       WHERE h.org_id = o.id
         AND (h.id = old.id
              OR (h.calendar_id = c.id AND h.status IN ('held', 'confirmed')
-                 AND tstzrange(h.starts_at, h.ends_at, '[)') && tstzrange(slot_time, slot_time + span, '[)')))
+                 AND coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)')) && occ))
       ORDER BY h.id
         FOR UPDATE;
 
@@ -1963,23 +2620,21 @@ BEGIN
     -- else can take it meanwhile, and a new time overlapping the old one does not collide with it.
     UPDATE voxbook.holds AS h SET status = 'rescheduled', release_reason = 'appointment rescheduled', updated_at = now_ts
      WHERE h.org_id = old.org_id AND h.id = old.id;
-    PERFORM internal.flip_expired_holds(o.id, c.id, tstzrange(slot_time, slot_time + span, '[)'));
-    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, vapi_call_id, patient_name,
-                                    patient_phone, status, expires_at, otp_verified_at)
-    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, old.vapi_call_id,
-            old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at)
+    PERFORM internal.flip_expired_holds(o.id, c.id, occ);
+    INSERT INTO voxbook.holds AS h (org_id, calendar_id, service_id, starts_at, ends_at, occupies, vapi_call_id,
+                                    patient_name, patient_phone, status, expires_at, otp_verified_at, locale)
+    VALUES (old.org_id, c.id, old.service_id, slot_time, slot_time + span, occ, old.vapi_call_id,
+            old.patient_name, old.patient_phone, 'confirmed', now_ts, old.otp_verified_at, old.locale)
     ON CONFLICT DO NOTHING
     RETURNING h.* INTO new_hold;
     IF new_hold.id IS NULL THEN
         UPDATE voxbook.holds AS h SET status = 'confirmed', release_reason = NULL, updated_at = now_ts
          WHERE h.org_id = old.org_id AND h.id = old.id;
-        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql). The
-        -- service is read into a variable first: a row read inside a query has a shard's row type on Citus.
-        SELECT * INTO s FROM voxbook.services AS sv WHERE sv.org_id = o.id AND sv.id = old.service_id;
+        -- With the other times to offer, as a refused claim (internal.alternatives, 20_booking.sql).
         RETURN internal.refusal('slot_taken', internal.message('refusal.slot_taken.reschedule', 'en'),
                                 jsonb_build_object('appointment_id', a.id, 'slot_time', internal.utc_iso(slot_time),
                                                    'calendar_id', c.id,
-                                                   'alternatives', internal.alternatives(o, s, slot_time)));
+                                                   'alternatives', internal.alternatives(o, s, slot_time, a.locale)));
     END IF;
     UPDATE voxbook.appointments AS x SET hold_id = new_hold.id, updated_at = now_ts
      WHERE x.org_id = a.org_id AND x.id = a.id;
@@ -1987,19 +2642,28 @@ BEGIN
     IF notify THEN
         PERFORM internal.queue_appointment_sms(a.org_id, a.id, 'reschedule');
     END IF;
+    IF staff IS NOT NULL THEN
+        PERFORM internal.audit(a.org_id, staff, 'reschedule_appointment', 'appointment', a.id::text, before,
+                               internal.appointment_audit(a.org_id, a.id));
+    END IF;
     RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment moved');
 END
 $$;
 
--- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) IS 'Moves an appointment to slot_time (optionally to another calendar), keeping its duration. The new time
-is claimed before the old one is freed, in one transaction: if the new time is taken the appointment keeps
-its old time ({"success": false, "code": "slot_taken", "error", "appointment_id", "slot_time", "calendar_id",
-"alternatives"}: the other times, as api.claim_slot_atomic gives them). The pending reminder follows the appointment
-and (notify) an SMS tells the patient. With patient_phone the appointment must be that caller''s.
+COMMENT ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text) IS 'Moves an appointment to slot_time (optionally to another calendar, which must offer its service), keeping its
+duration and its service''s buffers. The new time is claimed before the old one is freed, in one transaction:
+if the new time is taken the appointment keeps its old time ({"success": false, "code": "slot_taken", "error",
+"appointment_id", "slot_time", "calendar_id", "alternatives"}: the other times, as api.claim_slot_atomic gives
+them). The pending reminder follows the appointment and (notify) an SMS tells the patient. With patient_phone
+the appointment must be that caller''s.
+Cancellation notice: without staff_user an appointment starting within the clinic''s cancellation_notice_minutes
+is not moved ({"success": false, "code": "within_notice", ...} as api.cancel_appointment); staff_user overrides
+it and the move is audited (voxbook.audit_log). Never a tool argument.
 Returns the appointment with the new "starts_at" and "message".
-Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic).';
+Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic), a
+calendar that does not offer the appointment''s service.';
 
 -- Name: revoke_calendar_feed_tokens(uuid, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -2449,6 +3113,337 @@ ciphertext that is not a Fernet token (a plaintext token is refused, not stored)
 messaging_service_sid (MG + 32 hex) or parent_account_sid.
 Example: SELECT api.set_carrier_account(''a0000000-0000-0000-0000-000000000001'', ''AC0123...'', ''gAAAAAB...'', ''3f2a9c0d1e4b'');';
 
+-- Name: set_hours_exception(uuid, text, date, jsonb, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text DEFAULT NULL::text, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars;
+    before jsonb;
+    after jsonb;
+    label text;
+    s time;
+    t time;
+BEGIN
+    PERFORM internal.require_date(on_date, 'on_date');
+    IF length(reason) > 500 THEN
+        PERFORM internal.fail('VB400', 'reason is limited to 500 characters', 'Shorten the reason.');
+    END IF;
+    c := internal.setup_calendar(o.id, calendar_id, lock => true);
+    label := to_char(on_date, 'YYYY-MM-DD');
+    before := internal.exceptions_json(o.id, c.id, on_date) -> 0;
+    IF before ->> 'on_date' IS DISTINCT FROM label THEN
+        before := NULL;
+    END IF;
+    DELETE FROM voxbook.hours_exceptions AS x WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.on_date = set_hours_exception.on_date;
+    IF hours IS NOT NULL THEN
+        IF jsonb_typeof(hours) = 'array' AND jsonb_array_length(hours) = 0 THEN
+            INSERT INTO voxbook.hours_exceptions (org_id, calendar_id, on_date, reason)
+            VALUES (o.id, c.id, on_date, nullif(btrim(reason), ''));
+        ELSE
+            FOR s, t IN SELECT p.starts, p.ends FROM internal.parse_intervals(label, hours) AS p LOOP
+                INSERT INTO voxbook.hours_exceptions (org_id, calendar_id, on_date, starts, ends, reason)
+                VALUES (o.id, c.id, on_date, s, t, nullif(btrim(reason), ''));
+            END LOOP;
+        END IF;
+        after := internal.exceptions_json(o.id, c.id, on_date) -> 0;
+    END IF;
+    PERFORM internal.audit(o.id, changed_by, 'set_hours_exception', 'hours_exception', c.id || ' ' || label, before, after);
+    RETURN jsonb_build_object('success', true, 'calendar_id', c.id, 'on_date', label,
+                              'exception', after, 'outside_hours', internal.outside_hours(o, c.id));
+END
+$$;
+
+-- Name: FUNCTION set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text, changed_by text) IS 'Sets a provider''s hours on one date, replacing that weekday''s hours then (a Saturday clinic, a short day, a
+day off): hours => ''[["10:00", "14:00"]]'' (several intervals allowed, as api.set_working_hours takes a day),
+''[]'' = not working that day, NULL = remove the exception (the weekly hours apply again). Local times of the
+clinic''s zone. Appointments already booked stay: those no longer covered are listed in "outside_hours".
+Recorded in voxbook.audit_log. Race-safe against claims (locks the calendar row).
+Returns {"success": true, "calendar_id", "on_date", "exception": {"on_date", "hours", "reason"} | null (removed),
+"outside_hours": [...] (as api.set_working_hours)}.
+Errors: VB404 unknown org or calendar; VB400 on_date missing or out of range, a malformed, inverted or
+overlapping interval (named), reason over 500 characters.';
+
+-- Name: set_working_hours(uuid, text, jsonb, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    c voxbook.calendars;
+    before jsonb;
+    after jsonb;
+    k text;
+    days constant text[] := internal.day_keys();
+    day_names constant text[] := ARRAY['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+    dow int;
+    seen int[] := '{}';
+    s time;
+    t time;
+BEGIN
+    PERFORM internal.require(hours, 'hours');
+    IF jsonb_typeof(hours) <> 'object' THEN
+        PERFORM internal.fail('VB400', 'hours must be a JSON object of days',
+                              'e.g. hours => ''{"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "tue": [["09:00", "17:00"]]}'' (a day left out is closed).');
+    END IF;
+    c := internal.setup_calendar(o.id, calendar_id, lock => true);
+    before := internal.week_json(o.id, c.id);
+    DELETE FROM voxbook.working_hours AS x WHERE x.org_id = o.id AND x.calendar_id = c.id;
+    FOR k IN SELECT e.key FROM jsonb_each(hours) AS e ORDER BY e.key LOOP
+        dow := coalesce(array_position(days, lower(btrim(k))), array_position(day_names, lower(btrim(k))));
+        IF dow IS NULL THEN
+            PERFORM internal.fail('VB400', format('unknown day %s', k), 'Days are mon, tue, wed, thu, fri, sat, sun.');
+        END IF;
+        IF dow = ANY (seen) THEN
+            PERFORM internal.fail('VB400', format('%s is given twice', days[dow]), 'Give each day once.');
+        END IF;
+        seen := seen || dow;
+        FOR s, t IN SELECT p.starts, p.ends FROM internal.parse_intervals(days[dow], hours -> k) AS p LOOP
+            INSERT INTO voxbook.working_hours (org_id, calendar_id, iso_dow, starts, ends) VALUES (o.id, c.id, dow, s, t);
+        END LOOP;
+    END LOOP;
+    after := internal.week_json(o.id, c.id);
+    PERFORM internal.audit(o.id, changed_by, 'set_working_hours', 'hours', c.id, before, after);
+    RETURN jsonb_build_object('success', true, 'calendar_id', c.id, 'hours', after, 'changed', before <> after,
+                              'outside_hours', internal.outside_hours(o, c.id));
+END
+$$;
+
+-- Name: FUNCTION set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text) IS 'Replaces a provider''s weekly hours, local wall-clock times of the clinic''s zone:
+hours => ''{"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "tue": [["09:00", "17:00"]], ...}'' (several
+intervals a day, breaks between; a day left out is closed; ''{}'' = no hours; "monday" also works; "24:00" ends
+a day). Appointments already booked stay: those the new hours no longer cover are listed in "outside_hours"
+for staff to move. Recorded in voxbook.audit_log. Race-safe against claims (locks the calendar row).
+Returns {"success": true, "calendar_id", "hours" (as stored), "changed": true|false, "outside_hours": [{"appointment_id",
+"hold_id", "calendar_id", "service", "patient_name", "starts_at", "ends_at", "local_time"}]}.
+Errors: VB404 unknown org or calendar; VB400 hours missing or not an object, an unknown day, an interval that is
+malformed, ends before it starts or overlaps another (the message names the day).';
+
+-- Name: unblock_time(uuid, bigint, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.unblock_time(org_id uuid, block_id bigint, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    b voxbook.blocked_periods;
+BEGIN
+    PERFORM internal.require(block_id, 'block_id');
+    DELETE FROM voxbook.blocked_periods AS x WHERE x.org_id = o.id AND x.id = unblock_time.block_id RETURNING x.* INTO b;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'unknown block', 'Use a block_id of this clinic (api.list_blocks).');
+    END IF;
+    PERFORM internal.audit(o.id, changed_by, 'unblock_time', 'blocked_period', b.id::text,
+                           internal.block_json(b, o.time_zone), NULL);
+    RETURN jsonb_build_object('success', true, 'removed', internal.block_json(b, o.time_zone));
+END
+$$;
+
+-- Name: FUNCTION unblock_time(org_id uuid, block_id bigint, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.unblock_time(org_id uuid, block_id bigint, changed_by text) IS 'Removes a block (api.block_time): its time is bookable again. Recorded in voxbook.audit_log.
+Returns {"success": true, "removed": <the block, as api.list_blocks>}.
+Errors: VB404 unknown org or block (also another clinic''s); VB400 block_id missing.';
+
+-- Name: update_clinic(uuid, text, text, text, text, text, text[], text, text, jsonb, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.update_clinic(org_id uuid, name text DEFAULT NULL::text, phone text DEFAULT NULL::text, time_zone text DEFAULT NULL::text, country text DEFAULT NULL::text, locale text DEFAULT NULL::text, languages text[] DEFAULT NULL::text[], hot_lead_phone text DEFAULT NULL::text, sms_from text DEFAULT NULL::text, settings jsonb DEFAULT NULL::jsonb, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    old voxbook.organizations := internal.require_org(org_id);
+    o voxbook.organizations;
+    before jsonb;
+    after jsonb;
+BEGIN
+    o := internal.apply_clinic(old, name, phone, time_zone, country, locale, languages, hot_lead_phone, sms_from, settings);
+    o := internal.store_clinic(o, old);
+    -- Only what changed goes into the audit log.
+    SELECT jsonb_object_agg(n.key, p.value), jsonb_object_agg(n.key, n.value) INTO before, after
+      FROM jsonb_each(internal.clinic_row(o)) AS n JOIN jsonb_each(internal.clinic_row(old)) AS p ON p.key = n.key
+     WHERE p.value IS DISTINCT FROM n.value;
+    PERFORM internal.audit(o.id, changed_by, 'update_clinic', 'clinic', o.id::text, before, after);
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'changed', coalesce(after, '{}'),
+                              'clinic', internal.clinic_json(o));
+END
+$$;
+
+-- Name: FUNCTION update_clinic(org_id uuid, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.update_clinic(org_id uuid, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text) IS 'Changes a clinic: only what is passed changes (NULL = unchanged); arguments as api.create_clinic. To clear
+an optional value pass it as JSON null in settings: settings => ''{"hot_lead_alert_phone": null}'' (also sms_from,
+help_text, allowed_sms_calling_codes). A new country changes the calling code (stored numbers stay as they
+are); a new locale whose language the clinic does not offer adds it to languages; languages must include the
+locale''s language. Recorded in voxbook.audit_log (the changed values, before and after).
+Returns {"success": true, "org_id", "changed": {column: new value} ({} when nothing changed), "clinic": <api.get_clinic>}.
+Errors: VB404 unknown org; VB400 as api.create_clinic; VB409 another clinic has this phone.
+Example: SELECT api.update_clinic(:org, settings => ''{"min_notice_minutes": 120, "help_text": null}'', changed_by => ''ana'');';
+
+-- Name: upsert_provider(uuid, text, text, integer, integer, boolean, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.upsert_provider(org_id uuid, calendar_id text, display_name text DEFAULT NULL::text, slot_minutes integer DEFAULT NULL::integer, default_duration_minutes integer DEFAULT NULL::integer, active boolean DEFAULT NULL::boolean, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    old voxbook.calendars;
+    c voxbook.calendars;
+    st text; cn text; tn text; col text; msg text;
+BEGIN
+    PERFORM internal.require(calendar_id, 'calendar_id');
+    IF calendar_id !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+        PERFORM internal.fail('VB400', 'malformed calendar_id',
+                              'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. cal-smith.');
+    END IF;
+    IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 200) THEN
+        PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters', 'The name callers hear, e.g. Dr. Smith.');
+    END IF;
+    -- Locked: deactivating (active => false) is deactivate_provider's check, against claims.
+    SELECT * INTO old FROM voxbook.calendars AS x
+     WHERE x.org_id = o.id AND x.id = upsert_provider.calendar_id FOR UPDATE;
+    BEGIN
+        IF old.id IS NULL THEN
+            PERFORM internal.require(display_name, 'display_name');
+            INSERT INTO voxbook.calendars AS x (org_id, id, display_name, slot_minutes, default_duration_minutes, active)
+            VALUES (o.id, calendar_id, btrim(display_name), coalesce(slot_minutes, 30),
+                    coalesce(default_duration_minutes, 30), coalesce(active, true))
+            RETURNING x.* INTO c;
+        ELSE
+            IF active IS FALSE AND old.active THEN
+                PERFORM internal.clear_future(o, old, 'refuse', changed_by);
+            END IF;
+            UPDATE voxbook.calendars AS x
+               SET display_name = coalesce(btrim(upsert_provider.display_name), x.display_name),
+                   slot_minutes = coalesce(upsert_provider.slot_minutes, x.slot_minutes),
+                   default_duration_minutes = coalesce(upsert_provider.default_duration_minutes, x.default_duration_minutes),
+                   active = coalesce(upsert_provider.active, x.active)
+             WHERE x.org_id = o.id AND x.id = old.id
+            RETURNING x.* INTO c;
+        END IF;
+    EXCEPTION WHEN check_violation THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, cn = CONSTRAINT_NAME, tn = TABLE_NAME, col = COLUMN_NAME, msg = MESSAGE_TEXT;
+        PERFORM internal.setup_invalid(st, nullif(cn, ''), nullif(tn, ''), nullif(col, ''), msg);
+    END;
+    PERFORM internal.audit(o.id, changed_by, 'upsert_provider', 'provider', c.id,
+                           CASE WHEN old.id IS NULL THEN NULL ELSE to_jsonb(old) - 'org_id' END, to_jsonb(c) - 'org_id');
+    RETURN jsonb_build_object('success', true, 'created', old.id IS NULL,
+                              'provider', internal.provider_json(c, (internal.clock() AT TIME ZONE o.time_zone)::date));
+END
+$_$;
+
+-- Name: FUNCTION upsert_provider(org_id uuid, calendar_id text, display_name text, slot_minutes integer, default_duration_minutes integer, active boolean, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.upsert_provider(org_id uuid, calendar_id text, display_name text, slot_minutes integer, default_duration_minutes integer, active boolean, changed_by text) IS 'Adds a provider (a calendar: calendar_id such as cal-smith, the id every booking function takes) or changes
+one: only what is passed changes (NULL = unchanged). A new one needs display_name (the name callers hear);
+slot_minutes (5-240, default 30: slots start every slot_minutes from the start of each working interval),
+default_duration_minutes (5-480, default 30: a booking without a service), active (default true). It works no
+hours until api.set_working_hours. active => false is refused while it has future appointments (as
+api.deactivate_provider). Recorded in voxbook.audit_log.
+Returns {"success": true, "created": true|false, "provider": {"calendar_id", "display_name", "slot_minutes",
+"default_duration_minutes", "active", "hours", "exceptions"}}.
+Errors: VB404 unknown org; VB400 malformed calendar_id, display_name missing for a new provider, a value out of
+range (the HINT gives the range); VB409 deactivating with future appointments.
+Example: SELECT api.upsert_provider(:org, ''cal-smith'', ''Dr. Smith'', slot_minutes => 30);';
+
+-- Name: upsert_service(uuid, text, text, integer, integer, integer, integer, text, text[], boolean, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.upsert_service(org_id uuid, service_id text, name text DEFAULT NULL::text, duration_minutes integer DEFAULT NULL::integer, buffer_before_minutes integer DEFAULT NULL::integer, buffer_after_minutes integer DEFAULT NULL::integer, price_cents integer DEFAULT NULL::integer, value_tier text DEFAULT NULL::text, providers text[] DEFAULT NULL::text[], active boolean DEFAULT NULL::boolean, changed_by text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    old voxbook.services;
+    s voxbook.services;
+    before jsonb;
+    missing text;
+    st text; cn text; tn text; col text; msg text;
+BEGIN
+    PERFORM internal.require(service_id, 'service_id');
+    IF service_id !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+        PERFORM internal.fail('VB400', 'malformed service_id',
+                              'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. teeth-whitening.');
+    END IF;
+    IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200) THEN
+        PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'The name callers say, e.g. Teeth Whitening.');
+    END IF;
+    IF providers IS NOT NULL THEN
+        SELECT p INTO missing FROM unnest(providers) AS p
+         WHERE p IS NULL OR NOT EXISTS (SELECT 1 FROM voxbook.calendars AS x WHERE x.org_id = o.id AND x.id = p)
+         LIMIT 1;
+        IF FOUND THEN
+            PERFORM internal.fail('VB400', format('unknown provider %s', coalesce(missing, 'NULL')),
+                                  'providers names calendar ids of this clinic (api.get_clinic); ''{}'' = every active provider.');
+        END IF;
+    END IF;
+    SELECT * INTO old FROM voxbook.services AS x WHERE x.org_id = o.id AND x.id = upsert_service.service_id FOR UPDATE;
+    IF old.id IS NOT NULL THEN
+        before := internal.service_json(old);
+    END IF;
+    BEGIN
+        IF old.id IS NULL THEN
+            PERFORM internal.require(name, 'name');
+            PERFORM internal.require(duration_minutes, 'duration_minutes');
+            INSERT INTO voxbook.services AS x (org_id, id, name, duration_minutes, buffer_before_minutes,
+                                               buffer_after_minutes, price_cents, value_tier, active)
+            VALUES (o.id, service_id, btrim(name), duration_minutes, coalesce(buffer_before_minutes, 0),
+                    coalesce(buffer_after_minutes, 0), price_cents, coalesce(value_tier, 'standard'), coalesce(active, true))
+            RETURNING x.* INTO s;
+        ELSE
+            UPDATE voxbook.services AS x
+               SET name = coalesce(btrim(upsert_service.name), x.name),
+                   duration_minutes = coalesce(upsert_service.duration_minutes, x.duration_minutes),
+                   buffer_before_minutes = coalesce(upsert_service.buffer_before_minutes, x.buffer_before_minutes),
+                   buffer_after_minutes = coalesce(upsert_service.buffer_after_minutes, x.buffer_after_minutes),
+                   price_cents = coalesce(upsert_service.price_cents, x.price_cents),
+                   value_tier = coalesce(upsert_service.value_tier, x.value_tier),
+                   active = coalesce(upsert_service.active, x.active)
+             WHERE x.org_id = o.id AND x.id = old.id
+            RETURNING x.* INTO s;
+        END IF;
+    EXCEPTION WHEN check_violation THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, cn = CONSTRAINT_NAME, tn = TABLE_NAME, col = COLUMN_NAME, msg = MESSAGE_TEXT;
+        PERFORM internal.setup_invalid(st, nullif(cn, ''), nullif(tn, ''), nullif(col, ''), msg);
+    END;
+    IF providers IS NOT NULL THEN
+        DELETE FROM voxbook.service_providers AS x
+         WHERE x.org_id = o.id AND x.service_id = s.id AND NOT x.calendar_id = ANY (providers);
+        FOREACH missing IN ARRAY providers LOOP
+            INSERT INTO voxbook.service_providers (org_id, service_id, calendar_id) VALUES (o.id, s.id, missing)
+            ON CONFLICT DO NOTHING;
+        END LOOP;
+    END IF;
+    PERFORM internal.audit(o.id, changed_by, 'upsert_service', 'service', s.id, before, internal.service_json(s));
+    RETURN jsonb_build_object('success', true, 'created', old.id IS NULL, 'service', internal.service_json(s));
+END
+$_$;
+
+-- Name: FUNCTION upsert_service(org_id uuid, service_id text, name text, duration_minutes integer, buffer_before_minutes integer, buffer_after_minutes integer, price_cents integer, value_tier text, providers text[], active boolean, changed_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.upsert_service(org_id uuid, service_id text, name text, duration_minutes integer, buffer_before_minutes integer, buffer_after_minutes integer, price_cents integer, value_tier text, providers text[], active boolean, changed_by text) IS 'Adds a service (service_id such as teeth-whitening: what the booking functions'' service takes, as do its
+name) or changes one: only what is passed changes (NULL = unchanged). A new one needs name and duration_minutes
+(5-480); buffer_before_minutes / buffer_after_minutes (0-240, default 0: kept free around each booking of it),
+price_cents (>= 0, default none), value_tier (low, standard (default), high: lead scoring), providers (calendar
+ids offering it: NULL = unchanged, ''{}'' = every active provider), active (default true; an inactive service is
+never offered). Recorded in voxbook.audit_log.
+Returns {"success": true, "created": true|false, "service": {"service_id", "name", "duration_minutes",
+"buffer_before_minutes", "buffer_after_minutes", "price_cents", "value_tier", "active", "providers"}}.
+Errors: VB404 unknown org; VB400 malformed service_id, name or duration missing for a new service, a value out
+of range (the HINT gives the range), unknown provider (named).
+Example: SELECT api.upsert_service(:org, ''cleaning'', ''Cleaning'', 60, buffer_after_minutes => 10, providers => ''{cal-smith}'');';
+
 -- Name: verify_otp(uuid, uuid, text, uuid, text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid DEFAULT NULL::uuid, service text DEFAULT NULL::text) RETURNS jsonb
@@ -2563,8 +3558,10 @@ CREATE TABLE voxbook.organizations (
     country text DEFAULT 'US'::text NOT NULL,
     locale text DEFAULT 'en-US'::text NOT NULL,
     languages text[] DEFAULT '{en}'::text[] NOT NULL,
+    cancellation_notice_minutes integer DEFAULT 0 NOT NULL,
     CONSTRAINT organizations_allowed_sms_calling_codes_check CHECK ((((cardinality(allowed_sms_calling_codes) >= 1) AND (cardinality(allowed_sms_calling_codes) <= 50)) AND (array_to_string(allowed_sms_calling_codes, ','::text, ''::text) ~ '^[1-9][0-9]{0,5}(,[1-9][0-9]{0,5})*$'::text))),
     CONSTRAINT organizations_booking_horizon_days_check CHECK (((booking_horizon_days >= 1) AND (booking_horizon_days <= 730))),
+    CONSTRAINT organizations_cancellation_notice_minutes_check CHECK (((cancellation_notice_minutes >= 0) AND (cancellation_notice_minutes <= 10080))),
     CONSTRAINT organizations_code_failures_per_call_check CHECK (((code_failures_per_call >= 1) AND (code_failures_per_call <= 1000))),
     CONSTRAINT organizations_code_failures_per_clinic_hour_check CHECK (((code_failures_per_clinic_hour >= 1) AND (code_failures_per_clinic_hour <= 100000))),
     CONSTRAINT organizations_code_failures_per_phone_hour_check CHECK (((code_failures_per_phone_hour >= 1) AND (code_failures_per_phone_hour <= 1000))),
@@ -2637,6 +3634,10 @@ COMMENT ON COLUMN voxbook.organizations.locale IS 'BCP 47 locale of the clinic (
 
 COMMENT ON COLUMN voxbook.organizations.languages IS 'Languages the clinic offers callers (ISO 639 codes, e.g. {en,es}); always includes its locale''s language. A caller in another language gets the clinic''s default.';
 
+-- Name: COLUMN organizations.cancellation_notice_minutes; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.cancellation_notice_minutes IS 'Callers (voice and SMS) may not cancel or reschedule within this many minutes of the appointment; staff may.';
+
 -- Name: services; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.services (
@@ -2646,6 +3647,11 @@ CREATE TABLE voxbook.services (
     duration_minutes integer NOT NULL,
     price_cents integer,
     value_tier text DEFAULT 'standard'::text NOT NULL,
+    buffer_before_minutes integer DEFAULT 0 NOT NULL,
+    buffer_after_minutes integer DEFAULT 0 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT services_buffer_after_minutes_check CHECK (((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240))),
+    CONSTRAINT services_buffer_before_minutes_check CHECK (((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240))),
     CONSTRAINT services_duration_minutes_check CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
     CONSTRAINT services_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text)),
     CONSTRAINT services_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
@@ -2657,11 +3663,25 @@ CREATE TABLE voxbook.services (
 
 COMMENT ON COLUMN voxbook.services.value_tier IS 'Drives lead scoring: a high-value service adds points (api.score_lead).';
 
--- Name: alternatives(voxbook.organizations, voxbook.services, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: COLUMN services.buffer_before_minutes; Type: COMMENT; Schema: voxbook; Owner: -
 
-CREATE FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) RETURNS jsonb
+COMMENT ON COLUMN voxbook.services.buffer_before_minutes IS 'Minutes kept free before the appointment (set-up): no other booking of the provider may use them.';
+
+-- Name: COLUMN services.buffer_after_minutes; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.services.buffer_after_minutes IS 'Minutes kept free after the appointment (cleaning): a 60-minute service with 10 after occupies 70.';
+
+-- Name: COLUMN services.active; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.services.active IS 'An inactive service is never offered nor claimable; its past appointments stay.';
+
+-- Name: alternatives(voxbook.organizations, voxbook.services, timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone, tag text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    loc constant jsonb := internal.field_locale(o.locale, tag);
 BEGIN
     RETURN (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -2669,10 +3689,10 @@ BEGIN
                    'calendar_id', a.cal_id,
                    'provider', a.provider,
                    'spoken_time', a.spoken,
-                   'local_time', internal.local_text(a.starts_at, o.time_zone))
+                   'local_time', internal.local_text(a.starts_at, o.time_zone, loc))
                    ORDER BY a.starts_at, a.cal_id), '[]')
           FROM (SELECT d.* FROM (
-                    SELECT DISTINCT ON (spoken) f.*, internal.spoken_time(f.starts_at, o.time_zone) AS spoken,
+                    SELECT DISTINCT ON (spoken) f.*, internal.spoken_time(f.starts_at, o.time_zone, loc) AS spoken,
                            abs(extract(epoch FROM f.starts_at - lost)) AS distance
                       FROM internal.free_slots(o, NULL, s, (lost AT TIME ZONE o.time_zone)::date, 1) AS f
                      ORDER BY spoken, distance, f.starts_at, f.cal_id) AS d
@@ -2681,12 +3701,137 @@ BEGIN
 END
 $$;
 
+-- Name: apply_clinic(voxbook.organizations, text, text, text, text, text, text[], text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.apply_clinic(o voxbook.organizations, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb) RETURNS voxbook.organizations
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    k text;
+    v jsonb;
+    lang text;
+    n voxbook.countries;
+BEGIN
+    IF country IS NOT NULL THEN
+        SELECT * INTO n FROM voxbook.countries AS x WHERE x.iso_code = upper(btrim(apply_clinic.country));
+        IF NOT FOUND THEN
+            PERFORM internal.fail('VB400', 'unknown country',
+                                  'Give an ISO 3166 alpha-2 country code such as US, GB or MX (voxbook.countries).');
+        END IF;
+        o.country := n.iso_code;
+        o.country_code := n.calling_code;
+    END IF;
+    IF name IS NOT NULL THEN
+        IF btrim(name) = '' OR length(name) > 200 THEN
+            PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'Give the clinic''s name as patients know it.');
+        END IF;
+        o.name := btrim(name);
+    END IF;
+    IF phone IS NOT NULL THEN
+        o.phone := internal.normalize_phone(phone, o.country);
+    END IF;
+    IF time_zone IS NOT NULL THEN
+        o.time_zone := internal.require_time_zone(time_zone);
+    END IF;
+    IF hot_lead_phone IS NOT NULL THEN
+        o.hot_lead_alert_phone := internal.normalize_phone(hot_lead_phone, o.country);
+    END IF;
+    IF sms_from IS NOT NULL THEN
+        o.sms_from := internal.normalize_phone(sms_from, o.country);
+    END IF;
+    IF settings IS NOT NULL THEN
+        IF jsonb_typeof(settings) <> 'object' THEN
+            PERFORM internal.fail('VB400', 'settings must be a JSON object',
+                                  'e.g. settings => ''{"hold_minutes": 10, "min_notice_minutes": 120}''');
+        END IF;
+        FOR k, v IN SELECT e.key, e.value FROM jsonb_each(settings) AS e ORDER BY e.key LOOP
+            IF NOT k = ANY (internal.clinic_setting_keys()) THEN
+                PERFORM internal.fail('VB400', format('unknown setting %s', k),
+                                      'Known settings: ' || array_to_string(internal.clinic_setting_keys(), ', ') || '.');
+            END IF;
+            IF v = 'null'::jsonb AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a
+                                              WHERE a.attrelid = 'voxbook.organizations'::regclass AND a.attname = k
+                                                AND a.attnotnull) THEN
+                PERFORM internal.fail('VB400', format('%s cannot be empty', k),
+                                      format('Give a value for %s, or leave it out to keep the current one.', k));
+            END IF;
+            IF k IN ('hot_lead_alert_phone', 'sms_from') AND jsonb_typeof(v) = 'string' THEN
+                v := to_jsonb(internal.normalize_phone(v #>> '{}', o.country));
+            END IF;
+            BEGIN
+                o := jsonb_populate_record(o, jsonb_build_object(k, v));
+            EXCEPTION WHEN data_exception OR check_violation THEN
+                PERFORM internal.fail('VB400', format('setting %s has a value of the wrong type', k),
+                                      'Numbers for the minutes, counts and thresholds, text for help_text, '
+                                      || 'a phone number for hot_lead_alert_phone and sms_from, an array of calling codes '
+                                      || 'such as ["1", "44"] for allowed_sms_calling_codes.');
+            END;
+        END LOOP;
+    END IF;
+    IF languages IS NOT NULL THEN
+        IF cardinality(languages) = 0
+           OR EXISTS (SELECT 1 FROM unnest(languages) AS l(x) WHERE x IS NULL OR lower(btrim(x)) !~ '^[a-z]{2,3}$') THEN
+            PERFORM internal.fail('VB400', 'languages must be ISO 639 codes',
+                                  'e.g. languages => ''{en,es}'' (the first is the clinic''s own unless locale says otherwise).');
+        END IF;
+        SELECT array_agg(x ORDER BY min_pos) INTO o.languages
+          FROM (SELECT lower(btrim(l.x)) AS x, min(l.pos) AS min_pos
+                  FROM unnest(languages) WITH ORDINALITY AS l(x, pos) GROUP BY 1) AS d;
+    END IF;
+    IF locale IS NOT NULL THEN
+        SELECT l.locale INTO lang FROM voxbook.locale_formats AS l WHERE lower(l.locale) = lower(replace(btrim(apply_clinic.locale), '_', '-'));
+        IF lang IS NULL THEN
+            PERFORM internal.fail('VB400', 'unknown locale',
+                                  'Give one of: ' || (SELECT string_agg(l.locale, ', ' ORDER BY l.locale) FROM voxbook.locale_formats AS l));
+        END IF;
+        o.locale := lang;
+    END IF;
+    IF o.locale IS NOT NULL AND o.languages IS NOT NULL AND NOT split_part(o.locale, '-', 1) = ANY (o.languages) THEN
+        IF languages IS NULL THEN   -- a new locale's language is offered too
+            o.languages := ARRAY[split_part(o.locale, '-', 1)] || o.languages;
+        ELSE
+            PERFORM internal.fail('VB400', format('languages must include %s, the language of locale %s',
+                                                  split_part(o.locale, '-', 1), o.locale),
+                                  'A clinic always offers its own language: add it to languages, or change locale.');
+        END IF;
+    END IF;
+    RETURN o;
+END
+$_$;
+
+-- Name: appointment_audit(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.appointment_audit(org_id uuid, appointment_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object('status', a.status, 'calendar_id', h.calendar_id,
+                                      'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                                      'service', a.service_id, 'patient_name', a.patient_name,
+                                      'booked_by', a.booked_by, 'cancelled_by', a.cancelled_by,
+                                      'cancel_reason', a.cancel_reason)
+              FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+             WHERE a.org_id = appointment_audit.org_id AND a.id = appointment_audit.appointment_id);
+END
+$$;
+
 -- Name: appointment_json(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    tag text;
+    clinic_tag text;
+    loc jsonb;
 BEGIN
+    -- local_time and spoken_time in the appointment's locale (the caller's), else the clinic's: fetched first,
+    -- not per row of the query below (internal.field_locale reads tables; db/README.md, Citus).
+    SELECT a.locale, o.locale INTO tag, clinic_tag
+      FROM voxbook.appointments AS a JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id;
+    loc := internal.field_locale(clinic_tag, tag);
     RETURN (
     SELECT jsonb_build_object(
         'success', true,
@@ -2694,14 +3839,14 @@ BEGIN
         'status', a.status,
         'hold_id', a.hold_id,
         'contact_id', a.contact_id,
-        'patient_name', ct.name,
+        'patient_name', coalesce(a.patient_name, ct.name),   -- the person it was booked for (0024)
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
         'service', a.service_id,
         'starts_at', internal.utc_iso(h.starts_at),
         'ends_at', internal.utc_iso(h.ends_at),
-        'local_time', internal.local_text(h.starts_at, o.time_zone),
-        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone),
+        'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone, loc),
         'time_zone', o.time_zone,
         'confirmed_via', a.confirmed_via,
         'otp_verified', a.otp_verified,
@@ -2735,23 +3880,34 @@ DECLARE
     tz text;
     tag text;
     clinic_tag text;
+    patient text;
+    number_name text;
+    body text;
 BEGIN
     -- The values first, then the locale and the message: internal.locale and internal.message read tables, and
     -- are not called per row of a query (on Citus that nests a distributed query in a shard's).
     SELECT h.starts_at, o.time_zone, a.locale, o.locale,
            jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                              'clinic_phone', internal.display_phone(o.phone))
-      INTO starts, tz, tag, clinic_tag, args
+                              'clinic_phone', internal.display_phone(o.phone, o.country)),
+           a.patient_name, ct.name
+      INTO starts, tz, tag, clinic_tag, args, patient, number_name
       FROM voxbook.appointments AS a
       JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
       JOIN voxbook.organizations AS o ON o.id = a.org_id
      WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     tag := coalesce(tag, internal.clinic_locale(clinic_tag));
-    RETURN internal.gsm7(internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args));
+    body := internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args);
+    -- Two people on one number (a parent and a child): a text about an appointment booked for another name
+    -- than the number's first says whose it is ("For Mia Lee: ..."); the usual text is unchanged.
+    IF btrim(patient) <> '' AND lower(btrim(patient)) <> lower(btrim(number_name)) THEN
+        body := internal.message('sms.for_patient', tag, jsonb_build_object('patient', btrim(patient), 'text', body));
+    END IF;
+    RETURN internal.gsm7(body);
 END
 $$;
 
@@ -2799,12 +3955,17 @@ BEGIN
     IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
         PERFORM internal.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
     END IF;
-    SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
-     WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
-       AND local_s::time >= x.starts AND local_s::time < x.ends;
+    SELECT x.starts INTO interval_start FROM internal.day_hours(o.id, c.id, local_s::date) AS x
+     WHERE local_s::time >= x.starts AND local_s::time < x.ends;
     IF interval_start IS NOT NULL
        AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
         PERFORM internal.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
+    END IF;
+    IF interval_start IS NOT NULL
+       AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                    WHERE b.org_id = o.id AND b.calendar_id IS NULL
+                      AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
+        PERFORM internal.fail('VB400', 'the clinic is closed then', hint);
     END IF;
     IF interval_start IS NOT NULL
        AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
@@ -2814,6 +3975,188 @@ BEGIN
     END IF;
     PERFORM internal.fail('VB400', format('slot is outside %s''s working hours', c.display_name), hint);
 END
+$$;
+
+-- Name: audit(uuid, text, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.audit(org_id uuid, changed_by text, action text, entity text, entity_id text, before jsonb, after jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    new_id uuid;
+    now_ts timestamptz := internal.clock();   -- values, not calls in the INSERT (Citus)
+    who text := internal.changed_by(changed_by);
+BEGIN
+    IF before IS NOT DISTINCT FROM after THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO voxbook.audit_log AS a (org_id, at, changed_by, action, entity, entity_id, before, after)
+    VALUES (audit.org_id, now_ts, who, audit.action, audit.entity,
+            audit.entity_id, audit.before, audit.after)
+    RETURNING a.id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- Name: blocked_periods; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.blocked_periods (
+    id bigint NOT NULL,
+    org_id uuid NOT NULL,
+    calendar_id text,
+    during tstzrange NOT NULL,
+    reason text,
+    created_by text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT blocked_periods_created_by_check CHECK ((length(created_by) <= 200)),
+    CONSTRAINT blocked_periods_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during))))
+);
+
+-- Name: TABLE blocked_periods; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.blocked_periods IS 'Vacations, training days, holidays: no slot overlapping one is offered or claimable. calendar_id NULL = the whole clinic is closed. Set with api.block_time / api.unblock_time.';
+
+-- Name: COLUMN blocked_periods.calendar_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.blocked_periods.calendar_id IS 'The provider whose time is blocked; NULL = every provider (the clinic is closed).';
+
+-- Name: block_json(voxbook.blocked_periods, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.block_json(b voxbook.blocked_periods, tz text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('block_id', b.id, 'calendar_id', b.calendar_id,
+                              'starts_at', internal.utc_iso(lower(b.during)), 'ends_at', internal.utc_iso(upper(b.during)),
+                              'local_starts', internal.local_text(lower(b.during), tz),
+                              'local_ends', internal.local_text(upper(b.during), tz),
+                              'reason', b.reason, 'created_by', b.created_by)
+$$;
+
+-- Name: holds; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.holds (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    calendar_id text NOT NULL,
+    service_id text,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    vapi_call_id text,
+    patient_name text,
+    patient_phone voxbook.e164,
+    status text DEFAULT 'held'::text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    otp_hash bytea,
+    otp_salt bytea,
+    otp_attempts integer DEFAULT 0 NOT NULL,
+    otp_sends integer DEFAULT 0 NOT NULL,
+    otp_sent_at timestamp with time zone,
+    otp_verified_at timestamp with time zone,
+    release_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    locale text,
+    occupies tstzrange,
+    CONSTRAINT holds_check CHECK ((starts_at < ends_at)),
+    CONSTRAINT holds_check1 CHECK (((otp_hash IS NULL) = (otp_salt IS NULL))),
+    CONSTRAINT holds_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT holds_occupies_covers CHECK (((occupies IS NULL) OR ((occupies @> tstzrange(starts_at, ends_at, '[)'::text)) AND (NOT lower_inf(occupies)) AND (NOT upper_inf(occupies))))),
+    CONSTRAINT holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'released'::text, 'expired'::text, 'cancelled'::text, 'rescheduled'::text])))
+)
+WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='200', autovacuum_analyze_scale_factor='0.02', autovacuum_analyze_threshold='200');
+
+-- Name: TABLE holds; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.holds IS 'Claims on calendar time. status held = live hold until expires_at; confirmed = an appointment''s time. holds_no_overlap forbids two active claims whose occupied time (buffers included) overlaps on one calendar.';
+
+-- Name: COLUMN holds.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.vapi_call_id IS 'Vapi''s call.id of the call that made the hold (NULL: made without a call).';
+
+-- Name: COLUMN holds.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
+
+-- Name: COLUMN holds.locale; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.locale IS 'The caller''s locale when the hold was made (its code SMS, and the appointment''s texts); NULL = the clinic''s.';
+
+-- Name: COLUMN holds.occupies; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.holds.occupies IS 'The time this claim keeps from other claims of its calendar: [starts_at - buffer before, ends_at + buffer after) of its service. NULL = [starts_at, ends_at). holds_no_overlap is on this range.';
+
+-- Name: booking_json(voxbook.holds, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.booking_json(h voxbook.holds, appointment_id uuid, patient_name text, tz text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('appointment_id', appointment_id, 'hold_id', h.id, 'status', h.status,
+                              'calendar_id', h.calendar_id, 'service', h.service_id, 'patient_name', patient_name,
+                              'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
+                              'local_time', internal.local_text(h.starts_at, tz))
+$$;
+
+-- Name: bookings_detail(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.bookings_detail(bookings jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN jsonb_typeof(bookings) = 'array'
+                THEN (SELECT coalesce(jsonb_agg(e - 'patient_name'), '[]') FROM jsonb_array_elements(bookings) AS e)
+                ELSE jsonb_build_object(
+                         'appointments', (SELECT coalesce(jsonb_agg(e - 'patient_name'), '[]') FROM jsonb_array_elements(bookings -> 'appointments') AS e),
+                         'holds', (SELECT coalesce(jsonb_agg(e - 'patient_name'), '[]') FROM jsonb_array_elements(bookings -> 'holds') AS e))
+           END::text
+$$;
+
+-- Name: bookings_during(voxbook.organizations, text, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.bookings_during(o voxbook.organizations, calendar_id text, during tstzrange) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    now_ts timestamptz := internal.clock();
+    appts jsonb := '[]';
+    holds jsonb := '[]';
+    r record;
+    h voxbook.holds;
+BEGIN
+    FOR r IN
+        SELECT x AS h, a.id AS appointment_id, coalesce(a.patient_name, ct.name, x.patient_name) AS patient
+          FROM voxbook.holds AS x
+          LEFT JOIN voxbook.appointments AS a ON a.org_id = x.org_id AND a.hold_id = x.id AND a.status = 'confirmed'
+          LEFT JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+         WHERE x.org_id = o.id AND (bookings_during.calendar_id IS NULL OR x.calendar_id = bookings_during.calendar_id)
+           AND (x.status = 'confirmed' OR x.status = 'held' AND x.expires_at > now_ts)
+           AND tstzrange(x.starts_at, x.ends_at, '[)') && during
+         ORDER BY x.starts_at, x.calendar_id, x.id
+    LOOP
+        h := r.h;
+        IF h.status = 'confirmed' THEN
+            appts := appts || jsonb_build_array(internal.booking_json(h, r.appointment_id, r.patient, o.time_zone));
+        ELSE
+            holds := holds || jsonb_build_array(internal.booking_json(h, NULL, r.patient, o.time_zone));
+        END IF;
+    END LOOP;
+    RETURN jsonb_build_object('appointments', appts, 'holds', holds);
+END
+$$;
+
+-- Name: bookings_phrase(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.bookings_phrase(bookings jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT concat_ws('; ',
+        CASE WHEN jsonb_array_length(bookings -> 'appointments') > 0 THEN
+            format('%s appointment%s: %s%s', jsonb_array_length(bookings -> 'appointments'),
+                   CASE WHEN jsonb_array_length(bookings -> 'appointments') > 1 THEN 's' ELSE '' END,
+                   (SELECT string_agg(e ->> 'local_time', ', ' ORDER BY n)
+                      FROM jsonb_array_elements(bookings -> 'appointments') WITH ORDINALITY AS t(e, n) WHERE n <= 3),
+                   CASE WHEN jsonb_array_length(bookings -> 'appointments') > 3 THEN ', ...' ELSE '' END) END,
+        CASE WHEN jsonb_array_length(bookings -> 'holds') > 0 THEN
+            format('%s caller%s holding a time now', jsonb_array_length(bookings -> 'holds'),
+                   CASE WHEN jsonb_array_length(bookings -> 'holds') > 1 THEN 's' ELSE '' END) END)
 $$;
 
 -- Name: call_field_limits(); Type: FUNCTION; Schema: internal; Owner: -
@@ -2965,6 +4308,77 @@ BEGIN
 END
 $$;
 
+-- Name: changed_by(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.changed_by(changed_by text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT left(coalesce(nullif(btrim(changed_by), ''), session_user::text), 200)
+$$;
+
+-- Name: clear_future(voxbook.organizations, voxbook.calendars, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    future jsonb := internal.bookings_during(o, c.id, tstzrange(internal.clock(), NULL));
+    e jsonb;
+BEGIN
+    IF jsonb_array_length(future -> 'appointments') > 0 AND on_future = 'refuse' THEN
+        PERFORM internal.fail('VB409', format('%s has future appointments', c.display_name),
+                              format('%s. Move or cancel them first, or pass on_future => ''cancel''.',
+                                     internal.bookings_phrase(future - 'holds' || '{"holds": []}')),
+                              internal.bookings_detail(future -> 'appointments'));
+    END IF;
+    -- The one cancellation path (40_appointments.sql): time freed, reminder cancelled, patient texted, recorded
+    -- as staff (appointments.cancelled_by, the audit log); staff are never held to the cancellation notice.
+    FOR e IN SELECT x FROM jsonb_array_elements(future -> 'appointments') AS t(x) WHERE on_future = 'cancel' LOOP
+        PERFORM api.cancel_appointment(appointment_id => (e ->> 'appointment_id')::uuid, org_id => o.id,
+                                       reason => format('%s is no longer available', c.display_name),
+                                       staff_user => internal.changed_by(changed_by));
+    END LOOP;
+    PERFORM internal.release_listed_holds(o.id, future, 'provider deactivated');
+    RETURN future;
+END
+$$;
+
+-- Name: clinic_json(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clinic_json(o voxbook.organizations) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    now_ts timestamptz := internal.clock();
+    today date := (now_ts AT TIME ZONE o.time_zone)::date;
+    providers jsonb := '[]';
+    services jsonb := '[]';
+    blocks jsonb := '[]';
+    c voxbook.calendars;
+    s voxbook.services;
+    b voxbook.blocked_periods;
+BEGIN
+    FOR c IN SELECT * FROM voxbook.calendars AS x WHERE x.org_id = o.id ORDER BY x.id LOOP
+        providers := providers || jsonb_build_array(internal.provider_json(c, today));
+    END LOOP;
+    FOR s IN SELECT * FROM voxbook.services AS x WHERE x.org_id = o.id ORDER BY x.id LOOP
+        services := services || jsonb_build_array(internal.service_json(s));
+    END LOOP;
+    FOR b IN SELECT * FROM voxbook.blocked_periods AS x
+              WHERE x.org_id = o.id AND upper(x.during) > now_ts ORDER BY lower(x.during), x.id LOOP
+        blocks := blocks || jsonb_build_array(internal.block_json(b, o.time_zone));
+    END LOOP;
+    RETURN jsonb_build_object(
+        'success', true, 'org_id', o.id, 'name', o.name, 'phone', o.phone, 'time_zone', o.time_zone,
+        'country', o.country, 'country_code', o.country_code, 'locale', o.locale, 'languages', to_jsonb(o.languages),
+        'hot_lead_phone', o.hot_lead_alert_phone, 'sms_from', o.sms_from,
+        'settings', (SELECT jsonb_object_agg(k, r.v) FROM jsonb_each(internal.clinic_row(o)) AS r(k, v)
+                      WHERE r.k = ANY (internal.clinic_setting_keys())
+                        AND r.k NOT IN ('hot_lead_alert_phone', 'sms_from')),
+        'providers', providers, 'services', services, 'blocks', blocks);
+END
+$$;
+
 -- Name: clinic_locale(text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.clinic_locale(clinic_locale text) RETURNS text
@@ -2981,6 +4395,24 @@ BEGIN
     END IF;
     RETURN 'en-US';
 END
+$$;
+
+-- Name: clinic_row(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clinic_row(o voxbook.organizations) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT to_jsonb(o) - 'created_at' $$;
+
+-- Name: clinic_setting_keys(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clinic_setting_keys() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ARRAY['hold_minutes', 'code_length', 'max_code_attempts', 'max_code_sends', 'min_notice_minutes',
+                 'cancellation_notice_minutes', 'booking_horizon_days', 'reminder_hours', 'hot_lead_threshold',
+                 'hot_lead_alert_phone', 'sms_from', 'help_text', 'allowed_sms_calling_codes',
+                 'code_sends_per_phone_hour', 'code_failures_per_phone_hour', 'code_sends_per_call',
+                 'code_failures_per_call', 'code_sends_per_clinic_hour', 'code_failures_per_clinic_hour']
 $$;
 
 -- Name: clock(); Type: FUNCTION; Schema: internal; Owner: -
@@ -3084,6 +4516,7 @@ DECLARE
     now_ts timestamptz := internal.clock();
     h voxbook.holds;
     s voxbook.services;
+    cal voxbook.calendars;
     ct voxbook.contacts;
     appointment_id uuid;
     confirmation voxbook.sms_outbox;
@@ -3107,7 +4540,11 @@ BEGIN
     -- The hold's time range is what the exclusion constraint keeps for this appointment. A service of
     -- another length named only now (a 30-minute hold confirmed as a 60-minute cleaning) would book time
     -- nobody holds, for someone else to take: the caller must reserve a time for that service instead.
-    IF s.id IS DISTINCT FROM h.service_id AND make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at THEN
+    -- Its buffers too: a service needing more buffer time than the hold keeps (holds.occupies) is refused alike.
+    IF s.id IS DISTINCT FROM h.service_id
+       AND (make_interval(mins => s.duration_minutes) <> h.ends_at - h.starts_at
+            OR NOT coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)'))
+                   @> internal.occupied(h.starts_at, h.ends_at, s.buffer_before_minutes, s.buffer_after_minutes)) THEN
         RETURN internal.refusal('service_mismatch',
                                 internal.message('refusal.service_mismatch', 'en', jsonb_build_object(
                                    'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
@@ -3115,6 +4552,12 @@ BEGIN
                                 jsonb_build_object('hold_id', h.id, 'service', s.id,
                                                    'held_minutes', extract(epoch FROM h.ends_at - h.starts_at)::bigint / 60,
                                                    'service_minutes', s.duration_minutes));
+    END IF;
+
+    -- A service named only now must be one the hold's provider offers (voxbook.service_providers).
+    IF s.id IS DISTINCT FROM h.service_id THEN
+        SELECT * INTO cal FROM voxbook.calendars AS x WHERE x.org_id = h.org_id AND x.id = h.calendar_id;
+        PERFORM internal.require_offered(cal, s);
     END IF;
 
     IF contact_id IS NOT NULL THEN
@@ -3139,10 +4582,12 @@ BEGIN
 
     UPDATE voxbook.holds AS x SET status = 'confirmed', service_id = coalesce(s.id, x.service_id), updated_at = now_ts
      WHERE x.org_id = h.org_id AND x.id = h.id;
+    -- The appointment carries the name it is booked for: a contact is a number, which a parent and a child
+    -- may share, and every reader shows this name (0024).
     INSERT INTO voxbook.appointments AS a (org_id, hold_id, contact_id, service_id, vapi_call_id, confirmed_via,
-                                           confirmed_by, otp_verified, otp_verified_at, locale)
+                                           confirmed_by, otp_verified, otp_verified_at, locale, patient_name)
     VALUES (h.org_id, h.id, ct.id, coalesce(s.id, h.service_id), h.vapi_call_id, via, staff_user,
-            h.otp_verified_at IS NOT NULL, h.otp_verified_at, h.locale)
+            h.otp_verified_at IS NOT NULL, h.otp_verified_at, h.locale, left(coalesce(h.patient_name, ct.name), 200))
     RETURNING a.id INTO appointment_id;
 
     -- Same transaction: an appointment without its confirmation in the outbox cannot exist.
@@ -3158,7 +4603,13 @@ $$;
 CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    clinic_tag text;
+    loc jsonb;
 BEGIN
+    -- Times as the clinic writes them: the locale first, not per row of the query below (Citus).
+    SELECT o.locale INTO clinic_tag FROM voxbook.organizations AS o WHERE o.id = for_org;
+    loc := internal.field_locale(clinic_tag);
     RETURN (
     SELECT jsonb_build_object(
         'alert_id', al.id,
@@ -3174,11 +4625,11 @@ BEGIN
         'booked', c.appointment_id IS NOT NULL,
         'appointment', CASE WHEN ap.id IS NOT NULL THEN jsonb_build_object(
                            'appointment_id', ap.id, 'status', ap.status, 'provider', cal.display_name,
-                           'local_time', internal.local_text(h.starts_at, o.time_zone)) END,
+                           'local_time', internal.local_text(h.starts_at, o.time_zone, loc)) END,
         'summary', c.summary,
         'duration_seconds', c.duration_seconds,
         'created_at', internal.utc_iso(coalesce(al.created_at, c.received_at)),
-        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
+        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone, loc),
         'acknowledged', al.acknowledged_at IS NOT NULL)
       FROM voxbook.calls AS c
       JOIN voxbook.organizations AS o ON o.id = c.org_id
@@ -3197,6 +4648,8 @@ $$;
 CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    loc constant jsonb := internal.field_locale(o.locale);   -- the clinic's way of writing times
 BEGIN
     RETURN (
     WITH bounds AS (
@@ -3206,9 +4659,9 @@ BEGIN
         SELECT h.starts_at, 1 AS rank, jsonb_build_object(
                    'kind', 'appointment', 'appointment_id', a.id, 'hold_id', h.id, 'status', a.status,
                    'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
-                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
-                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
-                   'patient_name', coalesce(ct.name, h.patient_name),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone, loc),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone, loc),
+                   'patient_name', coalesce(a.patient_name, ct.name, h.patient_name),   -- the person booked for
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
@@ -3224,7 +4677,7 @@ BEGIN
                   FROM (SELECT DISTINCT ON (m.kind) m.kind, jsonb_build_object(
                                'message_id', m.id, 'status', m.status, 'error_code', m.error_code,
                                'send_after', internal.utc_iso(m.send_after),
-                               'local_send_after', internal.local_text(m.send_after, o.time_zone),
+                               'local_send_after', internal.local_text(m.send_after, o.time_zone, loc),
                                'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at))) AS j
                           FROM voxbook.sms_outbox AS m
                          WHERE m.org_id = a.org_id AND m.appointment_id = a.id
@@ -3236,8 +4689,8 @@ BEGIN
         SELECT h.starts_at, 0 AS rank, jsonb_build_object(
                    'kind', 'hold', 'appointment_id', NULL, 'hold_id', h.id, 'status', 'held',
                    'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
-                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
-                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone, loc),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone, loc),
                    'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'expires_at', internal.utc_iso(h.expires_at),
@@ -3252,12 +4705,62 @@ BEGIN
 END
 $$;
 
+-- Name: day_hours(uuid, text, date); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.day_hours(org_id uuid, calendar_id text, on_date date) RETURNS TABLE(starts time without time zone, ends time without time zone)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                WHERE e.org_id = day_hours.org_id AND e.calendar_id = day_hours.calendar_id
+                  AND e.on_date = day_hours.on_date) THEN
+        RETURN QUERY SELECT e.starts, e.ends FROM voxbook.hours_exceptions AS e
+                      WHERE e.org_id = day_hours.org_id AND e.calendar_id = day_hours.calendar_id
+                        AND e.on_date = day_hours.on_date AND e.starts IS NOT NULL
+                      ORDER BY e.starts;
+    ELSE
+        RETURN QUERY SELECT w.starts, w.ends FROM voxbook.working_hours AS w
+                      WHERE w.org_id = day_hours.org_id AND w.calendar_id = day_hours.calendar_id
+                        AND w.iso_dow = extract(isodow FROM day_hours.on_date)
+                      ORDER BY w.starts;
+    END IF;
+END
+$$;
+
+-- Name: day_keys(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.day_keys() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] $$;
+
 -- Name: default_locale_formats(); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.default_locale_formats() RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT '{"am": "AM", "day_pattern": "E, MMM d", "day_template": "{weekday_abbr}, {month_abbr} {day}", "day_time_pattern": "E, MMM d ''at'' h:mm a", "day_time_template": "{weekday_abbr}, {month_abbr} {day} at {hour12}:{minute2} {period}", "hour_cycle": 12, "locale": "en-US", "months_abbr": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], "months_wide": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"], "pm": "PM", "spoken_hour_template": "{hour12} {period}", "spoken_time_template": "{hour12}:{minute2} {period}", "time_pattern": "h:mm a", "weekdays_abbr": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "weekdays_wide": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}'::jsonb
+$$;
+
+-- Name: derive_locale(text, text[]); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.derive_locale(country text, languages text[]) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    found_locale text;
+BEGIN
+    SELECT l.locale INTO found_locale FROM voxbook.locale_formats AS l
+     WHERE (split_part(l.locale, '-', 2) = country AND (languages IS NULL OR split_part(l.locale, '-', 1) = languages[1]))
+        OR l.locale = languages[1]
+     ORDER BY split_part(l.locale, '-', 2) = country DESC, split_part(l.locale, '-', 1) = 'en' DESC, l.locale LIMIT 1;
+    IF found_locale IS NULL THEN
+        PERFORM internal.fail('VB400', format('no locale for country %s', country)
+                                       || CASE WHEN languages IS NULL THEN '' ELSE ' and language ' || languages[1] END,
+                              'Pass locale => one of: ' || (SELECT string_agg(l.locale, ', ' ORDER BY l.locale)
+                                                             FROM voxbook.locale_formats AS l));
+    END IF;
+    RETURN found_locale;
+END
 $$;
 
 -- Name: display_phone(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3270,6 +4773,30 @@ CREATE FUNCTION internal.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $_$;
 
+-- Name: display_phone(text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.display_phone(e164 text, country text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    data constant jsonb := internal.national_formats();
+    code text := data->'regions'->>upper(country);
+    nsn text;
+    f jsonb;
+BEGIN
+    IF e164 IS NULL OR code IS NULL OR e164 !~ ('^\+' || code || '[0-9]+$') THEN
+        RETURN e164;
+    END IF;
+    nsn := substr(e164, length(code) + 2);
+    FOR f IN SELECT x.value FROM jsonb_array_elements(data->'codes'->code) AS x LOOP
+        IF (f->>0 IS NULL OR nsn ~ ('^(?:' || (f->>0) || ')')) AND nsn ~ ('^(?:' || (f->>1) || ')$') THEN
+            RETURN regexp_replace(nsn, '^(?:' || (f->>1) || ')$', f->>2);
+        END IF;
+    END LOOP;
+    RETURN nsn;   -- as libphonenumber: a national number no format fits is its digits
+END
+$_$;
+
 -- Name: distinct_texts(text[]); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.distinct_texts(items text[]) RETURNS text[]
@@ -3277,6 +4804,25 @@ CREATE FUNCTION internal.distinct_texts(items text[]) RETURNS text[]
     AS $$
     SELECT ARRAY(SELECT v FROM unnest(items) WITH ORDINALITY AS x(v, i)
                   WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY min(i))
+$$;
+
+-- Name: exceptions_json(uuid, text, date); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.exceptions_json(org_id uuid, calendar_id text, from_date date) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('on_date', d.on_date, 'hours', d.intervals, 'reason', d.reason)
+                                      ORDER BY d.on_date), '[]')
+              FROM (SELECT e.on_date,
+                           coalesce(jsonb_agg(jsonb_build_array(internal.hhmm(e.starts), internal.hhmm(e.ends)) ORDER BY e.starts)
+                                        FILTER (WHERE e.starts IS NOT NULL), '[]') AS intervals,
+                           max(e.reason) AS reason
+                      FROM voxbook.hours_exceptions AS e
+                     WHERE e.org_id = exceptions_json.org_id AND e.calendar_id = exceptions_json.calendar_id
+                       AND e.on_date >= from_date
+                     GROUP BY e.on_date) AS d);
+END
 $$;
 
 -- Name: fail(text, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3289,6 +4835,24 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint;
     END IF;
     RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint, DETAIL = detail;
+END
+$$;
+
+-- Name: field_locale(text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.field_locale(clinic_locale text, tag text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    chosen text := tag;
+BEGIN
+    IF chosen IS NULL THEN
+        chosen := CASE WHEN clinic_locale = 'en-US' THEN 'en-US' ELSE internal.clinic_locale(clinic_locale) END;
+    END IF;
+    IF chosen = 'en-US' THEN
+        RETURN internal.default_locale_formats();
+    END IF;
+    RETURN internal.locale(chosen);
 END
 $$;
 
@@ -3355,7 +4919,7 @@ BEGIN
             SELECT y.org_id, y.id FROM voxbook.holds AS y
              WHERE y.org_id = flip_expired_holds.org_id AND y.calendar_id = flip_expired_holds.calendar_id
                AND y.status = 'held' AND y.expires_at <= now_ts
-               AND tstzrange(y.starts_at, y.ends_at, '[)') && during
+               AND coalesce(y.occupies, tstzrange(y.starts_at, y.ends_at, '[)')) && during
              ORDER BY y.id FOR UPDATE)
        AND x.status = 'held';
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -3384,22 +4948,28 @@ BEGIN
               WHERE x.org_id = o.id AND x.active
                 AND (free_slots.calendar_id IS NULL OR x.id = free_slots.calendar_id)
     LOOP
-        SELECT array_agg(y.starts_at), array_agg(y.ends_at), tstzrange(min(y.starts_at), max(y.ends_at), '[]')
+        -- Only the providers who offer the service (voxbook.service_providers; none listed: all).
+        CONTINUE WHEN NOT internal.offers(c, s);
+        SELECT array_agg(y.starts_at), array_agg(y.ends_at),
+               internal.occupied(min(y.starts_at), max(y.ends_at), s.buffer_before_minutes, s.buffer_after_minutes)
           INTO starts, ends, span
           FROM internal.slot_starts(o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
                                     free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS y;
         CONTINUE WHEN starts IS NULL;
-        -- The calendar's live holds and confirmed appointments anywhere in the span of its starts.
-        SELECT array_agg(tstzrange(h.starts_at, h.ends_at, '[)')) INTO taken
+        -- The time occupied (buffers included) by the calendar's live holds and confirmed appointments anywhere
+        -- near its starts. A start is free when the time it would occupy overlaps none of them: exactly the
+        -- test of holds_no_overlap, which the claim meets.
+        SELECT array_agg(coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)'))) INTO taken
           FROM voxbook.holds AS h
          WHERE h.org_id = o.id AND h.calendar_id = c.id
            AND h.status IN ('held', 'confirmed')
            AND (h.status = 'confirmed' OR h.expires_at > now_ts)
-           AND tstzrange(h.starts_at, h.ends_at, '[)') && span;
+           AND coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)')) && span;
         RETURN QUERY
-        SELECT c.id, c.display_name, x.s, x.e
-          FROM unnest(starts, ends) AS x(s, e)
-         WHERE NOT EXISTS (SELECT 1 FROM unnest(taken) AS t(r) WHERE t.r && tstzrange(x.s, x.e, '[)'));
+        SELECT c.id, c.display_name, x.st, x.en
+          FROM unnest(starts, ends) AS x(st, en)
+         WHERE NOT EXISTS (SELECT 1 FROM unnest(taken) AS t(r)
+                            WHERE t.r && internal.occupied(x.st, x.en, s.buffer_before_minutes, s.buffer_after_minutes));
     END LOOP;
 END
 $$;
@@ -3416,58 +4986,24 @@ CREATE FUNCTION internal.gsm7(t text) RETURNS text
              '?', 'g')
 $_$;
 
--- Name: holds; Type: TABLE; Schema: voxbook; Owner: -
+-- Name: hhmm(time without time zone); Type: FUNCTION; Schema: internal; Owner: -
 
-CREATE TABLE voxbook.holds (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    calendar_id text NOT NULL,
-    service_id text,
-    starts_at timestamp with time zone NOT NULL,
-    ends_at timestamp with time zone NOT NULL,
-    vapi_call_id text,
-    patient_name text,
-    patient_phone voxbook.e164,
-    status text DEFAULT 'held'::text NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    otp_hash bytea,
-    otp_salt bytea,
-    otp_attempts integer DEFAULT 0 NOT NULL,
-    otp_sends integer DEFAULT 0 NOT NULL,
-    otp_sent_at timestamp with time zone,
-    otp_verified_at timestamp with time zone,
-    release_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    locale text,
-    CONSTRAINT holds_check CHECK ((starts_at < ends_at)),
-    CONSTRAINT holds_check1 CHECK (((otp_hash IS NULL) = (otp_salt IS NULL))),
-    CONSTRAINT holds_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
-    CONSTRAINT holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'released'::text, 'expired'::text, 'cancelled'::text, 'rescheduled'::text])))
-)
-WITH (autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_threshold='200', autovacuum_analyze_scale_factor='0.02', autovacuum_analyze_threshold='200');
-
--- Name: TABLE holds; Type: COMMENT; Schema: voxbook; Owner: -
-
-COMMENT ON TABLE voxbook.holds IS 'Claims on calendar time. status held = live hold until expires_at; confirmed = an appointment''s time. holds_no_overlap forbids two active claims overlapping on one calendar.';
-
--- Name: COLUMN holds.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
-
-COMMENT ON COLUMN voxbook.holds.vapi_call_id IS 'Vapi''s call.id of the call that made the hold (NULL: made without a call).';
-
--- Name: COLUMN holds.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
-
-COMMENT ON COLUMN voxbook.holds.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
-
--- Name: COLUMN holds.locale; Type: COMMENT; Schema: voxbook; Owner: -
-
-COMMENT ON COLUMN voxbook.holds.locale IS 'The caller''s locale when the hold was made (its code SMS, and the appointment''s texts); NULL = the clinic''s.';
+CREATE FUNCTION internal.hhmm(t time without time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN t = TIME '24:00' THEN '24:00'
+                WHEN extract(second FROM t) <> 0 THEN to_char(t, 'HH24:MI:SS')
+                ELSE to_char(t, 'HH24:MI') END
+$$;
 
 -- Name: hold_json(voxbook.holds, voxbook.organizations, voxbook.calendars, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+    -- The caller's locale when the call said one (h.locale), else the clinic's (17_locales.sql).
+    loc constant jsonb := internal.field_locale(o.locale, h.locale);
 BEGIN
     RETURN jsonb_build_object(
         'success', true,
@@ -3479,8 +5015,8 @@ BEGIN
         'provider', c.display_name,
         'starts_at', internal.utc_iso(h.starts_at),
         'ends_at', internal.utc_iso(h.ends_at),
-        'local_time', internal.local_text(h.starts_at, o.time_zone),
-        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone));
+        'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone, loc));
 END
 $$;
 
@@ -3498,6 +5034,14 @@ CREATE FUNCTION internal.local_clock(ts timestamp with time zone, tz text) RETUR
     LANGUAGE sql STABLE
     AS $$
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
+$$;
+
+-- Name: local_clock(timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.local_clock(ts timestamp with time zone, tz text, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT internal.fill_time(loc->>'spoken_time_template', ts AT TIME ZONE tz, loc)
 $$;
 
 -- Name: local_day(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3584,6 +5128,11 @@ CREATE TABLE voxbook.appointments (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     locale text,
+    cancelled_by text,
+    booked_by text,
+    patient_name text,
+    CONSTRAINT appointments_booked_by_check CHECK ((length(booked_by) <= 200)),
+    CONSTRAINT appointments_cancelled_by_check CHECK ((length(cancelled_by) <= 200)),
     CONSTRAINT appointments_check CHECK ((otp_verified = (otp_verified_at IS NOT NULL))),
     CONSTRAINT appointments_check1 CHECK (
 CASE confirmed_via
@@ -3593,6 +5142,7 @@ END),
     CONSTRAINT appointments_check2 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
     CONSTRAINT appointments_confirmed_via_check CHECK ((confirmed_via = ANY (ARRAY['otp'::text, 'staff'::text]))),
     CONSTRAINT appointments_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT appointments_patient_name_check CHECK ((length(patient_name) <= 200)),
     CONSTRAINT appointments_status_check CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text])))
 );
 
@@ -3607,6 +5157,18 @@ COMMENT ON COLUMN voxbook.appointments.vapi_call_id IS 'Vapi''s call.id of the c
 -- Name: COLUMN appointments.locale; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.appointments.locale IS 'The locale of every text of the appointment (confirmation, reminder, reschedule, cancellation), from its hold; NULL = the clinic''s.';
+
+-- Name: COLUMN appointments.cancelled_by; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.cancelled_by IS 'The staff member who cancelled it; NULL = the caller (or not cancelled).';
+
+-- Name: COLUMN appointments.booked_by; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.booked_by IS 'The staff member who booked it for the patient; NULL = the caller.';
+
+-- Name: COLUMN appointments.patient_name; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.patient_name IS 'The person the appointment is for, as booked (several people may share one contact, a phone number).';
 
 -- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
@@ -3629,6 +5191,36 @@ BEGIN
                               'Use the appointment_id returned by api.verify_otp or api.confirm_held_slot for this clinic.');
     END IF;
     RETURN a;
+END
+$$;
+
+-- Name: lock_calendar(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.lock_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c voxbook.calendars;
+BEGIN
+    PERFORM internal.require(calendar_id, 'calendar_id');
+    SELECT * INTO c FROM voxbook.calendars AS x
+     WHERE x.org_id = lock_calendar.org_id AND x.id = lock_calendar.calendar_id AND x.active
+       FOR SHARE;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'unknown calendar',
+                              'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- Name: lock_clinic_calendars(uuid); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.lock_clinic_calendars(org_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM 1 FROM voxbook.calendars AS x WHERE x.org_id = lock_clinic_calendars.org_id ORDER BY x.id FOR UPDATE;
 END
 $$;
 
@@ -3697,6 +5289,14 @@ BEGIN
     END LOOP;
     RETURN result;
 END
+$$;
+
+-- Name: national_formats(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.national_formats() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '{"codes":{"1":[["310","(\\d{3})(\\d{4})","\\1-\\2"],["[24-9]|3(?:[02-9]|1[1-9])","(\\d{3})(\\d{4})","\\1-\\2"],["[2-9]","(\\d{3})(\\d{3})(\\d{4})","(\\1) \\2-\\3"]],"20":[["[23]","(\\d)(\\d{7,8})","0\\1 \\2"],["1[35]|[4-6]|8[2468]|9[235-7]","(\\d{2})(\\d{6,7})","0\\1 \\2"],["[89]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{2})(\\d{8})","0\\1 \\2"]],"211":[["[19]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"212":[["892","(\\d{4})(\\d{5})","0\\1-\\2"],["8(?:0[0-7]|9)","(\\d{2})(\\d{7})","0\\1-\\2"],["[5-8]","(\\d)(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4 \\5"]],"213":[["[1-4]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["9","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[5-8]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"216":[["[2-57-9]","(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"218":[["[2-9]","(\\d{2})(\\d{7})","0\\1-\\2"]],"220":[["[235-9]|4(?:[0-35]|4[16-9])","(\\d{3})(\\d{4})","\\1 \\2"],["[48]","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"221":[["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["[379]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"222":[["[2-48]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"223":[["67(?:0[09]|[59]9|77|8[89])|74(?:0[02]|44|55)","(\\d{4})","\\1"],["[24-9]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"224":[["3","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["[67]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"225":[["2","(\\d{2})(\\d{2})(\\d)(\\d{5})","\\1 \\2 \\3 \\4"],["0","(\\d{2})(\\d{2})(\\d{2})(\\d{4})","\\1 \\2 \\3 \\4"]],"226":[["[024-7]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"227":[["08","(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["[089]|2[013]|7[0467]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"228":[["[279]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"229":[["0","(\\d{2})(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4 \\5"]],"230":[["[2-46]|8[013]","(\\d{3})(\\d{4})","\\1 \\2"],["[57]","(\\d{4})(\\d{4})","\\1 \\2"],["8","(\\d{5})(\\d{5})","\\1 \\2"]],"231":[["4[67]|[56]","(\\d)(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["2","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[2-578]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"232":[["[236-9]","(\\d{2})(\\d{6})","(0\\1) \\2"]],"233":[["[236-9]","(\\d{3})(\\d{4})","\\1 \\2"],["8","(\\d{3})(\\d{5})","0\\1 \\2"],["[2358]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"234":[["[7-9]","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["20[129]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["2","(\\d{4})(\\d{2})(\\d{4})","0\\1 \\2 \\3"],["[78]","(\\d{3})(\\d{4})(\\d{4,5})","0\\1 \\2 \\3"],["[78]","(\\d{3})(\\d{5})(\\d{5,6})","0\\1 \\2 \\3"]],"235":[["[236-9]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"236":[["[26-8]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"237":[["88","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["[26]|88","(\\d)(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4 \\5"]],"238":[["[2-589]","(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3"]],"239":[["[29]","(\\d{3})(\\d{4})","\\1 \\2"]],"240":[["[235]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["[89]","(\\d{3})(\\d{6})","\\1 \\2"]],"241":[["[2-7]","(\\d)(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["0","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["11|[67]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"242":[["8","(\\d)(\\d{4})(\\d{4})","\\1 \\2 \\3"],["[02]","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"243":[["88","(\\d{2})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["[1-6]","(\\d{2})(\\d{5})","0\\1 \\2"],["2","(\\d{2})(\\d{2})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[89]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["5","(\\d{2})(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3 \\4"]],"244":[["[29]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"245":[["40","(\\d{3})(\\d{4})","\\1 \\2"],["[49]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"246":[["3","(\\d{3})(\\d{4})","\\1 \\2"]],"247":[],"248":[["[246]|9[57]","(\\d)(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"249":[["[19]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"250":[["0","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["2","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["[7-9]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"251":[["[1-57-9]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"252":[["8[125]","(\\d{2})(\\d{4})","\\1 \\2"],["[134]","(\\d{6})","\\1"],["[15]|2[0-79]|3[0-46-8]|4[0-7]","(\\d)(\\d{6})","\\1 \\2"],["1|28|9[2-9]","(\\d{2})(\\d{5,7})","\\1 \\2"],["[267]|904","(\\d)(\\d{7})","\\1 \\2"],["[346-9]","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"253":[["[27]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"254":[["[24-6]","(\\d{2})(\\d{5,7})","0\\1 \\2"],["[17]","(\\d{3})(\\d{6})","0\\1 \\2"],["[89]","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"]],"255":[["[89]","(\\d{3})(\\d{2})(\\d{4})","0\\1 \\2 \\3"],["[24]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["5","(\\d{2})(\\d{7})","\\1 \\2"],["[67]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"256":[["20240","(\\d{4})(\\d{5})","0\\1 \\2"],["20(?:[0135-7]|2[5-9])|4(?:6[45]|[7-9])|[7-9]","(\\d{3})(\\d{6})","0\\1 \\2"],["[2-4]","(\\d{2})(\\d{7})","0\\1 \\2"]],"257":[["[2367]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"258":[["2|8[2-9]","(\\d{2})(\\d{3})(\\d{3,4})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"260":[["[1-9]","(\\d{3})(\\d{3})","\\1 \\2"],["[28]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[579]","(\\d{2})(\\d{7})","0\\1 \\2"]],"261":[["[23]","(\\d{2})(\\d{2})(\\d{3})(\\d{2})","0\\1 \\2 \\3 \\4"]],"262":[["[26-9]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"263":[["80","(\\d{3})(\\d{4})","0\\1 \\2"],["29[013-9]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[256]|39|8[13-59]","(\\d{2})(\\d{7})","(0\\1) \\2"],["7","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["3","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["8","(\\d{4})(\\d{6})","0\\1 \\2"]],"264":[["88","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["6","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["87","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["8","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"265":[["1[2-9]","(\\d)(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[1-37-9]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"266":[["[2568]","(\\d{4})(\\d{4})","\\1 \\2"]],"267":[["90","(\\d{2})(\\d{5})","\\1 \\2"],["[2-6]","(\\d{3})(\\d{4})","\\1 \\2"],["7","(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["0","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{4})(\\d{3})","\\1 \\2 \\3"]],"268":[["[0237]","(\\d{4})(\\d{4})","\\1 \\2"],["9","(\\d{5})(\\d{4})","\\1 \\2"]],"269":[["[3478]","(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3"]],"27":[["8[1-4]","(\\d{2})(\\d{3,4})","0\\1 \\2"],["8[1-4]","(\\d{2})(\\d{3})(\\d{2,3})","0\\1 \\2 \\3"],["860","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[1-9]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"290":[],"291":[["[178]","(\\d)(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"297":[["[25-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"298":[["[2-9]","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"]],"299":[["19|[2-9]","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"]],"30":[["21|7","(\\d{2})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["2(?:2|3[2-57-9]|4[2-469]|5[2-59]|6[2-9]|7[2-69]|8[2-49])|5","(\\d{4})(\\d{6})","\\1 \\2"],["[2689]","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{3,4})(\\d{5})","\\1 \\2 \\3"]],"31":[["1[238]|[34]","(\\d{4})","\\1"],["14","(\\d{2})(\\d{3,4})","\\1 \\2"],["1","(\\d{6})","\\1"],["[89]0","(\\d{3})(\\d{4,7})","0\\1 \\2"],["66","(\\d{2})(\\d{7})","0\\1 \\2"],["6","(\\d)(\\d{8})","0\\1 \\2"],["1[16-8]|2[259]|3[124]|4[17-9]|5[124679]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[1-578]|91","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["9","(\\d{3})(\\d{3})(\\d{5})","0\\1 \\2 \\3"]],"32":[["(?:80|9)0","(\\d{3})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["[239]|4[23]","(\\d)(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[15-8]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["4","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"33":[["10","(\\d{4})","\\1"],["1","(\\d{3})(\\d{3})","\\1 \\2"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0 \\1 \\2 \\3 \\4"],["[1-79]","(\\d)(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4 \\5"]],"34":[["905[124578]","(\\d{4})","\\1"],["[79]9","(\\d{6})","\\1"],["[89]00","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["[4-9]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"350":[["2","(\\d{3})(\\d{5})","\\1 \\2"]],"351":[["2[12]","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["16|[236-9]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"352":[["2(?:0[2-689]|[2-9])|[3-57]|8(?:0[2-9]|[13-9])|9(?:0[89]|[2-579])","(\\d{2})(\\d{3})","\\1 \\2"],["2(?:0[2-689]|[2-9])|[3-57]|8(?:0[2-9]|[13-9])|9(?:0[89]|[2-579])","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["20[2-689]","(\\d{2})(\\d{2})(\\d{3})","\\1 \\2 \\3"],["20","(\\d{2})(\\d{2})(\\d{2})(\\d{1,2})","\\1 \\2 \\3 \\4"],["[3-57]|8[13-9]|9(?:0[89]|[2-579])|(?:2|80)[2-9]","(\\d{2})(\\d{2})(\\d{2})(\\d{1,5})","\\1 \\2 \\3 \\4"],["80[01]|90[015]","(\\d{3})(\\d{2})(\\d{3})","\\1 \\2 \\3"],["20","(\\d{2})(\\d{2})(\\d{2})(\\d{3})","\\1 \\2 \\3 \\4"],["6","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["20","(\\d{2})(\\d{2})(\\d{2})(\\d{2})(\\d{1,2})","\\1 \\2 \\3 \\4 \\5"]],"353":[["2[24-9]|47|58|6[237-9]|9[35-9]","(\\d{2})(\\d{5})","(0\\1) \\2"],["[45]0","(\\d{3})(\\d{5})","(0\\1) \\2"],["1","(\\d)(\\d{3,4})(\\d{4})","(0\\1) \\2 \\3"],["[2569]|4[1-69]|7[14]","(\\d{2})(\\d{3})(\\d{3,4})","(0\\1) \\2 \\3"],["70","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["81","(\\d{3})(\\d{3})(\\d{3})","(0\\1) \\2 \\3"],["[78]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["4","(\\d{2})(\\d{4})(\\d{4})","(0\\1) \\2 \\3"],["8","(\\d{2})(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3 \\4"]],"354":[["[4-9]","(\\d{3})(\\d{4})","\\1 \\2"],["3","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"355":[["80|9","(\\d{3})(\\d{3,4})","0\\1 \\2"],["4[2-6]","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[2358][2-5]|4","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[23578]","(\\d{3})(\\d{5})","0\\1 \\2"],["6","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"356":[["[2357-9]","(\\d{4})(\\d{4})","\\1 \\2"]],"357":[["[257-9]","(\\d{2})(\\d{6})","\\1 \\2"]],"358":[["75[12]","(\\d{5})","0\\1"],["20[2-59]","(\\d{5})","0\\1"],["11","(\\d{6})","\\1"],["(?:[1-3]0|[68])0|70[07-9]","(\\d{3})(\\d{3,7})","0\\1 \\2"],["[14]|2[09]|50|7[135]","(\\d{2})(\\d{4,8})","0\\1 \\2"],["7","(\\d{2})(\\d{6,10})","0\\1 \\2"],["(?:19|[2568])[1-8]|3(?:0[1-9]|[1-9])|9","(\\d)(\\d{4,9})","0\\1 \\2"]],"359":[["1","(\\d{6})","\\1"],["2","(\\d)(\\d)(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["43[1-6]|70[1-9]","(\\d{3})(\\d{4})","0\\1 \\2"],["2","(\\d)(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[356]|4[124-7]|7[1-9]|8[1-6]|9[1-7]","(\\d{2})(\\d{3})(\\d{2,3})","0\\1 \\2 \\3"],["(?:70|8)0","(\\d{3})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["43[1-7]|7","(\\d{3})(\\d{3})(\\d{2})","0\\1 \\2 \\3"],["[48]|9[08]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["9","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"36":[["1","(\\d)(\\d{3})(\\d{4})","(06 \\1) \\2 \\3"],["[27][2-9]|3[2-7]|4[24-9]|5[2-79]|6|8[2-57-9]|9[2-69]","(\\d{2})(\\d{3})(\\d{3})","(06 \\1) \\2 \\3"],["[2-9]","(\\d{2})(\\d{3})(\\d{3,4})","06 \\1 \\2 \\3"]],"370":[["52[0-7]","(\\d)(\\d{3})(\\d{4})","(0-\\1) \\2 \\3"],["[7-9]","(\\d{3})(\\d{2})(\\d{3})","0 \\1 \\2 \\3"],["37|4(?:[15]|6[1-8])","(\\d{2})(\\d{6})","(0-\\1) \\2"],["[3-6]","(\\d{3})(\\d{5})","(0-\\1) \\2"]],"371":[["[2679]|8[01]","(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"372":[["[369]|4[3-8]|5(?:[02]|1(?:[0-8]|95)|5[0-478]|6(?:4[0-4]|5[1-589]))|7[1-9]|88","(\\d{3})(\\d{4})","\\1 \\2"],["[45]|8(?:00[1-9]|[1-49])","(\\d{4})(\\d{3,4})","\\1 \\2"],["7","(\\d{2})(\\d{2})(\\d{4})","\\1 \\2 \\3"],["8","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"373":[["[89]","(\\d{3})(\\d{5})","0\\1 \\2"],["22|3","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[25-7]","(\\d{3})(\\d{2})(\\d{3})","0\\1 \\2 \\3"]],"374":[["[89]0","(\\d{3})(\\d{2})(\\d{3})","0 \\1 \\2 \\3"],["2|3[12]","(\\d{3})(\\d{5})","(0\\1) \\2"],["1|47","(\\d{2})(\\d{6})","(0\\1) \\2"],["[3-9]","(\\d{2})(\\d{6})","0\\1 \\2"]],"375":[["800","(\\d{3})(\\d{3})","8 \\1 \\2"],["800","(\\d{3})(\\d{2})(\\d{2,4})","8 \\1 \\2 \\3"],["1(?:5[169]|6(?:3[1-3]|4|5[125])|7(?:1[3-9]|7[0-24-6]|9[2-7]))|2(?:1[35]|2[34]|3[3-5])","(\\d{4})(\\d{2})(\\d{3})","8 0\\1 \\2-\\3"],["1(?:[56]|7[467])|2[1-3]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","8 0\\1 \\2-\\3-\\4"],["[1-4]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","8 0\\1 \\2-\\3-\\4"],["[89]","(\\d{3})(\\d{3,4})(\\d{4})","8 \\1 \\2 \\3"]],"376":[["[135-9]","(\\d{3})(\\d{3})","\\1 \\2"],["1","(\\d{4})(\\d{4})","\\1 \\2"],["6","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"377":[["87","(\\d{3})(\\d{3})(\\d{2})","\\1 \\2 \\3"],["4","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[389]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["[67]","(\\d)(\\d{2})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4 \\5"]],"378":[["[89]","(\\d{6})","\\1"],["[5-7]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["0","(\\d{4})(\\d{6})","\\1 \\2"]],"380":[["6[12][29]|(?:35|4[1378]|5[12457]|6[49])2|(?:56|65)[24]|(?:3[1-46-8]|46)2[013-9]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["3[1-8]|4(?:[1367]|[45][6-9]|8[4-6])|5(?:[1-5]|6(?:[015689]|3[02389])|7[4-6])|6(?:[12][3-7]|[459])","(\\d{4})(\\d{5})","0\\1 \\2"],["[3-7]|89|9[1-9]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[89]","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"]],"381":[["(?:2[389]|39)0|[7-9]","(\\d{3})(\\d{3,9})","0\\1 \\2"],["[1-36]","(\\d{2})(\\d{5,10})","0\\1 \\2"]],"382":[["[2-9]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"]],"383":[["[89]","(\\d{3})(\\d{5})","0\\1 \\2"],["[2-4]","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["2|39","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["3","(\\d{2})(\\d{7,10})","0\\1 \\2"]],"385":[["6[01]","(\\d{2})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{2})(\\d{2,3})","0\\1 \\2 \\3"],["1","(\\d)(\\d{4})(\\d{3})","0\\1 \\2 \\3"],["6|7[245]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["9","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[2-57]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"386":[["8[09]|9","(\\d{2})(\\d{3,6})","0\\1 \\2"],["59|8","(\\d{3})(\\d{5})","0\\1 \\2"],["[37][01]|4[013]|51|6","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[1-57]","(\\d)(\\d{3})(\\d{2})(\\d{2})","(0\\1) \\2 \\3 \\4"]],"387":[["[2-9]","(\\d{3})(\\d{3})","\\1-\\2"],["6[1-3]|[7-9]","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[3-5]|6[56]","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2-\\3"],["6","(\\d{2})(\\d{2})(\\d{2})(\\d{3})","0\\1 \\2 \\3 \\4"]],"389":[["2|34[47]|4(?:[37]7|5[47]|64)","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[347]","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[58]","(\\d{3})(\\d)(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"39":[["1(?:0|9(?:2[2-9]|[46]))","(\\d{4,5})","\\1"],["1(?:1|92)","(\\d{6})","\\1"],["0[26]","(\\d{2})(\\d{4,6})","\\1 \\2"],["0[13-57-9][0159]|8(?:03|4[17]|9(?:2|3[04]|[45][0-4]))","(\\d{3})(\\d{3,6})","\\1 \\2"],["0(?:[13-579][2-46-8]|8[236-8])","(\\d{4})(\\d{2,6})","\\1 \\2"],["894","(\\d{4})(\\d{4})","\\1 \\2"],["0[26]|5","(\\d{2})(\\d{3,4})(\\d{4})","\\1 \\2 \\3"],["1(?:44|[679])|[378]|43","(\\d{3})(\\d{3})(\\d{3,4})","\\1 \\2 \\3"],["0[13-57-9][0159]|14","(\\d{3})(\\d{3,4})(\\d{4})","\\1 \\2 \\3"],["0[26]","(\\d{2})(\\d{4})(\\d{5})","\\1 \\2 \\3"],["0","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["[03]","(\\d{3})(\\d{4})(\\d{4,5})","\\1 \\2 \\3"]],"40":[["2[3-6]\\d9","(\\d{3})(\\d{3})","0\\1 \\2"],["219|31","(\\d{2})(\\d{4})","0\\1 \\2"],["[23]1","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[237-9]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"41":[["8[047]|90","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[2-79]|81","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4 \\5"]],"420":[["[2-8]|9[015-7]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["96","(\\d{2})(\\d{3})(\\d{3})(\\d{2})","\\1 \\2 \\3 \\4"],["9","(\\d{2})(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3 \\4"],["9","(\\d{3})(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3 \\4"]],"421":[["21","(\\d)(\\d{2})(\\d{3,4})","0\\1 \\2 \\3"],["[3-5][1-8]1[67]","(\\d{2})(\\d{2})(\\d{2,3})","0\\1 \\2 \\3"],["9090","(\\d{4})(\\d{3})","0\\1 \\2"],["2","(\\d)(\\d{3})(\\d{3})(\\d{2})","0\\1 \\2 \\3 \\4"],["[689]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[3-5]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"423":[["[2379]|8(?:0(?:02|9)|7)","(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["69","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["6","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"43":[["14","(\\d{4})","\\1"],["1(?:11|[2-9])","(\\d)(\\d{3,12})","0\\1 \\2"],["517","(\\d{3})(\\d{2})","0\\1 \\2"],["5[079]","(\\d{2})(\\d{3,5})","0\\1 \\2"],["[18]","(\\d{6})","\\1"],["(?:31|4)6|51|6(?:485|5[0-3579]|[6-9])|7(?:20|32|8)|[89]","(\\d{3})(\\d{3,10})","0\\1 \\2"],["[2-467]|5[2-6]","(\\d{4})(\\d{3,9})","0\\1 \\2"],["5","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["5","(\\d{2})(\\d{4})(\\d{4,7})","0\\1 \\2 \\3"]],"44":[["8001111","(\\d{3})(\\d{4})","0\\1 \\2"],["845464","(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3"],["800","(\\d{3})(\\d{6})","0\\1 \\2"],["1(?:3873|5(?:242|39[4-6])|(?:697|768)[347]|9467)","(\\d{5})(\\d{4,5})","0\\1 \\2"],["1(?:[2-69][02-9]|[78])","(\\d{4})(\\d{5,6})","0\\1 \\2"],["[25]|7(?:0|6(?:[03-9]|2[356]))","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["7","(\\d{4})(\\d{6})","0\\1 \\2"],["[1389]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"45":[["[2-9]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"46":[["20","(\\d{2})(\\d{2,3})(\\d{2})","0\\1-\\2 \\3"],["9(?:00|39|44|9)","(\\d{3})(\\d{4})","0\\1-\\2"],["[12][136]|3[356]|4[0246]|6[03]|90[1-9]","(\\d{2})(\\d{3})(\\d{2})","0\\1-\\2 \\3"],["8","(\\d)(\\d{2,3})(\\d{2})(\\d{2})","0\\1-\\2 \\3 \\4"],["1[2457]|2(?:[247-9]|5[0138])|3[0247-9]|4[1357-9]|5[0-35-9]|6(?:[125689]|4[02-57]|7[0-2])|9(?:[125-8]|3[02-5]|4[0-3])","(\\d{3})(\\d{2,3})(\\d{2})","0\\1-\\2 \\3"],["9(?:00|39|44)","(\\d{3})(\\d{2,3})(\\d{3})","0\\1-\\2 \\3"],["1[13689]|2[0136]|3[1356]|4[0246]|54|6[03]|90[1-9]","(\\d{2})(\\d{2,3})(\\d{2})(\\d{2})","0\\1-\\2 \\3 \\4"],["10|7","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1-\\2 \\3 \\4"],["8","(\\d)(\\d{3})(\\d{3})(\\d{2})","0\\1-\\2 \\3 \\4"],["[13-5]|2(?:[247-9]|5[0138])|6(?:[124-689]|7[0-2])|9(?:[125-8]|3[02-5]|4[0-3])","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1-\\2 \\3 \\4"],["9","(\\d{3})(\\d{2})(\\d{2})(\\d{3})","0\\1-\\2 \\3 \\4"],["[26]","(\\d{3})(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1-\\2 \\3 \\4 \\5"]],"47":[["8","(\\d{3})(\\d{2})(\\d{3})","\\1 \\2 \\3"],["[2-79]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"48":[["19","(\\d{5})","\\1"],["11|20|64","(\\d{3})(\\d{3})","\\1 \\2"],["30|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])19","(\\d{2})(\\d{2})(\\d{3})","\\1 \\2 \\3"],["64","(\\d{3})(\\d{2})(\\d{2,3})","\\1 \\2 \\3"],["21|39|45|5[0137]|6[0469]|7[02389]|8(?:0[14]|8)","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["1[2-8]|[2-7]|8[1-79]|9[145]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{3})(\\d{3,4})","\\1 \\2 \\3"]],"49":[["3[02]|40|[68]9","(\\d{2})(\\d{3,13})","0\\1 \\2"],["2277","(\\d{6})","\\1"],["2(?:0[1-389]|12[0-8])|3(?:[35-9][15]|4[015])|906|2(?:[13][14]|2[18])|(?:2[4-9]|4[2-9]|[579][1-9]|[68][1-8])1","(\\d{3})(\\d{3,12})","0\\1 \\2"],["[24-6]|3(?:3(?:0[1-467]|2[127-9]|3[124578]|7[1257-9]|8[1256]|9[145])|4(?:2[135]|4[13578]|9[1346])|5(?:0[14]|2[1-3589]|6[1-4]|7[13468]|8[13568])|6(?:2[1-489]|3[124-6]|6[13]|7[12579]|8[1-356]|9[135])|7(?:2[1-7]|4[145]|6[1-5]|7[1-4])|8(?:21|3[1468]|6|7[1467]|8[136])|9(?:0[12479]|2[1358]|4[134679]|6[1-9]|7[136]|8[147]|9[1468]))|70[2-8]|8(?:0[2-9]|[1-8])|90[7-9]|[79][1-9]|3[68]4[1347]|3(?:47|60)[1356]|3(?:3[46]|46|5[49])[1246]|3[4579]3[1357]","(\\d{4})(\\d{2,11})","0\\1 \\2"],["138","(\\d{3})(\\d{4})","0\\1 \\2"],["3","(\\d{5})(\\d{2,10})","0\\1 \\2"],["181","(\\d{3})(\\d{5,11})","0\\1 \\2"],["1(?:3|80)|9","(\\d{3})(\\d)(\\d{4,10})","0\\1 \\2 \\3"],["1[67]","(\\d{3})(\\d{7,8})","0\\1 \\2"],["8","(\\d{3})(\\d{7,12})","0\\1 \\2"],["18500","(\\d{5})(\\d{6})","0\\1 \\2"],["7","(\\d{3})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["18[68]","(\\d{4})(\\d{7})","0\\1 \\2"],["15[1279]","(\\d{4})(\\d{7})","0\\1 \\2"],["15(?:[0568]|3[13]|41)","(\\d{5})(\\d{6})","0\\1 \\2"],["18","(\\d{3})(\\d{8})","0\\1 \\2"],["1(?:6[023]|7)","(\\d{3})(\\d{2})(\\d{7,8})","0\\1 \\2 \\3"],["15[279]","(\\d{4})(\\d{2})(\\d{7})","0\\1 \\2 \\3"],["15","(\\d{3})(\\d{2})(\\d{8})","0\\1 \\2 \\3"]],"500":[],"501":[["[2-8]","(\\d{3})(\\d{4})","\\1-\\2"],["0","(\\d)(\\d{3})(\\d{4})(\\d{3})","\\1-\\2-\\3-\\4"]],"502":[["[2-8]","(\\d{4})(\\d{4})","\\1 \\2"],["1","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"503":[["[89]","(\\d{3})(\\d{4})","\\1 \\2"],["[25-7]","(\\d{4})(\\d{4})","\\1 \\2"],["[89]","(\\d{3})(\\d{4})(\\d{4})","\\1 \\2 \\3"]],"504":[["[237-9]","(\\d{4})(\\d{4})","\\1-\\2"],["8","(\\d{3})(\\d{4})(\\d{4})","\\1 \\2 \\3"]],"505":[["[125-8]","(\\d{4})(\\d{4})","\\1 \\2"]],"506":[["[2-7]|8[3-9]","(\\d{4})(\\d{4})","\\1 \\2"],["[89]","(\\d{3})(\\d{3})(\\d{4})","\\1-\\2-\\3"]],"507":[["[1-57-9]","(\\d{3})(\\d{4})","\\1-\\2"],["[68]","(\\d{4})(\\d{4})","\\1-\\2"],["8","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"508":[["[2-9]","(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3"],["7","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"509":[["[2-589]","(\\d{2})(\\d{2})(\\d{4})","\\1 \\2 \\3"]],"51":[["80","(\\d{3})(\\d{5})","(0\\1) \\2"],["1","(\\d)(\\d{7})","(0\\1) \\2"],["[4-8]","(\\d{2})(\\d{6})","(0\\1) \\2"],["9","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"52":[["53","(\\d{5})","\\1"],["33|5[56]|81","(\\d{2})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["[2-9]","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"53":[["2[1-4]|[34]","(\\d{2})(\\d{4,6})","(0\\1) \\2"],["7","(\\d)(\\d{6,7})","(0\\1) \\2"],["[56]","(\\d)(\\d{7})","0\\1 \\2"],["8","(\\d{3})(\\d{7})","0\\1 \\2"]],"54":[["0|1(?:0[0-35-7]|1[02-5]|2[015]|3[47]|4[478])|911","(\\d{3})","\\1"],["[1-9]","(\\d{2})(\\d{4})","\\1-\\2"],["[2-9]","(\\d{3})(\\d{4})","\\1-\\2"],["[1-8]","(\\d{4})(\\d{4})","\\1-\\2"],["2(?:[23]02|6(?:[25]|4(?:64|[78]))|9(?:[02356]|4(?:[0268]|5[2-6])|72|8[23]))|3(?:3[28]|4(?:[04679]|3(?:5(?:4[0-25689]|[56])|[78])|58|8[2379])|5(?:[2467]|3[237]|8(?:[23]|4(?:[45]|60)|5(?:4[0-39]|5|64)))|7[1-578]|8(?:[2469]|3[278]|54(?:4|5[13-7]|6[89])|86[3-6]))|2(?:2[24-9]|3[1-59]|47)|38(?:[58][78]|7[378])|3(?:454|85[56])[46]|3(?:4(?:36|5[56])|8(?:[38]5|76))[4-6]","(\\d{4})(\\d{2})(\\d{4})","0\\1 \\2-\\3"],["1","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2-\\3"],["[68]","(\\d{3})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["[23]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2-\\3"],["9(?:2(?:[23]02|6(?:[25]|4(?:64|[78]))|9(?:[02356]|4(?:[0268]|5[2-6])|72|8[23]))|3(?:3[28]|4(?:[04679]|3(?:5(?:4[0-25689]|[56])|[78])|5(?:4[46]|8)|8[2379])|5(?:[2467]|3[237]|8(?:[23]|4(?:[45]|60)|5(?:4[0-39]|5|64)))|7[1-578]|8(?:[2469]|3[278]|5(?:4(?:4|5[13-7]|6[89])|[56][46]|[78])|7[378]|8(?:6[3-6]|[78]))))|92(?:2[24-9]|3[1-59]|47)|93(?:4(?:36|5[56])|8(?:[38]5|76))[4-6]","(\\d)(\\d{4})(\\d{2})(\\d{4})","0\\2 15-\\3-\\4"],["91","(\\d)(\\d{2})(\\d{4})(\\d{4})","0\\2 15-\\3-\\4"],["8","(\\d{3})(\\d{3})(\\d{5})","0\\1-\\2-\\3"],["9","(\\d)(\\d{3})(\\d{3})(\\d{4})","0\\2 15-\\3-\\4"]],"55":[["1(?:1[25-8]|2[357-9]|3[02-68]|4[12568]|5|6[0-8]|8[015]|9[0-47-9])|321|610","(\\d{3,6})","\\1"],["300|4(?:0(?:0|20)|370|864)","(\\d{4})(\\d{4})","\\1-\\2"],["[2357]|4(?:[0-24-9]|3(?:[0-689]|7[1-9]))","(\\d{4})(\\d{4})","\\1-\\2"],["(?:[358]|90)0","(\\d{3})(\\d{2,3})(\\d{4})","0\\1 \\2 \\3"],["9","(\\d{5})(\\d{4})","\\1-\\2"],["(?:[14689][1-9]|2[12478]|3[1-578]|5[13-5]|7[13-579])[2-57]","(\\d{2})(\\d{4})(\\d{4})","(\\1) \\2-\\3"],["[16][1-9]|[2-57-9]","(\\d{2})(\\d{5})(\\d{4})","(\\1) \\2-\\3"]],"56":[["1(?:[03-589]|21)|[29]0|78","(\\d{4})","\\1"],["2196","(\\d{5})(\\d{4})","(\\1) \\2"],["60|809","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["44","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["2[1-36]","(\\d)(\\d{4})(\\d{4})","(\\1) \\2 \\3"],["9(?:10|[2-9])","(\\d)(\\d{4})(\\d{4})","\\1 \\2 \\3"],["3[2-5]|[47]|5[1-3578]|6[13-57]|8(?:0[1-8]|[1-9])","(\\d{2})(\\d{3})(\\d{4})","(\\1) \\2 \\3"],["60|8","(\\d{3})(\\d{3})(\\d{3,4})","\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["60","(\\d{3})(\\d{3})(\\d{2})(\\d{3})","\\1 \\2 \\3 \\4"]],"57":[["46","(\\d{4})(\\d{4})","\\1 \\2"],["6|90","(\\d{3})(\\d{7})","(\\1) \\2"],["3[0-357]|94","(\\d{3})(\\d{7})","\\1 \\2"],["1","(\\d)(\\d{3})(\\d{7})","0\\1-\\2-\\3"]],"58":[["[24-689]","(\\d{3})(\\d{7})","0\\1-\\2"]],"590":[["[5-79]|80[6-9]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"591":[["[23]|4[46]|50","(\\d)(\\d{7})","\\1 \\2"],["[5-7]","(\\d{8})","\\1"],["8","(\\d{3})(\\d{2})(\\d{4})","\\1 \\2 \\3"]],"592":[["[2-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"593":[["[2-7]","(\\d{3})(\\d{4})","\\1-\\2"],["[2-7]","(\\d)(\\d{3})(\\d{4})","(0\\1) \\2-\\3"],["9","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{3,4})","\\1 \\2 \\3"]],"594":[["[5-7]|80[6-9]|9[47]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[89]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"595":[["[125]|4[01]","(\\d{6,7})","\\1"],["[2-9]0","(\\d{3})(\\d{3,6})","0\\1 \\2"],["3[289]|4[246-8]|61|7[1-3]|8[1-36]","(\\d{2})(\\d{5})","(0\\1) \\2"],["2[279]|3[13-5]|4[359]|5|6(?:[34]|7[1-46-8])|7[46-8]|85","(\\d{3})(\\d{4,5})","(0\\1) \\2"],["2[14-68]|3[26-9]|4[1246-8]|6(?:1|75)|7[1-35]|8[1-36]","(\\d{2})(\\d{3})(\\d{3,4})","(0\\1) \\2 \\3"],["87","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["9(?:[5-79]|8[1-8])","(\\d{3})(\\d{6})","0\\1 \\2"],["[2-8]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["9","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"596":[["[5-79]|8(?:0[6-9]|[36])","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"597":[["56","(\\d{2})(\\d{2})(\\d{2})","\\1-\\2-\\3"],["[2-5]","(\\d{3})(\\d{3})","\\1-\\2"],["[6-9]","(\\d{3})(\\d{4})","\\1-\\2"]],"598":[["21","(\\d{4,5})","\\1"],["0","(\\d{3})(\\d{3,4})","\\1 \\2"],["[49]0|8","(\\d{3})(\\d{4})","0\\1 \\2"],["9","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[124]","(\\d{4})(\\d{4})","\\1 \\2"],["0","(\\d{3})(\\d{3})(\\d{2,4})","\\1 \\2 \\3"],["0","(\\d{3})(\\d{3})(\\d{3})(\\d{2,4})","\\1 \\2 \\3 \\4"]],"599":[["[3467]","(\\d{3})(\\d{4})","\\1 \\2"],["9[4-8]","(\\d)(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"60":[["[4-79]","(\\d)(\\d{3})(\\d{4})","0\\1-\\2 \\3"],["1(?:[02469]|[37][1-9]|53|8(?:[1-46-9]|5[7-9]))|8","(\\d{2})(\\d{3})(\\d{3,4})","0\\1-\\2 \\3"],["3","(\\d)(\\d{4})(\\d{4})","0\\1-\\2 \\3"],["1(?:[367]|80)","(\\d)(\\d{3})(\\d{2})(\\d{4})","\\1-\\2-\\3-\\4"],["15","(\\d{3})(\\d{3})(\\d{4})","0\\1-\\2 \\3"],["1","(\\d{2})(\\d{4})(\\d{4})","0\\1-\\2 \\3"]],"61":[["16","(\\d{2})(\\d{3,4})","0\\1 \\2"],["13","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["19","(\\d{3})(\\d{3})","\\1 \\2"],["1802","(\\d{3})(\\d{4})","\\1 \\2"],["19","(\\d{4})(\\d{3,4})","\\1 \\2"],["16","(\\d{2})(\\d{3})(\\d{2,4})","0\\1 \\2 \\3"],["14|4","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[2378]","(\\d)(\\d{4})(\\d{4})","(0\\1) \\2 \\3"],["1(?:30|[89])","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["130","(\\d{4})(\\d{4})(\\d{4})","\\1 \\2 \\3"]],"62":[["15","(\\d)(\\d{3})(\\d{3})","\\1 \\2 \\3"],["2[124]|[36]1","(\\d{2})(\\d{5,9})","(0\\1) \\2"],["800","(\\d{3})(\\d{5,7})","0\\1 \\2"],["[2-79]","(\\d{3})(\\d{5,8})","(0\\1) \\2"],["8[1-35-9]","(\\d{3})(\\d{3,4})(\\d{3})","0\\1-\\2-\\3"],["1","(\\d{3})(\\d{6,8})","0\\1 \\2"],["804","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["80","(\\d{3})(\\d)(\\d{3})(\\d{3})","0\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{4})(\\d{4,5})","0\\1-\\2-\\3"],["001","(\\d{3})(\\d{3})(\\d{3})(\\d{2,8})","\\1 \\2 \\3 \\4"],["0","(\\d{2})(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3 \\4"]],"63":[["2","(\\d)(\\d{5})","(0\\1) \\2"],["3(?:230|397|461)|4(?:2(?:35|[46]4|51)|396|4(?:22|63)|59[347]|76[15])|5(?:221|446)|642[23]|8(?:622|8(?:[24]2|5[13]))","(\\d{4})(\\d{4,6})","(0\\1) \\2"],["3469|4(?:279|9(?:30|56))|8834","(\\d{5})(\\d{4})","(0\\1) \\2"],["2","(\\d)(\\d{4})(\\d{4})","(0\\1) \\2 \\3"],["[3-7]|8[2-8]","(\\d{2})(\\d{3})(\\d{4})","(0\\1) \\2 \\3"],["[89]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["1","(\\d{4})(\\d{1,2})(\\d{3})(\\d{4})","\\1 \\2 \\3 \\4"]],"64":[["8[1-79]","(\\d{2})(\\d{3,8})","0\\1 \\2"],["50(?:[0367]|88)|8|90","(\\d{3})(\\d{2})(\\d{2,3})","0\\1 \\2 \\3"],["24|[346]|7[2-57-9]|9[2-9]","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["2(?:10|74)|[589]","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["1|2[028]","(\\d{2})(\\d{3,4})(\\d{4})","0\\1 \\2 \\3"],["2(?:[169]|7[0-35-9])|7","(\\d{2})(\\d{3})(\\d{3,5})","0\\1 \\2 \\3"]],"65":[["1(?:[013-8]|9(?:0[1-9]|[1-9]))|77","(\\d{4,5})","\\1"],["[369]|8(?:0[1-9]|[1-9])","(\\d{4})(\\d{4})","\\1 \\2"],["8","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["7","(\\d{4})(\\d{4})(\\d{3})","\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"66":[["2","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[13-9]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"670":[["[2-489]|70","(\\d{3})(\\d{4})","\\1 \\2"],["7","(\\d{4})(\\d{4})","\\1 \\2"]],"672":[["1[0-3]","(\\d{2})(\\d{4})","\\1 \\2"],["[13]","(\\d)(\\d{5})","\\1 \\2"]],"673":[["[2-578]","(\\d{3})(\\d{4})","\\1 \\2"]],"674":[["[24-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"675":[["18|[2-69]|85[02-46-9]","(\\d{3})(\\d{4})","\\1 \\2"],["[78]","(\\d{4})(\\d{4})","\\1 \\2"]],"676":[["[2-4]|50|6[09]|7[0-24-69]|8[05]","(\\d{2})(\\d{3})","\\1-\\2"],["0","(\\d{4})(\\d{3})","\\1 \\2"],["[5-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"677":[["6[89]|7|8[4-9]|9(?:[0-8]|9[0-8])","(\\d{2})(\\d{5})","\\1 \\2"]],"678":[["[57-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"679":[["[235-9]|45","(\\d{3})(\\d{4})","\\1 \\2"],["0","(\\d{4})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"680":[["[2-9]","(\\d{3})(\\d{4})","\\1 \\2"]],"681":[["[47-9]","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"682":[["[2-578]","(\\d{2})(\\d{3})","\\1 \\2"]],"683":[["8","(\\d{3})(\\d{4})","\\1 \\2"]],"685":[["[2-5]|6[1-9]","(\\d{5})","\\1"],["[68]","(\\d{3})(\\d{3,7})","\\1 \\2"],["7","(\\d{2})(\\d{5})","\\1 \\2"]],"686":[],"687":[["5[6-8]","(\\d{3})","\\1"],["[02-57-9]","(\\d{2})(\\d{2})(\\d{2})","\\1.\\2.\\3"]],"688":[["2","(\\d{2})(\\d{3})","\\1 \\2"],["90","(\\d{2})(\\d{4})","\\1 \\2"],["7","(\\d{2})(\\d{5})","\\1 \\2"]],"689":[["44","(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["4|8[7-9]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["8","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"690":[],"691":[["[389]","(\\d{3})(\\d{4})","\\1 \\2"]],"692":[["[2-6]","(\\d{3})(\\d{4})","\\1-\\2"]],"7":[["[0-79]","(\\d{3})(\\d{2})(\\d{2})","\\1-\\2-\\3"],["7(?:1(?:[0-356]2|4[29]|7|8[27])|2(?:13[03-69]|62[013-9]))|72[1-57-9]2","(\\d{4})(\\d{2})(\\d{2})(\\d{2})","8 (\\1) \\2 \\3 \\4"],["7(?:1(?:0(?:[356]|4[023])|[18]|2(?:3[013-9]|5)|3[45]|43[013-79]|5(?:3[1-8]|4[1-7]|5)|6(?:3[0-35-9]|[4-6]))|2(?:1(?:3[178]|[45])|[24-689]|3[35]|7[457]))|7(?:14|23)4[0-8]|71(?:33|45)[1-79]","(\\d{5})(\\d)(\\d{2})(\\d{2})","8 (\\1) \\2 \\3 \\4"],["7","(\\d{3})(\\d{3})(\\d{4})","8 (\\1) \\2 \\3"],["[349]|8(?:[02-7]|1[1-8])","(\\d{3})(\\d{3})(\\d{2})(\\d{2})","8 (\\1) \\2-\\3-\\4"],["8","(\\d{4})(\\d{4})(\\d{3})(\\d{3})","8 (\\1) \\2 \\3 \\4"]],"800":[["\\d","(\\d{4})(\\d{4})","\\1 \\2"]],"808":[["[1-9]","(\\d{4})(\\d{4})","\\1 \\2"]],"81":[["00777[01]","(\\d{4})(\\d{4})","\\1-\\2"],["000","(\\d{8,10})","\\1"],["(?:12|57|99)0","(\\d{3})(\\d{3})(\\d{3})","0\\1-\\2-\\3"],["1(?:267|3(?:7[247]|9[278])|466|5(?:47|58|64)|6(?:3[245]|48|5[4-68]))|499[2468]|5(?:769|979[2-69])|7468|8(?:3(?:8[7-9]|96[2457-9])|477|51[2-9])|9(?:802|9(?:1[23]|69))|1(?:45|58)[67]","(\\d{4})(\\d)(\\d{4})","0\\1-\\2-\\3"],["60","(\\d{2})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["3|4(?:2(?:0|9[02-69])|7(?:0[019]|1))|6[1-9]","(\\d)(\\d{4})(\\d{4})","0\\1-\\2-\\3"],["1(?:1|5(?:4[018]|5[017])|77|88|9[69])|2(?:2[127]|3[0-269]|4[59]|5(?:[1-3]|5[0-69]|9(?:17|99))|6(?:2|4[016-9])|7(?:[1-35]|8[0189])|8(?:[16]|3[0134]|9[0-5])|9(?:[028]|17))|4(?:2(?:[13-79]|8[014-6])|3[0-57]|[45]|6[248]|7[2-47]|9[29])|5(?:2|3(?:[045]|9(?:[0-58]|6[4-9]|7[0-35689]))|4[0-369]|5[29]|8[02389]|9[0-3])|7(?:2[02-46-9]|34|[58]|6[0249]|7[57]|9(?:[23]|4[0-59]|5[01569]|6[0167]))|8(?:2(?:[1258]|4[0-39]|9[0169])|3(?:[29]|60|7(?:[017-9]|6[6-8]))|49|51|6(?:[0-24]|36[2-57-9]|5(?:[0-389]|5[23])|6(?:[01]|9[178])|7(?:2[2-468]|3[78])|9[0145])|7[0-468]|8[68])|9(?:4[15]|5[138]|7[156]|8[189]|9(?:[1289]|3(?:31|4[357])|4[0178]))|(?:8294|96)[1-3]|2(?:57|93)[015-9]|(?:223|8699)[014-9]|(?:25[0468]|422|838)[01]|(?:48|8292|9[23])[1-9]|(?:47[59]|59[89]|8(?:68|9))[019]","(\\d{2})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["[14]|[289][2-9]|5[3-9]|7[2-4679]","(\\d{3})(\\d{2})(\\d{4})","0\\1-\\2-\\3"],["0077","(\\d{4})(\\d{2})(\\d{3,4})","\\1-\\2-\\3"],["008","(\\d{4})(\\d{2})(\\d{4})","\\1-\\2-\\3"],["800","(\\d{3})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["[25-9]","(\\d{2})(\\d{4})(\\d{4})","0\\1-\\2-\\3"],["0","(\\d{4})(\\d{3})(\\d{3,4})","\\1-\\2-\\3"],["0","(\\d{4})(\\d{4})(\\d{4,5})","\\1-\\2-\\3"],["0","(\\d{4})(\\d{5})(\\d{5,6})","\\1-\\2-\\3"],["0","(\\d{4})(\\d{6})(\\d{6,7})","\\1-\\2-\\3"]],"82":[["1[016-9]114","(\\d{5})","0\\1"],["(?:3[1-3]|[46][1-4]|5[1-5])1","(\\d{2})(\\d{3,4})","0\\1-\\2"],["1","(\\d{4})(\\d{4})","\\1-\\2"],["2","(\\d)(\\d{3,4})(\\d{4})","0\\1-\\2-\\3"],["[36]0|8","(\\d{2})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["[1346]|5[1-5]","(\\d{2})(\\d{3,4})(\\d{4})","0\\1-\\2-\\3"],["[57]","(\\d{2})(\\d{4})(\\d{4})","0\\1-\\2-\\3"],["0030","(\\d{5})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["5","(\\d{2})(\\d{5})(\\d{4})","0\\1-\\2-\\3"],["0","(\\d{5})(\\d{3,4})(\\d{4})","\\1 \\2 \\3"],["0","(\\d{5})(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3 \\4"]],"84":[["[17]99","(\\d{3})(\\d{4})","0\\1 \\2"],["69","(\\d{3})(\\d{4,5})","0\\1 \\2"],["1(?:2[02]|[89])","(\\d{4})(\\d{4,6})","\\1 \\2"],["1[26]|6","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[1357-9]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["2[48]","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["2","(\\d{3})(\\d{4})(\\d{3})","0\\1 \\2 \\3"]],"850":[["8","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[2-7]","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"852":[["9003","(\\d{3})(\\d{2,5})","\\1 \\2"],["[2-7]|8[1-4]|9(?:0[1-9]|[1-8])","(\\d{4})(\\d{4})","\\1 \\2"],["8","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["9","(\\d{3})(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3 \\4"]],"853":[["0","(\\d{4})(\\d{3})","\\1 \\2"],["[268]","(\\d{4})(\\d{4})","\\1 \\2"]],"855":[["[1-9]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"856":[["2[13]|3[14]|[4-8]","(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["3","(\\d{2})(\\d{2})(\\d{2})(\\d{3})","0\\1 \\2 \\3 \\4"],["2","(\\d{2})(\\d{2})(\\d{3})(\\d{3})","0\\1 \\2 \\3 \\4"]],"86":[["1(?:00|2(?:1|395))|9[56]","(\\d{5,6})","\\1"],["[1-9]123","(\\d{5,6})","\\1"],["10100","(\\d{2})(\\d{5})","0\\1 \\2"],["10(?:123|9[56])|2[0-57-9](?:1(?:00|23)|9[56])|(?:3(?:[15]\\d|35|49|7[0-79]|9[1-68])|4(?:1[125-9]|2[179]|[35][1-9]|6[47-9]|7\\d|8[23])|5(?:[1357]\\d|2[37]|4[36]|6[1-46]|80|9[1-9])|6(?:3[1-35]|6[0238]|9[12])|7(?:01|[1579]\\d|2[248]|3[014-9]|4[3-6]|6[023689])|8(?:1[236-8]|2[5-7]|[37]\\d|5[14-9]|8[36-8]|9[1-8])|9(?:0[1-3689]|1[1-79]|3\\d|4[13]|5[1-5]|7[0-79]|9[0-35-9]))123","(\\d{2})(\\d{5,6})","0\\1 \\2"],["1[1-9]|26|3(?:[0268]|3[0-46-9]|4[0-8]|78|9[079])|4(?:[049]|1[034]|2[02-68]|[35]0|6[0-356]|8[014-9])|5(?:0|2[0-24-689]|4[0-2457-9]|6[057-9]|8[1-9]|90)|6(?:[0-24578]|3[046-9]|6[14-79]|9[03-9])|7(?:0[02-9]|2[0135-79]|3[23]|4[0-27-9]|6[1457]|8)|8(?:[046]|1[01459]|2[0-489]|5[023]|8[0-2459]|9[09])|9(?:0[0457]|1[08]|[268]|4[024-9]|5[06-9]|78|94)|(?:10|2[0-57-9])(?:[02-8]|1(?:0[1-9]|[13-9]|2[0-24-9])|9[0-47-9])|(?:3(?:[15]\\d|35|49|7[0-79]|9[1-68])|4(?:1[125-9]|2[179]|[35][1-9]|6[47-9]|7\\d|8[23])|5(?:[1357]\\d|2[37]|4[36]|6[1-46]|80|9[1-9])|6(?:3[1-35]|6[0238]|9[12])|7(?:01|[1579]\\d|2[248]|3[014-9]|4[3-6]|6[023689])|8(?:1[236-8]|2[5-7]|[37]\\d|5[14-9]|8[36-8]|9[1-8])|9(?:0[1-3689]|1[1-79]|3\\d|4[13]|5[1-5]|7[0-79]|9[0-35-9]))(?:[02-9]|1(?:[013-9]|2[0-24-9]))","(\\d{3})(\\d{4})","\\1 \\2"],["1010","(\\d{4})(\\d{4})","\\1 \\2"],["16[08]","(\\d{4})(\\d{4})","\\1 \\2"],["106(?:[268]|[39][0-49])","(\\d{8,9})","\\1"],["(?:3(?:[15]\\d|35|49|7[0-79]|9[1-68])|4(?:1[125-9]|2[179]|[35][1-9]|6[47-9]|7\\d|8[23])|5(?:[1357]\\d|2[37]|4[36]|6[1-46]|80|9[1-9])|6(?:3[1-35]|6[0238]|9[12])|7(?:01|[1579]\\d|2[248]|3[014-9]|4[3-6]|6[023689])|8(?:1[236-8]|2[5-7]|[37]\\d|5[14-9]|8[36-8]|9[1-8])|9(?:0[1-3689]|1[1-79]|[379]\\d|4[13]|5[1-5]))(?:100|9[56])","(\\d{3})(\\d{5,6})","0\\1 \\2"],["1(?:0(?:[02-578]|1[1-9]|6(?:[01457]|[39][5-8])|9[0-47-9])|[1-9])|2(?:[0-57-9](?:[0-8]|9[0-47-9])|6)|3(?:[0268]|3[0-46-9]|4[0-8]|78|9[079])|4(?:[049]|1[034]|2[02-68]|[35]0|6[0-356]|8[014-9])|5(?:0|2[0-24-689]|4[0-2457-9]|6[057-9]|8[1-9]|90)|6(?:[0-24578]|3[046-9]|6[14-79]|9[03-9])|7(?:0[02-9]|2[0135-79]|3[23]|4[0-27-9]|6[1457]|8)|8(?:[046]|1[01459]|2[0-489]|5[023]|8[0-2459]|9[09])|9(?:0[0457]|1[08]|[268]|4[024-9]|5[06-9])|(?:3(?:[15]\\d|35|49|7[0-79]|9[1-68])|4(?:1[125-9]|2[179]|[35][1-9]|6[47-9]|7\\d|8[23])|5(?:[1357]\\d|2[37]|4[36]|6[1-46]|80|9[1-9])|6(?:3[1-35]|6[0238]|9[12])|7(?:01|[1579]\\d|2[248]|3[014-9]|4[3-6]|6[023689])|8(?:1[236-8]|2[5-7]|[37]\\d|5[14-9]|8[36-8]|9[1-8])|9(?:0[1-3689]|1[1-79]|[379]\\d|4[13]|5[1-5]))(?:[02-8]|1(?:0[1-9]|[1-9])|9[0-47-9])","(\\d{4})(\\d{4})","\\1 \\2"],["[48]0","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["10[0-79]|2(?:[02-57-9]|1[1-79])|(?:10|21)8(?:0[1-9]|[1-9])","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["3(?:[3-59]|7[02-6])|4(?:1[25-9]|[26-8]|3[3-9]|5[2-9])|5(?:3[03-9]|[468]|7[028]|9[2-46-9])|6|7(?:[0-247]|3[04-9]|5[0-4689]|6[2368])|8(?:[1-358]|9[1-7])|9(?:[013479]|5[1-5])|(?:31|55|79|87)[02-9]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["9","(\\d{3})(\\d{7,8})","\\1 \\2"],["[3-578]","(\\d{3})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["1[3-9]","(\\d{3})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["106","(\\d{11,12})","\\1"],["[12]","(\\d{2})(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3 \\4"]],"870":[["[235-7]","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"878":[["1","(\\d{2})(\\d{5})(\\d{5})","\\1 \\2 \\3"]],"880":[["31[5-8]|[459]1","(\\d{2})(\\d{4,6})","0\\1-\\2"],["3(?:[67]|8[013-9])|4(?:6[168]|7|[89][18])|5(?:6[128]|9)|6(?:[15]|28)|7[2-589]|8(?:0[014-9]|[12])|9[358]|(?:3[2-5]|4[235]|5[2-578]|6[0389]|76|8[3-7]|9[24])1|(?:44|66)[01346-9]","(\\d{3})(\\d{3,7})","0\\1-\\2"],["[13-9]|2[23]","(\\d{4})(\\d{3,6})","0\\1-\\2"],["2","(\\d)(\\d{7,8})","0\\1-\\2"]],"881":[["[0-37-9]","(\\d)(\\d{3})(\\d{5})","\\1 \\2 \\3"],["6","(\\d)(\\d{3})(\\d{5,6})","\\1 \\2 \\3"]],"882":[["16|342","(\\d{2})(\\d{5})","\\1 \\2"],["49","(\\d{2})(\\d{6})","\\1 \\2"],["1[36]|9","(\\d{2})(\\d{2})(\\d{4})","\\1 \\2 \\3"],["3[23]","(\\d{2})(\\d{4})(\\d{3})","\\1 \\2 \\3"],["16","(\\d{2})(\\d{3,4})(\\d{4})","\\1 \\2 \\3"],["10|23|3(?:[15]|4[57])|4|5[12]","(\\d{2})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["34","(\\d{3})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["[1-35]","(\\d{2})(\\d{4,5})(\\d{5})","\\1 \\2 \\3"]],"883":[["[14]|2[24-689]|3[02-689]|51[24-9]","(\\d{3})(\\d{3})(\\d{2,8})","\\1 \\2 \\3"],["510","(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3"],["21","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["51[13]","(\\d{4})(\\d{4})(\\d{4})","\\1 \\2 \\3"],["[235]","(\\d{3})(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3 \\4"]],"886":[["202","(\\d{2})(\\d)(\\d{4})","0\\1 \\2 \\3"],["826","(\\d{3})(\\d{5})","0\\1 \\2"],["83","(\\d{3})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["82","(\\d{2})(\\d{2})(\\d{4})","0\\1 \\2 \\3"],["[25]0|37|49|8[09]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[23568]|4(?:0[2-48]|[1-478])|(?:400|7)[1-9]","(\\d)(\\d{3,4})(\\d{4})","0\\1 \\2 \\3"],["[49]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["7","(\\d{2})(\\d{4})(\\d{4,5})","0\\1 \\2 \\3"]],"888":[[null,"(\\d{3})(\\d{3})(\\d{5})","\\1 \\2 \\3"]],"90":[["444","(\\d{3})(\\d)(\\d{3})","\\1 \\2 \\3"],["512|8[01589]|90","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["5","(\\d{3})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[24][1-8]|3[1-9]","(\\d{3})(\\d{3})(\\d{2})(\\d{2})","(0\\1) \\2 \\3 \\4"],["80","(\\d{3})(\\d{3})(\\d{6,7})","0\\1 \\2 \\3"]],"91":[["575","(\\d{7})","\\1"],["5(?:0|2(?:21|3)|3(?:0|3[23])|616|717|8888)","(\\d{8})","\\1"],["1800","(\\d{4})(\\d{4,5})","\\1 \\2"],["140","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"],["11|2[02]|33|4[04]|79(?:[1245]|3(?:[02-9]|1[0-24-9]))|80(?:[2-4]|6[0-589])","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["1(?:2[0-24]|3[0-25]|4[145]|[59][14]|6[1-9]|7[1257]|8[1-57-9])|2(?:1[257]|3[013]|4[01]|5[0137]|6[058]|78|8[1568]|9[14])|3(?:26|4[1-3]|5[34]|6[01489]|7[02-46]|8[159])|4(?:1[36]|2[1-47]|3[15]|5[12]|6[0-26-9]|7[0-24-9]|8[013-57]|9[014-7])|5(?:1[025]|22|[36][25]|4[28]|[578]1|9[15])|6(?:12(?:[2-6]|7[0-8])|74[2-7])|7(?:3171|5[15][2-6]|61[346]|88(?:[2-7]|82))|8(?:70[2-6]|84(?:[2356]|7[19])|91(?:[3-6]|7[19]))|73[134][2-6]|8(?:16|2[014]|3[126]|6[136]|7[78]|83)(?:[2-6]|7[19])|(?:1(?:29|60|8[06])|261|552|6(?:[2-4]1|5[17]|6[13]|7(?:1|4[0189])|80)|7(?:12|88[01]))[2-7]","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["1(?:[2-479]|5(?:[0236-9]|5[013-9]))|[2-5]|6(?:2(?:84|95)|355|8(?:28[235-7]|3))|73179|807(?:1|9[1-3])|(?:1552|6(?:(?:1[1358]|2[2457]|3[2-4]|4[235-7]|5[2-689]|6[24578])\\d|7(?:[23569]\\d|8[0-57-9])|8(?:[14-6]\\d|2[0-79]))|7(?:1(?:[013-8]\\d|9[6-9])|3(?:2[0-49]|9[2-57])|5(?:2[1-3]|9[0-6])|6(?:0[5689]|2[5-9]|3[02-8]|4\\d|5[0-367])|70[13-7]))[2-7]","(\\d{4})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["16|[6-9]","(\\d{5})(\\d{5})","0\\1 \\2"],["18[06]0","(\\d{4})(\\d{2,4})(\\d{4})","\\1 \\2 \\3"],["0","(\\d{3})(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3 \\4"],["18","(\\d{4})(\\d{3})(\\d{3})(\\d{3})","\\1 \\2 \\3 \\4"]],"92":[["[89]0","(\\d{3})(\\d{3})(\\d{2,7})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{5})","\\1 \\2"],["9(?:2[3-8]|98)|(?:2(?:3[2358]|4[2-4]|9[2-8])|45[3479]|54[2-467]|60[468]|72[236]|8(?:2[2-689]|3[23578]|4[3478]|5[2356])|9(?:22|3[27-9]|4[2-6]|6[3569]|9[25-7]))[2-9]","(\\d{3})(\\d{6,7})","(0\\1) \\2"],["(?:2[125]|4[0-246-9]|5[1-35-7]|6[1-8]|7[14]|8[16]|91)[2-9]","(\\d{2})(\\d{7,8})","(0\\1) \\2"],["58","(\\d{5})(\\d{5})","(0\\1) \\2"],["3","(\\d{3})(\\d{7})","0\\1 \\2"],["2[125]|4[0-246-9]|5[1-35-7]|6[1-8]|7[14]|8[16]|91","(\\d{2})(\\d{3})(\\d{3})(\\d{3})","(0\\1) \\2 \\3 \\4"],["[24-9]","(\\d{3})(\\d{3})(\\d{3})(\\d{3})","(0\\1) \\2 \\3 \\4"]],"93":[["[1-9]","(\\d{3})(\\d{4})","\\1 \\2"],["[2-7]","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"94":[["7","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[1-689]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"95":[["16|2","(\\d)(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["4(?:[2-46]|5[3-5])|5|6(?:[1-689]|7[235-7])|7(?:[0-4]|5[2-7])|8[1-5]|(?:60|86)[23]","(\\d{2})(\\d{2})(\\d{3})","0\\1 \\2 \\3"],["[12]|452|6788|86","(\\d)(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[4-7]|8[1-35]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["9(?:2[0-4]|[35-9]|4[137-9])","(\\d)(\\d{3})(\\d{4,6})","0\\1 \\2 \\3"],["2","(\\d)(\\d{4})(\\d{4})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["92","(\\d)(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3 \\4"],["9","(\\d)(\\d{5})(\\d{4})","0\\1 \\2 \\3"]],"960":[["[34679]","(\\d{3})(\\d{4})","\\1-\\2"],["[89]","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"961":[["[13-69]|7(?:[2-57]|62|8[0-6]|9[04-9])|8[02-9]","(\\d)(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["[27-9]","(\\d{2})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"962":[["[2356]|87","(\\d)(\\d{3})(\\d{4})","(0\\1) \\2 \\3"],["[89]","(\\d{3})(\\d{5,6})","0\\1 \\2"],["70","(\\d{2})(\\d{7})","0\\1 \\2"],["[47]","(\\d)(\\d{4})(\\d{4})","0\\1 \\2 \\3"]],"963":[["[1-4]|5[1-3]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[59]","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"964":[["1","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[2-6]","(\\d{2})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["7","(\\d{3})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"965":[["[169]|2(?:[235]|4[1-35-9])|52","(\\d{4})(\\d{3,4})","\\1 \\2"],["[245]","(\\d{3})(\\d{5})","\\1 \\2"]],"966":[["9","(\\d{4})(\\d{5})","\\1 \\2"],["1","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["5","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"967":[["[1-6]|7(?:[24-6]|8[0-7])","(\\d)(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["7","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"]],"968":[["[58]","(\\d{3})(\\d{4,6})","\\1 \\2"],["2","(\\d{2})(\\d{6})","\\1 \\2"],["[179]","(\\d{4})(\\d{4})","\\1 \\2"]],"970":[["[2489]","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["5","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["1","(\\d{4})(\\d{3})(\\d{3})","\\1 \\2 \\3"]],"971":[["60|8","(\\d{3})(\\d{2,9})","\\1 \\2"],["[236]|[479][2-8]","(\\d)(\\d{3})(\\d{4})","0\\1 \\2 \\3"],["[479]","(\\d{3})(\\d)(\\d{5})","\\1 \\2 \\3"],["5","(\\d{2})(\\d{3})(\\d{4})","0\\1 \\2 \\3"]],"972":[["125","(\\d{4})(\\d{3})","\\1-\\2"],["121","(\\d{4})(\\d{2})(\\d{2})","\\1-\\2-\\3"],["[2-489]","(\\d)(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["[57]","(\\d{2})(\\d{3})(\\d{4})","0\\1-\\2-\\3"],["12","(\\d{4})(\\d{3})(\\d{3})","\\1-\\2-\\3"],["159","(\\d{4})(\\d{6})","\\1-\\2"],["1[7-9]","(\\d)(\\d{3})(\\d{3})(\\d{3})","\\1-\\2-\\3-\\4"],["15","(\\d{3})(\\d{1,2})(\\d{3})(\\d{4})","\\1-\\2 \\3-\\4"]],"973":[["[13679]|8[02-4679]","(\\d{4})(\\d{4})","\\1 \\2"]],"974":[["2[136]|8","(\\d{3})(\\d{4})","\\1 \\2"],["[3-7]","(\\d{4})(\\d{4})","\\1 \\2"]],"975":[["[2-7]","(\\d{3})(\\d{3})","\\1 \\2"],["[2-6]|7[246]|8[2-4]","(\\d)(\\d{3})(\\d{3})","\\1 \\2 \\3"],["1[67]|[78]","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]],"976":[["11|2[16]","(\\d{2})(\\d{2})(\\d{4})","0\\1 \\2 \\3"],["[5-9]","(\\d{4})(\\d{4})","\\1 \\2"],["[12]2[1-3]","(\\d{3})(\\d{5,6})","0\\1 \\2"],["[12](?:27|3[2-8]|4[2-68]|5[1-4689])[0-3]","(\\d{4})(\\d{5,6})","0\\1 \\2"],["[12]","(\\d{5})(\\d{4,5})","0\\1 \\2"]],"977":[["1[2-6]","(\\d)(\\d{7})","0\\1-\\2"],["1[01]|[2-8]|9(?:[1-59]|[67][2-6])","(\\d{2})(\\d{6})","0\\1-\\2"],["9","(\\d{3})(\\d{7})","\\1-\\2"],["1","(\\d{4})(\\d{2})(\\d{5})","\\1-\\2-\\3"]],"979":[["[1359]","(\\d)(\\d{4})(\\d{4})","\\1 \\2 \\3"]],"98":[["96","(\\d{4,5})","0\\1"],["(?:1[137]|2[13-68]|3[1458]|4[145]|5[1468]|6[16]|7[1467]|8[13467])[12689]","(\\d{2})(\\d{4,5})","0\\1 \\2"],["9","(\\d{3})(\\d{3})(\\d{3,4})","0\\1 \\2 \\3"],["[1-8]","(\\d{2})(\\d{4})(\\d{4})","0\\1 \\2 \\3"]],"992":[["3317","(\\d{6})(\\d)(\\d{2})","\\1 \\2 \\3"],["44[02-479]|[34]7","(\\d{3})(\\d{2})(\\d{4})","\\1 \\2 \\3"],["3(?:[1245]|3[12])","(\\d{4})(\\d)(\\d{4})","\\1 \\2 \\3"],["\\d","(\\d{2})(\\d{3})(\\d{4})","\\1 \\2 \\3"]],"993":[["12","(\\d{2})(\\d{2})(\\d{2})(\\d{2})","(8 \\1) \\2-\\3-\\4"],["[1-5]","(\\d{3})(\\d)(\\d{2})(\\d{2})","(8 \\1) \\2-\\3-\\4"],["[67]","(\\d{2})(\\d{6})","8 \\1 \\2"]],"994":[["[1-9]","(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3"],["90","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["1[28]|2|365(?:4|5[02])|46","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","(0\\1) \\2 \\3 \\4"],["[13-9]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"995":[["70","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["32","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"],["[57]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"],["[348]","(\\d{3})(\\d{2})(\\d{2})(\\d{2})","0\\1 \\2 \\3 \\4"]],"996":[["3(?:1[346]|[24-79])","(\\d{4})(\\d{5})","0\\1 \\2"],["[235-79]|88","(\\d{3})(\\d{3})(\\d{3})","0\\1 \\2 \\3"],["8","(\\d{3})(\\d{3})(\\d)(\\d{2,3})","0\\1 \\2 \\3 \\4"]],"998":[["[235-9]","(\\d{2})(\\d{3})(\\d{2})(\\d{2})","\\1 \\2 \\3 \\4"]]},"regions":{"AC":"247","AD":"376","AE":"971","AF":"93","AG":"1","AI":"1","AL":"355","AM":"374","AO":"244","AR":"54","AS":"1","AT":"43","AU":"61","AW":"297","AX":"358","AZ":"994","BA":"387","BB":"1","BD":"880","BE":"32","BF":"226","BG":"359","BH":"973","BI":"257","BJ":"229","BL":"590","BM":"1","BN":"673","BO":"591","BQ":"599","BR":"55","BS":"1","BT":"975","BW":"267","BY":"375","BZ":"501","CA":"1","CC":"61","CD":"243","CF":"236","CG":"242","CH":"41","CI":"225","CK":"682","CL":"56","CM":"237","CN":"86","CO":"57","CR":"506","CU":"53","CV":"238","CW":"599","CX":"61","CY":"357","CZ":"420","DE":"49","DJ":"253","DK":"45","DM":"1","DO":"1","DZ":"213","EC":"593","EE":"372","EG":"20","EH":"212","ER":"291","ES":"34","ET":"251","FI":"358","FJ":"679","FK":"500","FM":"691","FO":"298","FR":"33","GA":"241","GB":"44","GD":"1","GE":"995","GF":"594","GG":"44","GH":"233","GI":"350","GL":"299","GM":"220","GN":"224","GP":"590","GQ":"240","GR":"30","GT":"502","GU":"1","GW":"245","GY":"592","HK":"852","HN":"504","HR":"385","HT":"509","HU":"36","ID":"62","IE":"353","IL":"972","IM":"44","IN":"91","IO":"246","IQ":"964","IR":"98","IS":"354","IT":"39","JE":"44","JM":"1","JO":"962","JP":"81","KE":"254","KG":"996","KH":"855","KI":"686","KM":"269","KN":"1","KP":"850","KR":"82","KW":"965","KY":"1","KZ":"7","LA":"856","LB":"961","LC":"1","LI":"423","LK":"94","LR":"231","LS":"266","LT":"370","LU":"352","LV":"371","LY":"218","MA":"212","MC":"377","MD":"373","ME":"382","MF":"590","MG":"261","MH":"692","MK":"389","ML":"223","MM":"95","MN":"976","MO":"853","MP":"1","MQ":"596","MR":"222","MS":"1","MT":"356","MU":"230","MV":"960","MW":"265","MX":"52","MY":"60","MZ":"258","NA":"264","NC":"687","NE":"227","NF":"672","NG":"234","NI":"505","NL":"31","NO":"47","NP":"977","NR":"674","NU":"683","NZ":"64","OM":"968","PA":"507","PE":"51","PF":"689","PG":"675","PH":"63","PK":"92","PL":"48","PM":"508","PR":"1","PS":"970","PT":"351","PW":"680","PY":"595","QA":"974","RE":"262","RO":"40","RS":"381","RU":"7","RW":"250","SA":"966","SB":"677","SC":"248","SD":"249","SE":"46","SG":"65","SH":"290","SI":"386","SJ":"47","SK":"421","SL":"232","SM":"378","SN":"221","SO":"252","SR":"597","SS":"211","ST":"239","SV":"503","SX":"1","SY":"963","SZ":"268","TA":"290","TC":"1","TD":"235","TG":"228","TH":"66","TJ":"992","TK":"690","TL":"670","TM":"993","TN":"216","TO":"676","TR":"90","TT":"1","TV":"688","TW":"886","TZ":"255","UA":"380","UG":"256","US":"1","UY":"598","UZ":"998","VA":"39","VC":"1","VE":"58","VG":"1","VI":"1","VN":"84","VU":"678","WF":"681","WS":"685","XK":"383","YE":"967","YT":"262","ZA":"27","ZM":"260","ZW":"263"}}'::jsonb
 $$;
 
 -- Name: new_secret(text); Type: FUNCTION; Schema: internal; Owner: -
@@ -3799,6 +5399,26 @@ BEGIN
 END
 $_$;
 
+-- Name: notice_refusal(voxbook.organizations, uuid, timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.notice_refusal(o voxbook.organizations, appointment_id uuid, starts timestamp with time zone, staff_user text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    hours text := trim_scale(round(o.cancellation_notice_minutes / 60.0, 1))::text;
+BEGIN
+    IF staff_user IS NOT NULL OR o.cancellation_notice_minutes = 0
+       OR starts >= internal.clock() + make_interval(mins => o.cancellation_notice_minutes) THEN
+        RETURN NULL;
+    END IF;
+    RETURN internal.refusal('within_notice',
+                            internal.message('refusal.within_notice', 'en', jsonb_build_object('notice_hours', hours)),
+                            jsonb_build_object('appointment_id', appointment_id, 'starts_at', internal.utc_iso(starts),
+                                               'notice_minutes', o.cancellation_notice_minutes,
+                                               'notice_hours', hours));
+END
+$$;
+
 -- Name: notify(text, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.notify(channel text, payload text DEFAULT ''::text) RETURNS void
@@ -3808,6 +5428,34 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         PERFORM pg_notify(channel, payload);
     END IF;
+END
+$$;
+
+-- Name: occupied(timestamp with time zone, timestamp with time zone, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.occupied(starts_at timestamp with time zone, ends_at timestamp with time zone, before_minutes integer, after_minutes integer) RETURNS tstzrange
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT tstzrange(starts_at - make_interval(mins => coalesce(before_minutes, 0)),
+                     ends_at + make_interval(mins => coalesce(after_minutes, 0)), '[)')
+$$;
+
+-- Name: offers(voxbook.calendars, voxbook.services); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.offers(c voxbook.calendars, s voxbook.services) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF s.id IS NULL THEN
+        RETURN true;
+    END IF;
+    IF NOT s.active THEN
+        RETURN false;
+    END IF;
+    RETURN NOT EXISTS (SELECT 1 FROM voxbook.service_providers AS p
+                        WHERE p.org_id = s.org_id AND p.service_id = s.id)
+        OR EXISTS (SELECT 1 FROM voxbook.service_providers AS p
+                    WHERE p.org_id = s.org_id AND p.service_id = s.id AND p.calendar_id = c.id);
 END
 $$;
 
@@ -3846,6 +5494,107 @@ BEGIN
                                                                   'value_tier', s.value_tier)
                                                ORDER BY s.id), '[]')
                        FROM voxbook.services AS s WHERE s.org_id = o.id));
+END
+$$;
+
+-- Name: outside_hours(voxbook.organizations, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.outside_hours(o voxbook.organizations, calendar_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    r record;
+    h voxbook.holds;
+    local_s timestamp;
+    local_e timestamp;
+    result jsonb := '[]';
+    now_ts timestamptz := internal.clock();
+BEGIN
+    FOR r IN
+        SELECT x AS h, a.id AS appointment_id, coalesce(a.patient_name, ct.name) AS patient
+          FROM voxbook.holds AS x
+          JOIN voxbook.appointments AS a ON a.org_id = x.org_id AND a.hold_id = x.id AND a.status = 'confirmed'
+          JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+         WHERE x.org_id = o.id AND x.calendar_id = outside_hours.calendar_id AND x.status = 'confirmed'
+           AND x.starts_at > now_ts
+         ORDER BY x.starts_at, x.id
+    LOOP
+        h := r.h;
+        local_s := h.starts_at AT TIME ZONE o.time_zone;
+        local_e := h.ends_at AT TIME ZONE o.time_zone;
+        IF EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                    WHERE e.org_id = o.id AND e.calendar_id = outside_hours.calendar_id AND e.on_date = local_s::date) THEN
+            CONTINUE WHEN EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                                   WHERE e.org_id = o.id AND e.calendar_id = outside_hours.calendar_id
+                                     AND e.on_date = local_s::date AND e.starts IS NOT NULL
+                                     AND local_s >= local_s::date + e.starts AND local_e <= local_s::date + e.ends);
+        ELSE
+            CONTINUE WHEN EXISTS (SELECT 1 FROM voxbook.working_hours AS w
+                                   WHERE w.org_id = o.id AND w.calendar_id = outside_hours.calendar_id
+                                     AND w.iso_dow = extract(isodow FROM local_s)
+                                     AND local_s >= local_s::date + w.starts AND local_e <= local_s::date + w.ends);
+        END IF;
+        result := result || jsonb_build_array(internal.booking_json(h, r.appointment_id, r.patient, o.time_zone));
+    END LOOP;
+    RETURN result;
+END
+$$;
+
+-- Name: parse_intervals(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.parse_intervals(day text, intervals jsonb) RETURNS TABLE(starts time without time zone, ends time without time zone)
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+    e jsonb;
+    s time;
+    t time;
+    prev_end time;
+    prev_start time;
+    hint constant text := 'Hours are {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], ...}: each day a list of '
+                          || '[from, to] local times, from before to, not overlapping; a day left out is closed.';
+BEGIN
+    IF intervals IS NULL OR jsonb_typeof(intervals) <> 'array' THEN
+        PERFORM internal.fail('VB400', format('%s: hours must be a list of [from, to] pairs', day), hint);
+    END IF;
+    FOR e IN SELECT x FROM jsonb_array_elements(intervals) AS a(x) LOOP
+        IF jsonb_typeof(e) <> 'array' OR jsonb_array_length(e) <> 2
+           OR jsonb_typeof(e -> 0) <> 'string' OR jsonb_typeof(e -> 1) <> 'string'
+           OR (e ->> 0) !~ '^\s*([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?\s*$'
+           OR (e ->> 1) !~ '^\s*(([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|24:00(:00)?)\s*$' THEN
+            PERFORM internal.fail('VB400', format('%s: %s is not a [from, to] pair of times', day, e::text), hint);
+        END IF;
+        s := (e ->> 0)::time;
+        t := (e ->> 1)::time;
+        IF s >= t THEN
+            PERFORM internal.fail('VB400', format('%s: %s-%s ends before it starts', day, internal.hhmm(s), internal.hhmm(t)), hint);
+        END IF;
+        starts := s;
+        ends := t;
+        RETURN NEXT;
+    END LOOP;
+    FOR s, t IN SELECT x.a, x.b FROM (SELECT (v ->> 0)::time AS a, (v ->> 1)::time AS b
+                                        FROM jsonb_array_elements(intervals) AS j(v)) AS x ORDER BY x.a, x.b LOOP
+        IF prev_end IS NOT NULL AND s < prev_end THEN
+            PERFORM internal.fail('VB400', format('%s: %s-%s and %s-%s overlap', day, internal.hhmm(prev_start),
+                                                  internal.hhmm(prev_end), internal.hhmm(s), internal.hhmm(t)), hint);
+        END IF;
+        prev_start := s;
+        prev_end := t;
+    END LOOP;
+END
+$_$;
+
+-- Name: provider_json(voxbook.calendars, date); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.provider_json(c voxbook.calendars, from_date date) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN jsonb_build_object('calendar_id', c.id, 'display_name', c.display_name, 'slot_minutes', c.slot_minutes,
+                              'default_duration_minutes', c.default_duration_minutes, 'active', c.active,
+                              'hours', internal.week_json(c.org_id, c.id),
+                              'exceptions', internal.exceptions_json(c.org_id, c.id, from_date));
 END
 $$;
 
@@ -4068,6 +5817,23 @@ CREATE FUNCTION internal.refusal(code text, error text, extra jsonb DEFAULT '{}'
     SELECT jsonb_build_object('success', false, 'code', code, 'error', error) || extra
 $$;
 
+-- Name: release_listed_holds(uuid, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.release_listed_holds(org_id uuid, bookings jsonb, reason text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    hold uuid;
+    now_ts timestamptz := internal.clock();   -- a value: Citus refuses the clock inside the UPDATE
+BEGIN
+    FOR hold IN SELECT (e ->> 'hold_id')::uuid FROM jsonb_array_elements(bookings -> 'holds') AS e ORDER BY 1 LOOP
+        UPDATE voxbook.holds AS x SET status = 'released', release_reason = reason, updated_at = now_ts
+         WHERE x.org_id = release_listed_holds.org_id AND x.id = hold AND x.status = 'held';
+        PERFORM internal.cancel_unsent_codes(release_listed_holds.org_id, hold, reason);
+    END LOOP;
+END
+$$;
+
 -- Name: require(anyelement, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.require(value anyelement, what text) RETURNS void
@@ -4121,6 +5887,23 @@ BEGIN
     ELSIF NOT internal.in_time_range(value) THEN
         PERFORM internal.fail('VB400', what || ' is out of range',
                               'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).');
+    END IF;
+END
+$$;
+
+-- Name: require_offered(voxbook.calendars, voxbook.services); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.require_offered(c voxbook.calendars, s voxbook.services) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF s.id IS NOT NULL AND NOT s.active THEN
+        PERFORM internal.fail('VB400', format('%s is not offered', s.name),
+                              'The service is inactive; api.get_clinic lists the services offered.');
+    END IF;
+    IF c.id IS NOT NULL AND NOT internal.offers(c, s) THEN
+        PERFORM internal.fail('VB400', format('%s does not offer %s', c.display_name, s.name),
+                              'Use a calendar_id that api.check_availability lists for this service.');
     END IF;
 END
 $$;
@@ -4179,6 +5962,10 @@ BEGIN
     END IF;
     IF args ? 'org_id' THEN
         PERFORM internal.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
+    END IF;
+    -- A caller is never staff: staff_user would lift the clinic's cancellation notice (40_appointments.sql).
+    IF args ? 'staff_user' THEN
+        PERFORM internal.fail('VB400', 'args must not contain staff_user', 'Tool calls act for the caller; staff use the api functions directly.');
     END IF;
 END
 $$;
@@ -4250,6 +6037,22 @@ BEGIN
         UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
          WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
     END IF;
+END
+$$;
+
+-- Name: service_json(voxbook.services); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.service_json(s voxbook.services) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN jsonb_build_object('service_id', s.id, 'name', s.name, 'duration_minutes', s.duration_minutes,
+                              'buffer_before_minutes', s.buffer_before_minutes,
+                              'buffer_after_minutes', s.buffer_after_minutes, 'price_cents', s.price_cents,
+                              'value_tier', s.value_tier, 'active', s.active,
+                              'providers', (SELECT coalesce(jsonb_agg(p.calendar_id ORDER BY p.calendar_id), '[]')
+                                              FROM voxbook.service_providers AS p
+                                             WHERE p.org_id = s.org_id AND p.service_id = s.id));
 END
 $$;
 
@@ -4338,6 +6141,59 @@ CREATE FUNCTION internal.settled_body(body text, redact_after_send boolean) RETU
     SELECT CASE WHEN redact_after_send THEN internal.redact_sms(body) ELSE body END
 $$;
 
+-- Name: setup_calendar(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.setup_calendar(org_id uuid, calendar_id text, lock boolean) RETURNS voxbook.calendars
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c voxbook.calendars;
+BEGIN
+    PERFORM internal.require(calendar_id, 'calendar_id');
+    IF lock THEN
+        SELECT * INTO c FROM voxbook.calendars AS x
+         WHERE x.org_id = setup_calendar.org_id AND x.id = setup_calendar.calendar_id FOR UPDATE;
+    ELSE
+        SELECT * INTO c FROM voxbook.calendars AS x
+         WHERE x.org_id = setup_calendar.org_id AND x.id = setup_calendar.calendar_id;
+    END IF;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'unknown calendar',
+                              'Calendar ids are per clinic (api.get_clinic lists them); api.upsert_provider adds one.', calendar_id);
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- Name: setup_invalid(text, text, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.setup_invalid(state text, constraint_name text, table_name text, column_name text, message text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    what text;
+    def text;
+BEGIN
+    -- On Citus the error comes from a shard: names carry its id (calendars_slot_minutes_check_102037), and the
+    -- fields may be missing from the error relayed: read them from the message then.
+    constraint_name := coalesce(constraint_name, substring(message FROM 'constraint "([^"]+)"'));
+    table_name := coalesce(table_name, substring(message FROM 'relation "([^"]+)"'));
+    column_name := coalesce(column_name, substring(message FROM 'column "([^"]+)"'));
+    -- (no name of ours ends in _<digits>; a shard's always does, and may exist here too: the coordinator's)
+    constraint_name := regexp_replace(constraint_name, '_[0-9]+$', '');
+    table_name := regexp_replace(table_name, '_[0-9]+$', '');
+    IF state = '23502' THEN   -- not_null_violation
+        PERFORM internal.fail('VB400', format('%s cannot be empty', column_name),
+                              format('Give a value for %s, or leave it out to keep the current one.', column_name));
+    END IF;
+    SELECT pg_catalog.pg_get_constraintdef(c.oid) INTO def FROM pg_catalog.pg_constraint AS c
+     WHERE c.conname = constraint_name AND c.conrelid = to_regclass('voxbook.' || quote_ident(table_name));
+    what := regexp_replace(regexp_replace(coalesce(constraint_name, 'value'), '^' || table_name || '_', ''), '_check$', '');
+    PERFORM internal.fail('VB400', format(CASE WHEN def ~ '[<>]' THEN '%s is out of range' ELSE 'invalid %s' END, what),
+                          format('Allowed: %s', coalesce(def, 'see the COMMENT of the function')));
+END
+$_$;
+
 -- Name: slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
@@ -4348,12 +6204,29 @@ DECLARE
     -- A value, not the clock inside the query: on Citus the query may run on a worker, where a clock frozen
     -- by the session (tests) is not set; the value read here is the caller's.
     now_ts timestamptz := internal.clock();
+    days date[];
+    opens time[];
+    closes time[];
 BEGIN
+    -- The working intervals of each day (internal.day_hours says the same for one day): its hours exceptions
+    -- when it has any (one without times: not working), else its weekday's hours. A query of its own, into
+    -- arrays: folded into the query below as a lateral UNION, it made that query ~20 ms to plan, paid by every
+    -- session's first few calls (64 cold callers at once: a 2-3 s p99 in bench/ hot_slot).
+    SELECT array_agg(x.on_date), array_agg(x.starts), array_agg(x.ends) INTO days, opens, closes
+      FROM (SELECT e.on_date, e.starts, e.ends FROM voxbook.hours_exceptions AS e
+             WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date BETWEEN first_day AND last_day
+               AND e.starts IS NOT NULL
+            UNION ALL
+            SELECT d.day::date, w.starts, w.ends
+              FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
+              JOIN voxbook.working_hours AS w
+                ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+             WHERE NOT EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                                WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date = d.day::date)) AS x;
     RETURN QUERY
     SELECT i.at, i.at + span
-      FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
-      JOIN voxbook.working_hours AS w
-        ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+      FROM unnest(days, opens, closes) AS w(on_date, starts, ends)
+     CROSS JOIN LATERAL (SELECT w.on_date::timestamp AS day) AS d
      CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
                                         make_interval(mins => c.slot_minutes)) AS g(local_ts)
      CROSS JOIN LATERAL internal.local_instants(g.local_ts, o.time_zone) AS i(at)
@@ -4364,7 +6237,7 @@ BEGIN
        AND i.at >= now_ts + make_interval(mins => o.min_notice_minutes)
        AND i.at <= now_ts + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
-                        WHERE b.org_id = c.org_id AND b.calendar_id = c.id
+                        WHERE b.org_id = c.org_id AND (b.calendar_id = c.id OR b.calendar_id IS NULL)
                           AND b.during && tstzrange(i.at, i.at + span, '[)'));
 END
 $$;
@@ -4615,6 +6488,43 @@ CREATE FUNCTION internal.spread(items text[], n integer DEFAULT 3) RETURNS text[
                             ORDER BY p) END
 $$;
 
+-- Name: store_clinic(voxbook.organizations, voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.store_clinic(o voxbook.organizations, old voxbook.organizations) RETURNS voxbook.organizations
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    cols text[];
+    stored voxbook.organizations;
+    st text; cn text; tn text; col text; msg text;
+BEGIN
+    SELECT array_agg(n.key ORDER BY n.key) INTO cols
+      FROM jsonb_each(to_jsonb(o)) AS n
+      LEFT JOIN jsonb_each(to_jsonb(old)) AS p ON p.key = n.key
+     WHERE n.key <> 'created_at' AND (old.id IS NULL AND n.value <> 'null'::jsonb OR old.id IS NOT NULL AND p.value IS DISTINCT FROM n.value);
+    IF old.id IS NULL THEN
+        EXECUTE format('INSERT INTO voxbook.organizations AS x (%s) SELECT %s FROM jsonb_populate_record(NULL::voxbook.organizations, $1) AS n RETURNING x.*',
+                       (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) AS c),
+                       (SELECT string_agg('n.' || quote_ident(c), ', ') FROM unnest(cols) AS c))
+           INTO stored USING to_jsonb(o);
+    ELSIF cols IS NULL THEN
+        RETURN old;
+    ELSE
+        EXECUTE format('UPDATE voxbook.organizations AS x SET %s FROM jsonb_populate_record(NULL::voxbook.organizations, $1) AS n WHERE x.id = $2 RETURNING x.*',
+                       (SELECT string_agg(format('%I = n.%I', c, c), ', ') FROM unnest(cols) AS c))
+           INTO stored USING to_jsonb(o), old.id;
+    END IF;
+    RETURN stored;
+EXCEPTION
+    WHEN unique_violation THEN
+        PERFORM internal.fail('VB409', 'another clinic answers on this phone number',
+                              'Each clinic has its own number callers dial; check the number, or update that clinic.');
+    WHEN check_violation OR not_null_violation THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, cn = CONSTRAINT_NAME, tn = TABLE_NAME, col = COLUMN_NAME, msg = MESSAGE_TEXT;
+        PERFORM internal.setup_invalid(st, nullif(cn, ''), nullif(tn, ''), nullif(col, ''), msg);
+END
+$_$;
+
 -- Name: token_hash(text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.token_hash(token text) RETURNS bytea
@@ -4697,6 +6607,21 @@ CREATE FUNCTION internal.vapi_call_key(vapi_call_id text) RETURNS text
                 ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
 $$;
 
+-- Name: week_json(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.week_json(org_id uuid, calendar_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg((internal.day_keys())[d.iso_dow], d.intervals), '{}')
+              FROM (SELECT w.iso_dow,
+                           jsonb_agg(jsonb_build_array(internal.hhmm(w.starts), internal.hhmm(w.ends)) ORDER BY w.starts) AS intervals
+                      FROM voxbook.working_hours AS w
+                     WHERE w.org_id = week_json.org_id AND w.calendar_id = week_json.calendar_id
+                     GROUP BY w.iso_dow) AS d);
+END
+$$;
+
 -- Name: when_parts(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.when_parts(ts timestamp with time zone, tz text) RETURNS jsonb
@@ -4775,20 +6700,26 @@ BEGIN
 END
 $$;
 
--- Name: blocked_periods; Type: TABLE; Schema: voxbook; Owner: -
+-- Name: audit_log; Type: TABLE; Schema: voxbook; Owner: -
 
-CREATE TABLE voxbook.blocked_periods (
-    id bigint NOT NULL,
+CREATE TABLE voxbook.audit_log (
     org_id uuid NOT NULL,
-    calendar_id text NOT NULL,
-    during tstzrange NOT NULL,
-    reason text,
-    CONSTRAINT blocked_periods_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during))))
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_by text NOT NULL,
+    action text NOT NULL,
+    entity text NOT NULL,
+    entity_id text,
+    before jsonb,
+    after jsonb,
+    CONSTRAINT audit_log_action_check CHECK ((action ~ '^[a-z][a-z_]{0,62}$'::text)),
+    CONSTRAINT audit_log_changed_by_check CHECK (((length(changed_by) >= 1) AND (length(changed_by) <= 200))),
+    CONSTRAINT audit_log_entity_check CHECK ((entity = ANY (ARRAY['clinic'::text, 'provider'::text, 'service'::text, 'hours'::text, 'hours_exception'::text, 'blocked_period'::text, 'appointment'::text])))
 );
 
--- Name: TABLE blocked_periods; Type: COMMENT; Schema: voxbook; Owner: -
+-- Name: TABLE audit_log; Type: COMMENT; Schema: voxbook; Owner: -
 
-COMMENT ON TABLE voxbook.blocked_periods IS 'Vacations, training days: no slot overlapping one is offered or claimable.';
+COMMENT ON TABLE voxbook.audit_log IS 'Every change a person made to a clinic''s set-up or appointments through the api: who (changed_by: the argument, else the database user), when, what (action, entity, entity_id), and the row before and after (jsonb; NULL before = created, NULL after = removed). Written by internal.audit; read with api.list_audit.';
 
 -- Name: blocked_periods_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
 
@@ -4996,6 +6927,24 @@ CREATE TABLE voxbook.hot_lead_alerts (
     acknowledged_at timestamp with time zone
 );
 
+-- Name: hours_exceptions; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.hours_exceptions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    calendar_id text NOT NULL,
+    on_date date NOT NULL,
+    starts time without time zone,
+    ends time without time zone,
+    reason text,
+    CONSTRAINT hours_exceptions_check CHECK ((((starts IS NULL) = (ends IS NULL)) AND ((starts IS NULL) OR (starts < ends)))),
+    CONSTRAINT hours_exceptions_reason_check CHECK ((length(reason) <= 500))
+);
+
+-- Name: TABLE hours_exceptions; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.hours_exceptions IS 'Date exceptions to a provider''s weekly hours (local wall-clock times of the clinic''s zone): all rows of a (calendar, date) replace that weekday''s working_hours on that date; one row with NULL starts/ends = not working that day. Set with api.set_hours_exception.';
+
 -- Name: locale_formats; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.locale_formats (
@@ -5039,6 +6988,18 @@ CREATE TABLE voxbook.message_templates (
 -- Name: TABLE message_templates; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON TABLE voxbook.message_templates IS 'Every customer-facing text (SMS bodies, the assistant''s spoken lines, refusal texts) by language and key, with {name} placeholders; rendered by internal.message(). Written by db/functions/16_messages.sql on every migrate.';
+
+-- Name: service_providers; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.service_providers (
+    org_id uuid NOT NULL,
+    service_id text NOT NULL,
+    calendar_id text NOT NULL
+);
+
+-- Name: TABLE service_providers; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.service_providers IS 'Which providers (calendars) offer a service. A service with no rows here is offered by every active provider. Set with api.upsert_service(providers => ...).';
 
 -- Name: sms_consent_events; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -5151,6 +7112,11 @@ ALTER TABLE ONLY voxbook.appointments
 ALTER TABLE ONLY voxbook.appointments
     ADD CONSTRAINT appointments_pkey PRIMARY KEY (org_id, id);
 
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (org_id, id);
+
 -- Name: blocked_periods blocked_periods_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.blocked_periods
@@ -5244,7 +7210,7 @@ ALTER TABLE ONLY voxbook.dashboard_tokens
 -- Name: holds holds_no_overlap; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.holds
-    ADD CONSTRAINT holds_no_overlap EXCLUDE USING gist (org_id WITH =, calendar_id WITH =, tstzrange(starts_at, ends_at, '[)'::text) WITH &&) WHERE ((status = ANY (ARRAY['held'::text, 'confirmed'::text])));
+    ADD CONSTRAINT holds_no_overlap EXCLUDE USING gist (org_id WITH =, calendar_id WITH =, COALESCE(occupies, tstzrange(starts_at, ends_at, '[)'::text)) WITH &&) WHERE ((status = ANY (ARRAY['held'::text, 'confirmed'::text])));
 
 -- Name: holds holds_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -5260,6 +7226,20 @@ ALTER TABLE ONLY voxbook.hot_lead_alerts
 
 ALTER TABLE ONLY voxbook.hot_lead_alerts
     ADD CONSTRAINT hot_lead_alerts_pkey PRIMARY KEY (org_id, id);
+
+-- Name: hours_exceptions hours_exceptions_no_overlap; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hours_exceptions
+    ADD CONSTRAINT hours_exceptions_no_overlap EXCLUDE USING gist (org_id WITH =, calendar_id WITH =, on_date WITH =, tsrange(('2000-01-01'::date + COALESCE(starts, '00:00:00'::time without time zone)),
+CASE
+    WHEN (ends IS NULL) THEN ('2000-01-02'::date)::timestamp without time zone
+    ELSE ('2000-01-01'::date + ends)
+END) WITH &&);
+
+-- Name: hours_exceptions hours_exceptions_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hours_exceptions
+    ADD CONSTRAINT hours_exceptions_pkey PRIMARY KEY (org_id, id);
 
 -- Name: locale_formats locale_formats_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -5280,6 +7260,11 @@ ALTER TABLE ONLY voxbook.organizations
 
 ALTER TABLE ONLY voxbook.organizations
     ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+-- Name: service_providers service_providers_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.service_providers
+    ADD CONSTRAINT service_providers_pkey PRIMARY KEY (org_id, service_id, calendar_id);
 
 -- Name: services services_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -5330,6 +7315,10 @@ ALTER TABLE ONLY voxbook.working_hours
 
 CREATE INDEX appointments_by_call ON voxbook.appointments USING btree (org_id, vapi_call_id) WHERE (vapi_call_id IS NOT NULL);
 
+-- Name: audit_log_by_time; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX audit_log_by_time ON voxbook.audit_log USING btree (org_id, at);
+
 -- Name: blocked_periods_lookup; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX blocked_periods_lookup ON voxbook.blocked_periods USING gist (org_id, calendar_id, during);
@@ -5373,6 +7362,14 @@ CREATE INDEX holds_live_expiry ON voxbook.holds USING btree (expires_at) WHERE (
 -- Name: hot_lead_alerts_recent; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX hot_lead_alerts_recent ON voxbook.hot_lead_alerts USING btree (org_id, created_at DESC);
+
+-- Name: hours_exceptions_lookup; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX hours_exceptions_lookup ON voxbook.hours_exceptions USING btree (org_id, calendar_id, on_date);
+
+-- Name: service_providers_by_calendar; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX service_providers_by_calendar ON voxbook.service_providers USING btree (org_id, calendar_id);
 
 -- Name: sms_consent_events_by_phone; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -5449,10 +7446,20 @@ ALTER TABLE ONLY voxbook.appointments
 ALTER TABLE ONLY voxbook.appointments
     ADD CONSTRAINT appointments_org_id_service_id_fkey FOREIGN KEY (org_id, service_id) REFERENCES voxbook.services(org_id, id);
 
+-- Name: audit_log audit_log_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.audit_log
+    ADD CONSTRAINT audit_log_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
 -- Name: blocked_periods blocked_periods_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.blocked_periods
     ADD CONSTRAINT blocked_periods_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
+-- Name: blocked_periods blocked_periods_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.blocked_periods
+    ADD CONSTRAINT blocked_periods_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
 -- Name: calendar_feed_tokens calendar_feed_tokens_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -5524,6 +7531,11 @@ ALTER TABLE ONLY voxbook.hot_lead_alerts
 ALTER TABLE ONLY voxbook.hot_lead_alerts
     ADD CONSTRAINT hot_lead_alerts_org_id_sms_id_fkey FOREIGN KEY (org_id, sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
 
+-- Name: hours_exceptions hours_exceptions_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.hours_exceptions
+    ADD CONSTRAINT hours_exceptions_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
 -- Name: organizations organizations_country_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.organizations
@@ -5533,6 +7545,16 @@ ALTER TABLE ONLY voxbook.organizations
 
 ALTER TABLE ONLY voxbook.organizations
     ADD CONSTRAINT organizations_time_zone_fkey FOREIGN KEY (time_zone) REFERENCES voxbook.time_zones(name) ON UPDATE CASCADE;
+
+-- Name: service_providers service_providers_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.service_providers
+    ADD CONSTRAINT service_providers_org_id_calendar_id_fkey FOREIGN KEY (org_id, calendar_id) REFERENCES voxbook.calendars(org_id, id) ON DELETE CASCADE;
+
+-- Name: service_providers service_providers_org_id_service_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.service_providers
+    ADD CONSTRAINT service_providers_org_id_service_id_fkey FOREIGN KEY (org_id, service_id) REFERENCES voxbook.services(org_id, id) ON DELETE CASCADE;
 
 -- Name: services services_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -5578,15 +7600,25 @@ GRANT USAGE ON SCHEMA api TO voxbook_api;
 REVOKE ALL ON FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.begin_sms_send(org_id uuid, message_id uuid, worker_id text, attempt integer, lease_seconds double precision) TO voxbook_api;
 
+-- Name: FUNCTION block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text, proceed boolean, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text, proceed boolean, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.block_time(org_id uuid, calendar_id text, starts timestamp with time zone, ends timestamp with time zone, reason text, proceed boolean, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text, patient_name text, patient_phone text, staff_user text, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text, patient_name text, patient_phone text, staff_user text, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time timestamp with time zone, service text, patient_name text, patient_phone text, staff_user text, changed_by text) TO voxbook_api;
+
 -- Name: FUNCTION calendar_feed(calendar_id text, token text, org_id uuid, past_days integer); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) TO voxbook_api;
 
--- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text) TO voxbook_api;
 
 -- Name: FUNCTION check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer); Type: ACL; Schema: api; Owner: -
 
@@ -5613,15 +7645,20 @@ GRANT ALL ON FUNCTION api.clear_carrier_account(org_id uuid) TO voxbook_api;
 REVOKE ALL ON FUNCTION api.code_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.code_status() TO voxbook_api;
 
--- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[]); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.config_problems(sms_provider text, messaging_service boolean, secrets_key_ids text[]) TO voxbook_api;
 
 -- Name: FUNCTION confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid, service_type text, staff_user text) TO voxbook_api;
+
+-- Name: FUNCTION create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid) TO voxbook_api;
 
 -- Name: FUNCTION dashboard_hot_lead(org_id uuid, alert_id uuid); Type: ACL; Schema: api; Owner: -
 
@@ -5668,6 +7705,11 @@ GRANT ALL ON FUNCTION api.dashboard_schedule(org_id uuid, from_date date, days i
 REVOKE ALL ON FUNCTION api.dashboard_session(session text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.dashboard_session(session text) TO voxbook_api;
 
+-- Name: FUNCTION deactivate_provider(org_id uuid, calendar_id text, on_future text, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.deactivate_provider(org_id uuid, calendar_id text, on_future text, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.deactivate_provider(org_id uuid, calendar_id text, on_future text, changed_by text) TO voxbook_api;
+
 -- Name: FUNCTION expire_stale_holds(org_id uuid); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.expire_stale_holds(org_id uuid) FROM PUBLIC;
@@ -5683,6 +7725,11 @@ GRANT ALL ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_
 REVOKE ALL ON FUNCTION api.find_organization(phone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.find_organization(phone text) TO voxbook_api;
 
+-- Name: FUNCTION find_patient(org_id uuid, phone text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.find_patient(org_id uuid, phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_patient(org_id uuid, phone text) TO voxbook_api;
+
 -- Name: FUNCTION get_appointment(appointment_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.get_appointment(appointment_id uuid, org_id uuid) FROM PUBLIC;
@@ -5697,6 +7744,11 @@ GRANT ALL ON FUNCTION api.get_call(org_id uuid, call_id text) TO voxbook_api;
 
 REVOKE ALL ON FUNCTION api.get_carrier_account(org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_carrier_account(org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION get_clinic(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.get_clinic(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_clinic(org_id uuid) TO voxbook_api;
 
 -- Name: FUNCTION get_hold(hold_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
 
@@ -5718,10 +7770,30 @@ GRANT ALL ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id tex
 REVOKE ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) TO voxbook_api;
 
+-- Name: FUNCTION list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer) TO voxbook_api;
+
+-- Name: FUNCTION list_audit(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, entity text, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_audit(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, entity text, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_audit(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, entity text, max_rows integer) TO voxbook_api;
+
+-- Name: FUNCTION list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text) TO voxbook_api;
+
 -- Name: FUNCTION list_carrier_accounts(key_id_not text, max_rows integer); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) TO voxbook_api;
+
+-- Name: FUNCTION list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer) TO voxbook_api;
 
 -- Name: FUNCTION mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision); Type: ACL; Schema: api; Owner: -
 
@@ -5743,10 +7815,10 @@ GRANT ALL ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) TO 
 REVOKE ALL ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) TO voxbook_api;
 
--- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text, org_ids uuid[]); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text, org_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, body text, message_sid text, opt_out_type text, org_ids uuid[]) TO voxbook_api;
 
 -- Name: FUNCTION record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid); Type: ACL; Schema: api; Owner: -
 
@@ -5763,10 +7835,10 @@ GRANT ALL ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) T
 REVOKE ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) TO voxbook_api;
 
--- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text) TO voxbook_api;
 
 -- Name: FUNCTION revoke_calendar_feed_tokens(org_id uuid, calendar_id text); Type: ACL; Schema: api; Owner: -
 
@@ -5813,14 +7885,52 @@ GRANT ALL ON FUNCTION api.set_call_language(org_id uuid, call_id text, language 
 REVOKE ALL ON FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_carrier_account(org_id uuid, account_sid text, auth_token_ciphertext text, key_id text, messaging_service_sid text, parent_account_sid text) TO voxbook_api;
 
+-- Name: FUNCTION set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_hours_exception(org_id uuid, calendar_id text, on_date date, hours jsonb, reason text, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_working_hours(org_id uuid, calendar_id text, hours jsonb, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION unblock_time(org_id uuid, block_id bigint, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.unblock_time(org_id uuid, block_id bigint, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unblock_time(org_id uuid, block_id bigint, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION update_clinic(org_id uuid, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.update_clinic(org_id uuid, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_clinic(org_id uuid, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION upsert_provider(org_id uuid, calendar_id text, display_name text, slot_minutes integer, default_duration_minutes integer, active boolean, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.upsert_provider(org_id uuid, calendar_id text, display_name text, slot_minutes integer, default_duration_minutes integer, active boolean, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.upsert_provider(org_id uuid, calendar_id text, display_name text, slot_minutes integer, default_duration_minutes integer, active boolean, changed_by text) TO voxbook_api;
+
+-- Name: FUNCTION upsert_service(org_id uuid, service_id text, name text, duration_minutes integer, buffer_before_minutes integer, buffer_after_minutes integer, price_cents integer, value_tier text, providers text[], active boolean, changed_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.upsert_service(org_id uuid, service_id text, name text, duration_minutes integer, buffer_before_minutes integer, buffer_after_minutes integer, price_cents integer, value_tier text, providers text[], active boolean, changed_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.upsert_service(org_id uuid, service_id text, name text, duration_minutes integer, buffer_before_minutes integer, buffer_after_minutes integer, price_cents integer, value_tier text, providers text[], active boolean, changed_by text) TO voxbook_api;
+
 -- Name: FUNCTION verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.verify_otp(hold_id uuid, org_id uuid, code text, contact_id uuid, service text) TO voxbook_api;
 
--- Name: FUNCTION alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+-- Name: FUNCTION alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone, tag text); Type: ACL; Schema: internal; Owner: -
 
-REVOKE ALL ON FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.alternatives(o voxbook.organizations, s voxbook.services, lost timestamp with time zone, tag text) FROM PUBLIC;
+
+-- Name: FUNCTION apply_clinic(o voxbook.organizations, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.apply_clinic(o voxbook.organizations, name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION appointment_audit(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.appointment_audit(org_id uuid, appointment_id uuid) FROM PUBLIC;
 
 -- Name: FUNCTION appointment_json(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
 
@@ -5833,6 +7943,30 @@ REVOKE ALL ON FUNCTION internal.appointment_sms(kind text, org_id uuid, appointm
 -- Name: FUNCTION assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.assert_bookable(o voxbook.organizations, c voxbook.calendars, starts_at timestamp with time zone, ends_at timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION audit(org_id uuid, changed_by text, action text, entity text, entity_id text, before jsonb, after jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.audit(org_id uuid, changed_by text, action text, entity text, entity_id text, before jsonb, after jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION block_json(b voxbook.blocked_periods, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.block_json(b voxbook.blocked_periods, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION booking_json(h voxbook.holds, appointment_id uuid, patient_name text, tz text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.booking_json(h voxbook.holds, appointment_id uuid, patient_name text, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION bookings_detail(bookings jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.bookings_detail(bookings jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION bookings_during(o voxbook.organizations, calendar_id text, during tstzrange); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.bookings_during(o voxbook.organizations, calendar_id text, during tstzrange) FROM PUBLIC;
+
+-- Name: FUNCTION bookings_phrase(bookings jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.bookings_phrase(bookings jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION call_field_limits(); Type: ACL; Schema: internal; Owner: -
 
@@ -5858,9 +7992,29 @@ REVOKE ALL ON FUNCTION internal.carrier_account_json(a voxbook.carrier_accounts)
 
 REVOKE ALL ON FUNCTION internal.catalogued(language text) FROM PUBLIC;
 
+-- Name: FUNCTION changed_by(changed_by text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.changed_by(changed_by text) FROM PUBLIC;
+
+-- Name: FUNCTION clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text) FROM PUBLIC;
+
+-- Name: FUNCTION clinic_json(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clinic_json(o voxbook.organizations) FROM PUBLIC;
+
 -- Name: FUNCTION clinic_locale(clinic_locale text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.clinic_locale(clinic_locale text) FROM PUBLIC;
+
+-- Name: FUNCTION clinic_row(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clinic_row(o voxbook.organizations) FROM PUBLIC;
+
+-- Name: FUNCTION clinic_setting_keys(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clinic_setting_keys() FROM PUBLIC;
 
 -- Name: FUNCTION clock(); Type: ACL; Schema: internal; Owner: -
 
@@ -5894,21 +8048,45 @@ REVOKE ALL ON FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid)
 
 REVOKE ALL ON FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_calendar text, for_day date, now_ts timestamp with time zone) FROM PUBLIC;
 
+-- Name: FUNCTION day_hours(org_id uuid, calendar_id text, on_date date); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.day_hours(org_id uuid, calendar_id text, on_date date) FROM PUBLIC;
+
+-- Name: FUNCTION day_keys(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.day_keys() FROM PUBLIC;
+
 -- Name: FUNCTION default_locale_formats(); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.default_locale_formats() FROM PUBLIC;
+
+-- Name: FUNCTION derive_locale(country text, languages text[]); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.derive_locale(country text, languages text[]) FROM PUBLIC;
 
 -- Name: FUNCTION display_phone(e164 text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.display_phone(e164 text) FROM PUBLIC;
 
+-- Name: FUNCTION display_phone(e164 text, country text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.display_phone(e164 text, country text) FROM PUBLIC;
+
 -- Name: FUNCTION distinct_texts(items text[]); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.distinct_texts(items text[]) FROM PUBLIC;
 
+-- Name: FUNCTION exceptions_json(org_id uuid, calendar_id text, from_date date); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.exceptions_json(org_id uuid, calendar_id text, from_date date) FROM PUBLIC;
+
 -- Name: FUNCTION fail(code text, message text, hint text, detail text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.fail(code text, message text, hint text, detail text) FROM PUBLIC;
+
+-- Name: FUNCTION field_locale(clinic_locale text, tag text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.field_locale(clinic_locale text, tag text) FROM PUBLIC;
 
 -- Name: FUNCTION fill_time(template text, lt timestamp without time zone, loc jsonb); Type: ACL; Schema: internal; Owner: -
 
@@ -5930,6 +8108,10 @@ REVOKE ALL ON FUNCTION internal.free_slots(o voxbook.organizations, calendar_id 
 
 REVOKE ALL ON FUNCTION internal.gsm7(t text) FROM PUBLIC;
 
+-- Name: FUNCTION hhmm(t time without time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.hhmm(t time without time zone) FROM PUBLIC;
+
 -- Name: FUNCTION hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c voxbook.calendars, message text) FROM PUBLIC;
@@ -5941,6 +8123,10 @@ REVOKE ALL ON FUNCTION internal.in_time_range(value timestamp with time zone) FR
 -- Name: FUNCTION local_clock(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.local_clock(ts timestamp with time zone, tz text) FROM PUBLIC;
+
+-- Name: FUNCTION local_clock(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_clock(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION local_day(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
@@ -5970,6 +8156,14 @@ REVOKE ALL ON FUNCTION internal.locale(tag text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.lock_appointment(org_id uuid, appointment_id uuid, patient_phone text) FROM PUBLIC;
 
+-- Name: FUNCTION lock_calendar(org_id uuid, calendar_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.lock_calendar(org_id uuid, calendar_id text) FROM PUBLIC;
+
+-- Name: FUNCTION lock_clinic_calendars(org_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.lock_clinic_calendars(org_id uuid) FROM PUBLIC;
+
 -- Name: FUNCTION lock_hold(org_id uuid, hold_id uuid); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.lock_hold(org_id uuid, hold_id uuid) FROM PUBLIC;
@@ -5982,6 +8176,10 @@ REVOKE ALL ON FUNCTION internal.mask_phone(e164 text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.message(key text, language text, args jsonb) FROM PUBLIC;
 
+-- Name: FUNCTION national_formats(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.national_formats() FROM PUBLIC;
+
 -- Name: FUNCTION new_secret(prefix text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
@@ -5990,9 +8188,21 @@ REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.normalize_phone(raw text, country text) FROM PUBLIC;
 
+-- Name: FUNCTION notice_refusal(o voxbook.organizations, appointment_id uuid, starts timestamp with time zone, staff_user text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.notice_refusal(o voxbook.organizations, appointment_id uuid, starts timestamp with time zone, staff_user text) FROM PUBLIC;
+
 -- Name: FUNCTION notify(channel text, payload text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.notify(channel text, payload text) FROM PUBLIC;
+
+-- Name: FUNCTION occupied(starts_at timestamp with time zone, ends_at timestamp with time zone, before_minutes integer, after_minutes integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.occupied(starts_at timestamp with time zone, ends_at timestamp with time zone, before_minutes integer, after_minutes integer) FROM PUBLIC;
+
+-- Name: FUNCTION offers(c voxbook.calendars, s voxbook.services); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.offers(c voxbook.calendars, s voxbook.services) FROM PUBLIC;
 
 -- Name: FUNCTION or_list(items text[], language text); Type: ACL; Schema: internal; Owner: -
 
@@ -6001,6 +8211,18 @@ REVOKE ALL ON FUNCTION internal.or_list(items text[], language text) FROM PUBLIC
 -- Name: FUNCTION organization_json(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.organization_json(o voxbook.organizations) FROM PUBLIC;
+
+-- Name: FUNCTION outside_hours(o voxbook.organizations, calendar_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.outside_hours(o voxbook.organizations, calendar_id text) FROM PUBLIC;
+
+-- Name: FUNCTION parse_intervals(day text, intervals jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.parse_intervals(day text, intervals jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION provider_json(c voxbook.calendars, from_date date); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.provider_json(c voxbook.calendars, from_date date) FROM PUBLIC;
 
 -- Name: FUNCTION queue_appointment_sms(org_id uuid, appointment_id uuid, kind text, send_after timestamp with time zone); Type: ACL; Schema: internal; Owner: -
 
@@ -6026,6 +8248,10 @@ REVOKE ALL ON FUNCTION internal.redact_sms(body text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.refusal(code text, error text, extra jsonb) FROM PUBLIC;
 
+-- Name: FUNCTION release_listed_holds(org_id uuid, bookings jsonb, reason text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.release_listed_holds(org_id uuid, bookings jsonb, reason text) FROM PUBLIC;
+
 -- Name: FUNCTION require(value anyelement, what text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.require(value anyelement, what text) FROM PUBLIC;
@@ -6041,6 +8267,10 @@ REVOKE ALL ON FUNCTION internal.require_date(value date, what text, optional boo
 -- Name: FUNCTION require_instant(value timestamp with time zone, what text, optional boolean); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.require_instant(value timestamp with time zone, what text, optional boolean) FROM PUBLIC;
+
+-- Name: FUNCTION require_offered(c voxbook.calendars, s voxbook.services); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.require_offered(c voxbook.calendars, s voxbook.services) FROM PUBLIC;
 
 -- Name: FUNCTION require_org(org_id uuid); Type: ACL; Schema: internal; Owner: -
 
@@ -6066,6 +8296,10 @@ REVOKE ALL ON FUNCTION internal.resolve_locale(clinic_locale text, languages tex
 
 REVOKE ALL ON FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) FROM PUBLIC;
 
+-- Name: FUNCTION service_json(s voxbook.services); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.service_json(s voxbook.services) FROM PUBLIC;
+
 -- Name: FUNCTION set_call_locale(o voxbook.organizations, vapi_call_id text, requested text, source text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.set_call_locale(o voxbook.organizations, vapi_call_id text, requested text, source text) FROM PUBLIC;
@@ -6081,6 +8315,14 @@ REVOKE ALL ON FUNCTION internal.settle_blocked_sms(m voxbook.sms_outbox, reason 
 -- Name: FUNCTION settled_body(body text, redact_after_send boolean); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.settled_body(body text, redact_after_send boolean) FROM PUBLIC;
+
+-- Name: FUNCTION setup_calendar(org_id uuid, calendar_id text, lock boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.setup_calendar(org_id uuid, calendar_id text, lock boolean) FROM PUBLIC;
+
+-- Name: FUNCTION setup_invalid(state text, constraint_name text, table_name text, column_name text, message text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.setup_invalid(state text, constraint_name text, table_name text, column_name text, message text) FROM PUBLIC;
 
 -- Name: FUNCTION slot_starts(o voxbook.organizations, c voxbook.calendars, span interval, first_day date, last_day date, at_instant timestamp with time zone); Type: ACL; Schema: internal; Owner: -
 
@@ -6126,6 +8368,10 @@ REVOKE ALL ON FUNCTION internal.spoken_time(ts timestamp with time zone, tz text
 
 REVOKE ALL ON FUNCTION internal.spread(items text[], n integer) FROM PUBLIC;
 
+-- Name: FUNCTION store_clinic(o voxbook.organizations, old voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.store_clinic(o voxbook.organizations, old voxbook.organizations) FROM PUBLIC;
+
 -- Name: FUNCTION token_hash(token text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.token_hash(token text) FROM PUBLIC;
@@ -6153,6 +8399,10 @@ REVOKE ALL ON FUNCTION internal.utc_iso(ts timestamp with time zone) FROM PUBLIC
 -- Name: FUNCTION vapi_call_key(vapi_call_id text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.vapi_call_key(vapi_call_id text) FROM PUBLIC;
+
+-- Name: FUNCTION week_json(org_id uuid, calendar_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.week_json(org_id uuid, calendar_id text) FROM PUBLIC;
 
 -- Name: FUNCTION when_parts(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 from urllib.parse import urlencode
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 from twilio.request_validator import RequestValidator
@@ -56,6 +57,15 @@ def give_account(db, org: str, account: Account, token: str | None = None) -> No
     """What `voxbook clinic carrier set` stores (the CLI itself is tested below): the ciphertext only."""
     db.execute("SELECT api.set_carrier_account(%s, %s, %s, %s, %s)",
                (org, account.sid, BOX.encrypt(token or account.token), BOX.key_id, account.service))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_accounts_left_behind(database_url):
+    """The accounts made here are encrypted with this module's key, which no later test has: `voxbook doctor`
+    (tests/test_doctor.py) would rightly report each of them."""
+    yield
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM voxbook.carrier_accounts")
 
 
 @pytest.fixture(scope="module")
@@ -335,3 +345,57 @@ def test_no_token_sid_or_phone_in_the_logs(db, fake, settings, app_database_url,
     assert '"event": "sms.sent"' in logs or "sms.sent" in logs     # the log is there
     for secret in (acc.token, acc.sid, fake.auth_token, patient, sender, SECRETS_KEY):
         assert secret not in logs
+
+
+def knows(db, org: str, phone: str) -> None:
+    """The clinic has the number as a contact (a patient who booked there)."""
+    db.execute("INSERT INTO voxbook.contacts (org_id, phone, name) VALUES (%s, %s, 'Pat') ON CONFLICT DO NOTHING",
+               (org, phone))
+
+
+def test_a_stop_to_a_pool_number_of_a_shared_account_opts_out_of_that_accounts_clinics_only(db, fake, client):
+    # A and B share one account (each row with its own ciphertext of the same token); C is on the
+    # process-wide account, D on an account of its own. All four know the patient.
+    org_a, _ = new_clinic(db)
+    org_b, _ = new_clinic(db)
+    org_c, _ = new_clinic(db)
+    org_d, _ = new_clinic(db)
+    shared, acc_d = Account(fake, service=new_sid("MG")), Account(fake)
+    give_account(db, org_a, shared)
+    give_account(db, org_b, shared)
+    give_account(db, org_d, acc_d)
+    patient, pool_number = new_phone(), new_phone()   # a number of the shared account's service, no clinic's own
+    orgs = (org_a, org_b, org_c, org_d)
+    for org in orgs:
+        knows(db, org, patient)
+    pending = {org: queue(db, org, patient, "Pending") for org in orgs}
+
+    r = post_signed(client, "/twilio/inbound", inbound(pool_number, patient, "STOP", shared.sid), shared.token)
+    assert r.status_code == 200
+    assert [opted_out(db, o, patient) for o in orgs] == [True, True, False, False]
+    assert [outbox(db, pending[o])["status"] for o in orgs] == ["skipped", "skipped", "queued", "queued"]
+    # START through the same account opts back in at the same two clinics only.
+    knows(db, org_c, patient)
+    db.execute("UPDATE voxbook.contacts SET sms_opted_out = true, sms_opted_out_at = now() WHERE org_id = %s AND phone = %s",
+               (org_c, patient))
+    r = post_signed(client, "/twilio/inbound", inbound(pool_number, patient, "START", shared.sid), shared.token)
+    assert r.status_code == 200
+    assert [opted_out(db, o, patient) for o in orgs] == [False, False, True, False]
+
+
+def test_a_status_callback_moves_only_a_message_of_the_clinic_its_url_names(db, fake, client):
+    # A and B share one account, so the token that signs for A also signs for B: the URL's clinic scopes the sid.
+    org_a, _ = new_clinic(db)
+    org_b, _ = new_clinic(db)
+    shared = Account(fake)
+    give_account(db, org_a, shared)
+    give_account(db, org_b, shared)
+    sid_b = new_sid("SM")
+    mid_b = sent(db, org_b, sid_b)
+
+    path, form = status(org_a, mid_b, sid_b, shared.sid)   # A's URL naming B's message and its sid
+    assert post_signed(client, path, form, shared.token).status_code == 204
+    assert outbox(db, mid_b)["status"] == "sent", "B's message is not A's to report on"
+    path, form = status(org_b, mid_b, sid_b, shared.sid)
+    assert post_signed(client, path, form, shared.token).status_code == 204
+    assert outbox(db, mid_b)["status"] == "delivered"

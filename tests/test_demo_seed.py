@@ -1,4 +1,4 @@
-"""`voxbook db seed-demo`: the seed document's clinic, loadable any number of times."""
+"""`voxbook db seed-demo`: the seed document's clinic (db/seed/demo-clinic.yaml), loadable any number of times."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def test_seed_demo_is_idempotent_and_bookable(database_url, app_database_url, db
     for _ in range(2):
         res = run_cli("db", "seed-demo", database_url=database_url)
         assert res.returncode == 0, res.stderr
+    # it applies db/seed/demo-clinic.yaml through the api (`voxbook clinic apply`): the second time, nothing to do
+    assert res.stdout.startswith("No changes."), res.stdout
 
     counts = db.execute(
         """SELECT (SELECT count(*) FROM voxbook.organizations WHERE id = %(o)s) AS orgs,

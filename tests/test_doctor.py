@@ -162,3 +162,45 @@ def test_text_format_on_request():
         root.setLevel(level)
     line = out.getvalue().strip()
     assert " WARNING voxbook.test sms.failed to=+1*******21" in line and not line.startswith("{"), line
+
+
+def test_doctor_reports_a_clinic_whose_carrier_token_no_key_opens(db, app_database_url):
+    from voxbook.secrets_box import SecretsBox, generate_key
+
+    old_key, new_key = generate_key(), generate_key()
+    old, new = SecretsBox(old_key), SecretsBox(new_key)
+    org = str(db.execute("SELECT tests.create_clinic() AS org").fetchone()["org"])
+    token, sid = "doctor-carrier-token-" + "7" * 16, "AC" + "7" * 32
+    cipher = old.encrypt(token)
+    db.execute("SELECT api.set_carrier_account(%s, %s, %s, %s)", (org, sid, cipher, old.key_id))
+    base = {"VAPI_SECRET": "s", "SMS_PROVIDER": "console"}
+    try:
+        res = _voxbook("doctor", env={k: v for k, v in _env(app_database_url, **base).items()
+                                      if k != "VOXBOOK_SECRETS_KEY"})
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert (f"PROBLEM  carrier_secrets_key: clinic {org} has its own carrier account, but VOXBOOK_SECRETS_KEY "
+                "is not set") in res.stdout, res.stdout
+        outputs = [res.stdout + res.stderr]
+
+        # A key, but not the one that made the token (rotated away): named by its id, never shown.
+        res = _voxbook("doctor", env=_env(app_database_url, **base, VOXBOOK_SECRETS_KEY=new_key))
+        assert res.returncode == 1
+        assert (f"PROBLEM  carrier_secrets_key: clinic {org} has its own carrier account, but no key of "
+                f"VOXBOOK_SECRETS_KEY made its token (key id {old.key_id})") in res.stdout, res.stdout
+        assert f"fix: put the key with id {old.key_id} in VOXBOOK_SECRETS_KEY" in res.stdout
+        outputs.append(res.stdout + res.stderr)
+
+        # A malformed key is a problem of its own (by position, not value).
+        res = _voxbook("doctor", env=_env(app_database_url, **base, VOXBOOK_SECRETS_KEY="not-a-fernet-key"))
+        assert "PROBLEM  secrets_key: VOXBOOK_SECRETS_KEY: key 1 is not a Fernet key" in res.stdout, res.stdout
+        outputs.append(res.stdout + res.stderr)
+
+        # Both keys, the new one first (a rotation in progress): the token opens, nothing to report.
+        res = _voxbook("doctor", env=_env(app_database_url, **base, VOXBOOK_SECRETS_KEY=f"{new_key},{old_key}"))
+        assert (res.returncode, "carrier_secrets_key" in res.stdout) == (0, False), res.stdout + res.stderr
+        outputs.append(res.stdout + res.stderr)
+        for out in outputs:
+            for secret in (old_key, new_key, token, cipher, "not-a-fernet-key"):
+                assert secret not in out
+    finally:
+        db.execute("DELETE FROM voxbook.organizations WHERE id = %s", [org])

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from voxbook.migrate import MigrationError, migrate, seed_demo
+from voxbook.migrate import MigrationError, migrate
 from voxbook.pgcluster import PgCluster
 from voxbook.schema_snapshot import dump_schema
 
@@ -57,10 +57,12 @@ def _as_api_role(url: str) -> psycopg.Connection:
 
 def test_a_database_of_the_previous_version_upgrades_to_exactly_a_fresh_one(pg_cluster: PgCluster, tmp_path: Path) -> None:
     url = pg_cluster.create_database("voxbook_upgrade_internal")
-    migrate(url, db_dir=_old_db_dir(tmp_path), code_pepper=None)
+    old_db = _old_db_dir(tmp_path)
+    migrate(url, db_dir=old_db, code_pepper=None)
     stale = _functions(url, "voxbook") - KEEP
     assert len(stale) > 50, "the previous version should have left its helpers in schema voxbook"
-    seed_demo(url)
+    with psycopg.connect(url) as conn:   # that version's demo clinic (its seed was SQL then)
+        conn.execute((old_db / "seed" / "demo.sql").read_text())
     day = _next_weekday(7)
     with _as_api_role(url) as conn:      # a hold made by the previous version
         slot = conn.execute("SELECT api.check_availability(%s, %s, 'cal-smith', max_slots => 1) AS r",

@@ -39,7 +39,7 @@ def test_wheel_has_one_top_level_package_and_ships_the_sql(wheel):
                            ("db/citus", "voxbook/sql/citus")):
         expected = {f"{inside}/{p.name}" for p in (ROOT / folder).glob("*.sql")}
         assert expected and expected <= set(names), expected - set(names)
-    assert "voxbook/sql/seed/demo.sql" in names
+    assert "voxbook/sql/seed/demo-clinic.yaml" in names   # `voxbook db seed-demo` applies it
     assert {"voxbook/api/app.py", "voxbook/api/dashboard_assets/dashboard.js", "voxbook/workers/sms.py",
             "voxbook/db.py"} <= set(names)
 

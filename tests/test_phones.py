@@ -179,3 +179,30 @@ def test_london_clinic_books_with_the_callers_national_number(client, db, fake, 
     posts = fake.posts_for("+447700900456")
     assert len(posts) == 2 and posts[1]["params"]["Body"].startswith("Your appointment is confirmed:")
     assert not fake.posts_for("+4407700900456")
+
+
+def test_the_database_writes_every_regions_example_numbers_as_libphonenumber_does_nationally(db):
+    """internal.display_phone(e164, country) agrees with phonenumbers.format_number(NATIONAL) for the example
+    number of every type of every region, and leaves another country's number in E.164."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    cases = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
+                     PhoneNumberType.VOIP, PhoneNumberType.UAN):
+            n = phonenumbers.example_number_for_type(region, kind)
+            if n is not None:
+                cases.append((region, phonenumbers.format_number(n, PhoneNumberFormat.E164),
+                              phonenumbers.format_number(n, PhoneNumberFormat.NATIONAL)))
+    assert len(cases) > 700
+    rows = db.execute("SELECT c.region, c.e164, internal.display_phone(c.e164, c.region) AS shown "
+                      "FROM unnest(%s::text[], %s::text[]) AS c(region, e164)",
+                      ([r for r, _, _ in cases], [e for _, e, _ in cases])).fetchall()
+    wrong = [(r["region"], r["e164"], r["shown"], want) for r, (_, _, want) in zip(rows, cases, strict=True)
+             if r["shown"] != want]
+    assert wrong == [], wrong[:20]
+    one = db.execute("SELECT internal.display_phone('+442079460958', 'GB') AS gb, "
+                     "internal.display_phone('+442079460958', 'US') AS abroad, "
+                     "internal.display_phone('+15551234567', 'us') AS us").fetchone()
+    assert one == {"gb": "020 7946 0958", "abroad": "+442079460958", "us": "(555) 123-4567"}

@@ -102,3 +102,23 @@ def test_static_parameters_fill_in_the_call_context(client, db):
     row = db.execute("SELECT vapi_call_id, patient_phone::text AS phone FROM voxbook.holds WHERE id = %s",
                      [held["holdId"]]).fetchone()
     assert row == {"vapi_call_id": "static-call-id", "phone": "+15557659999"}
+
+
+def test_the_multilingual_prompt_lists_its_languages_in_the_prompts_language():
+    from voxbook.api.assistant import LANGUAGES
+
+    res = run_cli("vapi-config", "--base-url", BASE, "--clinic", "Clínica Sol", "--locale", "es-MX",
+                  "--languages", "es,en", database_url=None)
+    assert res.returncode == 0, res.stderr
+    prompt = json.loads(res.stdout)["model"]["messages"][0]["content"]
+    paragraph = prompt.split("\n\n")[-1]
+    assert paragraph.startswith("Idiomas: usted habla y entiende español e inglés, y solo estos."), paragraph
+    assert "(es, en)" in paragraph and "puede atenderle en español e inglés." in paragraph
+    assert "Languages" not in prompt and " you " not in prompt, "no English in the Spanish prompt"
+
+    res = run_cli("vapi-config", "--base-url", BASE, "--clinic", "Smile Dental", "--languages", "en,es",
+                  database_url=None)
+    paragraph = json.loads(res.stdout)["model"]["messages"][0]["content"].split("\n\n")[-1]
+    assert paragraph.startswith("Languages: you speak and understand English and Spanish, and only these."), paragraph
+    # Every prompt language can name every language the assistant offers.
+    assert all(set(entry["names"]) == set(LANGUAGES) for entry in LANGUAGES.values())

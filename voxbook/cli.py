@@ -57,10 +57,11 @@ def _cmd_db_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_seed_demo(args: argparse.Namespace) -> int:
-    from voxbook.migrate import seed_demo
+    from voxbook.clinic_cli import demo_file, seed_demo
 
-    name = seed_demo(_database_url(args))
-    print(f"voxbook db seed-demo: applied {name}")
+    result = seed_demo(_database_url(args))
+    print(result.plan_text())
+    print(f"voxbook db seed-demo: applied {demo_file().name} ({len(result.ops)} change(s))")
     return EXIT_OK
 
 
@@ -76,7 +77,7 @@ def _add_db_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=_cmd_db_migrate)
 
-    p = db_sub.add_parser("seed-demo", help="load demo data (db/seed/demo.sql) in one transaction")
+    p = db_sub.add_parser("seed-demo", help="create or reset the demo clinic (`clinic apply db/seed/demo-clinic.yaml`)")
     _add_database_url_option(p)
     p.set_defaults(handler=_cmd_db_seed_demo)
 
@@ -240,10 +241,12 @@ def _add_dashboard_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_clinic_commands(sub: argparse._SubParsersAction) -> None:
-    clinic = sub.add_parser("clinic", help="a clinic's settings (carrier account)")
+    clinic = sub.add_parser("clinic", help="a clinic: its definition file (apply, export), carrier account")
     clinic_sub = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
     from voxbook.carrier_cli import add_commands as add_carrier_commands
+    from voxbook.clinic_cli import add_commands as add_clinic_file_commands
 
+    add_clinic_file_commands(clinic_sub, _add_database_url_option, _database_url)
     add_carrier_commands(clinic_sub, _add_database_url_option, _database_url)
 
 

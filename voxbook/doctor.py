@@ -2,8 +2,9 @@
 
 One list of checks, used by ``voxbook doctor`` (printed, exit 1 on a problem), logged at the start of
 ``voxbook serve`` and ``voxbook worker``, and shown by GET /health. The checks of this process's settings
-are here; the data rules (a clinic without a sender number, a role without a code pepper) are the
-database's: ``api.config_problems`` (db/functions/65_config.sql).
+are here; the data rules (a clinic without a sender number, a role without a code pepper, a clinic whose
+carrier token no key of VOXBOOK_SECRETS_KEY made -- compared by key id) are the database's:
+``api.config_problems`` (db/functions/65_config.sql).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import psycopg
 
 from voxbook.db import ApiError, call, call_sync
 from voxbook.logs import event
+from voxbook.secrets_box import SecretsBox, SecretsKeyError
 from voxbook.settings import Settings
 
 log = logging.getLogger("voxbook.doctor")
@@ -41,6 +43,10 @@ def settings_problems(settings: Settings, component: str = "all") -> list[Proble
     if not settings.vapi_secret and component != "worker":
         out.append(Problem("vapi_secret", "VAPI_SECRET is not set: the Vapi webhooks refuse every request",
                            "set VAPI_SECRET to the token of the Bearer credential configured in Vapi"))
+    if settings.secrets_key and not _secrets_key_ids(settings):
+        # SecretsBox's message names the key's position, never the key.
+        out.append(Problem("secrets_key", _secrets_key_error(settings),
+                           "set VOXBOOK_SECRETS_KEY to Fernet keys separated by commas (voxbook up generates one)"))
     try:
         provider = settings.sms_provider_name()
     except ValueError as exc:
@@ -57,12 +63,30 @@ def settings_problems(settings: Settings, component: str = "all") -> list[Proble
     return out
 
 
+def _secrets_key_ids(settings: Settings) -> list[str]:
+    """The public ids of the keys in VOXBOOK_SECRETS_KEY (none when it is unset or malformed)."""
+    try:
+        return list(SecretsBox(settings.secrets_key).key_ids)
+    except SecretsKeyError:
+        return []
+
+
+def _secrets_key_error(settings: Settings) -> str:
+    try:
+        SecretsBox(settings.secrets_key)
+    except SecretsKeyError as exc:
+        return str(exc)
+    return ""
+
+
 def _params(settings: Settings) -> dict[str, Any]:
     try:
         provider = settings.sms_provider_name()
     except ValueError:
         provider = "console"
-    return {"sms_provider": provider, "messaging_service": bool(settings.twilio_messaging_service_sid)}
+    # The key ids only (never a key): the database names the clinics whose carrier token none of them made.
+    return {"sms_provider": provider, "messaging_service": bool(settings.twilio_messaging_service_sid),
+            "secrets_key_ids": _secrets_key_ids(settings)}
 
 
 def _from_database(result: dict[str, Any]) -> list[Problem]:

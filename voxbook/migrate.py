@@ -209,20 +209,6 @@ def set_code_pepper(database_url: str, role: str | None, pepper: str) -> None:
             )
 
 
-def seed_demo(database_url: str, db_dir: str | Path | None = None) -> str:
-    """Load db/seed/demo.sql in one transaction; returns the file name."""
-    seed = (Path(db_dir) if db_dir is not None else sql_dir()) / "seed" / "demo.sql"
-    if not seed.is_file():
-        raise MigrationError(f"no seed file at {seed}")
-    with psycopg.connect(to_libpq_url(database_url)) as conn:
-        with conn.transaction():
-            try:
-                conn.execute(seed.read_text())
-            except psycopg.Error as exc:
-                raise MigrationError(f"{seed.name}: {_first_line(exc)}") from exc
-    return seed.name
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

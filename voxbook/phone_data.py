@@ -15,10 +15,12 @@ from this output (after upgrading ``phonenumbers``, run the command above). Pyth
 
 from __future__ import annotations
 
+import json
 import sys
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+from phonenumbers.phonenumberutil import _FIRST_GROUP_PATTERN
 
 COLUMNS = ("iso_code", "calling_code", "main_region", "national_prefix", "national_prefix_for_parsing",
            "national_prefix_transform_rule", "international_prefix", "possible_lengths", "national_number_pattern",
@@ -53,6 +55,30 @@ def rows() -> list[tuple]:
     return out
 
 
+def national_formats() -> dict:
+    """How each calling code writes its numbers nationally, as libphonenumber's format_number(NATIONAL) does:
+    the number formats of the code's main region, each [leading digits (its last, most precise pattern; null:
+    any), pattern, replacement], the replacement with the region's national prefix rule already applied to the
+    first group ("0\\1 \\2" for GB's "020 7946 0958"), as libphonenumber applies it. The first format whose
+    leading digits match the start of the national significant number and whose pattern matches all of it is
+    used (none: its digits, as libphonenumber). "regions": each region's calling code (a clinic's country)."""
+    codes: dict[str, list] = {}
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        meta = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
+        if meta is None:
+            continue
+        formats = []
+        for f in meta.number_format:
+            rule = f.format
+            if f.national_prefix_formatting_rule:
+                rule = _FIRST_GROUP_PATTERN.sub(f.national_prefix_formatting_rule, rule, count=1)
+            formats.append([f.leading_digits_pattern[-1] if f.leading_digits_pattern else None, f.pattern, rule])
+        codes[str(code)] = formats
+    regions = {region: str(PhoneMetadata.metadata_for_region(region).country_code)
+               for region in sorted(phonenumbers.SUPPORTED_REGIONS)}
+    return {"codes": codes, "regions": regions}
+
+
 def _literal(value) -> str:
     if value is None:
         return "NULL"
@@ -81,6 +107,16 @@ def render() -> str:
     lines.append(",\n".join(values))
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     lines.append(f"ON CONFLICT (iso_code) DO UPDATE SET {updates};")
+    lines += [
+        "",
+        "-- How each calling code writes a number nationally (libphonenumber's formats; voxbook/phone_data.py",
+        "-- national_formats), as a value: internal.display_phone reads it without reading a table, so it runs per",
+        "-- row of any query.",
+        "CREATE FUNCTION internal.national_formats() RETURNS jsonb",
+        "    LANGUAGE sql IMMUTABLE AS $json$",
+        "    SELECT " + _literal(json.dumps(national_formats(), separators=(",", ":"), sort_keys=True)) + "::jsonb",
+        "$json$;",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from voxbook.migrate import ensure_login_role, migrate, seed_demo
+from voxbook.clinic_cli import seed_demo
+from voxbook.migrate import ensure_login_role, migrate
 from voxbook.pgcluster import _MAX_SOCKET_DIR_LEN, PgCluster, chown_to, server_can_reach, server_user
 from voxbook.secrets_box import generate_key as generate_secrets_key
 from voxbook.settings import Settings

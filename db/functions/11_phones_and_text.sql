@@ -113,6 +113,34 @@ CREATE FUNCTION internal.display_phone(e164 text) RETURNS text
                 ELSE e164 END
 $$;
 
+-- A number as people of a country read it: in that country's national format when it is one of its numbers
+-- ('+442079460958' in GB: '020 7946 0958'; '+15551234567' in the US: '(555) 123-4567'), else in E.164 (a
+-- foreign caller's number). The format is libphonenumber's format_number(NATIONAL): the formats of the calling
+-- code's main region (internal.national_formats(), generated into 18_country_data.sql), the first whose leading
+-- digits start the national significant number and whose pattern matches all of it (none: its digits).
+-- tests/test_phones.py checks it against phonenumbers for every region's example numbers. Reads no table (a
+-- value function), so it runs per row of any query. PL/pgSQL: resolved when called (18_ comes later).
+CREATE FUNCTION internal.display_phone(e164 text, country text) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    data constant jsonb := internal.national_formats();
+    code text := data->'regions'->>upper(country);
+    nsn text;
+    f jsonb;
+BEGIN
+    IF e164 IS NULL OR code IS NULL OR e164 !~ ('^\+' || code || '[0-9]+$') THEN
+        RETURN e164;
+    END IF;
+    nsn := substr(e164, length(code) + 2);
+    FOR f IN SELECT x.value FROM jsonb_array_elements(data->'codes'->code) AS x LOOP
+        IF (f->>0 IS NULL OR nsn ~ ('^(?:' || (f->>0) || ')')) AND nsn ~ ('^(?:' || (f->>1) || ')$') THEN
+            RETURN regexp_replace(nsn, '^(?:' || (f->>1) || ')$', f->>2);
+        END IF;
+    END LOOP;
+    RETURN nsn;   -- as libphonenumber: a national number no format fits is its digits
+END
+$$;
+
 -- How a customer reads a date and time (local_day, local_text, spoken_time, when_parts): 17_locales.sql.
 
 -- ISO 8601 in UTC with a Z, the format tools and the seed use for slot ids.

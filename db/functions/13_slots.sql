@@ -22,8 +22,10 @@ $$;
 -- `span` of real time, ends by the instant the interval closes (so a 60-minute 01:30 slot on a
 -- spring-forward day, which ends at 03:30, does not fit hours ending at 03:00; a closing time that is
 -- ambiguous or skipped is read as PostgreSQL reads it, the later instant); the start is at least
--- min_notice_minutes ahead and within booking_horizon_days; and the time is clear of blocked periods.
--- Holds are not looked at: the exclusion constraint decides those, atomically.
+-- min_notice_minutes ahead and within booking_horizon_days; and the time is clear of blocked periods (the
+-- provider's, and the clinic's closures: calendar_id NULL). A day's working intervals are its hours exceptions
+-- (voxbook.hours_exceptions) when it has any, else its weekday's working_hours; DST as above either way.
+-- Holds are not looked at: the exclusion constraint decides those, atomically (buffers included: occupies).
 -- at_instant: check just this instant (first_day must then be its local date): the claim's hot path.
 -- PL/pgSQL, not SQL, as every function that reads a table (db/README.md, Citus): inside a delegated call on a
 -- Citus worker the SQL version silently returned no rows.
@@ -36,12 +38,29 @@ DECLARE
     -- A value, not the clock inside the query: on Citus the query may run on a worker, where a clock frozen
     -- by the session (tests) is not set; the value read here is the caller's.
     now_ts timestamptz := internal.clock();
+    days date[];
+    opens time[];
+    closes time[];
 BEGIN
+    -- The working intervals of each day (internal.day_hours says the same for one day): its hours exceptions
+    -- when it has any (one without times: not working), else its weekday's hours. A query of its own, into
+    -- arrays: folded into the query below as a lateral UNION, it made that query ~20 ms to plan, paid by every
+    -- session's first few calls (64 cold callers at once: a 2-3 s p99 in bench/ hot_slot).
+    SELECT array_agg(x.on_date), array_agg(x.starts), array_agg(x.ends) INTO days, opens, closes
+      FROM (SELECT e.on_date, e.starts, e.ends FROM voxbook.hours_exceptions AS e
+             WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date BETWEEN first_day AND last_day
+               AND e.starts IS NOT NULL
+            UNION ALL
+            SELECT d.day::date, w.starts, w.ends
+              FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
+              JOIN voxbook.working_hours AS w
+                ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+             WHERE NOT EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                                WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date = d.day::date)) AS x;
     RETURN QUERY
     SELECT i.at, i.at + span
-      FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
-      JOIN voxbook.working_hours AS w
-        ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+      FROM unnest(days, opens, closes) AS w(on_date, starts, ends)
+     CROSS JOIN LATERAL (SELECT w.on_date::timestamp AS day) AS d
      CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
                                         make_interval(mins => c.slot_minutes)) AS g(local_ts)
      CROSS JOIN LATERAL internal.local_instants(g.local_ts, o.time_zone) AS i(at)
@@ -52,9 +71,41 @@ BEGIN
        AND i.at >= now_ts + make_interval(mins => o.min_notice_minutes)
        AND i.at <= now_ts + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
-                        WHERE b.org_id = c.org_id AND b.calendar_id = c.id
+                        WHERE b.org_id = c.org_id AND (b.calendar_id = c.id OR b.calendar_id IS NULL)
                           AND b.during && tstzrange(i.at, i.at + span, '[)'));
 END
+$$;
+
+-- A provider's working intervals on one local date: that date's hours exceptions when it has any (none with
+-- times: not working), else its weekday's working_hours. The words of a refusal (internal.assert_bookable)
+-- may use it; internal.slot_starts applies the same rule to its range of dates in one query.
+CREATE FUNCTION internal.day_hours(org_id uuid, calendar_id text, on_date date)
+    RETURNS TABLE (starts time, ends time)
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
+                WHERE e.org_id = day_hours.org_id AND e.calendar_id = day_hours.calendar_id
+                  AND e.on_date = day_hours.on_date) THEN
+        RETURN QUERY SELECT e.starts, e.ends FROM voxbook.hours_exceptions AS e
+                      WHERE e.org_id = day_hours.org_id AND e.calendar_id = day_hours.calendar_id
+                        AND e.on_date = day_hours.on_date AND e.starts IS NOT NULL
+                      ORDER BY e.starts;
+    ELSE
+        RETURN QUERY SELECT w.starts, w.ends FROM voxbook.working_hours AS w
+                      WHERE w.org_id = day_hours.org_id AND w.calendar_id = day_hours.calendar_id
+                        AND w.iso_dow = extract(isodow FROM day_hours.on_date)
+                      ORDER BY w.starts;
+    END IF;
+END
+$$;
+
+-- The time a booking of [starts_at, ends_at) occupies on its calendar: its service's buffers before and after
+-- included (voxbook.holds.occupies; holds_no_overlap is on it). Values only, so it runs per row anywhere.
+CREATE FUNCTION internal.occupied(starts_at timestamptz, ends_at timestamptz, before_minutes int, after_minutes int)
+    RETURNS tstzrange
+    LANGUAGE sql STABLE AS $$
+    SELECT tstzrange(starts_at - make_interval(mins => coalesce(before_minutes, 0)),
+                     ends_at + make_interval(mins => coalesce(after_minutes, 0)), '[)')
 $$;
 
 -- Raises VB400 unless starts_at is a bookable start (internal.slot_starts) for [starts_at, ends_at),
@@ -84,12 +135,17 @@ BEGIN
     IF starts_at > now_ts + make_interval(days => o.booking_horizon_days) THEN
         PERFORM internal.fail('VB400', format('slot is too far ahead: bookings open %s days in advance', o.booking_horizon_days), hint);
     END IF;
-    SELECT x.starts INTO interval_start FROM voxbook.working_hours AS x
-     WHERE x.org_id = o.id AND x.calendar_id = c.id AND x.iso_dow = extract(isodow FROM local_s)
-       AND local_s::time >= x.starts AND local_s::time < x.ends;
+    SELECT x.starts INTO interval_start FROM internal.day_hours(o.id, c.id, local_s::date) AS x
+     WHERE local_s::time >= x.starts AND local_s::time < x.ends;
     IF interval_start IS NOT NULL
        AND (extract(epoch FROM local_s::time - interval_start)::bigint % (c.slot_minutes * 60)) <> 0 THEN
         PERFORM internal.fail('VB400', format('slot is not on the %s-minute grid of %s', c.slot_minutes, c.display_name), hint);
+    END IF;
+    IF interval_start IS NOT NULL
+       AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                    WHERE b.org_id = o.id AND b.calendar_id IS NULL
+                      AND b.during && tstzrange(starts_at, ends_at, '[)')) THEN
+        PERFORM internal.fail('VB400', 'the clinic is closed then', hint);
     END IF;
     IF interval_start IS NOT NULL
        AND EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
@@ -102,7 +158,8 @@ END
 $$;
 
 -- Expired holds still sit in holds_no_overlap until their status flips. A claim or a reschedule that
--- finds its time blocked flips the expired holds of this calendar overlapping `during` (correctness never
+-- finds its time blocked flips the expired holds of this calendar whose occupied time overlaps `during` (the
+-- time the new claim occupies, buffers included; correctness never
 -- waits for api.expire_stale_holds), locking them in id order first so that two callers flipping the same
 -- holds cannot deadlock. Returns how many were flipped.
 CREATE FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS int
@@ -116,7 +173,7 @@ BEGIN
             SELECT y.org_id, y.id FROM voxbook.holds AS y
              WHERE y.org_id = flip_expired_holds.org_id AND y.calendar_id = flip_expired_holds.calendar_id
                AND y.status = 'held' AND y.expires_at <= now_ts
-               AND tstzrange(y.starts_at, y.ends_at, '[)') && during
+               AND coalesce(y.occupies, tstzrange(y.starts_at, y.ends_at, '[)')) && during
              ORDER BY y.id FOR UPDATE)
        AND x.status = 'held';
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -130,6 +187,9 @@ CREATE FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c v
                                    message text)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    -- The caller's locale when the call said one (h.locale), else the clinic's (17_locales.sql).
+    loc constant jsonb := internal.field_locale(o.locale, h.locale);
 BEGIN
     RETURN jsonb_build_object(
         'success', true,
@@ -141,7 +201,7 @@ BEGIN
         'provider', c.display_name,
         'starts_at', internal.utc_iso(h.starts_at),
         'ends_at', internal.utc_iso(h.ends_at),
-        'local_time', internal.local_text(h.starts_at, o.time_zone),
-        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone));
+        'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone, loc));
 END
 $$;

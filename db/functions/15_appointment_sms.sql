@@ -3,7 +3,17 @@
 -- PL/pgSQL: no SQL-language function reads a table (db/README.md, "Writing functions that run on Citus too").
 CREATE FUNCTION internal.appointment_json(org_id uuid, appointment_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tag text;
+    clinic_tag text;
+    loc jsonb;
 BEGIN
+    -- local_time and spoken_time in the appointment's locale (the caller's), else the clinic's: fetched first,
+    -- not per row of the query below (internal.field_locale reads tables; db/README.md, Citus).
+    SELECT a.locale, o.locale INTO tag, clinic_tag
+      FROM voxbook.appointments AS a JOIN voxbook.organizations AS o ON o.id = a.org_id
+     WHERE a.org_id = appointment_json.org_id AND a.id = appointment_json.appointment_id;
+    loc := internal.field_locale(clinic_tag, tag);
     RETURN (
     SELECT jsonb_build_object(
         'success', true,
@@ -11,14 +21,14 @@ BEGIN
         'status', a.status,
         'hold_id', a.hold_id,
         'contact_id', a.contact_id,
-        'patient_name', ct.name,
+        'patient_name', coalesce(a.patient_name, ct.name),   -- the person it was booked for (0024)
         'calendar_id', h.calendar_id,
         'provider', c.display_name,
         'service', a.service_id,
         'starts_at', internal.utc_iso(h.starts_at),
         'ends_at', internal.utc_iso(h.ends_at),
-        'local_time', internal.local_text(h.starts_at, o.time_zone),
-        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone),
+        'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
+        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone, loc),
         'time_zone', o.time_zone,
         'confirmed_via', a.confirmed_via,
         'otp_verified', a.otp_verified,
@@ -54,23 +64,34 @@ DECLARE
     tz text;
     tag text;
     clinic_tag text;
+    patient text;
+    number_name text;
+    body text;
 BEGIN
     -- The values first, then the locale and the message: internal.locale and internal.message read tables, and
     -- are not called per row of a query (on Citus that nests a distributed query in a shard's).
     SELECT h.starts_at, o.time_zone, a.locale, o.locale,
            jsonb_build_object('provider', c.display_name, 'clinic', o.name,
-                              'clinic_phone', internal.display_phone(o.phone))
-      INTO starts, tz, tag, clinic_tag, args
+                              'clinic_phone', internal.display_phone(o.phone, o.country)),
+           a.patient_name, ct.name
+      INTO starts, tz, tag, clinic_tag, args, patient, number_name
       FROM voxbook.appointments AS a
       JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
       JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+      JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
       JOIN voxbook.organizations AS o ON o.id = a.org_id
      WHERE a.org_id = appointment_sms.org_id AND a.id = appointment_sms.appointment_id;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     tag := coalesce(tag, internal.clinic_locale(clinic_tag));
-    RETURN internal.gsm7(internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args));
+    body := internal.message('sms.' || kind, tag, internal.when_parts(starts, tz, internal.locale(tag)) || args);
+    -- Two people on one number (a parent and a child): a text about an appointment booked for another name
+    -- than the number's first says whose it is ("For Mia Lee: ..."); the usual text is unchanged.
+    IF btrim(patient) <> '' AND lower(btrim(patient)) <> lower(btrim(number_name)) THEN
+        body := internal.message('sms.for_patient', tag, jsonb_build_object('patient', btrim(patient), 'text', body));
+    END IF;
+    RETURN internal.gsm7(body);
 END
 $$;
 

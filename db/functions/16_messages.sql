@@ -210,6 +210,7 @@ INSERT INTO messages_en (key, template) VALUES
     ('sms.reminder', 'Reminder: your appointment is {local_time} with {provider}. {clinic}, {clinic_phone}. Call to reschedule. Reply STOP to unsubscribe.'),
     ('sms.cancellation', 'Your appointment on {local_time} with {provider} is cancelled. {clinic}, {clinic_phone}. Call to book again. Reply STOP to unsubscribe.'),
     ('sms.reschedule', 'Your appointment is moved to {local_time} with {provider}. {clinic}, {clinic_phone}. Call with questions. Reply STOP to unsubscribe.'),
+    ('sms.for_patient', 'For {patient}: {text}'),   -- an appointment of another person on the same number
     ('sms.help', '{clinic}: appointment texts. Call {clinic_phone} for help. Reply STOP to unsubscribe.'),
     ('sms.hot_lead', 'HOT LEAD (score {score}): {name} {phone}. Service: {service}. {outcome}'),
     ('sms.hot_lead.booked', 'Booked {local_time}.'),
@@ -239,6 +240,8 @@ INSERT INTO messages_en (key, template) VALUES
     ('refusal.undelivered', 'The confirmation text could not be delivered'),
     ('refusal.cancelled', 'The appointment is cancelled'),
     ('refusal.cancelled.reschedule', 'The appointment is cancelled; book a new one'),
+    ('refusal.within_notice', 'The appointment is less than {notice_hours} hours away, too close to change it by phone; the front desk can still help'),
+    ('spoken.within_notice', 'That appointment is too close to change on this call; the front desk can still help you with it.'),
     -- spoken lines: any tool
     ('spoken.failed', 'Sorry, that did not work.'),
     ('spoken.refused', 'Sorry, {error}.'),

@@ -14,6 +14,7 @@ INSERT INTO messages_es (key, template) VALUES
     ('sms.reminder', 'Recordatorio: su cita es el {local_time} con {provider}. {clinic}, {clinic_phone}. Llame para cambiarla. Responda STOP para no recibir más mensajes.'),
     ('sms.cancellation', 'Su cita del {local_time} con {provider} está cancelada. {clinic}, {clinic_phone}. Llame para reservar otra. Responda STOP para no recibir más mensajes.'),
     ('sms.reschedule', 'Su cita se cambió al {local_time} con {provider}. {clinic}, {clinic_phone}. Llame si tiene preguntas. Responda STOP para no recibir más mensajes.'),
+    ('sms.for_patient', 'Para {patient}: {text}'),
     ('sms.help', '{clinic}: mensajes sobre sus citas. Llame al {clinic_phone} si necesita ayuda. Responda STOP para no recibir más mensajes.'),
     ('sms.hot_lead', 'CLIENTE POTENCIAL (puntuación {score}): {name} {phone}. Servicio: {service}. {outcome}'),
     ('sms.hot_lead.booked', 'Reservó {local_time}.'),
@@ -43,6 +44,8 @@ INSERT INTO messages_es (key, template) VALUES
     ('refusal.undelivered', 'No se pudo entregar el mensaje de confirmación'),
     ('refusal.cancelled', 'La cita está cancelada'),
     ('refusal.cancelled.reschedule', 'La cita está cancelada; reserve una nueva'),
+    ('refusal.within_notice', 'Faltan menos de {notice_hours} horas para la cita, demasiado poco para cambiarla por teléfono; la recepción todavía puede ayudarle'),
+    ('spoken.within_notice', 'Esa cita está demasiado próxima para cambiarla en esta llamada; la recepción todavía puede ayudarle.'),
     -- spoken lines: any tool
     ('spoken.failed', 'Lo siento, eso no funcionó.'),
     ('spoken.refused', 'Lo siento: {error}.'),

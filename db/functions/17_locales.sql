@@ -60,8 +60,8 @@ CREATE FUNCTION internal.when_parts(ts timestamptz, tz text, loc jsonb) RETURNS 
                               'local_time', internal.local_text(ts, tz, loc))
 $$;
 
--- The same in the default locale (en-US, internal.default_locale_formats() from 19_locale_data.sql): the API's
--- own fields (local_time and spoken_time of a result) and the dashboard, as before clinics had a locale.
+-- The same in the default locale (en-US, internal.default_locale_formats() from 19_locale_data.sql), for what
+-- has no clinic or caller to ask. The API's own fields take the clinic's locale (internal.field_locale below).
 -- PL/pgSQL: resolved when called, so they may name a function a later file creates; they read no table.
 CREATE FUNCTION internal.local_day(ts timestamptz, tz text) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
@@ -102,6 +102,26 @@ BEGIN
      WHERE l.locale IN (tag, lang, 'en-US')
      ORDER BY l.locale = tag DESC, l.locale = lang DESC LIMIT 1;
     RETURN coalesce(loc, internal.default_locale_formats());
+END
+$$;
+
+-- The formats of the API's own date and time fields (local_time, spoken_time of a hold, a slot, an appointment,
+-- the dashboard) as a value: the caller's locale when the result is for a call that said one (a hold's or an
+-- appointment's locale), else the clinic's text locale (internal.clinic_locale: a London clinic's en-GB, a
+-- Spanish clinic's es-MX). en-US, the default, without reading a table (claims are the hot path). Fetched once
+-- into a variable by the caller: it reads tables, so it is never called per row of a query.
+CREATE FUNCTION internal.field_locale(clinic_locale text, tag text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    chosen text := tag;
+BEGIN
+    IF chosen IS NULL THEN
+        chosen := CASE WHEN clinic_locale = 'en-US' THEN 'en-US' ELSE internal.clinic_locale(clinic_locale) END;
+    END IF;
+    IF chosen = 'en-US' THEN
+        RETURN internal.default_locale_formats();
+    END IF;
+    RETURN internal.locale(chosen);
 END
 $$;
 

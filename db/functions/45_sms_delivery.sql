@@ -667,11 +667,19 @@ DECLARE
 BEGIN
     PERFORM internal.require(nullif(btrim(message_sid), ''), 'message_sid');
     PERFORM internal.require(nullif(btrim(message_status), ''), 'message_status');
-    -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
-    -- refused. The UPDATE below works from the locked row.
-    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
-    IF FOUND THEN
-        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+    IF org_id IS NOT NULL THEN
+        -- The callback URL names the clinic (its token signed it): only that clinic's messages, never another
+        -- clinic's row that happens to carry the sid. One shard on Citus.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x
+         WHERE x.org_id = record_sms_status.org_id AND x.provider_message_id = record_sms_status.message_sid
+           FOR UPDATE;
+    ELSE
+        -- Found across clinics unlocked, then locked by its key: on Citus a FOR UPDATE over several shards is
+        -- refused. The UPDATE below works from the locked row.
+        SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.provider_message_id = record_sms_status.message_sid;
+        IF FOUND THEN
+            SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.id = m.id FOR UPDATE;
+        END IF;
     END IF;
     IF NOT FOUND AND org_id IS NOT NULL AND message_id IS NOT NULL THEN
         -- The callback URL names our row: the first news of a send whose response we never got.
@@ -716,8 +724,9 @@ END
 $$;
 COMMENT ON FUNCTION api.record_sms_status(text, text, text, text, uuid, uuid) IS
 $$Applies a Twilio status callback (MessageSid, MessageStatus, ErrorCode). The message is found by its
-provider id, or by org_id + message_id (our status callback URL carries both) when the worker never learnt
-the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
+provider id -- among the messages of org_id when given (our status callback URL names the clinic: another
+clinic's message is never touched, "found": false), else across clinics -- or by org_id + message_id (our
+status callback URL carries both) when the worker never learnt the sid. Statuses only move forward (queued < sending/unknown < sent < delivered | undelivered | failed):
 duplicates and late callbacks change nothing, a terminal status stays. Twilio's accepted/queued/sending/sent
 are our 'sent', read is 'delivered', canceled is 'failed'; provider_status keeps Twilio's word.
 Error code 21610 opts the recipient out. Returns {"success": true, "found", "changed", "message_id",
@@ -727,7 +736,8 @@ Example: SELECT api.record_sms_status('SM0123...', 'delivered');$$;
 
 
 CREATE FUNCTION api.record_inbound_sms(to_number text, from_number text, body text,
-                            message_sid text DEFAULT NULL, opt_out_type text DEFAULT NULL)
+                            message_sid text DEFAULT NULL, opt_out_type text DEFAULT NULL,
+                            org_ids uuid[] DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -744,7 +754,17 @@ DECLARE
     sid text := nullif(btrim(message_sid), '');
     unusable boolean := false;
     answer jsonb;
+    help_tag text;
+    last_appt timestamptz;
+    last_appt_locale text;
+    last_hold timestamptz;
+    last_hold_locale text;
+    to_known boolean;
 BEGIN
+    IF cardinality(org_ids) > 1000 THEN
+        PERFORM internal.fail('VB400', 'org_ids has more than 1000 clinics',
+                              'Pass the clinics the webhook resolved (those on the account that received it).');
+    END IF;
     IF length(sid) > 64 THEN
         PERFORM internal.fail('VB400', 'MessageSid is too long', 'Pass Twilio''s MessageSid (34 characters).');
     END IF;
@@ -764,7 +784,13 @@ BEGIN
         -- Twilio sends E.164; a national From is read in the country of the clinic whose number To is.
         receiver := internal.normalize_phone(to_number, NULL);
         SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
-         WHERE o.phone = receiver OR o.sms_from = receiver ORDER BY o.sms_from = receiver DESC LIMIT 1;
+         WHERE (o.phone = receiver OR o.sms_from = receiver) AND (org_ids IS NULL OR o.id = ANY (org_ids))
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, o.id LIMIT 1;
+        IF receiver_country IS NULL AND org_ids IS NOT NULL THEN
+            -- A pool number of the clinics' account: read a national From in their (first) country.
+            SELECT o.country INTO receiver_country FROM voxbook.organizations AS o
+             WHERE o.id = ANY (org_ids) ORDER BY o.id LIMIT 1;
+        END IF;
         sender := internal.normalize_phone(from_number, receiver_country);
     EXCEPTION WHEN SQLSTATE 'VB400' THEN
         -- A short code or an alphanumeric sender: nothing we can opt in or out.
@@ -783,9 +809,17 @@ BEGIN
         UPDATE voxbook.sms_inbound AS i SET result = answer WHERE i.message_sid = sid;
         RETURN answer;
     END IF;
-    SELECT coalesce(array_agg(o.id), '{}') INTO orgs FROM voxbook.organizations AS o
-     WHERE o.phone = receiver OR o.sms_from = receiver;
-    IF cardinality(orgs) = 0 THEN
+    -- To is a clinic's own number: those clinics (of them, the listed ones). Else a pool number.
+    SELECT coalesce(array_agg(o.id ORDER BY o.id) FILTER (WHERE org_ids IS NULL OR o.id = ANY (org_ids)), '{}'),
+           count(*) > 0
+      INTO orgs, to_known
+      FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver;
+    IF NOT to_known AND org_ids IS NOT NULL THEN
+        -- A pool number of an account the webhook resolved to these clinics (their own account, shared):
+        -- Twilio blocks the sender on that account, so exactly these clinics, and no clinic on another account.
+        SELECT coalesce(array_agg(o.id ORDER BY o.id), '{}') INTO orgs FROM voxbook.organizations AS o
+         WHERE o.id = ANY (org_ids);
+    ELSIF NOT to_known THEN
         -- Sent to a number that is no clinic's own (a Messaging Service pool number): Twilio's opt-out
         -- covers the whole service, so it covers every clinic that knows this number.
         SELECT coalesce(array_agg(DISTINCT ct.org_id), '{}') INTO orgs FROM voxbook.contacts AS ct WHERE ct.phone = sender;
@@ -796,13 +830,29 @@ BEGIN
                                              'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
         END LOOP;
     ELSIF action = 'help' THEN
-        SELECT * INTO help_org FROM voxbook.organizations AS o WHERE o.phone = receiver OR o.sms_from = receiver
-         ORDER BY o.sms_from = receiver DESC LIMIT 1;
+        SELECT * INTO help_org FROM voxbook.organizations AS o
+         WHERE ((o.phone = receiver OR o.sms_from = receiver) AND (org_ids IS NULL OR o.id = ANY (org_ids)))
+            OR (NOT to_known AND o.id = ANY (org_ids))
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, (o.phone = receiver) IS TRUE DESC, o.id LIMIT 1;
         IF FOUND THEN
+            -- In the language the patient last booked in at this clinic (their newest appointment or hold, by
+            -- their number; NULL there: the clinic's), else the clinic's. Two reads, each one clinic's shard.
+            SELECT a.created_at, a.locale INTO last_appt, last_appt_locale
+              FROM voxbook.appointments AS a
+              JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+             WHERE a.org_id = help_org.id AND ct.phone = sender
+             ORDER BY a.created_at DESC LIMIT 1;
+            SELECT h.created_at, h.locale INTO last_hold, last_hold_locale
+              FROM voxbook.holds AS h
+             WHERE h.org_id = help_org.id AND h.patient_phone = sender
+             ORDER BY h.created_at DESC LIMIT 1;
+            help_tag := CASE WHEN last_hold > last_appt OR (last_appt IS NULL AND last_hold IS NOT NULL)
+                             THEN last_hold_locale ELSE last_appt_locale END;
+            help_tag := coalesce(help_tag, internal.clinic_locale(help_org.locale));
             reply := internal.gsm7(coalesce(help_org.help_text,
-                                            internal.message('sms.help', 'en', jsonb_build_object(
+                                            internal.message('sms.help', help_tag, jsonb_build_object(
                                                'clinic', help_org.name,
-                                               'clinic_phone', internal.display_phone(help_org.phone)))));
+                                               'clinic_phone', internal.display_phone(help_org.phone, help_org.country)))));
         END IF;
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
@@ -815,16 +865,20 @@ BEGIN
     RETURN answer;
 END
 $$;
-COMMENT ON FUNCTION api.record_inbound_sms(text, text, text, text, text) IS
+COMMENT ON FUNCTION api.record_inbound_sms(text, text, text, text, text, uuid[]) IS
 $$Handles an inbound SMS (Twilio's To, From, Body, MessageSid, OptOutType). The whole body, case-insensitive,
 decides: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and OPTOUT, REVOKE) opt the sender out, START, YES,
-UNSTOP opt it back in, HELP/INFO returns the clinic's help_text (or a default naming the clinic and its phone).
+UNSTOP opt it back in, HELP/INFO returns the clinic's help_text (or a default naming the clinic and its phone,
+in the language of the sender's newest appointment or hold at that clinic, else the clinic's).
 The clinic is the one whose phone or sms_from is To; for any other To (a Messaging Service number) every
-clinic that has the sender as a contact. An opt-out creates the contact if needed, records a consent event
+clinic that has the sender as a contact. org_ids (optional, at most 1000): the clinics the webhook resolved
+(those on the carrier account that received it; api/twilio_routes.py): only these are acted on -- of the
+clinics whose number is To, those listed; for any other To, all of them (Twilio blocks the sender on their
+account), never a clinic on another account. An opt-out creates the contact if needed, records a consent event
 and skips every queued message to that number; later ones are skipped at queue time.
 Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
 first answer again, with "duplicate": true (an ordinary message's "keyword" is not kept: null).
 Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
-affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters; none for
-other odd input (a short-code sender is "none").
+affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters, over 1000
+org_ids; none for other odd input (a short-code sender is "none").
 Example: SELECT api.record_inbound_sms('+15551234567', '+15557654321', 'STOP', 'SM0123...');$$;

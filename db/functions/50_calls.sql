@@ -101,6 +101,7 @@ DECLARE
     lim jsonb := internal.call_field_limits();
     call_key text;
     booked_at timestamptz;
+    owner_tag text;
 BEGIN
     PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
     call_key := internal.vapi_call_key(call_id);
@@ -177,19 +178,22 @@ BEGIN
             -- a table and is not called per row of a query (on Citus that nests a distributed query).
             SELECT bh.starts_at INTO booked_at FROM voxbook.holds AS bh
              WHERE bh.org_id = appt.org_id AND bh.id = appt.hold_id;
+            -- The owner reads the clinic's language, with dates as the clinic writes them (not the caller's).
+            owner_tag := internal.clinic_locale(o.locale);
             -- left(..., 1600): sms_outbox.body's limit; the name is cut first so the alert stays readable.
             m := internal.queue_sms(o.id, 'hot_lead', o.hot_lead_alert_phone, left(internal.gsm7(internal.message(
-                    'sms.hot_lead', 'en', jsonb_build_object(
+                    'sms.hot_lead', owner_tag, jsonb_build_object(
                     'score', rec.lead_score,
                     'name', coalesce(left(who, (lim->>'alert_name')::int),
-                                     internal.message('sms.hot_lead.unknown_caller', 'en')),
-                    'phone', coalesce(internal.display_phone(rec.customer_phone),
-                                      internal.message('sms.hot_lead.no_number', 'en')),
-                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', 'en')),
+                                     internal.message('sms.hot_lead.unknown_caller', owner_tag)),
+                    'phone', coalesce(internal.display_phone(rec.customer_phone, o.country),
+                                      internal.message('sms.hot_lead.no_number', owner_tag)),
+                    'service', coalesce(s.name, internal.message('sms.hot_lead.no_service', owner_tag)),
                     'outcome', CASE WHEN booked_at IS NOT NULL
-                                    THEN internal.message('sms.hot_lead.booked', 'en',
-                                                          internal.when_parts(booked_at, o.time_zone))
-                                    ELSE internal.message('sms.hot_lead.not_booked', 'en') END))), 1600));
+                                    THEN internal.message('sms.hot_lead.booked', owner_tag,
+                                                          internal.when_parts(booked_at, o.time_zone,
+                                                                              internal.locale(owner_tag)))
+                                    ELSE internal.message('sms.hot_lead.not_booked', owner_tag) END))), 1600));
             UPDATE voxbook.hot_lead_alerts AS x SET sms_id = m.id WHERE x.org_id = alert.org_id AND x.id = alert.id;
         END IF;
         -- On a single PostgreSQL only (internal.notify): on Citus the dashboard polls for new leads.
@@ -204,7 +208,7 @@ $$Stores a finished call once (call_id is Vapi's call.id; a redelivered report c
 "duplicate": true), scores it with api.score_lead (booked = an appointment confirmed on this call; service
 from that appointment, the hold, or structured_data.service; sentiment from structured_data.sentiment)
 and, at or above the clinic's hot_lead_threshold, creates one hot-lead alert, queues the owner's SMS to
-hot_lead_alert_phone and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
+hot_lead_alert_phone (in the clinic's language, its booked time as the clinic's locale writes it) and NOTIFYs channel voxbook_hot_lead (on a single PostgreSQL; on Citus listeners poll).
 Returns {"success": true, "call_id", "vapi_call_id", "score", "reasons", "hot", "booked",
 "appointment_id", "duplicate", "alert_id", "alert_sms_id"}.
 A caller number that is not a phone number (withheld, 'anonymous') is stored as unknown.

@@ -41,6 +41,10 @@ BEGIN
     IF args ? 'org_id' THEN
         PERFORM internal.fail('VB400', 'args must not contain org_id', 'The clinic is the org_id parameter of api.run_tool_call or api.run_tool.');
     END IF;
+    -- A caller is never staff: staff_user would lift the clinic's cancellation notice (40_appointments.sql).
+    IF args ? 'staff_user' THEN
+        PERFORM internal.fail('VB400', 'args must not contain staff_user', 'Tool calls act for the caller; staff use the api functions directly.');
+    END IF;
 END
 $$;
 

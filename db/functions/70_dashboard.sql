@@ -30,11 +30,24 @@ CREATE FUNCTION internal.local_clock(ts timestamptz, tz text) RETURNS text
     SELECT to_char(ts AT TIME ZONE tz, 'FMHH12:MI AM')
 $$;
 
+-- The same as the clinic's locale writes a clock time with its minutes ('9:00 AM' en-US, '09:00' en-GB): the
+-- locale's hm/Hm form (its spoken_time_template, 17_locales.sql). loc: internal.field_locale, fetched once.
+CREATE FUNCTION internal.local_clock(ts timestamptz, tz text, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT internal.fill_time(loc->>'spoken_time_template', ts AT TIME ZONE tz, loc)
+$$;
+
 -- One call as a lead: what the list, the live stream and the detail view share. No full phone number.
 -- PL/pgSQL: no SQL-language function reads a table (db/README.md, "Writing functions that run on Citus too").
 CREATE FUNCTION internal.dashboard_call_json(for_org uuid, for_call uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    clinic_tag text;
+    loc jsonb;
 BEGIN
+    -- Times as the clinic writes them: the locale first, not per row of the query below (Citus).
+    SELECT o.locale INTO clinic_tag FROM voxbook.organizations AS o WHERE o.id = for_org;
+    loc := internal.field_locale(clinic_tag);
     RETURN (
     SELECT jsonb_build_object(
         'alert_id', al.id,
@@ -50,11 +63,11 @@ BEGIN
         'booked', c.appointment_id IS NOT NULL,
         'appointment', CASE WHEN ap.id IS NOT NULL THEN jsonb_build_object(
                            'appointment_id', ap.id, 'status', ap.status, 'provider', cal.display_name,
-                           'local_time', internal.local_text(h.starts_at, o.time_zone)) END,
+                           'local_time', internal.local_text(h.starts_at, o.time_zone, loc)) END,
         'summary', c.summary,
         'duration_seconds', c.duration_seconds,
         'created_at', internal.utc_iso(coalesce(al.created_at, c.received_at)),
-        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone),
+        'local_time', internal.local_text(coalesce(al.created_at, c.received_at), o.time_zone, loc),
         'acknowledged', al.acknowledged_at IS NOT NULL)
       FROM voxbook.calls AS c
       JOIN voxbook.organizations AS o ON o.id = c.org_id
@@ -168,7 +181,7 @@ DECLARE
     result jsonb;
 BEGIN
     SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
-                              'phone', internal.display_phone(o.phone), 'expires_at', internal.utc_iso(s.expires_at))
+                              'phone', internal.display_phone(o.phone, o.country), 'expires_at', internal.utc_iso(s.expires_at))
       INTO result
       FROM voxbook.dashboard_sessions AS s
       JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
@@ -280,7 +293,8 @@ BEGIN
     RETURN jsonb_build_object('success', true) || internal.dashboard_call_json(c.org_id, c.id)
         || jsonb_build_object('transcript', c.transcript, 'ended_reason', c.ended_reason,
                               'started_at', internal.utc_iso(c.started_at), 'ended_at', internal.utc_iso(c.ended_at),
-                              'local_started', internal.local_text(c.started_at, o.time_zone),
+                              'local_started', internal.local_text(c.started_at, o.time_zone,
+                                                                   internal.field_locale(o.locale)),
                               'alert_sms_status', alert_sms_status);
 END
 $$;
@@ -318,7 +332,7 @@ BEGIN
     IF phone IS NULL THEN
         PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
     END IF;
-    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone));
+    RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone, o.country));
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_reveal_phone(uuid, text, uuid, uuid) IS
@@ -333,6 +347,8 @@ CREATE FUNCTION internal.dashboard_day_entries(o voxbook.organizations, for_cale
                                                now_ts timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    loc constant jsonb := internal.field_locale(o.locale);   -- the clinic's way of writing times
 BEGIN
     RETURN (
     WITH bounds AS (
@@ -342,9 +358,9 @@ BEGIN
         SELECT h.starts_at, 1 AS rank, jsonb_build_object(
                    'kind', 'appointment', 'appointment_id', a.id, 'hold_id', h.id, 'status', a.status,
                    'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
-                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
-                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
-                   'patient_name', coalesce(ct.name, h.patient_name),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone, loc),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone, loc),
+                   'patient_name', coalesce(a.patient_name, ct.name, h.patient_name),   -- the person booked for
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
@@ -360,7 +376,7 @@ BEGIN
                   FROM (SELECT DISTINCT ON (m.kind) m.kind, jsonb_build_object(
                                'message_id', m.id, 'status', m.status, 'error_code', m.error_code,
                                'send_after', internal.utc_iso(m.send_after),
-                               'local_send_after', internal.local_text(m.send_after, o.time_zone),
+                               'local_send_after', internal.local_text(m.send_after, o.time_zone, loc),
                                'updated_at', internal.utc_iso(coalesce(m.status_updated_at, m.updated_at))) AS j
                           FROM voxbook.sms_outbox AS m
                          WHERE m.org_id = a.org_id AND m.appointment_id = a.id
@@ -372,8 +388,8 @@ BEGIN
         SELECT h.starts_at, 0 AS rank, jsonb_build_object(
                    'kind', 'hold', 'appointment_id', NULL, 'hold_id', h.id, 'status', 'held',
                    'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
-                   'local_start', internal.local_clock(h.starts_at, o.time_zone),
-                   'local_end', internal.local_clock(h.ends_at, o.time_zone),
+                   'local_start', internal.local_clock(h.starts_at, o.time_zone, loc),
+                   'local_end', internal.local_clock(h.ends_at, o.time_zone, loc),
                    'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'expires_at', internal.utc_iso(h.expires_at),
@@ -447,11 +463,12 @@ CREATE FUNCTION api.dashboard_live_holds(org_id uuid)
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
+    loc constant jsonb := internal.field_locale(o.locale);   -- the clinic's way of writing times
 BEGIN
     RETURN jsonb_build_object('success', true, 'org_id', o.id, 'server_time', internal.utc_iso(now_ts), 'holds', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'hold_id', h.id, 'calendar_id', h.calendar_id, 'provider', c.display_name,
-                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone),
+                   'starts_at', internal.utc_iso(h.starts_at), 'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
                    'expires_at', internal.utc_iso(h.expires_at),
                    'seconds_left', greatest(ceil(extract(epoch FROM h.expires_at - now_ts))::int, 0),
                    'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
@@ -553,7 +570,7 @@ BEGIN
     END IF;
     c := internal.require_calendar(o.id, calendar_id);
     RETURN jsonb_build_object(
-        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone),
+        'success', true, 'org_id', o.id, 'clinic', o.name, 'clinic_phone', internal.display_phone(o.phone, o.country),
         'calendar_id', c.id, 'provider', c.display_name, 'time_zone', o.time_zone,
         'generated_at', internal.utc_iso(now_ts),
         'events', (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -563,7 +580,7 @@ BEGIN
                               'starts_at', internal.utc_iso(h.starts_at), 'ends_at', internal.utc_iso(h.ends_at),
                               'created_at', internal.utc_iso(a.created_at),
                               'updated_at', internal.utc_iso(greatest(a.updated_at, h.updated_at)),
-                              'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(ct.name, 'patient')),
+                              'summary', format('%s: %s', coalesce(s.name, 'Appointment'), coalesce(a.patient_name, ct.name, 'patient')),
                               'description', format('%s with %s at %s. Booked %s.', coalesce(s.name, 'Appointment'),
                                                     c.display_name, o.name,
                                                     CASE WHEN a.confirmed_via = 'otp' THEN 'by the phone assistant'

@@ -27,7 +27,8 @@ SELECT tables_are('voxbook', ARRAY[
     'appointments', 'blocked_periods', 'calendar_feed_tokens', 'calendars', 'calls', 'code_events', 'code_limit_locks', 'contacts',
     'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'message_templates', 'organizations', 'services',
     'sms_consent_events', 'sms_inbound', 'sms_outbox', 'time_zones', 'tool_calls', 'working_hours',
-    'call_locales', 'locale_formats', 'countries', 'carrier_accounts'],
+    'call_locales', 'locale_formats', 'countries', 'carrier_accounts',
+    'service_providers', 'hours_exceptions', 'audit_log'],
     'exactly these tables are in the private schema');
 -- One name for each call id: Vapi's call.id is vapi_call_id in every table, Twilio's CallSid is provider_call_sid,
 -- hot_lead_alerts.call_id is the calls row (uuid), tool_call_id is Vapi's toolCallId.
@@ -41,10 +42,12 @@ SELECT set_eq($$SELECT c.relname || '.' || a.attname FROM pg_attribute AS a JOIN
 SELECT functions_are('api', ARRAY[
     -- 20_booking.sql
     'check_availability', 'claim_slot_atomic', 'release_hold', 'confirm_held_slot', 'expire_stale_holds', 'get_hold',
+    'book_for_patient',
     -- 30_codes.sql
     'send_otp_code', 'verify_otp', 'code_status',
     -- 40_appointments.sql
     'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment', 'get_appointment',
+    'list_appointments', 'find_patient', 'list_problem_sms',
     -- 45_sms_delivery.sql
     'claim_sms_batch', 'begin_sms_send', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
     'release_sms_claims', 'record_sms_status', 'record_inbound_sms',
@@ -55,6 +58,9 @@ SELECT functions_are('api', ARRAY[
     'score_lead', 'record_call_end', 'get_call',
     -- 55_tool_calls.sql
     'run_tool_call', 'run_tool', 'set_call_language',
+    -- 64_clinic_setup.sql
+    'create_clinic', 'update_clinic', 'get_clinic', 'upsert_provider', 'deactivate_provider', 'upsert_service',
+    'set_working_hours', 'set_hours_exception', 'block_time', 'unblock_time', 'list_blocks', 'list_audit',
     -- 60_organizations.sql, 65_config.sql
     'find_organization', 'get_organization', 'config_problems',
     -- 70_dashboard.sql
@@ -79,7 +85,9 @@ SELECT set_eq($$SELECT p.proname::text FROM pg_proc AS p
                     -- a carrier's: the inbound webhook's account lookup, key rotation across clinics
                     'find_inbound_carrier_accounts', 'list_carrier_accounts',
                     -- the clinic is what they find: by its number, a dashboard secret, a feed's calendar
-                    'find_organization', 'dashboard_login', 'dashboard_session', 'dashboard_logout', 'calendar_feed'],
+                    'find_organization', 'dashboard_login', 'dashboard_session', 'dashboard_logout', 'calendar_feed',
+                    -- makes the clinic: there is no org_id yet (an optional fixed one comes last)
+                    'create_clinic'],
               'every api function takes org_id first, but for these listed exceptions');
 
 SELECT is((SELECT count(*) FROM pg_proc AS p

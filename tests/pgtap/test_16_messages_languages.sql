@@ -74,8 +74,8 @@ CREATE TEMP TABLE held AS
                                                 'call_sid', 'call-es1'), 'call-es1') AS j;
 SELECT is((SELECT j #>> '{response,spoken}' FROM held), 'Le reservé el dom 20 de ene, 10:00 a.m. con Dr. Able.',
           'the spoken line is Spanish, the time in es-MX');
-SELECT is((SELECT j #>> '{response,answer,local_time}' FROM held), 'Sun, Jan 20 at 10:00 AM',
-          'the API''s own field keeps its form');
+SELECT is((SELECT j #>> '{response,answer,local_time}' FROM held), 'dom 20 de ene, 10:00 a.m.',
+          'the API''s own local_time field is in the caller''s locale too');
 SELECT is(api.run_tool((SELECT mx FROM ctx), 'send_otp_code', jsonb_build_object('hold_id', (SELECT j #>> '{response,answer,hold_id}' FROM held)))
               #>> '{response,spoken}',
           'Le acabo de enviar por mensaje de texto un código de 6 dígitos. Por favor, léamelo.',

@@ -69,7 +69,7 @@ SELECT is(api.record_inbound_sms('+15559999999', '+15550004300', 'STOP')->>'orgs
 SELECT ok(pg_temp.opted_out((SELECT other FROM ctx), '+15550004300'), '... including the other clinic');
 SELECT is(api.record_inbound_sms('+15550004000', '12345', 'STOP')->>'action', 'none', 'a short-code sender is ignored');
 
-SELECT ok(has_function_privilege('voxbook_api', 'api.record_inbound_sms(text, text, text, text, text)', 'EXECUTE')
+SELECT ok(has_function_privilege('voxbook_api', 'api.record_inbound_sms(text, text, text, text, text, uuid[])', 'EXECUTE')
           AND has_function_privilege('voxbook_api', 'api.claim_sms_batch(text, int, double precision)', 'EXECUTE'),
           'the API role may call the SMS functions');
 RESET ROLE;
