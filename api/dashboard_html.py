@@ -117,6 +117,16 @@ def _sms_cell(label: str, sms: dict[str, Any] | None) -> str:
     return f'<span class="sms" data-sms="{e(label.lower())}">{label}: {_sms_badge(sms.get("status"))}{extra}</span>'
 
 
+def _reply_badges(x: dict[str, Any]) -> str:
+    """The patient's replies by SMS (db/functions/46_sms_replies.sql): C confirmed, CANCEL may not come."""
+    badges = ""
+    if x.get("patient_confirmed_at"):
+        badges += ' <span class="badge reply-confirmed" data-reply="confirmed">patient confirmed</span>'
+    if x.get("may_not_come_at"):
+        badges += ' <span class="badge reply-may-not-come" data-reply="may-not-come">may not come</span>'
+    return badges
+
+
 def _entry_row(x: dict[str, Any]) -> str:
     status = x.get("status") or ""
     if x.get("kind") == "hold":
@@ -131,7 +141,7 @@ def _entry_row(x: dict[str, Any]) -> str:
         f'<td class="time">{e(x.get("local_start"))}<span class="until">–{e(x.get("local_end"))}</span></td>'
         f'<td><strong class="patient">{e(x.get("patient_name") or "Unnamed")}</strong><br>{phone}</td>'
         f'<td>{e(x.get("service_name") or "")}</td>'
-        f'<td><span class="badge status-{e(status)}">{e(status)}</span></td>'
+        f'<td><span class="badge status-{e(status)}">{e(status)}</span>{_reply_badges(x)}</td>'
         f'<td class="sms-cell">{sms}</td>'
         f'</tr>'
     )

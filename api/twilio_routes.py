@@ -177,7 +177,7 @@ async def twilio_status(request: Request, state: State) -> None:
 
 @post("/inbound", status_code=200)
 async def twilio_inbound(request: Request, state: State) -> Response:
-    """An SMS to one of our numbers: STOP / START / HELP handling; answers TwiML."""
+    """An SMS to one of our numbers: STOP / START / HELP, and replies C / R / other; answers TwiML."""
     form, org_ids = await _verified_inbound(request, state)
     async with state.pool.connection() as conn:
         # Twilio sends E.164 (a short code or an alphanumeric sender stays as it came: the database ignores it).
@@ -188,7 +188,11 @@ async def twilio_inbound(request: Request, state: State) -> Response:
                             **({"org_ids": org_ids} if org_ids is not None else {}))
     if result["action"] != "none":
         log.info("twilio inbound: %s for %s clinic(s)", result["action"], result["orgs"])
+    elif result.get("reply_to"):
+        # A reply (db/functions/46_sms_replies.sql): what it did, never its text or number.
+        log.info("twilio inbound: reply %s", result["reply_to"])
     twiml = MessagingResponse()
+    # The answer is the database's (HELP, a reply's thanks), in the patient's language; none to STOP/START.
     if result.get("reply"):
         twiml.message(result["reply"])
     return Response(content=str(twiml), media_type="application/xml")

@@ -55,8 +55,11 @@ LANGUAGE_MESSAGES = {"language-changed", "language-change-detected"}
 # dialled number is no clinic's (no clinic, no language); SEED_ERROR for the seed's endpoints when a call
 # ends in an error, not a result (the error's developer text goes in toolResult). The tool definitions'
 # request-start/-failed lines, said before any answer exists, are in api/vapi_tools.py TOOLS.
-UNAVAILABLE = ("I'm having trouble reaching the schedule right now; "
-               "let me have the front desk call you back.")
+# (It promises no person: with the database away no callback request could be recorded.)
+UNAVAILABLE = ("I'm having trouble reaching the schedule right now. "
+               "Please call back in a few minutes, or ask me to transfer you to the front desk.")
+# transfer_to_front_desk when the database cannot say where to: Vapi speaks this and stays on the call.
+TRANSFER_UNAVAILABLE = "I can't transfer you right now. Please call the clinic back in a few minutes."
 NOT_SET_UP = "Sorry, this number is not set up for bookings yet. Please call back later."
 SEED_ERROR = "Sorry, something went wrong with that."
 
@@ -236,16 +239,63 @@ async def _language_changed(state: State, msg: Message) -> dict[str, Any]:
     return {}
 
 
+async def _transfer_destination(state: State, msg: Message) -> dict[str, Any]:
+    """Vapi's transfer-destination-request (the transferCall tool has no destinations): the clinic's front desk
+    while it is open, else {"error": <the line saying the front desk will call back>}, the callback request
+    recorded (api.front_desk_transfer). Never an error status to Vapi."""
+    call_ctx = context_of(msg)
+    try:
+        async with state.pool.connection() as conn:
+            ctx = await resolve_clinic(conn, call_ctx, None, clinic_cache(state))
+            if not isinstance(ctx, Ctx):
+                return {"error": NOT_SET_UP}
+            r = await call(conn, "front_desk_transfer", org_id=ctx.org_id, call_id=call_ctx.call_id,
+                           caller_phone=call_ctx.caller)
+    except (psycopg.OperationalError, ApiError) as exc:
+        log.warning("transfer destination not answered (%s)", getattr(exc, "sqlstate", None) or type(exc).__name__)
+        return {"error": TRANSFER_UNAVAILABLE}
+    log.info("transfer destination: %s", "front desk" if r.get("transfer") else r.get("code"))
+    if not r.get("transfer"):
+        return {"error": r["message"]}
+    return {"destination": {"type": "number", "number": r["destination"], "message": r["message"]}}
+
+
+async def _transfer_failed(state: State, msg: Message) -> None:
+    """A status-update or end-of-call-report whose endedReason says a transfer failed: a callback request
+    (api.record_transfer_failure, once per call). Never in the way of the message's own handling."""
+    reason = msg.endedReason
+    call_ctx = context_of(msg)
+    if not reason or "transfer" not in reason and "forwarding" not in reason or not call_ctx.call_id:
+        return
+    try:
+        async with state.pool.connection() as conn:
+            ctx = await resolve_clinic(conn, call_ctx, None, clinic_cache(state))
+            if isinstance(ctx, Ctx):
+                await call(conn, "record_transfer_failure", org_id=ctx.org_id, call_id=call_ctx.call_id,
+                           caller_phone=call_ctx.caller, ended_reason=_text(reason)[:200])
+    except (psycopg.OperationalError, ApiError) as exc:
+        log.warning("failed transfer not recorded (%s)", getattr(exc, "sqlstate", None) or type(exc).__name__)
+
+
 async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
+    call_ctx = context_of(msg)
+    caller = None
     async with state.pool.connection() as conn:
-        ctx = await resolve_clinic(conn, context_of(msg), None)
+        ctx = await resolve_clinic(conn, call_ctx, None)
+        if isinstance(ctx, Ctx) and call_ctx.caller:
+            # Who is calling back (first name, next appointment), by the number Vapi saw: the greeting only.
+            try:
+                caller = await call(conn, "caller_greeting", org_id=ctx.org_id, caller_phone=call_ctx.caller)
+            except ApiError as exc:
+                log.warning("caller greeting skipped (%s)", exc.sqlstate)
     if not isinstance(ctx, Ctx):
         # Vapi speaks this to the caller and ends the call.
         return {"error": NOT_SET_UP}
     org = ctx.org
     # No server URL: tools and reports go where this request came from, with the same credential.
     return {"assistant": assistant_config(clinic=org["name"], time_zone=org["time_zone"], org_id=ctx.org_id,
-                                          locale=org.get("locale") or "en-US", languages=org.get("languages"))}
+                                          locale=org.get("locale") or "en-US", languages=org.get("languages"),
+                                          caller=caller)}
 
 
 async def vapi_webhook(request: Request, state: State) -> Response:
@@ -255,7 +305,13 @@ async def vapi_webhook(request: Request, state: State) -> Response:
     if kind == "tool-calls":
         return Response(await _tool_calls(state, msg), status_code=200)
     if kind == "end-of-call-report":
+        await _transfer_failed(state, msg)
         return await _end_of_call(state, msg)
+    if kind == "transfer-destination-request":
+        return Response(await _transfer_destination(state, msg), status_code=200)
+    if kind == "status-update":
+        await _transfer_failed(state, msg)
+        return Response({}, status_code=200)
     if kind == "assistant-request":
         return Response(await _assistant_request(state, msg), status_code=200)
     if kind in LANGUAGE_MESSAGES:

@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from voxbook.api.errors import http_status
 from voxbook.api.vapi_payloads import CallContext, NormalizedCall
 from voxbook.db import ApiError, call
-from voxbook.phones import to_e164
+from voxbook.phones import e164_or_none, to_e164
 
 log = logging.getLogger("voxbook.vapi")
 
@@ -55,6 +55,9 @@ class Tool:
     request_failed: str
     seed_path: str | None = None
     pass_call_sid: bool = False
+    # The caller's own appointments (db/functions/42_my_appointments.sql): the function gets the trusted caller
+    # number (Vapi's call.customer.number, never an argument of the model) as caller_phone and call.id as call_id.
+    pass_caller: bool = False
 
     def accepted_names(self) -> set[str]:
         names = {a.name for a in self.args} | {n for a in self.args for n in a.aliases}
@@ -68,6 +71,17 @@ CONTEXT_ARGS = {"tenantId", "callId", "callerNumber"}
 _SLOT = "The slot's time exactly as check_availability returned it (its \"time\", UTC ISO 8601)."
 _PHONE = "The patient's mobile number for the text message; leave it out to use the number they call from."
 
+
+_ON_FILE = ("Only when the caller's appointments are under another number than the one they call from (or "
+            "theirs is withheld): that number, as they say it.")
+# Which of the caller's appointments: one of these (find_my_appointments lists them with appointmentId and position).
+_WHICH_ONE = (
+    Arg("appointmentId", "appointment_id", description="The appointmentId find_my_appointments gave."),
+    Arg("which", "which", "integer", "Its position in find_my_appointments' list: 1 for the first (soonest)."),
+    Arg("when", "at", description="When it is, as the caller said it, in the clinic's local time: a date "
+        "YYYY-MM-DD, a date and time YYYY-MM-DD HH:MM, a time HH:MM, or a weekday (Tuesday)."),
+    Arg("phoneOnFile", "phone", description=_ON_FILE),
+)
 
 # Free times a check_availability tool call asks the database for (spread over the day), unless the
 # model asks for the earliest N with maxSlots: the assistant offers three.
@@ -192,6 +206,62 @@ TOOLS: dict[str, Tool] = {t.name: replace(t, args=(*t.args, _LANGUAGE)) for t in
         "Let me move that for you.", "I couldn't move it just now.",
         seed_path="/booking/reschedule",
     ),
+    # Returning callers: the appointments of the number they call from, or of one they name and prove with a code.
+    Tool(
+        "find_my_appointments", "find_my_appointments",
+        "The caller's upcoming appointments, found by the number they are calling from. If they call from another "
+        "number (or it is withheld), pass the number their appointments are under as phoneOnFile: a code is texted "
+        "to it; call again with the code they read back. Nothing is read out before that.",
+        (
+            Arg("phoneOnFile", "phone", description=_ON_FILE),
+            Arg("code", "code", description="The digits of the code texted to phoneOnFile, as the caller reads them.",
+                aliases=("providedOTP",)),
+        ),
+        "Let me look up your appointments.", "I couldn't look up your appointments just now.",
+        pass_caller=True,
+    ),
+    Tool(
+        "cancel_my_appointment", "cancel_my_appointment",
+        "Cancels one of the caller's upcoming appointments (from find_my_appointments): give its appointmentId, "
+        "its position in that list, or when it is. Confirm with the caller first.",
+        (*_WHICH_ONE, Arg("reason", "reason", description="Why, in a few words, if the caller said.")),
+        "Let me cancel that.", "I couldn't cancel it just now.",
+        pass_caller=True,
+    ),
+    Tool(
+        "reschedule_my_appointment", "reschedule_my_appointment",
+        "Moves one of the caller's upcoming appointments (from find_my_appointments) to a free slot from "
+        "check_availability: give the new slotId and which appointment (appointmentId, position or when).",
+        (
+            Arg("slotId", "slot_time", description=_SLOT, required=True),
+            Arg("calendarId", "calendar_id", description="The new slot's calendarId, if another provider."),
+            *_WHICH_ONE,
+        ),
+        "Let me move that for you.", "I couldn't move it just now.",
+        pass_caller=True,
+    ),
+    # The waitlist (db/functions/48_waitlist.sql): offers are texted to the number the caller calls from (Vapi's
+    # call.customer.number, never the model's), and a BOOK reply from it takes one.
+    Tool(
+        "join_waitlist", "join_waitlist",
+        "Puts the caller on the waitlist when no offered time suits them: a freed time in their window is texted to "
+        "the number they call from, and replying BOOK takes it. Confirm the days and times with the caller first.",
+        (
+            Arg("firstDay", "first_day", description="The first local date that suits them, YYYY-MM-DD.",
+                required=True),
+            Arg("lastDay", "last_day", description="The last local date that suits them, YYYY-MM-DD (default: "
+                "firstDay only; at most about two months)."),
+            Arg("fromTime", "from_time", description="The earliest local start time that suits them, HH:MM "
+                "(default: any)."),
+            Arg("toTime", "to_time", description="The latest local start time that suits them, HH:MM (default: any)."),
+            _SERVICE,
+            Arg("calendarId", "calendar_id", description="Only this provider (its calendarId), if the caller "
+                "wants only them."),
+            Arg("patientName", "patient_name", description="The caller's full name."),
+        ),
+        "Let me put you on the waitlist.", "I couldn't add you to the waitlist just now.",
+        pass_caller=True,
+    ),
 )}
 
 
@@ -256,6 +326,14 @@ def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any
         if a.param is not None and value is not None:
             params[a.param] = value
     params["org_id"] = ctx.org_id
+    if tool.pass_caller:
+        # Only what Vapi says about the call: a withheld or unreadable number is none (the caller then names
+        # one and proves it with a code); the model's callerNumber or callId arguments are not trusted here.
+        caller = e164_or_none(ctx.call.caller, ctx.country)
+        if caller:
+            params["caller_phone"] = caller
+        if ctx.call.call_id:
+            params["call_id"] = ctx.call.call_id
     if tool.pass_call_sid:
         call_sid = ctx.call.call_id or context_value(args, "callId")
         if call_sid:

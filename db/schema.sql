@@ -318,6 +318,59 @@ Returns {"success": true, "org_id", "clinic", "clinic_phone", "calendar_id", "pr
 Errors: VB404 unknown org or calendar; VB400 neither token nor org_id, past_days out of range.
 Example: SELECT api.calendar_feed(''cal-smith'', org_id => ''a0000000-0000-0000-0000-000000000001'');';
 
+-- Name: caller_greeting(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.caller_greeting(org_id uuid, caller_phone text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    caller text;
+    now_ts constant timestamptz := internal.clock();
+    loc constant jsonb := internal.field_locale(o.locale);
+    who text;
+    starts timestamptz;
+BEGIN
+    -- A withheld or unreadable caller ID is nobody known, never an error: the call goes on as a new caller's.
+    BEGIN
+        caller := internal.normalize_phone(nullif(btrim(caller_phone), ''), o.country);
+    EXCEPTION WHEN sqlstate 'VB400' THEN
+        caller := NULL;
+    END;
+    IF caller IS NOT NULL THEN
+        SELECT coalesce(a.patient_name, ct.name), h.starts_at INTO who, starts
+          FROM voxbook.contacts AS ct
+          JOIN voxbook.appointments AS a ON a.org_id = ct.org_id AND a.contact_id = ct.id
+          JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+         WHERE ct.org_id = o.id AND ct.phone = caller AND a.status = 'confirmed' AND h.starts_at >= now_ts
+         ORDER BY h.starts_at, a.id LIMIT 1;
+        IF who IS NULL THEN
+            SELECT ct.name INTO who FROM voxbook.contacts AS ct WHERE ct.org_id = o.id AND ct.phone = caller;
+        END IF;
+    END IF;
+    IF who IS NULL AND starts IS NULL THEN
+        RETURN jsonb_build_object('success', true, 'known', false);
+    END IF;
+    RETURN jsonb_build_object('success', true, 'known', true,
+                              'first_name', nullif(split_part(btrim(coalesce(who, '')), ' ', 1), ''),
+                              'next_appointment', CASE WHEN starts IS NOT NULL THEN jsonb_build_object(
+                                  'starts_at', internal.utc_iso(starts),
+                                  'day', internal.local_day(starts, o.time_zone, loc),
+                                  'spoken_time', internal.spoken_time(starts, o.time_zone, loc)) END);
+END
+$$;
+
+-- Name: FUNCTION caller_greeting(org_id uuid, caller_phone text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.caller_greeting(org_id uuid, caller_phone text) IS 'Who is calling back, for the assistant''s greeting (the webhook''s assistant-request): from the caller''s own
+number (caller_phone: Vapi''s call.customer.number, never one the caller says), only the first name and the day
+and time of the next appointment -- nothing more personal before the caller is verified.
+Returns {"success": true, "known": false} (a new, withheld or unreadable number) or {"success": true, "known":
+true, "first_name", "next_appointment": {"starts_at", "day", "spoken_time"} | null}.
+Errors: VB404 unknown org.
+Example: SELECT api.caller_greeting(''a0000000-0000-0000-0000-000000000001'', ''+15555550123'');';
+
 -- Name: cancel_appointment(uuid, uuid, text, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, notify boolean DEFAULT true, staff_user text DEFAULT NULL::text) RETURNS jsonb
@@ -374,6 +427,48 @@ argument: api.run_tool_call refuses it.
 Errors: VB404 unknown org or appointment (or not this caller''s); VB400 malformed phone.
 Example: SELECT api.cancel_appointment(''<appointment_id>'', ''a0000000-0000-0000-0000-000000000001'',
          ''patient called'', staff_user => ''front desk'');';
+
+-- Name: cancel_my_appointment(uuid, text, text, text, uuid, integer, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.cancel_my_appointment(org_id uuid, call_id text DEFAULT NULL::text, caller_phone text DEFAULT NULL::text, phone text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid, which integer DEFAULT NULL::integer, at text DEFAULT NULL::text, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    access record;
+    picked jsonb;
+BEGIN
+    SELECT * INTO access FROM internal.my_access(o, call_id, caller_phone, phone) AS x;
+    IF access.refused IS NOT NULL THEN
+        RETURN access.refused;
+    END IF;
+    picked := internal.pick_my_appointment(internal.my_upcoming(o, access.subject, call_id), o.time_zone,
+                                           appointment_id, which, at);
+    IF NOT picked ? 'appointment_id' THEN
+        RETURN picked || jsonb_build_object('time_zone', o.time_zone);
+    END IF;
+    -- The caller's path: no staff_user, so the clinic's cancellation notice holds; patient_phone: it must be
+    -- this number's (checked again under the appointment's row lock).
+    RETURN api.cancel_appointment((picked->>'appointment_id')::uuid, o.id,
+                                  coalesce(nullif(btrim(reason), ''), 'cancelled by the patient by phone'),
+                                  patient_phone => access.subject);
+END
+$$;
+
+-- Name: FUNCTION cancel_my_appointment(org_id uuid, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, reason text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.cancel_my_appointment(org_id uuid, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, reason text) IS 'Cancels one of a caller''s upcoming appointments (the voice tool cancel_my_appointment). The caller as in
+api.find_my_appointments: their own number (caller_phone, from Vapi''s call), or a number this call proved with a
+code (phone). The appointment: appointment_id (from find_my_appointments), or which (its position there, 1 =
+soonest), or at (local ''YYYY-MM-DD'', ''YYYY-MM-DD HH:MM'', ''HH:MM'' or a weekday, English or Spanish); nothing and a
+single upcoming appointment: that one. Then exactly api.cancel_appointment on the caller''s path (the clinic''s
+cancellation notice holds, the time is free at once, the cancellation SMS queued), in one transaction.
+Returns api.cancel_appointment''s result, or {"success": false, "code": "verification_required" (with
+"code_sent": false: ask find_my_appointments with phone for a code) | "phone_needed" | "no_appointments" |
+"not_found" | "ambiguous" (with the candidates as "appointments") | "within_notice", "error", ...}.
+Errors: VB404 unknown org or appointment; VB400 a malformed phone, which below 1, an unreadable at.
+Example: SELECT api.cancel_my_appointment(''a0000000-0000-0000-0000-000000000001'', ''call-123'', ''+15555550123'', at => ''Tuesday'');';
 
 -- Name: check_availability(uuid, date, text, text, integer, integer, integer); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1209,7 +1304,8 @@ that day (status confirmed or cancelled) and live holds (status held), in time o
 {"success": true, "org_id", "time_zone", "today", "server_time", "days": [{"date", "label", "is_today",
 "providers": [{"calendar_id", "provider", "entries": [{"kind": "appointment" | "hold", "appointment_id",
 "hold_id", "status", "starts_at", "ends_at" (UTC), "local_start", "local_end", "patient_name",
-"phone_masked", "service", "service_name", "confirmed_via", "confirmation_sms" and "reminder_sms":
+"phone_masked", "service", "service_name", "confirmed_via", "patient_confirmed_at" (the patient replied C)
+and "may_not_come_at" (the patient texted CANCEL) (UTC or null), "confirmation_sms" and "reminder_sms":
 {"message_id", "status", "error_code", "send_after", "local_send_after", "updated_at"} | null,
 "expires_at" and "code_sent" (holds)}]}]}]}.
 Errors: VB404 unknown org; VB400 days out of range, from_date infinite, before 2000 or over five years ahead.
@@ -1372,6 +1468,63 @@ Returns {"success": true, "to_clinics": [{"org_id", "account"}], "account_clinic
 "account"}]}. Errors: VB400 an argument over 64 characters.
 Example: SELECT api.find_inbound_carrier_accounts(''+15551234567'', ''AC0123...'');';
 
+-- Name: find_my_appointments(uuid, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.find_my_appointments(org_id uuid, call_id text DEFAULT NULL::text, caller_phone text DEFAULT NULL::text, phone text DEFAULT NULL::text, code text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    who record;
+    refused jsonb;
+    list jsonb;
+BEGIN
+    SELECT * INTO who FROM internal.my_identity(o, call_id, caller_phone, phone) AS i;
+    IF who.subject IS NULL THEN
+        RETURN internal.refusal('phone_needed', internal.message('refusal.phone_needed', 'en'));
+    END IF;
+    IF NOT who.verified THEN
+        IF nullif(btrim(call_id), '') IS NULL THEN
+            PERFORM internal.fail('VB400', 'call_id is required to verify a caller',
+                                  'Pass Vapi''s call.id: the code proves the number for that call.');
+        END IF;
+        IF nullif(btrim(code), '') IS NULL THEN
+            RETURN internal.send_caller_code(o, call_id, who.subject);
+        END IF;
+        refused := internal.check_caller_code(o, call_id, who.subject, code);
+        IF refused IS NOT NULL THEN
+            RETURN refused;
+        END IF;
+    END IF;
+    list := internal.my_upcoming(o, who.subject, call_id);
+    RETURN jsonb_build_object('success', true, 'time_zone', o.time_zone, 'phone_masked', internal.mask_phone(who.subject),
+                              'verified_by', CASE WHEN nullif(btrim(code), '') IS NULL AND who.verified
+                                                       AND who.subject = internal.normalize_phone(nullif(btrim(caller_phone), ''), o.country)
+                                                  THEN 'caller_id' ELSE 'code' END,
+                              'appointments', list);
+END
+$$;
+
+-- Name: FUNCTION find_my_appointments(org_id uuid, call_id text, caller_phone text, phone text, code text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.find_my_appointments(org_id uuid, call_id text, caller_phone text, phone text, code text) IS 'A caller''s upcoming appointments (the voice tool find_my_appointments), by phone number: the caller''s own
+(caller_phone: Vapi''s call.customer.number, which the adapter passes from the webhook''s call, never from the
+model) or, from a withheld or another number, the one they name (phone) once proven: the first call without code
+texts a one-time code to THAT number (uniform answer, whether or not it has appointments here), the call with
+the code read back (code) proves it for this call (call_id: Vapi''s call.id) and lists. Codes as api.send_otp_code:
+HMAC with the pepper, max_code_sends and max_code_attempts per (call, number), the code_* sliding windows, only
+the clinic''s allowed calling codes; a code lives 10 minutes.
+Returns {"success": true, "time_zone", "phone_masked", "verified_by": "caller_id" | "code", "appointments":
+[{"position" (1 = soonest), "appointment_id", "patient_name", "calendar_id", "provider", "service",
+"service_name", "starts_at", "ends_at", "local_time", "day", "spoken_time"}]} (at most 20), or {"success": false,
+"code": "verification_required" (with "code_sent", "phone_masked", "sends_left", "code_length", "expires_at") |
+"phone_needed" (no number at all) | "no_code" | "code_expired" | "wrong_code" (with "retries_left") |
+"attempts_exhausted" | "malformed_code" | "resend_limit" | "rate_limited" | "destination_not_allowed" |
+"codes_unavailable", "error"}.
+Errors: VB404 unknown org; VB400 a malformed phone, no call_id when a code is needed.
+Example: SELECT api.find_my_appointments(''a0000000-0000-0000-0000-000000000001'', ''call-123'', ''+15555550123'');';
+
 -- Name: find_organization(text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.find_organization(phone text) RETURNS jsonb
@@ -1488,6 +1641,47 @@ Returns {"success": true, "phone" (E.164), "found", "contact_id", "sms_opted_out
 "ends_at", "local_time"}]}]} ("found": false and no people for a number the clinic does not know).
 Errors: VB404 unknown org; VB400 phone missing or malformed.
 Example: SELECT api.find_patient(''a0000000-0000-0000-0000-000000000001'', ''(555) 555-0123'');';
+
+-- Name: front_desk_transfer(uuid, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.front_desk_transfer(org_id uuid, call_id text DEFAULT NULL::text, caller_phone text DEFAULT NULL::text, caller_name text DEFAULT NULL::text, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts constant timestamptz := internal.clock();
+    tag text;
+    cb jsonb;
+    why text;
+BEGIN
+    tag := internal.call_locale(o, call_id);
+    IF o.front_desk_phone IS NOT NULL AND internal.clinic_open(o, now_ts) THEN
+        RETURN jsonb_build_object('success', true, 'transfer', true, 'destination', o.front_desk_phone,
+                                  'message', internal.message('spoken.transfer.connecting', tag));
+    END IF;
+    why := CASE WHEN o.front_desk_phone IS NULL THEN 'no_front_desk' ELSE 'closed' END;
+    cb := internal.request_callback(o.id, CASE WHEN why = 'closed' THEN 'after_hours' ELSE 'asked' END,
+                                    coalesce(nullif(left(btrim(reason), 900), ''), 'The caller asked for a person')
+                                    || CASE WHEN why = 'closed' THEN ' (the clinic was closed)' ELSE ' (no front-desk number)' END,
+                                    caller_phone, caller_name, call_id);
+    RETURN jsonb_build_object('success', true, 'transfer', false, 'code', why,
+                              'message', internal.message('spoken.transfer.' || why, tag),
+                              'callback_request_id', cb->'callback_request'->'id');
+END
+$$;
+
+-- Name: FUNCTION front_desk_transfer(org_id uuid, call_id text, caller_phone text, caller_name text, reason text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.front_desk_transfer(org_id uuid, call_id text, caller_phone text, caller_name text, reason text) IS 'Where a caller who asks for a person goes (Vapi''s transfer-destination-request of the transfer_to_front_desk tool).
+While the clinic is open (an active provider works now, no clinic-wide closure) and it has a front-desk number
+(organizations.front_desk_phone): {"success": true, "transfer": true, "destination": "+1...", "message": <the line
+said before transferring, in the call''s language>}. Otherwise a callback request is recorded for the call (kind
+after_hours when closed, asked when there is no front-desk number; once per call) and texted to the front desk:
+{"success": true, "transfer": false, "code": "closed" | "no_front_desk", "message": <the line saying the front
+desk will call back>, "callback_request_id"}. caller_phone: Vapi''s call.customer.number (trusted), NULL on web calls.
+Errors: VB404 unknown org.
+Example: SELECT api.front_desk_transfer(:org, call_id => ''call-1'', caller_phone => ''+15551230000'');';
 
 -- Name: get_appointment(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
 
@@ -1705,6 +1899,86 @@ GET /dashboard. The CLI does the same: voxbook dashboard-token --org <uuid or cl
 Errors: VB404 unknown org; VB400 label over 200 characters.
 Example: SELECT api.issue_dashboard_token(''a0000000-0000-0000-0000-000000000001'', ''front desk'');';
 
+-- Name: join_waitlist(uuid, text, date, date, time without time zone, time without time zone, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.join_waitlist(org_id uuid, caller_phone text DEFAULT NULL::text, first_day date DEFAULT NULL::date, last_day date DEFAULT NULL::date, from_time time without time zone DEFAULT NULL::time without time zone, to_time time without time zone DEFAULT NULL::time without time zone, service text DEFAULT NULL::text, calendar_id text DEFAULT NULL::text, patient_name text DEFAULT NULL::text, call_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    s voxbook.services := internal.find_service(org_id, service);
+    phone text := internal.normalize_phone(nullif(btrim(caller_phone), ''), o.country);
+    call_sid constant text := nullif(btrim(call_id), '');
+    today date := (internal.clock() AT TIME ZONE o.time_zone)::date;
+    last_d date := coalesce(last_day, first_day);
+    e voxbook.waitlist;
+BEGIN
+    -- The offers go to this number and a reply from it books: only the number the call comes from (Vapi's
+    -- call.customer.number, the adapter's caller_phone) will do. Withheld: a refusal the assistant words.
+    IF phone IS NULL THEN
+        RETURN jsonb_build_object('success', false, 'code', 'phone_needed',
+                                  'error', 'The caller''s number is withheld; the waitlist texts the number a caller calls from');
+    END IF;
+    PERFORM internal.require_date(first_day, 'first_day');
+    PERFORM internal.require_date(last_d, 'last_day');
+    IF last_d < first_day OR last_d < today OR last_d - greatest(first_day, today) > 62 THEN
+        PERFORM internal.fail('VB400', 'the waitlist window must end today or later, after it starts, within 62 days',
+                              'Give first_day and last_day as local dates, e.g. the next two weeks.');
+    END IF;
+    IF coalesce(from_time, '00:00') >= coalesce(to_time, '23:59') THEN
+        PERFORM internal.fail('VB400', 'from_time must be before to_time',
+                              'Give the earliest and latest local start times, e.g. 09:00 and 12:00.');
+    END IF;
+    IF length(patient_name) > 200 OR length(call_sid) > 200 THEN
+        PERFORM internal.fail('VB400', 'patient_name and call_id are limited to 200 characters', 'Shorten the value.');
+    END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM internal.require_offered(internal.require_calendar(org_id, calendar_id), s);
+    ELSE
+        PERFORM internal.require_offered(NULL, s);
+    END IF;
+    -- A redelivered tool call (same call) finds the entry made the first time.
+    IF call_sid IS NOT NULL THEN
+        SELECT * INTO e FROM voxbook.waitlist AS w WHERE w.org_id = o.id AND w.vapi_call_id = call_sid;
+    END IF;
+    IF e.id IS NULL THEN
+        INSERT INTO voxbook.waitlist AS w (org_id, service_id, calendar_id, first_day, last_day, from_time, to_time,
+                                           patient_name, phone, locale, vapi_call_id)
+        VALUES (o.id, s.id, join_waitlist.calendar_id, greatest(first_day, today), last_d,
+                coalesce(from_time, '00:00'), coalesce(to_time, '23:59'), nullif(btrim(patient_name), ''), phone,
+                internal.call_locale(o, call_sid), call_sid)
+        ON CONFLICT ON CONSTRAINT waitlist_once_per_call DO NOTHING
+        RETURNING w.* INTO e;
+        IF e.id IS NULL THEN
+            SELECT * INTO e FROM voxbook.waitlist AS w WHERE w.org_id = o.id AND w.vapi_call_id = call_sid;
+        END IF;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'waitlist_id', e.id, 'status', e.status,
+                              'first_day', e.first_day, 'last_day', e.last_day,
+                              'from_time', to_char(e.from_time, 'HH24:MI'), 'to_time', to_char(e.to_time, 'HH24:MI'),
+                              'service', e.service_id, 'calendar_id', e.calendar_id,
+                              'message', 'On the waitlist: a freed time in the window is texted to the patient');
+END
+$$;
+
+-- Name: FUNCTION join_waitlist(org_id uuid, caller_phone text, first_day date, last_day date, from_time time without time zone, to_time time without time zone, service text, calendar_id text, patient_name text, call_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.join_waitlist(org_id uuid, caller_phone text, first_day date, last_day date, from_time time without time zone, to_time time without time zone, service text, calendar_id text, patient_name text, call_id text) IS 'Puts a caller on the clinic''s waitlist when no time fits: caller_phone (the trusted caller number: the
+join_waitlist voice tool passes Vapi''s call.customer.number, never the model''s), a window of local dates first_day..last_day (default: first_day only;
+a past start is moved to today) and local start times from_time..to_time (default the whole day), a service
+(its length and buffers; NULL: the provider''s default) and a provider (calendar_id; NULL: any who offers it).
+First come first served. Idempotent per call (call_id, Vapi''s call.id). Offers come by SMS
+(api.offer_waitlist_openings); a reply of BOOK or 1 takes one.
+Returns {"success": true, "waitlist_id", "status", "first_day", "last_day", "from_time", "to_time", "service",
+"calendar_id", "message"}, or {"success": false, "code": "phone_needed", "error"} when caller_phone is missing
+(a withheld number: nothing is stored).
+Errors: VB404 unknown org, calendar or service; VB400 first_day missing, a malformed phone, a window that ended,
+ends before it starts or spans more than 62 days, from_time not before to_time, a calendar that does not offer
+the service.
+Example: SELECT api.join_waitlist(''a0000000-0000-0000-0000-000000000001'', ''+15555550123'', current_date,
+         current_date + 7, ''09:00'', ''12:00'', ''cleaning'');';
+
 -- Name: list_appointments(uuid, timestamp with time zone, timestamp with time zone, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone DEFAULT NULL::timestamp with time zone, to_time timestamp with time zone DEFAULT NULL::timestamp with time zone, calendar_id text DEFAULT NULL::text, patient_phone text DEFAULT NULL::text, status text DEFAULT NULL::text, max_rows integer DEFAULT 500) RETURNS jsonb
@@ -1851,6 +2125,42 @@ Returns {"success": true, "blocks": [{"block_id", "calendar_id", "starts_at", "e
 "local_ends", "reason", "created_by"}]}.
 Errors: VB404 unknown org or calendar; VB400 a time out of range, to_time before from_time.';
 
+-- Name: list_callback_requests(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_callback_requests(org_id uuid, status text DEFAULT 'open'::text, max_rows integer DEFAULT 100) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    items jsonb := '[]';
+    r voxbook.callback_requests;
+BEGIN
+    IF status IS NOT NULL AND status NOT IN ('open', 'done') THEN
+        PERFORM internal.fail('VB400', 'status must be open, done or NULL', 'NULL lists both.');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be 1 to 1000', 'e.g. max_rows => 50');
+    END IF;
+    FOR r IN SELECT * FROM voxbook.callback_requests AS x
+              WHERE x.org_id = o.id AND (list_callback_requests.status IS NULL OR x.status = list_callback_requests.status)
+              ORDER BY x.created_at DESC, x.id LIMIT max_rows LOOP
+        items := items || jsonb_build_array(internal.callback_json(r, o));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'callback_requests', items);
+END
+$$;
+
+-- Name: FUNCTION list_callback_requests(org_id uuid, status text, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_callback_requests(org_id uuid, status text, max_rows integer) IS 'The clinic''s callback requests, newest first: {"success": true, "callback_requests": [{"id", "kind"
+(transfer_failed | after_hours | asked | reschedule_request | sms_reply | failure), "status" (open | done),
+"reason", "name", "phone", "phone_display", "vapi_call_id" (the call''s transcript: voxbook.calls by this id, once
+Vapi''s end-of-call report came), "appointment_id", "sms_id" (the text to the front desk), "created_at",
+"created_local", "done_at", "done_by", "note"}]}. status: ''open'' (default), ''done'', or NULL for both.
+Errors: VB404 unknown org; VB400 bad status or max_rows (1-1000).
+Example: SELECT api.list_callback_requests(:org);';
+
 -- Name: list_carrier_accounts(text, integer); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.list_carrier_accounts(key_id_not text DEFAULT NULL::text, max_rows integer DEFAULT 1000) RETURNS jsonb
@@ -1931,6 +2241,107 @@ Returns {"success": true, "messages": [{"message_id", "kind", "status", "why", "
 "more"}.
 Errors: VB404 unknown org; VB400 a time out of range, to_time before from_time, max_rows not 1-5000.
 Example: SELECT api.list_problem_sms(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: list_sms_inbox(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_sms_inbox(org_id uuid, status text DEFAULT 'open'::text, max_items integer DEFAULT 50) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    loc constant jsonb := internal.field_locale(o.locale);
+BEGIN
+    IF status IS NULL OR status NOT IN ('open', 'done', 'all') THEN
+        PERFORM internal.fail('VB400', 'status must be open, done or all', 'Leave it out for the open messages.');
+    END IF;
+    IF max_items IS NULL OR max_items NOT BETWEEN 1 AND 500 THEN
+        PERFORM internal.fail('VB400', 'max_items must be between 1 and 500', 'Leave it out for the newest 50.');
+    END IF;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'items', (
+        SELECT coalesce(jsonb_agg(x.j ORDER BY x.received_at DESC, x.id), '[]')
+          FROM (SELECT i.received_at, i.id, jsonb_build_object(
+                       'inbox_id', i.id, 'status', i.status, 'body', i.body,
+                       'phone', i.phone, 'phone_display', internal.display_phone(i.phone, o.country),
+                       'patient_name', coalesce(a.patient_name, ct.name),
+                       'appointment_id', i.appointment_id,
+                       'appointment_local_time', internal.local_text(h.starts_at, o.time_zone, loc),
+                       'received_at', internal.utc_iso(i.received_at),
+                       'local_received_at', internal.local_text(i.received_at, o.time_zone, loc),
+                       'forwarded', i.forwarded_sms_id IS NOT NULL,
+                       'done_at', internal.utc_iso(i.done_at), 'done_by', i.done_by) AS j
+                  FROM voxbook.sms_inbox AS i
+                  LEFT JOIN voxbook.appointments AS a ON a.org_id = i.org_id AND a.id = i.appointment_id
+                  LEFT JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+                  LEFT JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+                 WHERE i.org_id = o.id AND (list_sms_inbox.status = 'all' OR i.status = list_sms_inbox.status)
+                 ORDER BY i.received_at DESC, i.id
+                 LIMIT max_items) AS x));
+END
+$$;
+
+-- Name: FUNCTION list_sms_inbox(org_id uuid, status text, max_items integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_sms_inbox(org_id uuid, status text, max_items integer) IS 'The clinic''s SMS inbox: texts from patients that were not a carrier keyword (STOP, HELP...) nor a reply C or R
+(db/functions/46_sms_replies.sql), newest first. status: ''open'' (default), ''done'' or ''all''; max_items 1-500
+(default 50). Returns {"success": true, "org_id", "items": [{"inbox_id", "status", "body", "phone",
+"phone_display", "patient_name", "appointment_id" (the sender''s next appointment when it came, or null),
+"appointment_local_time", "received_at", "local_received_at", "forwarded" (texted to the front desk),
+"done_at", "done_by"}]}. Errors: VB404 unknown org; VB400 status or max_items out of range.
+Example: SELECT api.list_sms_inbox(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: list_waitlist(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.list_waitlist(org_id uuid, status text DEFAULT 'waiting'::text, max_rows integer DEFAULT 200) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    loc constant jsonb := internal.field_locale(o.locale);
+BEGIN
+    IF status IS NOT NULL AND status NOT IN ('waiting', 'booked', 'removed', 'expired') THEN
+        PERFORM internal.fail('VB400', 'status must be waiting, booked, removed or expired', 'Or NULL for every entry.');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 1000', 'Leave it out for 200.');
+    END IF;
+    -- One clinic's rows joined on org_id and grouped (no correlated subquery: on Citus the whole statement is
+    -- routed to the clinic's shard, which takes a join but not a subquery per row beside one in FROM).
+    RETURN jsonb_build_object('success', true, 'entries', coalesce((
+        SELECT jsonb_agg(jsonb_build_object(
+                   'waitlist_id', w.id, 'status', w.status, 'patient_name', w.patient_name,
+                   'phone', internal.display_phone(w.phone, o.country), 'service', w.service_id,
+                   'calendar_id', w.calendar_id, 'first_day', w.first_day, 'last_day', w.last_day,
+                   'from_time', to_char(w.from_time, 'HH24:MI'), 'to_time', to_char(w.to_time, 'HH24:MI'),
+                   'joined_at', internal.utc_iso(w.created_at), 'appointment_id', w.appointment_id,
+                   'offers', w.offers)
+                   ORDER BY w.created_at, w.id)
+          FROM (SELECT y.id, y.status, y.patient_name, y.phone, y.service_id, y.calendar_id, y.first_day, y.last_day,
+                       y.from_time, y.to_time, y.created_at, y.appointment_id,
+                       coalesce(jsonb_agg(jsonb_build_object(
+                                    'offer_id', x.id, 'status', x.status, 'calendar_id', x.calendar_id,
+                                    'time', internal.utc_iso(x.starts_at),
+                                    'local_time', internal.local_text(x.starts_at, o.time_zone, loc),
+                                    'expires_at', internal.utc_iso(x.expires_at))
+                                ORDER BY x.created_at) FILTER (WHERE x.id IS NOT NULL), '[]') AS offers
+                  FROM voxbook.waitlist AS y
+                  LEFT JOIN voxbook.waitlist_offers AS x ON x.org_id = y.org_id AND x.entry_id = y.id
+                 WHERE y.org_id = o.id AND (list_waitlist.status IS NULL OR y.status = list_waitlist.status)
+                 GROUP BY y.org_id, y.id
+                 ORDER BY y.created_at, y.id LIMIT max_rows) AS w), '[]'));
+END
+$$;
+
+-- Name: FUNCTION list_waitlist(org_id uuid, status text, max_rows integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.list_waitlist(org_id uuid, status text, max_rows integer) IS 'The clinic''s waitlist for staff, first come first served: {"success": true, "entries": [{"waitlist_id", "status"
+(waiting, booked, removed, expired), "patient_name", "phone" (as the clinic writes it), "service", "calendar_id"
+(NULL: any provider), "first_day", "last_day", "from_time", "to_time" (local), "joined_at", "appointment_id" (when
+booked), "offers": [{"offer_id", "status" (sent, accepted, lost, expired), "calendar_id", "time", "local_time",
+"expires_at"}]}]}. status NULL: every entry; max_rows (default 200, at most 1000): the oldest first.
+Errors: VB404 unknown org; VB400 unknown status, max_rows not 1-1000.
+Example: SELECT api.list_waitlist(''a0000000-0000-0000-0000-000000000001'');';
 
 -- Name: mark_sms_failed(uuid, uuid, text, text, text, boolean, boolean, double precision); Type: FUNCTION; Schema: api; Owner: -
 
@@ -2111,6 +2522,44 @@ when that provider id belongs to another message (the row goes back to ''unknown
 "message_id"}. Errors: VB400 reports not an array of such objects, more than 1000, or a message twice.
 Example: SELECT api.mark_sms_sent_batch(''[{"org_id": "...", "message_id": "...", "provider_message_id": "SM0123...", "provider_status": "queued", "provider_segments": 1}]'');';
 
+-- Name: offer_waitlist_openings(uuid, integer, integer); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.offer_waitlist_openings(org_id uuid DEFAULT NULL::uuid, max_offers integer DEFAULT 3, reply_minutes integer DEFAULT 15) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    clinic uuid;
+    n int := 0;
+BEGIN
+    IF max_offers IS NULL OR max_offers NOT BETWEEN 1 AND 50 THEN
+        PERFORM internal.fail('VB400', 'max_offers must be between 1 and 50', 'Offer a freed time to a few patients at once, e.g. 3.');
+    END IF;
+    IF reply_minutes IS NULL OR reply_minutes NOT BETWEEN 1 AND 240 THEN
+        PERFORM internal.fail('VB400', 'reply_minutes must be between 1 and 240', 'A short window, e.g. 15.');
+    END IF;
+    -- Candidates unlocked across clinics (Citus: no multi-shard FOR UPDATE), then one clinic at a time.
+    FOR clinic IN SELECT DISTINCT w.org_id FROM voxbook.waitlist AS w
+                   WHERE w.status = 'waiting' AND (offer_waitlist_openings.org_id IS NULL OR w.org_id = offer_waitlist_openings.org_id)
+    LOOP
+        n := n + internal.waitlist_sweep(clinic, max_offers, reply_minutes);
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'offers', n);
+END
+$$;
+
+-- Name: FUNCTION offer_waitlist_openings(org_id uuid, max_offers integer, reply_minutes integer); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.offer_waitlist_openings(org_id uuid, max_offers integer, reply_minutes integer) IS 'Offers freed times to waitlisted patients (all clinics, or one): expires offers whose reply window passed and
+entries whose last day passed, then gives each waiting patient without a live offer, first come first served,
+the earliest free time of their window (service, provider or any, local days and start times) not offered to
+them before, as long as fewer than max_offers patients hold a live offer of that time; each offer is an SMS
+("Reply BOOK or 1 within N minutes"), live for reply_minutes. A time frees up when an appointment is cancelled
+or moved, a hold released or expired, or time off lifted: free is what api.check_availability offers. The SMS
+worker calls it on every poll; a reply books through internal.waitlist_reply (the SMS reply router).
+Returns {"success": true, "offers": n}. Errors: VB400 max_offers not 1-50, reply_minutes not 1-240.
+Example: SELECT api.offer_waitlist_openings(''a0000000-0000-0000-0000-000000000001'');';
+
 -- Name: record_call_end(uuid, text, timestamp with time zone, timestamp with time zone, text, text, text, jsonb, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ended_at timestamp with time zone DEFAULT NULL::timestamp with time zone, customer_phone text DEFAULT NULL::text, transcript text DEFAULT NULL::text, summary text DEFAULT NULL::text, structured_data jsonb DEFAULT NULL::jsonb, ended_reason text DEFAULT NULL::text, success_evaluation text DEFAULT NULL::text, provider_call_sid text DEFAULT NULL::text, duration_seconds integer DEFAULT NULL::integer) RETURNS jsonb
@@ -2278,6 +2727,8 @@ DECLARE
     last_hold timestamptz;
     last_hold_locale text;
     to_known boolean;
+    routed jsonb;
+    preferred uuid;
 BEGIN
     IF cardinality(org_ids) > 1000 THEN
         PERFORM internal.fail('VB400', 'org_ids has more than 1000 clinics',
@@ -2346,6 +2797,11 @@ BEGIN
         FOREACH consent_org IN ARRAY orgs LOOP
             PERFORM internal.set_sms_consent(consent_org, sender, action = 'opt_out',
                                              'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
+            IF word = 'CANCEL' THEN
+                -- Meant for the appointment, read as an opt-out by the carrier: staff see "may not come"
+                -- (46_sms_replies.sql).
+                PERFORM internal.flag_may_not_come(consent_org, sender);
+            END IF;
         END LOOP;
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o
@@ -2372,10 +2828,18 @@ BEGIN
                                                'clinic', help_org.name,
                                                'clinic_phone', internal.display_phone(help_org.phone, help_org.country)))));
         END IF;
+    ELSIF word <> '' THEN
+        -- Not a carrier keyword: a reply (C, R, anything else) to the clinic of the sender's next appointment, else
+        -- the clinic whose own number To is (db/functions/46_sms_replies.sql).
+        SELECT o.id INTO preferred FROM voxbook.organizations AS o
+         WHERE (o.phone = receiver OR o.sms_from = receiver) AND o.id = ANY (orgs)
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, (o.phone = receiver) IS TRUE DESC, o.id LIMIT 1;
+        routed := internal.route_inbound_reply(orgs, sender, preferred, body, sid);
+        reply := routed->>'reply';
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
     answer := jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
-                                 'orgs', cardinality(orgs), 'reply', reply);
+                                 'orgs', cardinality(orgs), 'reply', reply, 'reply_to', routed->'kind');
     -- Kept for redeliveries without the text of an ordinary message (its "keyword" is the whole body).
     UPDATE voxbook.sms_inbound AS i
        SET result = CASE WHEN action = 'none' THEN answer || '{"keyword": null}' ELSE answer END
@@ -2398,8 +2862,13 @@ account), never a clinic on another account. An opt-out creates the contact if n
 and skips every queued message to that number; later ones are skipped at queue time.
 Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
 first answer again, with "duplicate": true (an ordinary message''s "keyword" is not kept: null).
+CANCEL also marks the sender''s next appointment at each of those clinics "may not come" (may_not_come_at).
+Any other text is a reply (db/functions/46_sms_replies.sql), routed to the clinic of the sender''s next
+appointment (else the one whose number To is): C confirms that appointment, R asks the front desk to call back
+to reschedule, anything else goes to the clinic''s SMS inbox and the front desk ("reply_to": "confirm",
+"reschedule", "no_appointment", "inbox"; null for keywords and unrouted texts).
 Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
-affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters, over 1000
+affected), "reply" (text to answer with, or null), "reply_to"}. Errors: VB400 a MessageSid over 64 characters, over 1000
 org_ids; none for other odd input (a short-code sender is "none").
 Example: SELECT api.record_inbound_sms(''+15551234567'', ''+15557654321'', ''STOP'', ''SM0123...'');';
 
@@ -2488,6 +2957,38 @@ Error code 21610 opts the recipient out. Returns {"success": true, "found", "cha
 Errors: VB400 missing message_sid or message_status.
 Example: SELECT api.record_sms_status(''SM0123...'', ''delivered'');';
 
+-- Name: record_transfer_failure(uuid, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.record_transfer_failure(org_id uuid, call_id text, caller_phone text DEFAULT NULL::text, ended_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    cb jsonb;
+BEGIN
+    IF NOT internal.is_failed_transfer(ended_reason) THEN
+        RETURN jsonb_build_object('success', true, 'recorded', false);
+    END IF;
+    PERFORM internal.require(nullif(btrim(call_id), ''), 'call_id');
+    cb := internal.request_callback(o.id, 'transfer_failed',
+                                    format('The transfer to the front desk failed (%s)', left(ended_reason, 200)),
+                                    caller_phone, NULL, call_id);
+    RETURN jsonb_build_object('success', true, 'recorded', true, 'duplicate', cb->'duplicate',
+                              'callback_request', cb->'callback_request');
+END
+$$;
+
+-- Name: FUNCTION record_transfer_failure(org_id uuid, call_id text, caller_phone text, ended_reason text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.record_transfer_failure(org_id uuid, call_id text, caller_phone text, ended_reason text) IS 'A call''s end (Vapi''s status-update or end-of-call-report endedReason): when it says a transfer failed
+(call.in-progress.error-transfer-failed, a warm-transfer error, operator busy; not assistant-forwarded-call), a
+callback request (kind transfer_failed) is recorded and texted to the front desk, once per call.
+Returns {"success": true, "recorded": false} for any other reason, else {"success": true, "recorded": true,
+"duplicate": <recorded before for this call>, "callback_request": {...}}.
+Errors: VB404 unknown org; VB400 call_id missing (for a failed transfer).
+Example: SELECT api.record_transfer_failure(:org, ''call-1'', ''+15551230000'', ''call.in-progress.error-transfer-failed'');';
+
 -- Name: release_hold(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text DEFAULT 'released'::text) RETURNS jsonb
@@ -2557,6 +3058,40 @@ COMMENT ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) I
 NULL): they are claimable again at once, no attempt is counted. A message whose request may have reached the
 provider (its send had begun) becomes ''unknown'' instead: it is looked up before any resend. Returns {"success": true, "released": n}. Errors: VB400 no worker_id.
 Example: SELECT api.release_sms_claims(''host-1:4242'');';
+
+-- Name: remove_from_waitlist(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.remove_from_waitlist(org_id uuid, waitlist_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    e voxbook.waitlist;
+    now_ts timestamptz := internal.clock();
+BEGIN
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(waitlist_id, 'waitlist_id');
+    SELECT * INTO e FROM voxbook.waitlist AS w
+     WHERE w.org_id = remove_from_waitlist.org_id AND w.id = remove_from_waitlist.waitlist_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'unknown waitlist entry', 'Use a waitlist_id from api.list_waitlist.');
+    END IF;
+    IF e.status = 'waiting' THEN
+        UPDATE voxbook.waitlist AS w SET status = 'removed', updated_at = now_ts
+         WHERE w.org_id = e.org_id AND w.id = e.id RETURNING w.* INTO e;
+        UPDATE voxbook.waitlist_offers AS x SET status = 'expired', answered_at = now_ts
+         WHERE x.org_id = e.org_id AND x.entry_id = e.id AND x.status = 'sent';
+    END IF;
+    RETURN jsonb_build_object('success', true, 'waitlist_id', e.id, 'status', e.status);
+END
+$$;
+
+-- Name: FUNCTION remove_from_waitlist(org_id uuid, waitlist_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.remove_from_waitlist(org_id uuid, waitlist_id uuid) IS 'Takes a waiting patient off the waitlist (status removed; their live offer ends).
+Idempotent; an entry already booked, removed or expired is returned as it is.
+Returns {"success": true, "waitlist_id", "status"}. Errors: VB404 unknown org or entry; VB400 waitlist_id missing.
+Example: SELECT api.remove_from_waitlist(''a0000000-0000-0000-0000-000000000001'', ''<waitlist_id>'');';
 
 -- Name: reschedule_appointment(uuid, uuid, timestamp with time zone, text, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -2664,6 +3199,131 @@ it and the move is audited (voxbook.audit_log). Never a tool argument.
 Returns the appointment with the new "starts_at" and "message".
 Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable (see api.claim_slot_atomic), a
 calendar that does not offer the appointment''s service.';
+
+-- Name: reschedule_my_appointment(uuid, timestamp with time zone, text, text, text, uuid, integer, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text DEFAULT NULL::text, caller_phone text DEFAULT NULL::text, phone text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid, which integer DEFAULT NULL::integer, at text DEFAULT NULL::text, calendar_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    access record;
+    picked jsonb;
+BEGIN
+    PERFORM internal.require_instant(slot_time, 'slot_time');
+    SELECT * INTO access FROM internal.my_access(o, call_id, caller_phone, phone) AS x;
+    IF access.refused IS NOT NULL THEN
+        RETURN access.refused;
+    END IF;
+    picked := internal.pick_my_appointment(internal.my_upcoming(o, access.subject, call_id), o.time_zone,
+                                           appointment_id, which, at);
+    IF NOT picked ? 'appointment_id' THEN
+        RETURN picked || jsonb_build_object('time_zone', o.time_zone);
+    END IF;
+    -- The caller's path (no staff_user): the notice holds; the new time is claimed before the old is freed.
+    RETURN api.reschedule_appointment((picked->>'appointment_id')::uuid, o.id, slot_time, calendar_id,
+                                      patient_phone => access.subject);
+END
+$$;
+
+-- Name: FUNCTION reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, calendar_id text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, calendar_id text) IS 'Moves one of a caller''s upcoming appointments to slot_time (a "time" from api.check_availability; the voice
+tool reschedule_my_appointment), optionally to calendar_id. The caller and the appointment as in
+api.cancel_my_appointment; then exactly api.reschedule_appointment on the caller''s path (the clinic''s
+cancellation notice holds; the new time is claimed before the old one is freed, atomically; the patient is
+texted). Returns api.reschedule_appointment''s result (a taken time: "slot_taken" with "alternatives"), or the
+refusals of api.cancel_my_appointment.
+Errors: VB404 unknown org, appointment or calendar; VB400 slot not bookable, a malformed phone, which below 1, an
+unreadable at.
+Example: SELECT api.reschedule_my_appointment(''a0000000-0000-0000-0000-000000000001'', ''2030-01-16T15:00:00Z'',
+         ''call-123'', ''+15555550123'', which => 1);';
+
+-- Name: resolve_callback_request(uuid, uuid, text, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts constant timestamptz := internal.clock();
+    r voxbook.callback_requests;
+BEGIN
+    IF coalesce(btrim(done_by), '') = '' OR length(done_by) > 200 THEN
+        PERFORM internal.fail('VB400', 'done_by is required (1-200 characters)', 'Name the staff member who called back.');
+    END IF;
+    IF length(note) > 1000 THEN
+        PERFORM internal.fail('VB400', 'note is too long', 'At most 1000 characters.');
+    END IF;
+    SELECT * INTO r FROM voxbook.callback_requests AS x
+     WHERE x.org_id = o.id AND x.id = callback_request_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'callback request not found', 'Use an id from api.list_callback_requests of this clinic.');
+    END IF;
+    IF r.status = 'done' THEN
+        RETURN jsonb_build_object('success', true, 'already_done', true, 'callback_request', internal.callback_json(r, o));
+    END IF;
+    UPDATE voxbook.callback_requests AS x
+       SET status = 'done', done_at = now_ts, done_by = btrim(resolve_callback_request.done_by),
+           note = coalesce(resolve_callback_request.note, x.note)
+     WHERE x.org_id = o.id AND x.id = r.id
+    RETURNING x.* INTO r;
+    RETURN jsonb_build_object('success', true, 'already_done', false, 'callback_request', internal.callback_json(r, o));
+END
+$$;
+
+-- Name: FUNCTION resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text) IS 'Marks a callback request done (the clinic called back): who (done_by, required), when, an optional note.
+Idempotent: a request already done is returned as it is ({"already_done": true}).
+Returns {"success": true, "already_done": bool, "callback_request": {... as api.list_callback_requests}}.
+Errors: VB404 unknown org or request (another clinic''s included); VB400 done_by missing, note too long.
+Example: SELECT api.resolve_callback_request(:org, :id, done_by => ''ana'', note => ''rebooked for Friday'');';
+
+-- Name: resolve_sms_inbox_item(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    item voxbook.sms_inbox;
+    now_ts timestamptz := internal.clock();
+    who text := nullif(btrim(done_by), '');
+    changed boolean := false;
+BEGIN
+    PERFORM internal.require(inbox_id, 'inbox_id');
+    IF who IS NULL OR length(who) > 200 THEN
+        PERFORM internal.fail('VB400', 'done_by is required (at most 200 characters)',
+                              'Pass the name of the staff member who handled the message.');
+    END IF;
+    SELECT * INTO item FROM voxbook.sms_inbox AS i
+     WHERE i.org_id = o.id AND i.id = resolve_sms_inbox_item.inbox_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'inbox message not found',
+                              'Pass an inbox_id of this clinic from api.list_sms_inbox.');
+    END IF;
+    IF item.status = 'open' THEN
+        UPDATE voxbook.sms_inbox AS i SET status = 'done', done_at = now_ts, done_by = who
+         WHERE i.org_id = o.id AND i.id = item.id
+        RETURNING i.* INTO item;
+        changed := true;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'inbox_id', item.id, 'status', item.status, 'changed', changed,
+                              'done_at', internal.utc_iso(item.done_at), 'done_by', item.done_by);
+END
+$$;
+
+-- Name: FUNCTION resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text) IS 'Marks a message of the clinic''s SMS inbox handled (status done) by done_by (a staff member''s name). Already
+done: nothing changes ("changed": false, the first done_by and done_at stay). Returns {"success": true,
+"inbox_id", "status": "done", "changed", "done_at", "done_by"}. Errors: VB404 unknown org or inbox_id (another
+clinic''s message is unknown here); VB400 missing inbox_id or done_by.
+Example: SELECT api.resolve_sms_inbox_item(''a0000000-0000-0000-0000-000000000001'', ''<inbox_id>'', ''Ana'');';
 
 -- Name: revoke_calendar_feed_tokens(uuid, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -2801,7 +3461,8 @@ result and the line the assistant says for it (from the message catalogue, voxbo
 the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
-cancel_appointment, reschedule_appointment. args: the function''s other named parameters, values as text
+cancel_appointment, reschedule_appointment, find_my_appointments, cancel_my_appointment, reschedule_my_appointment,
+join_waitlist. args: the function''s other named parameters, values as text
 (cast by PostgreSQL), and optionally "language" (the caller''s, e.g. "es": recorded for the call, see
 api.set_call_language; the line is then in it). call_id: Vapi''s call.id. The line is in the call''s language
 (a language the clinic does not offer: its default).
@@ -3559,6 +4220,7 @@ CREATE TABLE voxbook.organizations (
     locale text DEFAULT 'en-US'::text NOT NULL,
     languages text[] DEFAULT '{en}'::text[] NOT NULL,
     cancellation_notice_minutes integer DEFAULT 0 NOT NULL,
+    front_desk_phone voxbook.e164,
     CONSTRAINT organizations_allowed_sms_calling_codes_check CHECK ((((cardinality(allowed_sms_calling_codes) >= 1) AND (cardinality(allowed_sms_calling_codes) <= 50)) AND (array_to_string(allowed_sms_calling_codes, ','::text, ''::text) ~ '^[1-9][0-9]{0,5}(,[1-9][0-9]{0,5})*$'::text))),
     CONSTRAINT organizations_booking_horizon_days_check CHECK (((booking_horizon_days >= 1) AND (booking_horizon_days <= 730))),
     CONSTRAINT organizations_cancellation_notice_minutes_check CHECK (((cancellation_notice_minutes >= 0) AND (cancellation_notice_minutes <= 10080))),
@@ -3637,6 +4299,10 @@ COMMENT ON COLUMN voxbook.organizations.languages IS 'Languages the clinic offer
 -- Name: COLUMN organizations.cancellation_notice_minutes; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.organizations.cancellation_notice_minutes IS 'Callers (voice and SMS) may not cancel or reschedule within this many minutes of the appointment; staff may.';
+
+-- Name: COLUMN organizations.front_desk_phone; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.organizations.front_desk_phone IS 'The front desk (a person): transfers go here; callback requests are texted here (else to hot_lead_alert_phone). NULL: no transfer, callers are offered a callback.';
 
 -- Name: services; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -3755,7 +4421,7 @@ BEGIN
                 PERFORM internal.fail('VB400', format('%s cannot be empty', k),
                                       format('Give a value for %s, or leave it out to keep the current one.', k));
             END IF;
-            IF k IN ('hot_lead_alert_phone', 'sms_from') AND jsonb_typeof(v) = 'string' THEN
+            IF k IN ('hot_lead_alert_phone', 'sms_from', 'front_desk_phone') AND jsonb_typeof(v) = 'string' THEN
                 v := to_jsonb(internal.normalize_phone(v #>> '{}', o.country));
             END IF;
             BEGIN
@@ -4227,6 +4893,113 @@ BEGIN
 END
 $$;
 
+-- Name: callback_for_refusal(voxbook.organizations, text, jsonb, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.callback_for_refusal(o voxbook.organizations, function_name text, args jsonb, result jsonb, call_id text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    code constant text := result->>'code';
+    uuid_re constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+    named_appt constant text := coalesce(nullif(args->>'appointment_id', ''), result->>'appointment_id');
+    h voxbook.holds;
+    appt_id uuid;
+    hold_key uuid;
+    who text;
+    number text;
+BEGIN
+    IF coalesce((result->>'success')::boolean, false)
+       OR NOT (code IN ('rate_limited', 'codes_unavailable', 'within_notice')
+               OR (function_name = 'send_otp_code' AND code IN ('resend_limit', 'opted_out'))) THEN
+        RETURN NULL;
+    END IF;
+    IF coalesce(named_appt, '') ~* uuid_re THEN
+        SELECT a.id, a.hold_id, coalesce(a.patient_name, ct.name), ct.phone::text INTO appt_id, hold_key, who, number
+          FROM voxbook.appointments AS a
+          LEFT JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+         WHERE a.org_id = o.id AND a.id = named_appt::uuid;
+    ELSIF coalesce(args->>'hold_id', '') ~* uuid_re THEN
+        hold_key := (args->>'hold_id')::uuid;
+    END IF;
+    IF hold_key IS NOT NULL THEN
+        SELECT * INTO h FROM voxbook.holds AS x WHERE x.org_id = o.id AND x.id = hold_key;
+    END IF;
+    RETURN internal.request_callback(o.id, 'failure',
+                                     format('%s: %s', function_name, coalesce(nullif(result->>'error', ''), code)),
+                                     coalesce(number, h.patient_phone::text, args->>'caller_phone'),
+                                     coalesce(who, h.patient_name),
+                                     coalesce(nullif(btrim(call_id), ''), args->>'call_id'), appt_id);
+END
+$_$;
+
+-- Name: callback_requests; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.callback_requests (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    vapi_call_id text,
+    phone voxbook.e164,
+    name text,
+    reason text NOT NULL,
+    kind text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    appointment_id uuid,
+    sms_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    done_at timestamp with time zone,
+    done_by text,
+    note text,
+    CONSTRAINT callback_requests_check CHECK (((status = 'done'::text) = (done_at IS NOT NULL))),
+    CONSTRAINT callback_requests_check1 CHECK (((status = 'open'::text) OR (done_by IS NOT NULL))),
+    CONSTRAINT callback_requests_done_by_check CHECK ((length(done_by) <= 200)),
+    CONSTRAINT callback_requests_kind_check CHECK ((kind = ANY (ARRAY['transfer_failed'::text, 'after_hours'::text, 'asked'::text, 'reschedule_request'::text, 'sms_reply'::text, 'failure'::text]))),
+    CONSTRAINT callback_requests_name_check CHECK ((length(name) <= 200)),
+    CONSTRAINT callback_requests_note_check CHECK ((length(note) <= 1000)),
+    CONSTRAINT callback_requests_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 1000))),
+    CONSTRAINT callback_requests_status_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text]))),
+    CONSTRAINT callback_requests_vapi_call_id_check CHECK ((length(vapi_call_id) <= 200))
+);
+
+-- Name: TABLE callback_requests; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.callback_requests IS 'Callers a person at the clinic should call back (kind: transfer_failed, after_hours, asked, reschedule_request, sms_reply, failure), once per (call, kind), texted to the front desk once (sms_id). Staff close them (status done, done_by). Written by internal.request_callback.';
+
+-- Name: callback_json(voxbook.callback_requests, voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.callback_json(r voxbook.callback_requests, o voxbook.organizations) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN jsonb_build_object(
+        'id', r.id, 'kind', r.kind, 'status', r.status, 'reason', r.reason, 'name', r.name,
+        'phone', r.phone, 'phone_display', internal.display_phone(r.phone, o.country),
+        'vapi_call_id', r.vapi_call_id, 'appointment_id', r.appointment_id, 'sms_id', r.sms_id,
+        'created_at', internal.utc_iso(r.created_at),
+        'created_local', internal.local_text(r.created_at, o.time_zone, internal.locale(internal.clinic_locale(o.locale))),
+        'done_at', internal.utc_iso(r.done_at), 'done_by', r.done_by, 'note', r.note);
+END
+$$;
+
+-- Name: callback_kinds(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.callback_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ARRAY['transfer_failed', 'after_hours', 'asked', 'reschedule_request', 'sms_reply', 'failure']
+$$;
+
+-- Name: caller_code_minutes(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.caller_code_minutes() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 10 $$;
+
+-- Name: caller_verified_for(); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.caller_verified_for() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '4 hours' $$;
+
 -- Name: cancel_unsent_codes(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) RETURNS integer
@@ -4316,6 +5089,65 @@ CREATE FUNCTION internal.changed_by(changed_by text) RETURNS text
     SELECT left(coalesce(nullif(btrim(changed_by), ''), session_user::text), 200)
 $$;
 
+-- Name: check_caller_code(voxbook.organizations, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.check_caller_code(o voxbook.organizations, call_id text, number text, code text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    call_key constant text := internal.vapi_call_key(call_id);
+    now_ts constant timestamptz := internal.clock();
+    pepper constant bytea := internal.code_pepper();
+    given constant text := regexp_replace(coalesce(code, ''), '[\s-]', '', 'g');
+    v voxbook.caller_verifications;
+    limited jsonb;
+    left_ int;
+BEGIN
+    -- The row lock serialises parallel guesses, so the attempt limit cannot be outrun.
+    SELECT * INTO v FROM voxbook.caller_verifications AS x
+     WHERE x.org_id = o.id AND x.vapi_call_id = call_key AND x.phone = number FOR UPDATE;
+    IF NOT FOUND OR v.otp_hash IS NULL THEN
+        RETURN internal.refusal('no_code', internal.message('refusal.no_code', 'en'));
+    END IF;
+    IF v.expires_at <= now_ts THEN
+        RETURN internal.refusal('code_expired', internal.message('refusal.code_expired', 'en'));
+    END IF;
+    IF pepper IS NULL THEN
+        RETURN internal.codes_unavailable(NULL) - 'hold_id';
+    END IF;
+    limited := internal.code_rate_limit(o, 'failure', number, call_key, NULL, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN (limited - 'hold_id') || jsonb_build_object('retries_left', greatest(o.max_code_attempts - v.otp_attempts, 0));
+    END IF;
+    IF given !~ '^[0-9]{4,8}$' THEN
+        RETURN internal.refusal('malformed_code', internal.message('refusal.malformed_code', 'en'),
+                                jsonb_build_object('retries_left', greatest(o.max_code_attempts - v.otp_attempts, 0)));
+    END IF;
+    IF internal.code_hash(v.otp_salt, given, pepper) = v.otp_hash THEN
+        UPDATE voxbook.caller_verifications AS x
+           SET verified_at = now_ts, otp_attempts = x.otp_attempts + 1, otp_hash = NULL, otp_salt = NULL,
+               updated_at = now_ts
+         WHERE x.org_id = v.org_id AND x.id = v.id;
+        RETURN NULL;
+    END IF;
+    UPDATE voxbook.caller_verifications AS x SET otp_attempts = x.otp_attempts + 1, updated_at = now_ts
+     WHERE x.org_id = v.org_id AND x.id = v.id
+    RETURNING x.* INTO v;
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
+    VALUES (o.id, 'failure', now_ts, number, call_key, NULL);
+    left_ := greatest(o.max_code_attempts - v.otp_attempts, 0);
+    IF left_ = 0 THEN
+        -- Out of attempts: this code is dead; a new one may be asked for (within max_code_sends).
+        UPDATE voxbook.caller_verifications AS x SET otp_hash = NULL, otp_salt = NULL, updated_at = now_ts
+         WHERE x.org_id = v.org_id AND x.id = v.id;
+        RETURN internal.refusal('attempts_exhausted', internal.message('refusal.attempts_exhausted.caller', 'en'),
+                                jsonb_build_object('retries_left', 0));
+    END IF;
+    RETURN internal.refusal('wrong_code', internal.message('refusal.wrong_code', 'en'),
+                            jsonb_build_object('retries_left', left_));
+END
+$_$;
+
 -- Name: clear_future(voxbook.organizations, voxbook.calendars, text, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text) RETURNS jsonb
@@ -4397,6 +5229,29 @@ BEGIN
 END
 $$;
 
+-- Name: clinic_open(voxbook.organizations, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.clinic_open(o voxbook.organizations, at_ts timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    local_ts constant timestamp := at_ts AT TIME ZONE o.time_zone;
+    c voxbook.calendars;
+BEGIN
+    IF EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
+                WHERE b.org_id = o.id AND b.calendar_id IS NULL AND b.during @> at_ts) THEN
+        RETURN false;
+    END IF;
+    FOR c IN SELECT * FROM voxbook.calendars AS x WHERE x.org_id = o.id AND x.active ORDER BY x.id LOOP
+        IF EXISTS (SELECT 1 FROM internal.day_hours(o.id, c.id, local_ts::date) AS h
+                    WHERE local_ts::time >= h.starts AND (local_ts::time < h.ends OR h.ends = TIME '24:00')) THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$$;
+
 -- Name: clinic_row(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.clinic_row(o voxbook.organizations) RETURNS jsonb
@@ -4412,7 +5267,8 @@ CREATE FUNCTION internal.clinic_setting_keys() RETURNS text[]
                  'cancellation_notice_minutes', 'booking_horizon_days', 'reminder_hours', 'hot_lead_threshold',
                  'hot_lead_alert_phone', 'sms_from', 'help_text', 'allowed_sms_calling_codes',
                  'code_sends_per_phone_hour', 'code_failures_per_phone_hour', 'code_sends_per_call',
-                 'code_failures_per_call', 'code_sends_per_clinic_hour', 'code_failures_per_clinic_hour']
+                 'code_failures_per_call', 'code_sends_per_clinic_hour', 'code_failures_per_clinic_hour',
+                 'front_desk_phone']
 $$;
 
 -- Name: clock(); Type: FUNCTION; Schema: internal; Owner: -
@@ -4665,6 +5521,9 @@ BEGIN
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
+                   -- the patient's replies by SMS (46_sms_replies.sql): C, and CANCEL (opted out: may not come)
+                   'patient_confirmed_at', internal.utc_iso(a.patient_confirmed_at),
+                   'may_not_come_at', internal.utc_iso(a.may_not_come_at),
                    'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder') AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
@@ -4905,6 +5764,23 @@ BEGIN
 END
 $$;
 
+-- Name: flag_may_not_come(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.flag_may_not_come(org_id uuid, phone text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    now_ts timestamptz := internal.clock();
+    appt uuid := internal.next_appointment(org_id, phone, now_ts);
+BEGIN
+    IF appt IS NOT NULL THEN
+        UPDATE voxbook.appointments AS a SET may_not_come_at = coalesce(a.may_not_come_at, now_ts)
+         WHERE a.org_id = flag_may_not_come.org_id AND a.id = appt;
+    END IF;
+    RETURN appt;
+END
+$$;
+
 -- Name: flip_expired_holds(uuid, text, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) RETURNS integer
@@ -4974,6 +5850,12 @@ BEGIN
 END
 $$;
 
+-- Name: front_desk_number(voxbook.organizations); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.front_desk_number(o voxbook.organizations) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT coalesce(o.front_desk_phone, o.hot_lead_alert_phone)::text $$;
+
 -- Name: gsm7(text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.gsm7(t text) RETURNS text
@@ -5026,6 +5908,17 @@ CREATE FUNCTION internal.in_time_range(value timestamp with time zone) RETURNS b
     LANGUAGE sql STABLE
     AS $$
     SELECT value >= timestamptz '2000-01-01 00:00:00+00' AND value <= internal.clock() + interval '5 years'
+$$;
+
+-- Name: is_failed_transfer(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.is_failed_transfer(ended_reason text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(lower(ended_reason) NOT LIKE '%forwarded%'
+                    AND (lower(ended_reason) LIKE '%transfer-failed%'
+                         OR lower(ended_reason) LIKE '%error-warm-transfer%'
+                         OR lower(ended_reason) LIKE '%forwarding.operator-busy%'), false)
 $$;
 
 -- Name: local_clock(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -5131,6 +6024,8 @@ CREATE TABLE voxbook.appointments (
     cancelled_by text,
     booked_by text,
     patient_name text,
+    patient_confirmed_at timestamp with time zone,
+    may_not_come_at timestamp with time zone,
     CONSTRAINT appointments_booked_by_check CHECK ((length(booked_by) <= 200)),
     CONSTRAINT appointments_cancelled_by_check CHECK ((length(cancelled_by) <= 200)),
     CONSTRAINT appointments_check CHECK ((otp_verified = (otp_verified_at IS NOT NULL))),
@@ -5140,7 +6035,7 @@ CASE confirmed_via
     ELSE (confirmed_by IS NOT NULL)
 END),
     CONSTRAINT appointments_check2 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
-    CONSTRAINT appointments_confirmed_via_check CHECK ((confirmed_via = ANY (ARRAY['otp'::text, 'staff'::text]))),
+    CONSTRAINT appointments_confirmed_via_check CHECK ((confirmed_via = ANY (ARRAY['otp'::text, 'staff'::text, 'waitlist'::text]))),
     CONSTRAINT appointments_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
     CONSTRAINT appointments_patient_name_check CHECK ((length(patient_name) <= 200)),
     CONSTRAINT appointments_status_check CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text])))
@@ -5153,6 +6048,10 @@ COMMENT ON TABLE voxbook.appointments IS 'Confirmed bookings. The time is that o
 -- Name: COLUMN appointments.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.appointments.vapi_call_id IS 'Vapi''s call.id of the call that booked it (NULL: booked without a call).';
+
+-- Name: COLUMN appointments.confirmed_via; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.confirmed_via IS 'How the patient was verified: otp (a code texted to the number), staff (confirmed_by: who), waitlist (a reply from the number a waitlist offer was texted to; confirmed_by: "sms reply <MessageSid>").';
 
 -- Name: COLUMN appointments.locale; Type: COMMENT; Schema: voxbook; Owner: -
 
@@ -5169,6 +6068,14 @@ COMMENT ON COLUMN voxbook.appointments.booked_by IS 'The staff member who booked
 -- Name: COLUMN appointments.patient_name; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.appointments.patient_name IS 'The person the appointment is for, as booked (several people may share one contact, a phone number).';
+
+-- Name: COLUMN appointments.patient_confirmed_at; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.patient_confirmed_at IS 'When the patient confirmed by SMS (replied C) that they will come; NULL: not confirmed by the patient.';
+
+-- Name: COLUMN appointments.may_not_come_at; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.appointments.may_not_come_at IS 'When the patient texted CANCEL (a carrier opt-out word: they get no texts any more) while this was their next appointment: they may not come. NULL: no such sign.';
 
 -- Name: lock_appointment(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
@@ -5291,6 +6198,105 @@ BEGIN
 END
 $$;
 
+-- Name: my_access(voxbook.organizations, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.my_access(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT refused jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    ok boolean;
+BEGIN
+    SELECT i.subject, i.verified INTO subject, ok FROM internal.my_identity(o, call_id, caller_phone, phone) AS i;
+    IF subject IS NULL THEN
+        refused := internal.refusal('phone_needed', internal.message('refusal.phone_needed', 'en'));
+    ELSIF NOT ok THEN
+        refused := internal.refusal('verification_required', internal.message('refusal.verification_required', 'en'),
+                                    jsonb_build_object('code_sent', false, 'phone_masked', internal.mask_phone(subject)));
+    END IF;
+END
+$$;
+
+-- Name: my_appointments_line(text, jsonb, text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.my_appointments_line(function_name text, result jsonb, language text, tz text, loc jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    list constant jsonb := coalesce(result->'appointments', '[]');
+    n constant int := jsonb_array_length(list);
+    times text;
+    prefix text;
+BEGIN
+    IF n = 0 THEN
+        RETURN internal.message('spoken.find_my_appointments.none', language);
+    END IF;
+    times := internal.or_list(ARRAY(
+                 SELECT internal.message('spoken.my_appointment', language, jsonb_build_object(
+                            'local_time', internal.local_text((e->>'starts_at')::timestamptz, tz, loc),
+                            'provider', e->>'provider'))
+                   FROM jsonb_array_elements(list) WITH ORDINALITY AS x(e, i) ORDER BY i), language);
+    prefix := CASE WHEN result->>'code' = 'ambiguous' THEN 'spoken.my_appointments.ambiguous'
+                   WHEN result->>'code' = 'not_found' THEN 'spoken.my_appointments.not_found'
+                   WHEN n = 1 THEN 'spoken.find_my_appointments.one'
+                   ELSE 'spoken.find_my_appointments.success' END;
+    RETURN internal.message(prefix, language, jsonb_build_object('appointments', times, 'count', n));
+END
+$$;
+
+-- Name: my_identity(voxbook.organizations, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.my_identity(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT verified boolean) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    caller constant text := internal.normalize_phone(nullif(btrim(caller_phone), ''), o.country);
+    now_ts constant timestamptz := internal.clock();
+BEGIN
+    subject := coalesce(internal.normalize_phone(nullif(btrim(phone), ''), o.country), caller);
+    verified := coalesce(subject = caller, false);   -- never NULL: a withheld caller proves nothing
+    IF subject IS NOT NULL AND NOT verified AND call_id IS NOT NULL THEN
+        verified := EXISTS (SELECT 1 FROM voxbook.caller_verifications AS v
+                             WHERE v.org_id = o.id AND v.vapi_call_id = internal.vapi_call_key(call_id)
+                               AND v.phone = subject AND v.verified_at IS NOT NULL
+                               AND v.verified_at > now_ts - internal.caller_verified_for());
+    END IF;
+END
+$$;
+
+-- Name: my_upcoming(voxbook.organizations, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.my_upcoming(o voxbook.organizations, subject text, call_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    now_ts constant timestamptz := internal.clock();
+    loc constant jsonb := internal.field_locale(o.locale, internal.call_locale(o, call_id));
+    result jsonb;
+BEGIN
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'position', x.n, 'appointment_id', x.id, 'patient_name', x.patient_name,
+               'calendar_id', x.calendar_id, 'provider', x.provider, 'service', x.service_id,
+               'service_name', x.service_name,
+               'starts_at', internal.utc_iso(x.starts_at), 'ends_at', internal.utc_iso(x.ends_at),
+               'local_time', internal.local_text(x.starts_at, o.time_zone, loc),
+               'day', internal.local_day(x.starts_at, o.time_zone, loc),
+               'spoken_time', internal.spoken_time(x.starts_at, o.time_zone, loc)) ORDER BY x.n), '[]')
+      INTO result
+      FROM (SELECT row_number() OVER (ORDER BY h.starts_at, a.id) AS n, a.id,
+                   coalesce(a.patient_name, ct.name) AS patient_name, h.calendar_id, c.display_name AS provider,
+                   a.service_id, sv.name AS service_name, h.starts_at, h.ends_at
+              FROM voxbook.contacts AS ct
+              JOIN voxbook.appointments AS a ON a.org_id = ct.org_id AND a.contact_id = ct.id
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+              JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+              LEFT JOIN voxbook.services AS sv ON sv.org_id = a.org_id AND sv.id = a.service_id
+             WHERE ct.org_id = o.id AND ct.phone = subject AND a.status = 'confirmed' AND h.starts_at >= now_ts
+             ORDER BY h.starts_at, a.id
+             LIMIT 20) AS x;
+    RETURN result;
+END
+$$;
+
 -- Name: national_formats(); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.national_formats() RETURNS jsonb
@@ -5305,6 +6311,22 @@ CREATE FUNCTION internal.new_secret(prefix text) RETURNS text
     LANGUAGE sql
     AS $$
     SELECT prefix || encode(gen_random_bytes(24), 'hex')
+$$;
+
+-- Name: next_appointment(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.next_appointment(org_id uuid, phone text, now_ts timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (SELECT a.id
+              FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+              JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+             WHERE a.org_id = next_appointment.org_id AND ct.phone = next_appointment.phone
+               AND a.status = 'confirmed' AND h.starts_at > now_ts
+             ORDER BY h.starts_at, a.id LIMIT 1);
+END
 $$;
 
 -- Name: normalize_phone(text, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -5585,6 +6607,66 @@ BEGIN
 END
 $_$;
 
+-- Name: pick_my_appointment(jsonb, text, uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.pick_my_appointment(list jsonb, tz text, appointment_id uuid, which integer, at text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    heard constant text := lower(btrim(coalesce(at, '')));
+    on_date date;
+    at_time time;
+    dow int;
+    m text[];
+    found jsonb;
+BEGIN
+    IF jsonb_array_length(list) = 0 THEN
+        RETURN internal.refusal('no_appointments', internal.message('refusal.no_appointments', 'en'));
+    END IF;
+    IF appointment_id IS NOT NULL THEN
+        SELECT coalesce(jsonb_agg(e), '[]') INTO found FROM jsonb_array_elements(list) AS e
+         WHERE e->>'appointment_id' = appointment_id::text;
+    ELSIF which IS NOT NULL THEN
+        IF which < 1 THEN
+            PERFORM internal.fail('VB400', 'which must be a position from 1', 'Give 1 for the first appointment find_my_appointments listed, 2 for the second, ...');
+        END IF;
+        SELECT coalesce(jsonb_agg(e), '[]') INTO found FROM jsonb_array_elements(list) AS e
+         WHERE (e->>'position')::int = which;
+    ELSIF heard <> '' THEN
+        m := regexp_match(heard, '^(\d{4}-\d{2}-\d{2})(?:[t ](\d{1,2}:\d{2})(?::\d{2})?)?$');
+        IF m IS NOT NULL THEN
+            on_date := m[1]::date;
+            at_time := m[2]::time;
+            PERFORM internal.require_date(on_date, 'at');
+        ELSIF heard ~ '^\d{1,2}:\d{2}$' THEN
+            at_time := heard::time;
+        ELSE
+            dow := internal.weekday_number(heard);
+            IF dow IS NULL THEN
+                PERFORM internal.fail('VB400', 'at is not a date, a time or a weekday',
+                                      'Give the local date (2030-01-15), a date and time (2030-01-15 10:00), a time (10:00) or a weekday (Tuesday).');
+            END IF;
+        END IF;
+        SELECT coalesce(jsonb_agg(e ORDER BY (e->>'position')::int), '[]') INTO found
+          FROM jsonb_array_elements(list) AS e
+         WHERE (on_date IS NULL OR ((e->>'starts_at')::timestamptz AT TIME ZONE tz)::date = on_date)
+           AND (at_time IS NULL OR ((e->>'starts_at')::timestamptz AT TIME ZONE tz)::time = at_time)
+           AND (dow IS NULL OR extract(isodow FROM (e->>'starts_at')::timestamptz AT TIME ZONE tz) = dow);
+    ELSE
+        found := list;
+    END IF;
+    IF jsonb_array_length(found) = 0 THEN
+        RETURN internal.refusal('not_found', internal.message('refusal.my_appointment_not_found', 'en'),
+                                jsonb_build_object('appointments', list));
+    END IF;
+    IF jsonb_array_length(found) > 1 THEN
+        RETURN internal.refusal('ambiguous', internal.message('refusal.my_appointment_ambiguous', 'en'),
+                                jsonb_build_object('appointments', found));
+    END IF;
+    RETURN jsonb_build_object('appointment_id', found->0->>'appointment_id');
+END
+$_$;
+
 -- Name: provider_json(voxbook.calendars, date); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.provider_json(c voxbook.calendars, from_date date) RETURNS jsonb
@@ -5834,6 +6916,64 @@ BEGIN
 END
 $$;
 
+-- Name: request_callback(uuid, text, text, text, text, text, uuid); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.request_callback(org_id uuid, kind text, reason text, phone text DEFAULT NULL::text, name text DEFAULT NULL::text, vapi_call_id text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    r voxbook.callback_requests;
+    m voxbook.sms_outbox;
+    tag text;
+    to_number text;
+    call_key constant text := nullif(btrim(vapi_call_id), '');
+    who constant text := left(nullif(btrim(name), ''), 200);
+    number constant text := CASE WHEN phone ~ '^\+[1-9][0-9]{7,14}$' THEN phone END;
+    now_ts constant timestamptz := internal.clock();
+BEGIN
+    IF kind IS NULL OR NOT kind = ANY (internal.callback_kinds()) THEN
+        PERFORM internal.fail('VB400', 'unknown callback kind',
+                              'One of: ' || array_to_string(internal.callback_kinds(), ', ') || '.');
+    END IF;
+    IF coalesce(btrim(reason), '') = '' THEN
+        PERFORM internal.fail('VB400', 'reason is required', 'Say why the clinic should call back, for staff.');
+    END IF;
+    IF length(call_key) > 200 THEN
+        PERFORM internal.fail('VB400', 'vapi_call_id is too long', 'Pass Vapi''s call id as it came.');
+    END IF;
+    IF appointment_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM voxbook.appointments AS a
+             WHERE a.org_id = o.id AND a.id = request_callback.appointment_id) THEN
+        PERFORM internal.fail('VB404', 'appointment not found', 'Give an appointment of this clinic, or none.');
+    END IF;
+    INSERT INTO voxbook.callback_requests AS x (org_id, vapi_call_id, phone, name, reason, kind, appointment_id,
+                                                created_at)
+    VALUES (o.id, call_key, number, who, left(btrim(reason), 1000), kind, appointment_id, now_ts)
+    ON CONFLICT ON CONSTRAINT callback_requests_once_per_call DO NOTHING
+    RETURNING x.* INTO r;
+    IF r.id IS NULL THEN   -- this call asked already (a redelivery, a second failure of the same kind)
+        SELECT * INTO r FROM voxbook.callback_requests AS x
+         WHERE x.org_id = o.id AND x.vapi_call_id = call_key AND x.kind = request_callback.kind;
+        RETURN jsonb_build_object('success', true, 'duplicate', true, 'callback_request', internal.callback_json(r, o));
+    END IF;
+    to_number := internal.front_desk_number(o);
+    IF to_number IS NOT NULL THEN
+        tag := internal.clinic_locale(o.locale);   -- the front desk reads the clinic's language
+        m := internal.queue_sms(o.id, 'other', to_number, left(internal.gsm7(internal.message(
+                'sms.callback.' || kind, tag, jsonb_build_object(
+                    'name', coalesce(who, internal.message('sms.hot_lead.unknown_caller', tag)),
+                    'phone', coalesce(internal.display_phone(number, o.country),
+                                      internal.message('sms.hot_lead.no_number', tag))))), 1600),
+                appointment_id => r.appointment_id);
+        UPDATE voxbook.callback_requests AS x SET sms_id = m.id
+         WHERE x.org_id = r.org_id AND x.id = r.id
+        RETURNING x.* INTO r;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'duplicate', false, 'callback_request', internal.callback_json(r, o));
+END
+$_$;
+
 -- Name: require(anyelement, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.require(value anyelement, what text) RETURNS void
@@ -6010,6 +7150,156 @@ BEGIN
 END
 $_$;
 
+-- Name: route_inbound_reply(uuid[], text, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.route_inbound_reply(orgs uuid[], phone text, preferred uuid, body text, message_sid text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    target uuid := internal.sms_reply_org(orgs, phone, preferred);
+BEGIN
+    IF target IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN internal.route_sms_reply(target, phone, body, message_sid);
+END
+$$;
+
+-- Name: route_sms_reply(uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.route_sms_reply(org_id uuid, phone text, body text, message_sid text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o voxbook.organizations;
+    now_ts timestamptz := internal.clock();
+    word text := internal.sms_reply_word(body);
+    waitlist jsonb;
+    appt uuid;
+    appt_status text;
+    starts timestamptz;
+    provider text;
+    patient text;
+    tag text;
+    clinic_tag text;
+    opted_out boolean;
+    args jsonb;
+    kind text;
+    reply text;
+    request_id uuid;
+    item voxbook.sms_inbox;
+    recent boolean;
+    desk text;
+    forward voxbook.sms_outbox;
+    text_in text := left(btrim(coalesce(body, '')), 1600);
+BEGIN
+    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = route_sms_reply.org_id;
+    IF NOT FOUND OR phone IS NULL OR text_in = '' THEN
+        RETURN NULL;
+    END IF;
+
+    -- == Waitlist offers first (issue 15, 48_waitlist.sql): an answer to a live offer is the waitlist's. ==
+    waitlist := internal.waitlist_reply(org_id, phone, body, message_sid);
+    IF waitlist IS NOT NULL THEN
+        RETURN waitlist || jsonb_build_object('kind', 'waitlist');   -- "action": waitlist_booked | _gone | _expired
+    END IF;
+    -- == end of the waitlist's place ==
+
+    SELECT ct.sms_opted_out INTO opted_out FROM voxbook.contacts AS ct
+     WHERE ct.org_id = o.id AND ct.phone = route_sms_reply.phone;
+    clinic_tag := internal.clinic_locale(o.locale);
+    args := jsonb_build_object('clinic', o.name, 'clinic_phone', internal.display_phone(o.phone, o.country));
+
+    -- The next appointment, locked by its key (replies of one patient at once: one after the other), checked again.
+    appt := internal.next_appointment(o.id, phone, now_ts);
+    IF appt IS NOT NULL THEN
+        SELECT a.status INTO appt_status FROM voxbook.appointments AS a
+         WHERE a.org_id = o.id AND a.id = appt FOR UPDATE;
+        IF appt_status IS DISTINCT FROM 'confirmed' THEN
+            appt := internal.next_appointment(o.id, phone, now_ts);
+        END IF;
+    END IF;
+    IF appt IS NOT NULL THEN
+        SELECT h.starts_at, c.display_name, a.locale, coalesce(a.patient_name, ct.name)
+          INTO starts, provider, tag, patient
+          FROM voxbook.appointments AS a
+          JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+          JOIN voxbook.calendars AS c ON c.org_id = h.org_id AND c.id = h.calendar_id
+          JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
+         WHERE a.org_id = o.id AND a.id = appt;
+        tag := coalesce(tag, clinic_tag);
+        args := args || internal.when_parts(starts, o.time_zone, internal.locale(tag))
+                     || jsonb_build_object('provider', provider);
+    ELSE
+        tag := clinic_tag;
+    END IF;
+
+    IF word IS NOT NULL AND appt IS NULL THEN
+        kind := 'no_appointment';
+        reply := internal.message('sms.reply.no_appointment', tag, args);
+    ELSIF word = 'confirm' THEN
+        kind := 'confirm';
+        UPDATE voxbook.appointments AS a SET patient_confirmed_at = coalesce(a.patient_confirmed_at, now_ts)
+         WHERE a.org_id = o.id AND a.id = appt;
+        reply := internal.message('sms.reply.confirmed', tag, args);
+    ELSIF word = 'reschedule' THEN
+        kind := 'reschedule';
+        -- One open request per appointment: a second R finds the first (the front desk was texted once).
+        SELECT r.id INTO request_id FROM voxbook.callback_requests AS r
+         WHERE r.org_id = o.id AND r.appointment_id = appt AND r.kind = 'reschedule_request' AND r.status = 'open'
+         ORDER BY r.created_at LIMIT 1;
+        IF request_id IS NULL THEN
+            request_id := (internal.request_callback(
+                o.id, 'reschedule_request',
+                internal.message('sms.reply.reschedule_reason', clinic_tag,
+                                 internal.when_parts(starts, o.time_zone, internal.locale(clinic_tag))
+                                 || jsonb_build_object('provider', provider)),
+                phone, patient, NULL, appt)->'callback_request'->>'id')::uuid;
+        END IF;
+        reply := internal.message('sms.reply.reschedule', tag, args);
+    END IF;
+
+    IF kind IS NULL THEN
+        kind := 'inbox';
+        -- Several texts in a row (or another machine answering ours): the first of the hour is forwarded and
+        -- acknowledged, the others are only stored (no loop of automatic answers, one SMS to the desk).
+        recent := EXISTS (SELECT 1 FROM voxbook.sms_inbox AS i
+                           WHERE i.org_id = o.id AND i.phone = route_sms_reply.phone
+                             AND i.received_at > now_ts - interval '1 hour');
+        INSERT INTO voxbook.sms_inbox AS i (org_id, message_sid, phone, body, appointment_id, received_at)
+        VALUES (o.id, message_sid, phone, text_in, appt, now_ts)
+        ON CONFLICT ON CONSTRAINT sms_inbox_once_per_message DO NOTHING
+        RETURNING i.* INTO item;
+        IF item.id IS NULL THEN   -- this message was stored before (only without sms_inbound's check)
+            SELECT * INTO item FROM voxbook.sms_inbox AS i
+             WHERE i.message_sid = route_sms_reply.message_sid AND i.org_id = o.id;
+            recent := true;
+        END IF;
+        desk := internal.front_desk_number(o);   -- front_desk_phone, else hot_lead_alert_phone (52_front_desk.sql)
+        IF NOT recent AND desk IS NOT NULL THEN
+            forward := internal.queue_sms(o.id, 'other', desk, internal.gsm7(internal.message(
+                'sms.reply.forward', clinic_tag, jsonb_build_object(
+                    'clinic', o.name,
+                    'name', coalesce(nullif(btrim(patient), ''),
+                                     internal.message('sms.hot_lead.unknown_caller', clinic_tag, '{}')),
+                    'phone', internal.display_phone(phone, o.country),
+                    'text', CASE WHEN length(text_in) > 100 THEN left(text_in, 97) || '...' ELSE text_in END))));
+            UPDATE voxbook.sms_inbox AS i SET forwarded_sms_id = forward.id
+             WHERE i.org_id = o.id AND i.id = item.id;
+        END IF;
+        IF NOT recent THEN
+            reply := internal.message('sms.reply.received', tag, args);
+        END IF;
+    END IF;
+
+    RETURN jsonb_build_object(
+        'kind', kind,
+        -- Twilio refuses a text to a number opted out of the clinic: no answer then (the reply is still acted on).
+        'reply', CASE WHEN coalesce(opted_out, false) THEN NULL ELSE internal.gsm7(reply) END,
+        'org_id', o.id, 'appointment_id', appt, 'callback_request_id', request_id, 'inbox_id', item.id);
+END
+$$;
+
 -- Name: schedule_reminder(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) RETURNS void
@@ -6037,6 +7327,78 @@ BEGIN
         UPDATE voxbook.sms_outbox AS x SET reminder_hold_id = for_hold, reminder_starts_at = for_starts
          WHERE x.org_id = reminder.org_id AND x.id = reminder.id;
     END IF;
+END
+$$;
+
+-- Name: send_caller_code(voxbook.organizations, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.send_caller_code(o voxbook.organizations, call_id text, number text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    call_key constant text := internal.vapi_call_key(call_id);
+    now_ts constant timestamptz := internal.clock();
+    pepper constant bytea := internal.code_pepper();
+    salt constant bytea := gen_random_bytes(16);
+    expires constant timestamptz := now_ts + make_interval(mins => internal.caller_code_minutes());
+    v voxbook.caller_verifications;
+    code text;
+    limited jsonb;
+    m voxbook.sms_outbox;
+    on_file boolean;
+BEGIN
+    IF pepper IS NULL THEN
+        RETURN internal.codes_unavailable(NULL) - 'hold_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM unnest(coalesce(o.allowed_sms_calling_codes, ARRAY[o.country_code])) AS p
+                    WHERE starts_with(number, '+' || p)) THEN
+        RETURN internal.refusal('destination_not_allowed', internal.message('refusal.destination_not_allowed', 'en'));
+    END IF;
+    -- The row of (call, number), locked: parallel sends of one call for one number wait for each other.
+    INSERT INTO voxbook.caller_verifications AS x (org_id, vapi_call_id, phone, created_at, updated_at)
+    VALUES (o.id, call_key, number, now_ts, now_ts)
+    ON CONFLICT ON CONSTRAINT caller_verifications_once DO NOTHING;
+    SELECT * INTO v FROM voxbook.caller_verifications AS x
+     WHERE x.org_id = o.id AND x.vapi_call_id = call_key AND x.phone = number FOR UPDATE;
+    IF v.otp_sends >= o.max_code_sends THEN
+        RETURN internal.refusal('resend_limit', internal.message('refusal.resend_limit', 'en'),
+                                jsonb_build_object('sends_left', 0));
+    END IF;
+    limited := internal.code_rate_limit(o, 'send', number, call_key, NULL, now_ts);
+    IF limited IS NOT NULL THEN
+        RETURN limited - 'hold_id';
+    END IF;
+    code := lpad(((('x' || encode(gen_random_bytes(8), 'hex'))::bit(64)::bigint & 9223372036854775807)
+                  % (10 ^ o.code_length)::bigint)::text, o.code_length, '0');
+    -- A code of this call for this number still waiting to go out is superseded: only the newest one verifies.
+    UPDATE voxbook.sms_outbox AS x
+       SET status = 'cancelled', skip_reason = 'superseded by a new code', updated_at = now_ts,
+           body = internal.redact_sms(x.body)
+     WHERE x.org_id = o.id AND x.kind = 'otp' AND x.hold_id IS NULL AND x.recipient = number
+       AND x.status = 'queued' AND x.created_at >= v.created_at;
+    UPDATE voxbook.caller_verifications AS x
+       SET otp_salt = salt, otp_hash = internal.code_hash(salt, code, pepper), otp_sends = x.otp_sends + 1,
+           otp_attempts = 0, sent_at = now_ts, expires_at = expires, updated_at = now_ts
+     WHERE x.org_id = v.org_id AND x.id = v.id
+    RETURNING x.* INTO v;
+    INSERT INTO voxbook.code_events (org_id, kind, at, phone, vapi_call_id, hold_id)
+    VALUES (o.id, 'send', now_ts, number, call_key, NULL);
+    on_file := EXISTS (SELECT 1 FROM voxbook.contacts AS ct
+                         JOIN voxbook.appointments AS a ON a.org_id = ct.org_id AND a.contact_id = ct.id
+                        WHERE ct.org_id = o.id AND ct.phone = number);
+    IF on_file THEN
+        m := internal.queue_sms(o.id, 'otp', number,
+                                internal.gsm7(internal.message('sms.caller_code',
+                                                               internal.call_locale(o, call_id),
+                                                               jsonb_build_object('code', code, 'clinic', o.name,
+                                                                                  'minutes', internal.caller_code_minutes()))),
+                                expires_at => expires, redact_after_send => true);
+    END IF;
+    RETURN jsonb_build_object('success', false, 'code', 'verification_required',
+                              'error', internal.message('refusal.verification_required.sent', 'en'),
+                              'code_sent', true, 'phone_masked', internal.mask_phone(number),
+                              'sends_left', o.max_code_sends - v.otp_sends, 'code_length', o.code_length,
+                              'expires_at', internal.utc_iso(expires));
 END
 $$;
 
@@ -6312,6 +7674,51 @@ BEGIN
 END
 $$;
 
+-- Name: sms_reply_org(uuid[], text, uuid); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.sms_reply_org(orgs uuid[], phone text, preferred uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    now_ts timestamptz := internal.clock();
+    candidate uuid;
+    appt uuid;
+    starts timestamptz;
+    best uuid;
+    best_starts timestamptz;
+BEGIN
+    FOREACH candidate IN ARRAY coalesce(orgs, '{}') LOOP
+        appt := internal.next_appointment(candidate, phone, now_ts);
+        CONTINUE WHEN appt IS NULL;
+        SELECT h.starts_at INTO starts FROM voxbook.appointments AS a
+          JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+         WHERE a.org_id = candidate AND a.id = appt;
+        IF best IS NULL OR starts < best_starts THEN
+            best := candidate;
+            best_starts := starts;
+        END IF;
+    END LOOP;
+    IF best IS NOT NULL THEN
+        RETURN best;
+    ELSIF preferred = ANY (orgs) THEN
+        RETURN preferred;
+    ELSIF cardinality(orgs) = 1 THEN
+        RETURN orgs[1];
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Name: sms_reply_word(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.sms_reply_word(body text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT CASE WHEN w IN ('C', 'CONFIRM', 'CONFIRMED', 'CONFIRMAR', 'CONFIRMO', 'CONFIRMADO') THEN 'confirm'
+                WHEN w IN ('R', 'RESCHEDULE', 'CAMBIAR', 'REPROGRAMAR') THEN 'reschedule' END
+      FROM (SELECT upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', '')) AS w) AS x
+$_$;
+
 -- Name: sms_retry_deadline(voxbook.sms_outbox); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.sms_retry_deadline(m voxbook.sms_outbox) RETURNS timestamp with time zone
@@ -6396,6 +7803,11 @@ BEGIN
             line := line || ' ' || internal.message('spoken.check_availability.more', language);
         END IF;
         RETURN line;
+    END IF;
+    -- A caller's own appointments, listed (42_my_appointments.sql): the list is worded there.
+    IF function_name IN ('find_my_appointments', 'cancel_my_appointment', 'reschedule_my_appointment')
+       AND outcome IN ('success', 'ambiguous', 'not_found') AND result ? 'appointments' THEN
+        RETURN internal.my_appointments_line(function_name, result, language, tz, loc);
     END IF;
     IF function_name = 'cancel_appointment' AND result->>'status' IS DISTINCT FROM 'cancelled' THEN
         outcome := CASE WHEN ok THEN NULL ELSE outcome END;   -- not cancelled: no success line
@@ -6539,7 +7951,8 @@ CREATE FUNCTION internal.tool_functions() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
-                 'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
+                 'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment',
+                 'find_my_appointments', 'cancel_my_appointment', 'reschedule_my_appointment', 'join_waitlist']
 $$;
 
 -- Name: tool_response(voxbook.organizations, text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
@@ -6563,6 +7976,8 @@ BEGIN
     -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    -- A refusal whose line promises a person records the callback request it promises (52_front_desk.sql).
+    PERFORM internal.callback_for_refusal(o, function_name, args, r, call_id);
     RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, tag, o.time_zone));
 END
 $_$;
@@ -6607,6 +8022,220 @@ CREATE FUNCTION internal.vapi_call_key(vapi_call_id text) RETURNS text
                 ELSE left(vapi_call_id, 167) || '~' || md5(vapi_call_id) END
 $$;
 
+-- Name: waitlist_accept_word(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.waitlist_accept_word(body text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT upper(regexp_replace(btrim(coalesce(body, '')), '[[:space:].!]+$', '')) IN ('BOOK', '1')
+$_$;
+
+-- Name: waitlist_reply(uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.waitlist_reply(org_id uuid, phone text, body text, message_sid text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o voxbook.organizations;
+    now_ts timestamptz := internal.clock();
+    offer voxbook.waitlist_offers;
+    e voxbook.waitlist;
+    other voxbook.waitlist_offers;
+    other_entry voxbook.waitlist;
+    provider text;
+    claimed jsonb;
+    confirmed jsonb;
+    hold uuid;
+    appointment uuid;
+BEGIN
+    IF phone IS NULL OR NOT internal.waitlist_accept_word(body) THEN
+        RETURN NULL;
+    END IF;
+    -- The offer this answers: a live one (oldest first), else the newest of the last day (to say it is gone).
+    SELECT * INTO offer FROM voxbook.waitlist_offers AS x
+     WHERE x.org_id = waitlist_reply.org_id AND x.phone = waitlist_reply.phone
+       AND x.created_at > now_ts - interval '1 day'
+     ORDER BY x.status = 'sent' DESC,
+              CASE WHEN x.status = 'sent' THEN x.created_at END ASC,
+              x.created_at DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    o := internal.require_org(org_id);
+    -- Replies of one patient are serialised on their offer (a redelivered or repeated BOOK).
+    SELECT * INTO offer FROM voxbook.waitlist_offers AS x
+     WHERE x.org_id = offer.org_id AND x.id = offer.id FOR UPDATE;
+    SELECT * INTO e FROM voxbook.waitlist AS w WHERE w.org_id = offer.org_id AND w.id = offer.entry_id;
+    SELECT c.display_name INTO provider FROM voxbook.calendars AS c
+     WHERE c.org_id = offer.org_id AND c.id = offer.calendar_id;
+    IF offer.status = 'accepted' THEN
+        RETURN jsonb_build_object('success', true, 'action', 'waitlist_booked', 'duplicate', true,
+                                  'appointment_id', offer.appointment_id, 'reply', NULL);
+    END IF;
+    IF offer.status = 'sent' AND offer.expires_at <= now_ts THEN
+        UPDATE voxbook.waitlist_offers AS x SET status = 'expired', answered_at = now_ts, answer_sid = message_sid
+         WHERE x.org_id = offer.org_id AND x.id = offer.id;
+        offer.status := 'expired';
+    END IF;
+    IF offer.status = 'expired' THEN
+        RETURN jsonb_build_object('success', true, 'action', 'waitlist_expired', 'appointment_id', NULL,
+                                  'reply', internal.waitlist_text('sms.waitlist_expired', o, e.locale, offer.starts_at, provider));
+    END IF;
+    IF offer.status = 'sent' AND e.status = 'waiting' THEN
+        BEGIN
+            claimed := api.claim_slot_atomic(offer.org_id, offer.calendar_id, offer.starts_at, NULL, e.patient_name,
+                                             offer.phone, 1, offer.service_id);
+        EXCEPTION WHEN SQLSTATE 'VB400' OR SQLSTATE 'VB404' THEN
+            -- no longer bookable (too soon now, the provider's hours changed): gone as well
+            claimed := jsonb_build_object('success', false, 'code', 'not_bookable');
+        END;
+        IF (claimed->>'success')::boolean THEN
+            hold := (claimed->>'hold_id')::uuid;
+            UPDATE voxbook.holds AS x SET locale = e.locale, vapi_call_id = e.vapi_call_id
+             WHERE x.org_id = offer.org_id AND x.id = hold;
+            confirmed := internal.confirm_hold(offer.org_id, hold, NULL, NULL, 'waitlist',
+                                               'sms reply ' || coalesce(left(message_sid, 64), 'without MessageSid'));
+            appointment := (confirmed->>'appointment_id')::uuid;
+            UPDATE voxbook.waitlist_offers AS x
+               SET status = 'accepted', answered_at = now_ts, answer_sid = message_sid, appointment_id = appointment
+             WHERE x.org_id = offer.org_id AND x.id = offer.id;
+            UPDATE voxbook.waitlist AS w SET status = 'booked', appointment_id = appointment, updated_at = now_ts
+             WHERE w.org_id = e.org_id AND w.id = e.id;
+            -- The others offered this time: told it is gone (they stay on the list). One that is replying at
+            -- this very moment holds its row: skipped here, it learns it from its own claim.
+            FOR other IN SELECT * FROM voxbook.waitlist_offers AS x
+                          WHERE x.org_id = offer.org_id AND x.calendar_id = offer.calendar_id
+                            AND x.starts_at = offer.starts_at AND x.status = 'sent' AND x.id <> offer.id
+                          ORDER BY x.id FOR UPDATE SKIP LOCKED
+            LOOP
+                UPDATE voxbook.waitlist_offers AS x SET status = 'lost', answered_at = now_ts
+                 WHERE x.org_id = other.org_id AND x.id = other.id;
+                SELECT * INTO other_entry FROM voxbook.waitlist AS w WHERE w.org_id = other.org_id AND w.id = other.entry_id;
+                PERFORM internal.queue_sms(o.id, 'other', other.phone,
+                                           internal.waitlist_text('sms.waitlist_gone', o, other_entry.locale,
+                                                                  other.starts_at, provider));
+            END LOOP;
+            RETURN jsonb_build_object('success', true, 'action', 'waitlist_booked', 'appointment_id', appointment,
+                                      'reply', NULL);
+        END IF;
+    END IF;
+    -- Lost to the winner's reply, whose transaction queued this patient's "gone" text (answer_sid still NULL):
+    -- that text is the answer, so a BOOK racing the winner's is told once, not twice. A later BOOK is answered.
+    IF offer.status = 'lost' AND offer.answer_sid IS NULL THEN
+        UPDATE voxbook.waitlist_offers AS x SET answer_sid = message_sid
+         WHERE x.org_id = offer.org_id AND x.id = offer.id;
+        RETURN jsonb_build_object('success', true, 'action', 'waitlist_gone', 'appointment_id', NULL, 'reply', NULL);
+    END IF;
+    -- Taken by someone else (or this entry was booked meanwhile): this offer is lost; the entry keeps waiting.
+    IF offer.status = 'sent' THEN
+        UPDATE voxbook.waitlist_offers AS x SET status = 'lost', answered_at = now_ts, answer_sid = message_sid
+         WHERE x.org_id = offer.org_id AND x.id = offer.id;
+    END IF;
+    RETURN jsonb_build_object('success', true, 'action', 'waitlist_gone', 'appointment_id', NULL,
+                              'reply', internal.waitlist_text('sms.waitlist_gone', o, e.locale, offer.starts_at, provider));
+END
+$$;
+
+-- Name: waitlist_sweep(uuid, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.waitlist_sweep(org_id uuid, max_offers integer, reply_minutes integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    today date := (now_ts AT TIME ZONE o.time_zone)::date;
+    e voxbook.waitlist;
+    s voxbook.services;
+    slot record;
+    candidate record;
+    chosen boolean;
+    offer voxbook.waitlist_offers;
+    sms voxbook.sms_outbox;
+    n int := 0;
+    first_d date;
+BEGIN
+    UPDATE voxbook.waitlist_offers AS x SET status = 'expired', answered_at = now_ts
+     WHERE x.org_id = o.id AND x.status = 'sent' AND x.expires_at <= now_ts;
+    UPDATE voxbook.waitlist AS w SET status = 'expired', updated_at = now_ts
+     WHERE w.org_id = o.id AND w.status = 'waiting' AND w.last_day < today;
+    FOR e IN SELECT * FROM voxbook.waitlist AS w
+              WHERE w.org_id = o.id AND w.status = 'waiting'
+                AND NOT EXISTS (SELECT 1 FROM voxbook.waitlist_offers AS x
+                                 WHERE x.org_id = w.org_id AND x.entry_id = w.id AND x.status = 'sent')
+              ORDER BY w.created_at, w.id
+    LOOP
+        -- Two workers sweeping at once: each entry is offered by one of them.
+        PERFORM 1 FROM voxbook.waitlist AS w WHERE w.org_id = e.org_id AND w.id = e.id AND w.status = 'waiting'
+           FOR UPDATE SKIP LOCKED;
+        CONTINUE WHEN NOT FOUND;
+        BEGIN
+            s := internal.find_service(o.id, e.service_id);
+        EXCEPTION WHEN SQLSTATE 'VB404' THEN
+            CONTINUE;
+        END;
+        CONTINUE WHEN s.id IS NOT NULL AND NOT s.active;
+        first_d := greatest(e.first_day, today);
+        -- The free times first, on their own; then the offers of each, one statement at a time. On Citus a
+        -- statement that reads a clinic table beside internal.free_slots() is pushed to the shard, and
+        -- free_slots' own queries cannot run from there ("a distributed query from a query on a shard").
+        chosen := false;
+        FOR candidate IN
+            SELECT f.cal_id, f.provider, f.starts_at
+              FROM internal.free_slots(o, e.calendar_id, s, first_d, e.last_day - first_d + 1) AS f
+             WHERE (f.starts_at AT TIME ZONE o.time_zone)::time >= e.from_time
+               AND (f.starts_at AT TIME ZONE o.time_zone)::time <= e.to_time
+               AND f.starts_at > now_ts
+             ORDER BY f.starts_at, f.cal_id
+        LOOP
+            CONTINUE WHEN EXISTS (SELECT 1 FROM voxbook.waitlist_offers AS x
+                                   WHERE x.org_id = o.id AND x.entry_id = e.id
+                                     AND x.calendar_id = candidate.cal_id AND x.starts_at = candidate.starts_at);
+            CONTINUE WHEN (SELECT count(*) FROM voxbook.waitlist_offers AS x
+                            WHERE x.org_id = o.id AND x.calendar_id = candidate.cal_id
+                              AND x.starts_at = candidate.starts_at AND x.status = 'sent') >= max_offers;
+            slot := candidate;
+            chosen := true;
+            EXIT;
+        END LOOP;
+        CONTINUE WHEN NOT chosen;
+        INSERT INTO voxbook.waitlist_offers AS x (org_id, entry_id, calendar_id, service_id, starts_at, phone, expires_at,
+                                                  created_at)
+        VALUES (o.id, e.id, slot.cal_id, s.id, slot.starts_at, e.phone, now_ts + make_interval(mins => reply_minutes),
+                now_ts)
+        ON CONFLICT ON CONSTRAINT waitlist_offers_once DO NOTHING
+        RETURNING x.* INTO offer;
+        CONTINUE WHEN offer.id IS NULL;
+        -- The offer text is useless once the reply window has passed: it expires with it.
+        sms := internal.queue_sms(o.id, 'other', e.phone,
+                                  internal.waitlist_text('sms.waitlist_offer', o, e.locale, slot.starts_at,
+                                                         slot.provider, reply_minutes),
+                                  expires_at => offer.expires_at);
+        UPDATE voxbook.waitlist_offers AS x SET sms_id = sms.id WHERE x.org_id = o.id AND x.id = offer.id;
+        slot := NULL;
+        offer := NULL;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- Name: waitlist_text(text, voxbook.organizations, text, timestamp with time zone, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.waitlist_text(key text, o voxbook.organizations, tag text, starts timestamp with time zone, provider text, minutes integer DEFAULT NULL::integer) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    loc constant text := coalesce(tag, internal.clinic_locale(o.locale));
+BEGIN
+    RETURN internal.gsm7(internal.message(key, loc,
+               internal.when_parts(starts, o.time_zone, internal.field_locale(o.locale, tag))
+               || jsonb_build_object('clinic', o.name, 'provider', provider, 'minutes', minutes,
+                                     'clinic_phone', internal.display_phone(o.phone, o.country))));
+END
+$$;
+
 -- Name: week_json(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.week_json(org_id uuid, calendar_id text) RETURNS jsonb
@@ -6619,6 +8248,24 @@ BEGIN
                       FROM voxbook.working_hours AS w
                      WHERE w.org_id = week_json.org_id AND w.calendar_id = week_json.calendar_id
                      GROUP BY w.iso_dow) AS d);
+END
+$$;
+
+-- Name: weekday_number(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.weekday_number(word text) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    w constant text := translate(lower(btrim(coalesce(word, ''))), 'áéíóú', 'aeiou');
+BEGIN
+    RETURN CASE WHEN w IN ('monday', 'mon', 'lunes', 'lun') THEN 1
+                WHEN w IN ('tuesday', 'tue', 'tues', 'martes', 'mar') THEN 2
+                WHEN w IN ('wednesday', 'wed', 'miercoles', 'mie') THEN 3
+                WHEN w IN ('thursday', 'thu', 'thur', 'thurs', 'jueves', 'jue') THEN 4
+                WHEN w IN ('friday', 'fri', 'viernes', 'vie') THEN 5
+                WHEN w IN ('saturday', 'sat', 'sabado', 'sab') THEN 6
+                WHEN w IN ('sunday', 'sun', 'domingo', 'dom') THEN 7 END;
 END
 $$;
 
@@ -6765,6 +8412,32 @@ CREATE TABLE voxbook.call_locales (
 
 COMMENT ON TABLE voxbook.call_locales IS 'The caller''s language of a running call (Vapi''s call.id), as the locale its texts use (the language in the clinic''s region, e.g. es-US): from the assistant''s language detection or a tool''s language argument, resolved against the clinic''s languages (internal.resolve_locale). Read when the call makes a hold.';
 
+-- Name: caller_verifications; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.caller_verifications (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    vapi_call_id text NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    otp_salt bytea,
+    otp_hash bytea,
+    otp_sends integer DEFAULT 0 NOT NULL,
+    otp_attempts integer DEFAULT 0 NOT NULL,
+    sent_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    verified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+-- Name: TABLE caller_verifications; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.caller_verifications IS 'A call proving, with a code texted to that number, that it speaks for a phone number it does not call from (api.find_my_appointments); verified_at set once the code matched. Codes stored as HMAC only.';
+
+-- Name: COLUMN caller_verifications.otp_hash; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.caller_verifications.otp_hash IS 'HMAC-SHA256 of otp_salt || code keyed by the voxbook.code_pepper role setting; never the plain code.';
+
 -- Name: code_events; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.code_events (
@@ -6774,7 +8447,7 @@ CREATE TABLE voxbook.code_events (
     at timestamp with time zone NOT NULL,
     phone voxbook.e164 NOT NULL,
     vapi_call_id text,
-    hold_id uuid NOT NULL,
+    hold_id uuid,
     CONSTRAINT code_events_kind_check CHECK ((kind = ANY (ARRAY['send'::text, 'failure'::text])))
 );
 
@@ -6785,6 +8458,10 @@ COMMENT ON TABLE voxbook.code_events IS 'Code sends and wrong guesses, counted b
 -- Name: COLUMN code_events.vapi_call_id; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.code_events.vapi_call_id IS 'Vapi''s call.id of the hold''s call, counted by the per-call code limits.';
+
+-- Name: COLUMN code_events.hold_id; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON COLUMN voxbook.code_events.hold_id IS 'The hold the code was for; NULL for a code proving a caller (voxbook.caller_verifications).';
 
 -- Name: code_events_id_seq; Type: SEQUENCE; Schema: voxbook; Owner: -
 
@@ -7041,6 +8718,32 @@ CREATE TABLE voxbook.sms_inbound (
 
 COMMENT ON TABLE voxbook.sms_inbound IS 'One row per inbound MessageSid handled by api.record_inbound_sms, with its answer: a redelivered webhook (same MessageSid) changes nothing and gets the same answer.';
 
+-- Name: sms_inbox; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.sms_inbox (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    message_sid text,
+    phone voxbook.e164 NOT NULL,
+    body text NOT NULL,
+    appointment_id uuid,
+    status text DEFAULT 'open'::text NOT NULL,
+    forwarded_sms_id uuid,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    done_at timestamp with time zone,
+    done_by text,
+    CONSTRAINT sms_inbox_body_check CHECK ((length(body) <= 1600)),
+    CONSTRAINT sms_inbox_check CHECK (((status = 'done'::text) = (done_at IS NOT NULL))),
+    CONSTRAINT sms_inbox_check1 CHECK (((status = 'open'::text) OR (done_by IS NOT NULL))),
+    CONSTRAINT sms_inbox_done_by_check CHECK ((length(done_by) <= 200)),
+    CONSTRAINT sms_inbox_message_sid_check CHECK (((length(message_sid) >= 1) AND (length(message_sid) <= 64))),
+    CONSTRAINT sms_inbox_status_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text])))
+);
+
+-- Name: TABLE sms_inbox; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.sms_inbox IS 'Texts from patients that are not a carrier keyword nor a reply C/R (db/functions/46_sms_replies.sql): listed for staff (api.list_sms_inbox), closed by them (api.resolve_sms_inbox_item: status done, done_by), forwarded to the front desk by one SMS (forwarded_sms_id). Once per (message_sid, org_id).';
+
 -- Name: time_zones; Type: TABLE; Schema: voxbook; Owner: -
 
 CREATE TABLE voxbook.time_zones (
@@ -7073,6 +8776,64 @@ COMMENT ON TABLE voxbook.tool_calls IS 'The result of each Vapi tool call (keyed
 -- Name: COLUMN tool_calls.response; Type: COMMENT; Schema: voxbook; Owner: -
 
 COMMENT ON COLUMN voxbook.tool_calls.response IS '{"answer": <the result of the api function the tool call ran>, "spoken": <its line from the message catalogue (internal.spoken_line)>}; rows stored before 0015 have no "spoken" and get it worded on replay. NULL only inside the transaction of api.run_tool_call that inserted the row (never committed).';
+
+-- Name: waitlist; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.waitlist (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    service_id text,
+    calendar_id text,
+    first_day date NOT NULL,
+    last_day date NOT NULL,
+    from_time time without time zone DEFAULT '00:00:00'::time without time zone NOT NULL,
+    to_time time without time zone DEFAULT '23:59:00'::time without time zone NOT NULL,
+    patient_name text,
+    phone voxbook.e164 NOT NULL,
+    locale text,
+    vapi_call_id text,
+    status text DEFAULT 'waiting'::text NOT NULL,
+    appointment_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT waitlist_check CHECK (((first_day <= last_day) AND ((last_day - first_day) <= 62))),
+    CONSTRAINT waitlist_check1 CHECK ((from_time < to_time)),
+    CONSTRAINT waitlist_check2 CHECK (((status = 'booked'::text) = (appointment_id IS NOT NULL))),
+    CONSTRAINT waitlist_locale_check CHECK ((locale ~ '^[a-z]{2,3}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT waitlist_patient_name_check CHECK ((length(patient_name) <= 200)),
+    CONSTRAINT waitlist_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'booked'::text, 'removed'::text, 'expired'::text]))),
+    CONSTRAINT waitlist_vapi_call_id_check CHECK ((length(vapi_call_id) <= 200))
+);
+
+-- Name: TABLE waitlist; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.waitlist IS 'Patients waiting for a time to free up: service, provider (NULL: any), local days first_day..last_day and local times from_time..to_time; first come first served. Offered freed times by SMS (waitlist_offers).';
+
+-- Name: waitlist_offers; Type: TABLE; Schema: voxbook; Owner: -
+
+CREATE TABLE voxbook.waitlist_offers (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    entry_id uuid NOT NULL,
+    calendar_id text NOT NULL,
+    service_id text,
+    starts_at timestamp with time zone NOT NULL,
+    phone voxbook.e164 NOT NULL,
+    status text DEFAULT 'sent'::text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    sms_id uuid,
+    appointment_id uuid,
+    answer_sid text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    answered_at timestamp with time zone,
+    CONSTRAINT waitlist_offers_answer_sid_check CHECK ((length(answer_sid) <= 64)),
+    CONSTRAINT waitlist_offers_check CHECK (((status = 'accepted'::text) = (appointment_id IS NOT NULL))),
+    CONSTRAINT waitlist_offers_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'accepted'::text, 'lost'::text, 'expired'::text])))
+);
+
+-- Name: TABLE waitlist_offers; Type: COMMENT; Schema: voxbook; Owner: -
+
+COMMENT ON TABLE voxbook.waitlist_offers IS 'A freed time offered by SMS to a waitlisted patient until expires_at; the first BOOK/1 reply among those offered it books it (accepted, appointment_id), the others are told it is gone (lost).';
 
 -- Name: working_hours; Type: TABLE; Schema: voxbook; Owner: -
 
@@ -7141,6 +8902,26 @@ ALTER TABLE ONLY voxbook.calendars
 
 ALTER TABLE ONLY voxbook.call_locales
     ADD CONSTRAINT call_locales_pkey PRIMARY KEY (org_id, vapi_call_id);
+
+-- Name: callback_requests callback_requests_once_per_call; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.callback_requests
+    ADD CONSTRAINT callback_requests_once_per_call UNIQUE (org_id, vapi_call_id, kind);
+
+-- Name: callback_requests callback_requests_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.callback_requests
+    ADD CONSTRAINT callback_requests_pkey PRIMARY KEY (org_id, id);
+
+-- Name: caller_verifications caller_verifications_once; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.caller_verifications
+    ADD CONSTRAINT caller_verifications_once UNIQUE (org_id, vapi_call_id, phone);
+
+-- Name: caller_verifications caller_verifications_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.caller_verifications
+    ADD CONSTRAINT caller_verifications_pkey PRIMARY KEY (org_id, id);
 
 -- Name: calls calls_org_id_vapi_call_id_key; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -7281,6 +9062,16 @@ ALTER TABLE ONLY voxbook.sms_consent_events
 ALTER TABLE ONLY voxbook.sms_inbound
     ADD CONSTRAINT sms_inbound_pkey PRIMARY KEY (message_sid);
 
+-- Name: sms_inbox sms_inbox_once_per_message; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbox
+    ADD CONSTRAINT sms_inbox_once_per_message UNIQUE (message_sid, org_id);
+
+-- Name: sms_inbox sms_inbox_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbox
+    ADD CONSTRAINT sms_inbox_pkey PRIMARY KEY (org_id, id);
+
 -- Name: sms_outbox sms_outbox_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.sms_outbox
@@ -7300,6 +9091,26 @@ ALTER TABLE ONLY voxbook.time_zones
 
 ALTER TABLE ONLY voxbook.tool_calls
     ADD CONSTRAINT tool_calls_pkey PRIMARY KEY (org_id, tool_call_id);
+
+-- Name: waitlist_offers waitlist_offers_once; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_once UNIQUE (org_id, entry_id, calendar_id, starts_at);
+
+-- Name: waitlist_offers waitlist_offers_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_pkey PRIMARY KEY (org_id, id);
+
+-- Name: waitlist waitlist_once_per_call; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist
+    ADD CONSTRAINT waitlist_once_per_call UNIQUE (org_id, vapi_call_id);
+
+-- Name: waitlist waitlist_pkey; Type: CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist
+    ADD CONSTRAINT waitlist_pkey PRIMARY KEY (org_id, id);
 
 -- Name: working_hours working_hours_org_id_calendar_id_iso_dow_tsrange_excl; Type: CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -7322,6 +9133,10 @@ CREATE INDEX audit_log_by_time ON voxbook.audit_log USING btree (org_id, at);
 -- Name: blocked_periods_lookup; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX blocked_periods_lookup ON voxbook.blocked_periods USING gist (org_id, calendar_id, during);
+
+-- Name: callback_requests_open; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX callback_requests_open ON voxbook.callback_requests USING btree (org_id, created_at DESC) WHERE (status = 'open'::text);
 
 -- Name: carrier_accounts_account_sid; Type: INDEX; Schema: voxbook; Owner: -
 
@@ -7379,6 +9194,14 @@ CREATE INDEX sms_consent_events_by_phone ON voxbook.sms_consent_events USING btr
 
 CREATE UNIQUE INDEX sms_consent_events_once ON voxbook.sms_consent_events USING btree (org_id, provider_message_id) WHERE (provider_message_id IS NOT NULL);
 
+-- Name: sms_inbox_by_phone; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_inbox_by_phone ON voxbook.sms_inbox USING btree (org_id, phone, received_at DESC);
+
+-- Name: sms_inbox_open; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX sms_inbox_open ON voxbook.sms_inbox USING btree (org_id, received_at DESC) WHERE (status = 'open'::text);
+
 -- Name: sms_outbox_by_appointment; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX sms_outbox_by_appointment ON voxbook.sms_outbox USING btree (org_id, appointment_id, created_at DESC) WHERE (appointment_id IS NOT NULL);
@@ -7422,6 +9245,18 @@ CREATE INDEX tool_calls_by_call ON voxbook.tool_calls USING btree (org_id, vapi_
 -- Name: tool_calls_created; Type: INDEX; Schema: voxbook; Owner: -
 
 CREATE INDEX tool_calls_created ON voxbook.tool_calls USING btree (created_at);
+
+-- Name: waitlist_offers_live; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX waitlist_offers_live ON voxbook.waitlist_offers USING btree (org_id, phone) WHERE (status = 'sent'::text);
+
+-- Name: waitlist_phone; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX waitlist_phone ON voxbook.waitlist USING btree (org_id, phone);
+
+-- Name: waitlist_waiting; Type: INDEX; Schema: voxbook; Owner: -
+
+CREATE INDEX waitlist_waiting ON voxbook.waitlist USING btree (org_id, created_at) WHERE (status = 'waiting'::text);
 
 -- Name: calendars calendars_keep_holds; Type: TRIGGER; Schema: voxbook; Owner: -
 
@@ -7475,6 +9310,26 @@ ALTER TABLE ONLY voxbook.calendars
 
 ALTER TABLE ONLY voxbook.call_locales
     ADD CONSTRAINT call_locales_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: callback_requests callback_requests_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.callback_requests
+    ADD CONSTRAINT callback_requests_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: callback_requests callback_requests_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.callback_requests
+    ADD CONSTRAINT callback_requests_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: callback_requests callback_requests_org_id_sms_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.callback_requests
+    ADD CONSTRAINT callback_requests_org_id_sms_id_fkey FOREIGN KEY (org_id, sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
+
+-- Name: caller_verifications caller_verifications_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.caller_verifications
+    ADD CONSTRAINT caller_verifications_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
 -- Name: calls calls_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -7566,6 +9421,21 @@ ALTER TABLE ONLY voxbook.services
 ALTER TABLE ONLY voxbook.sms_consent_events
     ADD CONSTRAINT sms_consent_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
+-- Name: sms_inbox sms_inbox_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbox
+    ADD CONSTRAINT sms_inbox_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: sms_inbox sms_inbox_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbox
+    ADD CONSTRAINT sms_inbox_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: sms_inbox sms_inbox_org_id_forwarded_sms_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.sms_inbox
+    ADD CONSTRAINT sms_inbox_org_id_forwarded_sms_id_fkey FOREIGN KEY (org_id, forwarded_sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
+
 -- Name: sms_outbox sms_outbox_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
 ALTER TABLE ONLY voxbook.sms_outbox
@@ -7585,6 +9455,36 @@ ALTER TABLE ONLY voxbook.sms_outbox
 
 ALTER TABLE ONLY voxbook.tool_calls
     ADD CONSTRAINT tool_calls_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: waitlist_offers waitlist_offers_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: waitlist_offers waitlist_offers_org_id_entry_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_org_id_entry_id_fkey FOREIGN KEY (org_id, entry_id) REFERENCES voxbook.waitlist(org_id, id) ON DELETE CASCADE;
+
+-- Name: waitlist_offers waitlist_offers_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
+
+-- Name: waitlist_offers waitlist_offers_org_id_sms_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist_offers
+    ADD CONSTRAINT waitlist_offers_org_id_sms_id_fkey FOREIGN KEY (org_id, sms_id) REFERENCES voxbook.sms_outbox(org_id, id);
+
+-- Name: waitlist waitlist_org_id_appointment_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist
+    ADD CONSTRAINT waitlist_org_id_appointment_id_fkey FOREIGN KEY (org_id, appointment_id) REFERENCES voxbook.appointments(org_id, id);
+
+-- Name: waitlist waitlist_org_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
+
+ALTER TABLE ONLY voxbook.waitlist
+    ADD CONSTRAINT waitlist_org_id_fkey FOREIGN KEY (org_id) REFERENCES voxbook.organizations(id) ON DELETE CASCADE;
 
 -- Name: working_hours working_hours_org_id_calendar_id_fkey; Type: FK CONSTRAINT; Schema: voxbook; Owner: -
 
@@ -7615,10 +9515,20 @@ GRANT ALL ON FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_t
 REVOKE ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.calendar_feed(calendar_id text, token text, org_id uuid, past_days integer) TO voxbook_api;
 
+-- Name: FUNCTION caller_greeting(org_id uuid, caller_phone text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.caller_greeting(org_id uuid, caller_phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.caller_greeting(org_id uuid, caller_phone text) TO voxbook_api;
+
 -- Name: FUNCTION cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.cancel_appointment(appointment_id uuid, org_id uuid, reason text, patient_phone text, notify boolean, staff_user text) TO voxbook_api;
+
+-- Name: FUNCTION cancel_my_appointment(org_id uuid, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, reason text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.cancel_my_appointment(org_id uuid, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.cancel_my_appointment(org_id uuid, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, reason text) TO voxbook_api;
 
 -- Name: FUNCTION check_availability(org_id uuid, date date, calendar_id text, service text, days integer, max_slots integer, spread integer); Type: ACL; Schema: api; Owner: -
 
@@ -7720,6 +9630,11 @@ GRANT ALL ON FUNCTION api.expire_stale_holds(org_id uuid) TO voxbook_api;
 REVOKE ALL ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.find_inbound_carrier_accounts(to_number text, account_sid text) TO voxbook_api;
 
+-- Name: FUNCTION find_my_appointments(org_id uuid, call_id text, caller_phone text, phone text, code text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.find_my_appointments(org_id uuid, call_id text, caller_phone text, phone text, code text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_my_appointments(org_id uuid, call_id text, caller_phone text, phone text, code text) TO voxbook_api;
+
 -- Name: FUNCTION find_organization(phone text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.find_organization(phone text) FROM PUBLIC;
@@ -7729,6 +9644,11 @@ GRANT ALL ON FUNCTION api.find_organization(phone text) TO voxbook_api;
 
 REVOKE ALL ON FUNCTION api.find_patient(org_id uuid, phone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.find_patient(org_id uuid, phone text) TO voxbook_api;
+
+-- Name: FUNCTION front_desk_transfer(org_id uuid, call_id text, caller_phone text, caller_name text, reason text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.front_desk_transfer(org_id uuid, call_id text, caller_phone text, caller_name text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.front_desk_transfer(org_id uuid, call_id text, caller_phone text, caller_name text, reason text) TO voxbook_api;
 
 -- Name: FUNCTION get_appointment(appointment_id uuid, org_id uuid); Type: ACL; Schema: api; Owner: -
 
@@ -7770,6 +9690,11 @@ GRANT ALL ON FUNCTION api.issue_calendar_feed_token(org_id uuid, calendar_id tex
 REVOKE ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.issue_dashboard_token(org_id uuid, label text) TO voxbook_api;
 
+-- Name: FUNCTION join_waitlist(org_id uuid, caller_phone text, first_day date, last_day date, from_time time without time zone, to_time time without time zone, service text, calendar_id text, patient_name text, call_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.join_waitlist(org_id uuid, caller_phone text, first_day date, last_day date, from_time time without time zone, to_time time without time zone, service text, calendar_id text, patient_name text, call_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.join_waitlist(org_id uuid, caller_phone text, first_day date, last_day date, from_time time without time zone, to_time time without time zone, service text, calendar_id text, patient_name text, call_id text) TO voxbook_api;
+
 -- Name: FUNCTION list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.list_appointments(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text, patient_phone text, status text, max_rows integer) FROM PUBLIC;
@@ -7785,6 +9710,11 @@ GRANT ALL ON FUNCTION api.list_audit(org_id uuid, from_time timestamp with time 
 REVOKE ALL ON FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_blocks(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, calendar_id text) TO voxbook_api;
 
+-- Name: FUNCTION list_callback_requests(org_id uuid, status text, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_callback_requests(org_id uuid, status text, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_callback_requests(org_id uuid, status text, max_rows integer) TO voxbook_api;
+
 -- Name: FUNCTION list_carrier_accounts(key_id_not text, max_rows integer); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows integer) FROM PUBLIC;
@@ -7794,6 +9724,16 @@ GRANT ALL ON FUNCTION api.list_carrier_accounts(key_id_not text, max_rows intege
 
 REVOKE ALL ON FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_problem_sms(org_id uuid, from_time timestamp with time zone, to_time timestamp with time zone, max_rows integer) TO voxbook_api;
+
+-- Name: FUNCTION list_sms_inbox(org_id uuid, status text, max_items integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_sms_inbox(org_id uuid, status text, max_items integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_sms_inbox(org_id uuid, status text, max_items integer) TO voxbook_api;
+
+-- Name: FUNCTION list_waitlist(org_id uuid, status text, max_rows integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.list_waitlist(org_id uuid, status text, max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_waitlist(org_id uuid, status text, max_rows integer) TO voxbook_api;
 
 -- Name: FUNCTION mark_sms_failed(org_id uuid, message_id uuid, worker_id text, error_code text, error_message text, permanent boolean, ambiguous boolean, retry_base_seconds double precision); Type: ACL; Schema: api; Owner: -
 
@@ -7810,6 +9750,11 @@ GRANT ALL ON FUNCTION api.mark_sms_sent(org_id uuid, message_id uuid, provider_m
 REVOKE ALL ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.mark_sms_sent_batch(reports jsonb, worker_id text) TO voxbook_api;
 
+-- Name: FUNCTION offer_waitlist_openings(org_id uuid, max_offers integer, reply_minutes integer); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.offer_waitlist_openings(org_id uuid, max_offers integer, reply_minutes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.offer_waitlist_openings(org_id uuid, max_offers integer, reply_minutes integer) TO voxbook_api;
+
 -- Name: FUNCTION record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer) FROM PUBLIC;
@@ -7825,6 +9770,11 @@ GRANT ALL ON FUNCTION api.record_inbound_sms(to_number text, from_number text, b
 REVOKE ALL ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.record_sms_status(message_sid text, message_status text, error_code text, error_message text, org_id uuid, message_id uuid) TO voxbook_api;
 
+-- Name: FUNCTION record_transfer_failure(org_id uuid, call_id text, caller_phone text, ended_reason text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.record_transfer_failure(org_id uuid, call_id text, caller_phone text, ended_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_transfer_failure(org_id uuid, call_id text, caller_phone text, ended_reason text) TO voxbook_api;
+
 -- Name: FUNCTION release_hold(hold_id uuid, org_id uuid, reason text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) FROM PUBLIC;
@@ -7835,10 +9785,30 @@ GRANT ALL ON FUNCTION api.release_hold(hold_id uuid, org_id uuid, reason text) T
 REVOKE ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.release_sms_claims(worker_id text, message_ids uuid[]) TO voxbook_api;
 
+-- Name: FUNCTION remove_from_waitlist(org_id uuid, waitlist_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.remove_from_waitlist(org_id uuid, waitlist_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.remove_from_waitlist(org_id uuid, waitlist_id uuid) TO voxbook_api;
+
 -- Name: FUNCTION reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.reschedule_appointment(appointment_id uuid, org_id uuid, slot_time timestamp with time zone, calendar_id text, patient_phone text, notify boolean, staff_user text) TO voxbook_api;
+
+-- Name: FUNCTION reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, calendar_id text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, calendar_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reschedule_my_appointment(org_id uuid, slot_time timestamp with time zone, call_id text, caller_phone text, phone text, appointment_id uuid, which integer, at text, calendar_id text) TO voxbook_api;
+
+-- Name: FUNCTION resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.resolve_callback_request(org_id uuid, callback_request_id uuid, done_by text, note text) TO voxbook_api;
+
+-- Name: FUNCTION resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.resolve_sms_inbox_item(org_id uuid, inbox_id uuid, done_by text) TO voxbook_api;
 
 -- Name: FUNCTION revoke_calendar_feed_tokens(org_id uuid, calendar_id text); Type: ACL; Schema: api; Owner: -
 
@@ -7980,6 +9950,26 @@ REVOKE ALL ON FUNCTION internal.call_json(c voxbook.calls) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.call_locale(o voxbook.organizations, vapi_call_id text) FROM PUBLIC;
 
+-- Name: FUNCTION callback_for_refusal(o voxbook.organizations, function_name text, args jsonb, result jsonb, call_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.callback_for_refusal(o voxbook.organizations, function_name text, args jsonb, result jsonb, call_id text) FROM PUBLIC;
+
+-- Name: FUNCTION callback_json(r voxbook.callback_requests, o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.callback_json(r voxbook.callback_requests, o voxbook.organizations) FROM PUBLIC;
+
+-- Name: FUNCTION callback_kinds(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.callback_kinds() FROM PUBLIC;
+
+-- Name: FUNCTION caller_code_minutes(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.caller_code_minutes() FROM PUBLIC;
+
+-- Name: FUNCTION caller_verified_for(); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.caller_verified_for() FROM PUBLIC;
+
 -- Name: FUNCTION cancel_unsent_codes(org_id uuid, hold_id uuid, reason text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.cancel_unsent_codes(org_id uuid, hold_id uuid, reason text) FROM PUBLIC;
@@ -7996,6 +9986,10 @@ REVOKE ALL ON FUNCTION internal.catalogued(language text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.changed_by(changed_by text) FROM PUBLIC;
 
+-- Name: FUNCTION check_caller_code(o voxbook.organizations, call_id text, number text, code text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.check_caller_code(o voxbook.organizations, call_id text, number text, code text) FROM PUBLIC;
+
 -- Name: FUNCTION clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text) FROM PUBLIC;
@@ -8007,6 +10001,10 @@ REVOKE ALL ON FUNCTION internal.clinic_json(o voxbook.organizations) FROM PUBLIC
 -- Name: FUNCTION clinic_locale(clinic_locale text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.clinic_locale(clinic_locale text) FROM PUBLIC;
+
+-- Name: FUNCTION clinic_open(o voxbook.organizations, at_ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.clinic_open(o voxbook.organizations, at_ts timestamp with time zone) FROM PUBLIC;
 
 -- Name: FUNCTION clinic_row(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
 
@@ -8096,6 +10094,10 @@ REVOKE ALL ON FUNCTION internal.fill_time(template text, lt timestamp without ti
 
 REVOKE ALL ON FUNCTION internal.find_service(org_id uuid, service text) FROM PUBLIC;
 
+-- Name: FUNCTION flag_may_not_come(org_id uuid, phone text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.flag_may_not_come(org_id uuid, phone text) FROM PUBLIC;
+
 -- Name: FUNCTION flip_expired_holds(org_id uuid, calendar_id text, during tstzrange); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text, during tstzrange) FROM PUBLIC;
@@ -8103,6 +10105,10 @@ REVOKE ALL ON FUNCTION internal.flip_expired_holds(org_id uuid, calendar_id text
 -- Name: FUNCTION free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s voxbook.services, first_day date, days integer) FROM PUBLIC;
+
+-- Name: FUNCTION front_desk_number(o voxbook.organizations); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.front_desk_number(o voxbook.organizations) FROM PUBLIC;
 
 -- Name: FUNCTION gsm7(t text); Type: ACL; Schema: internal; Owner: -
 
@@ -8119,6 +10125,10 @@ REVOKE ALL ON FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizatio
 -- Name: FUNCTION in_time_range(value timestamp with time zone); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.in_time_range(value timestamp with time zone) FROM PUBLIC;
+
+-- Name: FUNCTION is_failed_transfer(ended_reason text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.is_failed_transfer(ended_reason text) FROM PUBLIC;
 
 -- Name: FUNCTION local_clock(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 
@@ -8176,6 +10186,22 @@ REVOKE ALL ON FUNCTION internal.mask_phone(e164 text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.message(key text, language text, args jsonb) FROM PUBLIC;
 
+-- Name: FUNCTION my_access(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT refused jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.my_access(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT refused jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION my_appointments_line(function_name text, result jsonb, language text, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.my_appointments_line(function_name text, result jsonb, language text, tz text, loc jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION my_identity(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT verified boolean); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.my_identity(o voxbook.organizations, call_id text, caller_phone text, phone text, OUT subject text, OUT verified boolean) FROM PUBLIC;
+
+-- Name: FUNCTION my_upcoming(o voxbook.organizations, subject text, call_id text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.my_upcoming(o voxbook.organizations, subject text, call_id text) FROM PUBLIC;
+
 -- Name: FUNCTION national_formats(); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.national_formats() FROM PUBLIC;
@@ -8183,6 +10209,10 @@ REVOKE ALL ON FUNCTION internal.national_formats() FROM PUBLIC;
 -- Name: FUNCTION new_secret(prefix text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.new_secret(prefix text) FROM PUBLIC;
+
+-- Name: FUNCTION next_appointment(org_id uuid, phone text, now_ts timestamp with time zone); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.next_appointment(org_id uuid, phone text, now_ts timestamp with time zone) FROM PUBLIC;
 
 -- Name: FUNCTION normalize_phone(raw text, country text); Type: ACL; Schema: internal; Owner: -
 
@@ -8220,6 +10250,10 @@ REVOKE ALL ON FUNCTION internal.outside_hours(o voxbook.organizations, calendar_
 
 REVOKE ALL ON FUNCTION internal.parse_intervals(day text, intervals jsonb) FROM PUBLIC;
 
+-- Name: FUNCTION pick_my_appointment(list jsonb, tz text, appointment_id uuid, which integer, at text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.pick_my_appointment(list jsonb, tz text, appointment_id uuid, which integer, at text) FROM PUBLIC;
+
 -- Name: FUNCTION provider_json(c voxbook.calendars, from_date date); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.provider_json(c voxbook.calendars, from_date date) FROM PUBLIC;
@@ -8251,6 +10285,10 @@ REVOKE ALL ON FUNCTION internal.refusal(code text, error text, extra jsonb) FROM
 -- Name: FUNCTION release_listed_holds(org_id uuid, bookings jsonb, reason text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.release_listed_holds(org_id uuid, bookings jsonb, reason text) FROM PUBLIC;
+
+-- Name: FUNCTION request_callback(org_id uuid, kind text, reason text, phone text, name text, vapi_call_id text, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.request_callback(org_id uuid, kind text, reason text, phone text, name text, vapi_call_id text, appointment_id uuid) FROM PUBLIC;
 
 -- Name: FUNCTION require(value anyelement, what text); Type: ACL; Schema: internal; Owner: -
 
@@ -8292,9 +10330,21 @@ REVOKE ALL ON FUNCTION internal.require_tool_call_id(tool_call_id text) FROM PUB
 
 REVOKE ALL ON FUNCTION internal.resolve_locale(clinic_locale text, languages text[], requested text) FROM PUBLIC;
 
+-- Name: FUNCTION route_inbound_reply(orgs uuid[], phone text, preferred uuid, body text, message_sid text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.route_inbound_reply(orgs uuid[], phone text, preferred uuid, body text, message_sid text) FROM PUBLIC;
+
+-- Name: FUNCTION route_sms_reply(org_id uuid, phone text, body text, message_sid text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.route_sms_reply(org_id uuid, phone text, body text, message_sid text) FROM PUBLIC;
+
 -- Name: FUNCTION schedule_reminder(org_id uuid, appointment_id uuid); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.schedule_reminder(org_id uuid, appointment_id uuid) FROM PUBLIC;
+
+-- Name: FUNCTION send_caller_code(o voxbook.organizations, call_id text, number text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.send_caller_code(o voxbook.organizations, call_id text, number text) FROM PUBLIC;
 
 -- Name: FUNCTION service_json(s voxbook.services); Type: ACL; Schema: internal; Owner: -
 
@@ -8335,6 +10385,14 @@ REVOKE ALL ON FUNCTION internal.sms_block_reason(m voxbook.sms_outbox, now_ts ti
 -- Name: FUNCTION sms_parts(body text, OUT encoding text, OUT segments integer); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.sms_parts(body text, OUT encoding text, OUT segments integer) FROM PUBLIC;
+
+-- Name: FUNCTION sms_reply_org(orgs uuid[], phone text, preferred uuid); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_reply_org(orgs uuid[], phone text, preferred uuid) FROM PUBLIC;
+
+-- Name: FUNCTION sms_reply_word(body text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.sms_reply_word(body text) FROM PUBLIC;
 
 -- Name: FUNCTION sms_retry_deadline(m voxbook.sms_outbox); Type: ACL; Schema: internal; Owner: -
 
@@ -8400,9 +10458,29 @@ REVOKE ALL ON FUNCTION internal.utc_iso(ts timestamp with time zone) FROM PUBLIC
 
 REVOKE ALL ON FUNCTION internal.vapi_call_key(vapi_call_id text) FROM PUBLIC;
 
+-- Name: FUNCTION waitlist_accept_word(body text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.waitlist_accept_word(body text) FROM PUBLIC;
+
+-- Name: FUNCTION waitlist_reply(org_id uuid, phone text, body text, message_sid text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.waitlist_reply(org_id uuid, phone text, body text, message_sid text) FROM PUBLIC;
+
+-- Name: FUNCTION waitlist_sweep(org_id uuid, max_offers integer, reply_minutes integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.waitlist_sweep(org_id uuid, max_offers integer, reply_minutes integer) FROM PUBLIC;
+
+-- Name: FUNCTION waitlist_text(key text, o voxbook.organizations, tag text, starts timestamp with time zone, provider text, minutes integer); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.waitlist_text(key text, o voxbook.organizations, tag text, starts timestamp with time zone, provider text, minutes integer) FROM PUBLIC;
+
 -- Name: FUNCTION week_json(org_id uuid, calendar_id text); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.week_json(org_id uuid, calendar_id text) FROM PUBLIC;
+
+-- Name: FUNCTION weekday_number(word text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.weekday_number(word text) FROM PUBLIC;
 
 -- Name: FUNCTION when_parts(ts timestamp with time zone, tz text); Type: ACL; Schema: internal; Owner: -
 

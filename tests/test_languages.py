@@ -115,7 +115,7 @@ def test_spanish_caller_books_end_to_end(client, db, fake, app_database_url):
     confirmation = bodies(fake, caller)[1]
     assert confirmation.startswith(f"Su cita esta confirmada: {when_es.translate(FOLD)} con {first['provider']}. "
                                    "Clinica Sonrisa, "), confirmation
-    assert confirmation.endswith("Llame para cambiarla. " + STOP_ES)
+    assert confirmation.endswith("Responda C para confirmar o R para cambiarla. Llame para cancelar. " + STOP_ES)
 
     # The reminder, queued at the booking for reminder_hours before: sent when its time comes (brought to now).
     db.execute("UPDATE voxbook.sms_outbox SET send_after = now() WHERE org_id = %s AND appointment_id = %s "

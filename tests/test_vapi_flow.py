@@ -240,8 +240,9 @@ def test_assistant_request(client, db):
     assert assistant["metadata"] == {"tenantId": org}
     prompt = assistant["model"]["messages"][0]["content"]
     assert "America/New_York" in prompt and "reserve_atomic" in prompt
-    names = [t["function"]["name"] for t in assistant["model"]["tools"]]
+    names = [t["function"]["name"] if t["type"] == "function" else t["type"] for t in assistant["model"]["tools"]]
     assert names[:5] == ["check_availability", "reserve_atomic", "send_otp_code", "verify_otp", "send_confirmation_sms"]
+    assert "transferCall" in names   # the front desk, Vapi's native transfer (tests/test_front_desk.py)
 
     r = hook(client, {"message": {"type": "assistant-request", "phoneNumber": {"number": "+15550000001"}}})
     assert r.status_code == 200 and "not set up" in r.json()["error"]

@@ -225,6 +225,10 @@ def _add_simulate_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patient-phone", default=None, help="the caller's mobile (default: a random 555-01xx number)")
     p.add_argument("--service", default="teeth-whitening", help="service id or name (default: teeth-whitening)")
     p.add_argument("--race", type=int, metavar="N", help="N callers race for the same slot instead: one wins")
+    p.add_argument("--returning", action="store_true",
+                   help="then a second call from the same number finds, moves and cancels that appointment")
+    p.add_argument("--waitlist", action="store_true",
+                   help="then another caller joins the waitlist for that time, it is cancelled, and a BOOK reply takes it")
     p.set_defaults(handler=_cmd_simulate_call)
 
 

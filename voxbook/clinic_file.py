@@ -244,6 +244,8 @@ class Settings(_Strict):
     code_sends_per_clinic_hour: Annotated[int, Field(ge=1, le=100000)] | None = None
     code_failures_per_clinic_hour: Annotated[int, Field(ge=1, le=100000)] | None = None
     allowed_sms_calling_codes: list[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}$")]] | None = None
+    # a person at the clinic: transfers and callback requests (db/functions/52_front_desk.sql); as dialled or E.164
+    front_desk_phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
 
 
 class Clinic(_Strict):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from voxbook.db import ApiError
 from voxbook.phones import to_e164
@@ -148,6 +149,13 @@ def say(who: str, text: str) -> None:
 
 def simulate(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, patient_name: str,
              patient_phone: str, service: str) -> int:
+    book_call(base_url, data_dir, day, clinic_phone, patient_name, patient_phone, service)
+    return 0
+
+
+def book_call(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, patient_name: str,
+              patient_phone: str, service: str) -> dict[str, Any]:
+    """One whole booking call, checked; returns the clinic, the numbers (E.164), the day and the appointment."""
     env = local_env(data_dir)
     outbox = data_dir / "outbox.jsonl"
     admin = Admin(base_url.rstrip("/"), env["ADMIN_TOKEN"])
@@ -206,7 +214,8 @@ def simulate(base_url: str, data_dir: Path, day: date | None, clinic_phone: str,
         f"hot-lead alert SMS {call['alert']['sms_status']}.",
         flush=True,
     )
-    return 0
+    return {"org_id": org, "clinic_phone": clinic_phone, "patient_phone": patient_phone, "day": day,
+            "appointment": appointment}
 
 
 def race(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, callers: int, service: str) -> int:
@@ -240,11 +249,152 @@ def race(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, cal
     return 0
 
 
+def _texts_to(outbox: Path, phone: str, after: int) -> list[str]:
+    """The bodies of the texts sent to ``phone`` in the console outbox past byte ``after``, oldest first."""
+    if not outbox.is_file():
+        return []
+    with outbox.open("rb") as f:
+        f.seek(after)
+        lines = f.read().decode(errors="replace").splitlines()
+    bodies = []
+    for line in lines:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("to") == phone:
+            bodies.append(msg.get("body", ""))
+    return bodies
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def returning(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, patient_name: str,
+              patient_phone: str, service: str) -> int:
+    """A caller books, then calls back from the same number: the second call is greeted by first name, finds the
+    appointment by the number Vapi sees (no code), moves it a week later and cancels it (db/README.md "Returning
+    callers"). Exits 0 only if the database shows it moved and then cancelled and both texts were sent."""
+    first = book_call(base_url, data_dir, day, clinic_phone, patient_name, patient_phone, service)
+    env = local_env(data_dir)
+    outbox = data_dir / "outbox.jsonl"
+    admin = Admin(base_url.rstrip("/"), env["ADMIN_TOKEN"])
+    org, booked = first["org_id"], first["appointment"]["appointment_id"]
+    # A new call (a new call id) from the same number.
+    vapi = Vapi(base_url.rstrip("/"), env["VAPI_SECRET"], first["clinic_phone"], first["patient_phone"])
+    print("\n--- the same caller calls back ---", flush=True)
+    hello = vapi.post("/vapi/webhook", vapi._envelope({"type": "assistant-request"}), {"X-Vapi-Secret": vapi.secret})
+    say("Assistant", hello.get("assistant", {}).get("firstMessage", ""))
+
+    say("Caller", "I need to move my appointment.")
+    found, spoken = vapi.tool("find_my_appointments")
+    say("Assistant", spoken)
+    if booked not in [a.get("appointmentId") for a in found.get("appointments") or []]:
+        raise SimulationFailed(f"find_my_appointments did not list the first call's appointment: {found}")
+
+    later = _next_weekday(first["day"] + timedelta(days=6))   # the same weekday a week on, or the next one
+    say("Caller", f"Do you have something on {later:%A, %B} {later.day}?")
+    avail, spoken = vapi.tool("check_availability", date=later.isoformat(), service=service)
+    say("Assistant", spoken)
+    if not avail.get("slots"):
+        raise SimulationFailed(f"no free slot on {later}: {avail}")
+    slot = avail["slots"][0]
+    say("Caller", f"{slot['spokenTime']} works.")
+    mark = outbox.stat().st_size if outbox.is_file() else 0
+    moved, spoken = vapi.tool("reschedule_my_appointment", appointmentId=booked, slotId=slot["time"],
+                              calendarId=slot["calendarId"])
+    say("Assistant", spoken)
+    if not moved.get("success"):
+        raise SimulationFailed(f"reschedule_my_appointment failed: {moved}")
+    now = admin("get_appointment", appointment_id=booked, org_id=org)
+    if now["status"] != "confirmed" or _instant(now["starts_at"]) != _instant(slot["time"]):
+        raise SimulationFailed(f"the appointment was not moved to {slot['time']}: {now}")
+
+    say("Caller", "Actually, please cancel it. I'll call again when I know my schedule.")
+    cancelled, spoken = vapi.tool("cancel_my_appointment", appointmentId=booked, reason="schedule unknown")
+    say("Assistant", spoken)
+    if cancelled.get("status") != "cancelled":
+        raise SimulationFailed(f"cancel_my_appointment failed: {cancelled}")
+    say("Caller", "Thanks, bye!")
+    vapi.end_of_call(datetime.now(UTC) - timedelta(minutes=3),
+                     transcript="User: I need to move my appointment.\nAI: ...",
+                     summary="A returning caller moved, then cancelled, their appointment.",
+                     structured={"service": service, "sentiment": "neutral"})
+
+    final = admin("get_appointment", appointment_id=booked, org_id=org)
+    if final["status"] != "cancelled":
+        raise SimulationFailed(f"the appointment is not cancelled: {final}")
+    texts = _wait_for("the reschedule and cancellation texts to the caller",
+                      lambda: t if len(t := _texts_to(outbox, first["patient_phone"], mark)) >= 2 else None)
+    print(f"\nOK: appointment {booked} found by the caller's number, moved to {now['local_time']}, then cancelled; "
+          f"{len(texts)} texts to the caller after the move (moved, cancelled).", flush=True)
+    return 0
+
+
+def waitlist(base_url: str, data_dir: Path, day: date | None, clinic_phone: str, patient_name: str,
+             patient_phone: str, service: str) -> int:
+    """A caller books a time; a second caller wants exactly that time and joins the waitlist (the join_waitlist tool,
+    by the number Vapi sees); the first cancels; the worker texts the freed time to the second, whose BOOK reply
+    (recorded as Twilio's inbound webhook records it) books it (db/README.md "Waitlist"). Exits 0 only if the
+    appointment is the waitlisted caller's and its confirmation was sent."""
+    first = book_call(base_url, data_dir, day, clinic_phone, "Sam Early", f"+1555555{random.randint(200, 299):04d}",
+                      service)
+    env = local_env(data_dir)
+    outbox = data_dir / "outbox.jsonl"
+    admin = Admin(base_url.rstrip("/"), env["ADMIN_TOKEN"])
+    org, taken = first["org_id"], first["appointment"]
+    clinic = admin("get_organization", org_id=org)
+    starts = _instant(taken["starts_at"]).astimezone(ZoneInfo(clinic["time_zone"]))
+    caller = to_e164(patient_phone, clinic["country"])
+    vapi = Vapi(base_url.rstrip("/"), env["VAPI_SECRET"], first["clinic_phone"], caller)
+    print("\n--- another caller wants that very time ---", flush=True)
+    say("Caller", f"Do you have {taken['local_time']}? Nothing else works for me.")
+    say("Assistant", "That time is taken. I can put you on the waitlist and text you if it opens up.")
+    mark = outbox.stat().st_size if outbox.is_file() else 0
+    joined, spoken = vapi.tool("join_waitlist", firstDay=starts.date().isoformat(), lastDay=starts.date().isoformat(),
+                               fromTime=f"{starts:%H:%M}", toTime=f"{starts + timedelta(minutes=1):%H:%M}",
+                               calendarId=taken.get("calendar_id"), patientName=patient_name, service=service)
+    say("Assistant", spoken)
+    if not joined.get("success"):
+        raise SimulationFailed(f"join_waitlist failed: {joined}")
+
+    print("\n--- the first caller cancels (the front desk, by phone) ---", flush=True)
+    admin("cancel_appointment", appointment_id=taken["appointment_id"], org_id=org, reason="cannot come",
+          staff_user="simulate-call")
+    offer = _wait_for("the waitlist offer SMS (the worker sends it on its next round)",
+                      lambda: next((b for b in _texts_to(outbox, caller, mark) if "Reply BOOK" in b), None), 30)
+    say("SMS", offer)
+    say("Caller", "BOOK")
+    answer = admin("record_inbound_sms", to_number=clinic.get("sms_from") or clinic["phone"], from_number=caller,
+                   body="BOOK", message_sid=f"SMsim{uuid.uuid4().hex}")
+    if answer.get("reply"):
+        say("SMS", answer["reply"])
+    booked = admin("list_waitlist", org_id=org, status="booked")["entries"]
+    mine = next((e for e in booked if e["waitlist_id"] == joined["waitlistId"]), None)
+    if not mine or not mine.get("appointment_id"):
+        raise SimulationFailed(f"the BOOK reply did not book the freed time: {answer}")
+    appointment = _wait_for("the confirmation SMS to be sent", lambda: (
+        a if (a := admin("get_appointment", appointment_id=mine["appointment_id"], org_id=org))
+        ["confirmation_sms"]["status"] in ("sent", "delivered") else None))
+    say("SMS", next(b for b in _texts_to(outbox, caller, mark) if b.startswith("Your appointment is confirmed")))
+    print(f"\nOK: waitlist appointment {appointment['appointment_id']} confirmed for {appointment['local_time']} "
+          f"(the time {first['appointment']['appointment_id']} freed); confirmation SMS "
+          f"{appointment['confirmation_sms']['status']}.", flush=True)
+    return 0
+
+
 def main(args) -> int:
     day = date.fromisoformat(args.date) if args.date else None
     try:
         if args.race:
             return race(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.race, args.service)
+        if getattr(args, "waitlist", False):
+            return waitlist(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.patient_name,
+                            args.patient_phone or f"+1555555{random.randint(100, 199):04d}", args.service)
+        if getattr(args, "returning", False):
+            return returning(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.patient_name,
+                             args.patient_phone or f"+1555555{random.randint(100, 199):04d}", args.service)
         return simulate(args.base_url, Path(args.data_dir), day, args.clinic_phone, args.patient_name,
                         args.patient_phone or f"+1555555{random.randint(100, 199):04d}", args.service)
     except SimulationFailed as exc:

@@ -286,6 +286,14 @@ class SmsWorker:
 
     async def _drain(self, conn: psycopg.AsyncConnection) -> None:
         cfg = self.config
+        # Freed times go to waitlisted patients (db/functions/48_waitlist.sql); their offers are queued
+        # SMS that this very drain sends. A failure here must not stop the sending.
+        try:
+            offered = await call(conn, "offer_waitlist_openings")
+            if offered.get("offers"):
+                _event("waitlist.offered", worker=cfg.worker_id, offers=offered["offers"])
+        except ApiError as exc:   # a refusal of the database; a lost connection propagates (reconnect)
+            _event("waitlist.failed", worker=cfg.worker_id, error=exc.sqlstate)
         while not self.stopping:
             batch = await call(conn, "claim_sms_batch", worker_id=cfg.worker_id, batch_size=cfg.batch_size,
                                lease_seconds=cfg.lease_seconds)

@@ -160,6 +160,11 @@ BEGIN
         END IF;
         RETURN line;
     END IF;
+    -- A caller's own appointments, listed (42_my_appointments.sql): the list is worded there.
+    IF function_name IN ('find_my_appointments', 'cancel_my_appointment', 'reschedule_my_appointment')
+       AND outcome IN ('success', 'ambiguous', 'not_found') AND result ? 'appointments' THEN
+        RETURN internal.my_appointments_line(function_name, result, language, tz, loc);
+    END IF;
     IF function_name = 'cancel_appointment' AND result->>'status' IS DISTINCT FROM 'cancelled' THEN
         outcome := CASE WHEN ok THEN NULL ELSE outcome END;   -- not cancelled: no success line
     END IF;
@@ -206,18 +211,41 @@ CREATE TEMP TABLE messages_en (key text PRIMARY KEY, template text NOT NULL) ON 
 INSERT INTO messages_en (key, template) VALUES
     -- SMS
     ('sms.otp', '{code} is your {clinic} code to confirm your appointment. It expires in {minutes} minutes.'),
-    ('sms.confirmation', 'Your appointment is confirmed: {local_time} with {provider}. {clinic}, {clinic_phone}. Call to reschedule. Reply STOP to unsubscribe.'),
-    ('sms.reminder', 'Reminder: your appointment is {local_time} with {provider}. {clinic}, {clinic_phone}. Call to reschedule. Reply STOP to unsubscribe.'),
+    -- confirmation and reminder invite a reply that is no carrier keyword (C, R: 46_sms_replies.sql) and say how to
+    -- cancel (a text CANCEL opts out at the carrier)
+    ('sms.confirmation', 'Your appointment is confirmed: {local_time} with {provider}. {clinic}, {clinic_phone}. Reply C to confirm or R to reschedule. Call to cancel. Reply STOP to unsubscribe.'),
+    ('sms.reminder', 'Reminder: your appointment is {local_time} with {provider}. {clinic}, {clinic_phone}. Reply C to confirm or R to reschedule. Call to cancel. Reply STOP to unsubscribe.'),
+    -- answers to a patient's reply, and the front desk's copy of any other text (46_sms_replies.sql)
+    ('sms.reply.confirmed', 'Thank you! See you {local_time} with {provider}. {clinic}'),
+    ('sms.reply.reschedule', '{clinic} will call you within 1 business day to find a new time for your appointment on {local_time}. To cancel, call {clinic_phone}.'),
+    ('sms.reply.reschedule_reason', 'Asked by text to reschedule the appointment on {local_time} with {provider}.'),
+    ('sms.reply.no_appointment', '{clinic} found no upcoming appointment for this number. Please call {clinic_phone}.'),
+    ('sms.reply.received', 'Thank you, {clinic} got your message and will reply soon. For anything urgent call {clinic_phone}.'),
+    ('sms.reply.forward', '{clinic} TEXT from {name} {phone}: "{text}" (dashboard inbox)'),
     ('sms.cancellation', 'Your appointment on {local_time} with {provider} is cancelled. {clinic}, {clinic_phone}. Call to book again. Reply STOP to unsubscribe.'),
     ('sms.reschedule', 'Your appointment is moved to {local_time} with {provider}. {clinic}, {clinic_phone}. Call with questions. Reply STOP to unsubscribe.'),
     ('sms.for_patient', 'For {patient}: {text}'),   -- an appointment of another person on the same number
     ('sms.help', '{clinic}: appointment texts. Call {clinic_phone} for help. Reply STOP to unsubscribe.'),
     ('sms.hot_lead', 'HOT LEAD (score {score}): {name} {phone}. Service: {service}. {outcome}'),
+    -- callback requests, to the front desk (52_front_desk.sql)
+    ('sms.callback.transfer_failed', 'CALL BACK: {name} {phone}. A transfer to the front desk failed.'),
+    ('sms.callback.after_hours', 'CALL BACK: {name} {phone} asked for a person while the clinic was closed.'),
+    ('sms.callback.asked', 'CALL BACK: {name} {phone} asked for a person.'),
+    ('sms.callback.reschedule_request', 'CALL BACK: {name} {phone} asked to reschedule.'),
+    ('sms.callback.sms_reply', 'CALL BACK: {name} {phone} replied by text.'),
+    ('sms.callback.failure', 'CALL BACK: {name} {phone}. The assistant could not finish their request.'),
+    -- transfer_to_front_desk (api.front_desk_transfer)
+    ('spoken.transfer.connecting', 'Let me connect you with the front desk. One moment, please.'),
+    ('spoken.transfer.closed', 'The front desk is closed right now. I''ve asked them to call you back as soon as they open.'),
+    ('spoken.transfer.no_front_desk', 'I can''t transfer calls here, but I''ve asked the front desk to call you back.'),
     ('sms.hot_lead.booked', 'Booked {local_time}.'),
     ('sms.hot_lead.not_booked', 'Not booked: call back soon.'),
     ('sms.hot_lead.unknown_caller', 'Unknown caller'),
     ('sms.hot_lead.no_number', 'no number'),
     ('sms.hot_lead.no_service', 'not stated'),
+    ('sms.waitlist_offer', '{clinic}: a time opened up: {local_time} with {provider}. Reply BOOK or 1 within {minutes} minutes to take it. Reply STOP to unsubscribe.'),
+    ('sms.waitlist_gone', '{clinic}: sorry, {local_time} was just taken. You stay on the waitlist; we will text you if another time opens.'),
+    ('sms.waitlist_expired', '{clinic}: sorry, the offer of {local_time} has ended. You stay on the waitlist; we will text you if another time opens.'),
     -- joining words
     ('list.or', '{first} or {last}'),
     -- refusals (the "error" of {"success": false, "code", "error"})
@@ -261,8 +289,8 @@ INSERT INTO messages_en (key, template) VALUES
     -- send_otp_code
     ('spoken.send_otp_code.success', 'I''ve just texted you a {code_length}-digit code. Please read it to me.'),
     ('spoken.send_otp_code.hold_expired', 'Sorry, the hold on that time ran out. Let me check it again for you.'),
-    ('spoken.send_otp_code.resend_limit', 'I can''t send another code for this booking. Let me connect you with the front desk.'),
-    ('spoken.send_otp_code.opted_out', 'Your number has opted out of our texts, so I can''t send a code. Let me connect you with the front desk.'),
+    ('spoken.send_otp_code.resend_limit', 'I can''t send another code for this booking. I''ll have the front desk call you back to finish the booking.'),
+    ('spoken.send_otp_code.opted_out', 'Your number has opted out of our texts, so I can''t send a code. I''ll have the front desk call you back to finish the booking.'),
     -- verify_otp
     ('spoken.verify_otp.success', 'Perfect! You''re booked for {local_time} with {provider}.'),
     ('spoken.verify_otp.wrong_code', 'That''s not quite right. You have {retries_left} more tries.'),
@@ -281,7 +309,41 @@ INSERT INTO messages_en (key, template) VALUES
     -- reschedule_appointment
     ('spoken.reschedule_appointment.success', 'Done: your appointment is now {local_time} with {provider}.'),
     ('spoken.reschedule_appointment.slot_taken', 'That time was just taken, so your appointment stays as it was; I can offer {offer}.'),
-    ('spoken.reschedule_appointment.slot_taken.none', 'That time was just taken, so your appointment stays as it was. Shall I check another day?');
+    ('spoken.reschedule_appointment.slot_taken.none', 'That time was just taken, so your appointment stays as it was. Shall I check another day?'),
+    -- join_waitlist
+    ('spoken.join_waitlist.success', 'You''re on the waitlist. If a time opens up, we''ll text you, and you can reply BOOK to take it.'),
+    ('spoken.join_waitlist.phone_needed', 'I can''t see the number you''re calling from, and the waitlist texts that number, so I can''t add you. Please call again from your mobile phone.'),
+    -- returning callers (42_my_appointments.sql): find_my_appointments, cancel_my_appointment, reschedule_my_appointment
+    ('sms.caller_code', '{code} is your {clinic} code to manage your appointments by phone. It expires in {minutes} minutes.'),
+    ('refusal.phone_needed', 'The caller''s number is withheld; ask which phone number the appointments are under'),
+    ('refusal.verification_required', 'This call has not proven that number yet; call find_my_appointments with the phone to text it a code'),
+    ('refusal.verification_required.sent', 'A code was texted to that number if it has appointments here; call find_my_appointments again with the code the caller reads back'),
+    ('refusal.code_expired', 'The code has expired; ask for a new one'),
+    ('refusal.attempts_exhausted.caller', 'Too many wrong codes; a new code can be texted'),
+    ('refusal.no_appointments', 'There are no upcoming appointments under this number'),
+    ('refusal.my_appointment_not_found', 'No upcoming appointment of this number matches; its appointments are listed'),
+    ('refusal.my_appointment_ambiguous', 'Several appointments match; ask the caller which one'),
+    ('spoken.my_appointment', '{local_time} with {provider}'),
+    ('spoken.my_appointments.ambiguous', 'Which one do you mean: {appointments}?'),
+    ('spoken.my_appointments.not_found', 'I don''t see an appointment then. Did you mean {appointments}?'),
+    ('spoken.phone_needed', 'I can''t see the number you''re calling from. Which phone number are your appointments under?'),
+    ('spoken.verification_required', 'Before I change anything, I need to confirm that number with a code by text.'),
+    ('spoken.no_appointments', 'I don''t see any upcoming appointments under that number.'),
+    ('spoken.code_expired', 'That code has expired. Shall I text you a new one?'),
+    ('spoken.find_my_appointments.none', 'I don''t see any upcoming appointments under that number.'),
+    ('spoken.find_my_appointments.one', 'You have one upcoming appointment: {appointments}.'),
+    ('spoken.find_my_appointments.success', 'You have {count} upcoming appointments: {appointments}.'),
+    ('spoken.find_my_appointments.verification_required', 'I''ve texted a {code_length}-digit code to that number, if it has appointments with us. Please read it to me.'),
+    ('spoken.find_my_appointments.wrong_code', 'That''s not quite right. You have {retries_left} more tries.'),
+    ('spoken.find_my_appointments.wrong_code.one', 'That''s not quite right. You have {retries_left} more try.'),
+    ('spoken.find_my_appointments.attempts_exhausted', 'That code didn''t match and there are no tries left. I can text you a new one.'),
+    ('spoken.find_my_appointments.no_code', 'I haven''t texted you a code yet. Let me do that now.'),
+    ('spoken.find_my_appointments.malformed_code', 'The code is the digits in the text message I sent you.'),
+    ('spoken.find_my_appointments.resend_limit', 'I can''t send another code to that number on this call.'),
+    ('spoken.cancel_my_appointment.success', 'Your appointment on {local_time} is cancelled.'),
+    ('spoken.reschedule_my_appointment.success', 'Done: your appointment is now {local_time} with {provider}.'),
+    ('spoken.reschedule_my_appointment.slot_taken', 'That time was just taken, so your appointment stays as it was; I can offer {offer}.'),
+    ('spoken.reschedule_my_appointment.slot_taken.none', 'That time was just taken, so your appointment stays as it was. Shall I check another day?');
 
 INSERT INTO voxbook.message_templates AS t (language, key, template)
 SELECT 'en', m.key, m.template FROM messages_en AS m

@@ -760,6 +760,8 @@ DECLARE
     last_hold timestamptz;
     last_hold_locale text;
     to_known boolean;
+    routed jsonb;
+    preferred uuid;
 BEGIN
     IF cardinality(org_ids) > 1000 THEN
         PERFORM internal.fail('VB400', 'org_ids has more than 1000 clinics',
@@ -828,6 +830,11 @@ BEGIN
         FOREACH consent_org IN ARRAY orgs LOOP
             PERFORM internal.set_sms_consent(consent_org, sender, action = 'opt_out',
                                              'sms:' || coalesce(nullif(word, ''), upper(opt_out_type)), message_sid);
+            IF word = 'CANCEL' THEN
+                -- Meant for the appointment, read as an opt-out by the carrier: staff see "may not come"
+                -- (46_sms_replies.sql).
+                PERFORM internal.flag_may_not_come(consent_org, sender);
+            END IF;
         END LOOP;
     ELSIF action = 'help' THEN
         SELECT * INTO help_org FROM voxbook.organizations AS o
@@ -854,10 +861,18 @@ BEGIN
                                                'clinic', help_org.name,
                                                'clinic_phone', internal.display_phone(help_org.phone, help_org.country)))));
         END IF;
+    ELSIF word <> '' THEN
+        -- Not a carrier keyword: a reply (C, R, anything else) to the clinic of the sender's next appointment, else
+        -- the clinic whose own number To is (db/functions/46_sms_replies.sql).
+        SELECT o.id INTO preferred FROM voxbook.organizations AS o
+         WHERE (o.phone = receiver OR o.sms_from = receiver) AND o.id = ANY (orgs)
+         ORDER BY (o.sms_from = receiver) IS TRUE DESC, (o.phone = receiver) IS TRUE DESC, o.id LIMIT 1;
+        routed := internal.route_inbound_reply(orgs, sender, preferred, body, sid);
+        reply := routed->>'reply';
     END IF;
     -- No reply to STOP/START: Twilio confirms those itself, and a reply after STOP would be refused.
     answer := jsonb_build_object('success', true, 'action', action, 'keyword', nullif(word, ''),
-                                 'orgs', cardinality(orgs), 'reply', reply);
+                                 'orgs', cardinality(orgs), 'reply', reply, 'reply_to', routed->'kind');
     -- Kept for redeliveries without the text of an ordinary message (its "keyword" is the whole body).
     UPDATE voxbook.sms_inbound AS i
        SET result = CASE WHEN action = 'none' THEN answer || '{"keyword": null}' ELSE answer END
@@ -878,7 +893,12 @@ account), never a clinic on another account. An opt-out creates the contact if n
 and skips every queued message to that number; later ones are skipped at queue time.
 Idempotent by MessageSid: a MessageSid handled before (a redelivered webhook) changes nothing and gets the
 first answer again, with "duplicate": true (an ordinary message's "keyword" is not kept: null).
+CANCEL also marks the sender's next appointment at each of those clinics "may not come" (may_not_come_at).
+Any other text is a reply (db/functions/46_sms_replies.sql), routed to the clinic of the sender's next
+appointment (else the one whose number To is): C confirms that appointment, R asks the front desk to call back
+to reschedule, anything else goes to the clinic's SMS inbox and the front desk ("reply_to": "confirm",
+"reschedule", "no_appointment", "inbox"; null for keywords and unrouted texts).
 Returns {"success": true, "action": "opt_out" | "opt_in" | "help" | "none", "keyword", "orgs" (clinics
-affected), "reply" (text to answer with, or null)}. Errors: VB400 a MessageSid over 64 characters, over 1000
+affected), "reply" (text to answer with, or null), "reply_to"}. Errors: VB400 a MessageSid over 64 characters, over 1000
 org_ids; none for other odd input (a short-code sender is "none").
 Example: SELECT api.record_inbound_sms('+15551234567', '+15557654321', 'STOP', 'SM0123...');$$;

@@ -22,7 +22,8 @@ $$;
 CREATE FUNCTION internal.tool_functions() RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY['check_availability', 'claim_slot_atomic', 'send_otp_code', 'verify_otp',
-                 'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment']
+                 'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment',
+                 'find_my_appointments', 'cancel_my_appointment', 'reschedule_my_appointment', 'join_waitlist']
 $$;
 
 
@@ -72,6 +73,8 @@ BEGIN
     -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
     SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
     EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    -- A refusal whose line promises a person records the callback request it promises (52_front_desk.sql).
+    PERFORM internal.callback_for_refusal(o, function_name, args, r, call_id);
     RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, tag, o.time_zone));
 END
 $$;
@@ -132,7 +135,8 @@ result and the line the assistant says for it (from the message catalogue, voxbo
 the same transaction as the booking change. A concurrent redelivery waits for the first to commit
 and gets its result; a call whose function raises stores nothing.
 function_name: one of check_availability, claim_slot_atomic, send_otp_code, verify_otp, send_confirmation_sms,
-cancel_appointment, reschedule_appointment. args: the function's other named parameters, values as text
+cancel_appointment, reschedule_appointment, find_my_appointments, cancel_my_appointment, reschedule_my_appointment,
+join_waitlist. args: the function's other named parameters, values as text
 (cast by PostgreSQL), and optionally "language" (the caller's, e.g. "es": recorded for the call, see
 api.set_call_language; the line is then in it). call_id: Vapi's call.id. The line is in the call's language
 (a language the clinic does not offer: its default).

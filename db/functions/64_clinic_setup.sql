@@ -27,14 +27,15 @@ $$;
 
 -- The settings a clinic takes in settings => jsonb (create_clinic, update_clinic): organizations columns.
 -- A key with JSON null clears an optional value (hot_lead_alert_phone, sms_from, help_text,
--- allowed_sms_calling_codes); the others cannot be cleared.
+-- allowed_sms_calling_codes, front_desk_phone); the others cannot be cleared.
 CREATE FUNCTION internal.clinic_setting_keys() RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY['hold_minutes', 'code_length', 'max_code_attempts', 'max_code_sends', 'min_notice_minutes',
                  'cancellation_notice_minutes', 'booking_horizon_days', 'reminder_hours', 'hot_lead_threshold',
                  'hot_lead_alert_phone', 'sms_from', 'help_text', 'allowed_sms_calling_codes',
                  'code_sends_per_phone_hour', 'code_failures_per_phone_hour', 'code_sends_per_call',
-                 'code_failures_per_call', 'code_sends_per_clinic_hour', 'code_failures_per_clinic_hour']
+                 'code_failures_per_call', 'code_sends_per_clinic_hour', 'code_failures_per_clinic_hour',
+                 'front_desk_phone']
 $$;
 
 -- A refused write: the table's CHECK (or NOT NULL) turned into VB400 naming the value and what is allowed.
@@ -259,7 +260,7 @@ BEGIN
                 PERFORM internal.fail('VB400', format('%s cannot be empty', k),
                                       format('Give a value for %s, or leave it out to keep the current one.', k));
             END IF;
-            IF k IN ('hot_lead_alert_phone', 'sms_from') AND jsonb_typeof(v) = 'string' THEN
+            IF k IN ('hot_lead_alert_phone', 'sms_from', 'front_desk_phone') AND jsonb_typeof(v) = 'string' THEN
                 v := to_jsonb(internal.normalize_phone(v #>> '{}', o.country));
             END IF;
             BEGIN

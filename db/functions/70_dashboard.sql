@@ -364,6 +364,9 @@ BEGIN
                    'phone_masked', internal.mask_phone(ct.phone),
                    'service', a.service_id, 'service_name', s.name,
                    'confirmed_via', a.confirmed_via,
+                   -- the patient's replies by SMS (46_sms_replies.sql): C, and CANCEL (opted out: may not come)
+                   'patient_confirmed_at', internal.utc_iso(a.patient_confirmed_at),
+                   'may_not_come_at', internal.utc_iso(a.may_not_come_at),
                    'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder') AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
@@ -449,7 +452,8 @@ that day (status confirmed or cancelled) and live holds (status held), in time o
 {"success": true, "org_id", "time_zone", "today", "server_time", "days": [{"date", "label", "is_today",
 "providers": [{"calendar_id", "provider", "entries": [{"kind": "appointment" | "hold", "appointment_id",
 "hold_id", "status", "starts_at", "ends_at" (UTC), "local_start", "local_end", "patient_name",
-"phone_masked", "service", "service_name", "confirmed_via", "confirmation_sms" and "reminder_sms":
+"phone_masked", "service", "service_name", "confirmed_via", "patient_confirmed_at" (the patient replied C)
+and "may_not_come_at" (the patient texted CANCEL) (UTC or null), "confirmation_sms" and "reminder_sms":
 {"message_id", "status", "error_code", "send_after", "local_send_after", "updated_at"} | null,
 "expires_at" and "code_sent" (holds)}]}]}]}.
 Errors: VB404 unknown org; VB400 days out of range, from_date infinite, before 2000 or over five years ahead.

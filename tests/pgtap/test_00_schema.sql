@@ -28,7 +28,8 @@ SELECT tables_are('voxbook', ARRAY[
     'dashboard_sessions', 'dashboard_tokens', 'holds', 'hot_lead_alerts', 'message_templates', 'organizations', 'services',
     'sms_consent_events', 'sms_inbound', 'sms_outbox', 'time_zones', 'tool_calls', 'working_hours',
     'call_locales', 'locale_formats', 'countries', 'carrier_accounts',
-    'service_providers', 'hours_exceptions', 'audit_log'],
+    'service_providers', 'hours_exceptions', 'audit_log',
+    'sms_inbox', 'caller_verifications', 'callback_requests', 'waitlist', 'waitlist_offers'],
     'exactly these tables are in the private schema');
 -- One name for each call id: Vapi's call.id is vapi_call_id in every table, Twilio's CallSid is provider_call_sid,
 -- hot_lead_alerts.call_id is the calls row (uuid), tool_call_id is Vapi's toolCallId.
@@ -37,7 +38,8 @@ SELECT set_eq($$SELECT c.relname || '.' || a.attname FROM pg_attribute AS a JOIN
                    AND NOT a.attisdropped AND a.attname ~ 'call_(sid|id)$'$$,
               ARRAY['calls.vapi_call_id', 'tool_calls.vapi_call_id', 'holds.vapi_call_id', 'appointments.vapi_call_id',
                     'code_events.vapi_call_id', 'calls.provider_call_sid', 'hot_lead_alerts.call_id',
-                    'tool_calls.tool_call_id', 'call_locales.vapi_call_id'],
+                    'tool_calls.tool_call_id', 'call_locales.vapi_call_id', 'caller_verifications.vapi_call_id',
+                    'callback_requests.vapi_call_id', 'waitlist.vapi_call_id'],
               'the columns naming a call: vapi_call_id for Vapi''s call.id everywhere');
 SELECT functions_are('api', ARRAY[
     -- 20_booking.sql
@@ -48,14 +50,22 @@ SELECT functions_are('api', ARRAY[
     -- 40_appointments.sql
     'send_confirmation_sms', 'cancel_appointment', 'reschedule_appointment', 'get_appointment',
     'list_appointments', 'find_patient', 'list_problem_sms',
+    -- 42_my_appointments.sql
+    'find_my_appointments', 'cancel_my_appointment', 'reschedule_my_appointment', 'caller_greeting',
     -- 45_sms_delivery.sql
     'claim_sms_batch', 'begin_sms_send', 'mark_sms_sent', 'mark_sms_sent_batch', 'mark_sms_failed',
     'release_sms_claims', 'record_sms_status', 'record_inbound_sms',
+    -- 46_sms_replies.sql
+    'list_sms_inbox', 'resolve_sms_inbox_item',
+    -- 48_waitlist.sql
+    'join_waitlist', 'offer_waitlist_openings', 'list_waitlist', 'remove_from_waitlist',
     -- 47_carrier_accounts.sql
     'set_carrier_account', 'clear_carrier_account', 'get_carrier_account', 'find_inbound_carrier_accounts',
     'list_carrier_accounts',
     -- 50_calls.sql
     'score_lead', 'record_call_end', 'get_call',
+    -- 52_front_desk.sql
+    'front_desk_transfer', 'record_transfer_failure', 'list_callback_requests', 'resolve_callback_request',
     -- 55_tool_calls.sql
     'run_tool_call', 'run_tool', 'set_call_language',
     -- 64_clinic_setup.sql

@@ -96,8 +96,8 @@ SELECT is(api.run_tool_call((SELECT us FROM ctx), 'tc-us2', 'check_availability'
 RESET ROLE;
 SELECT is(ARRAY(SELECT m.kind || ': ' || m.body FROM voxbook.sms_outbox AS m
                  WHERE m.org_id = (SELECT mx FROM ctx) AND m.kind IN ('confirmation', 'reminder') ORDER BY m.kind),
-          ARRAY['confirmation: Su cita esta confirmada: dom 20 de ene, 10:00 a.m. con Dr. Able. Clinica Sonrisa, (555) 210-0001. Llame para cambiarla. Responda STOP para no recibir mas mensajes.',
-                'reminder: Recordatorio: su cita es el dom 20 de ene, 10:00 a.m. con Dr. Able. Clinica Sonrisa, (555) 210-0001. Llame para cambiarla. Responda STOP para no recibir mas mensajes.'],
+          ARRAY['confirmation: Su cita esta confirmada: dom 20 de ene, 10:00 a.m. con Dr. Able. Clinica Sonrisa, (555) 210-0001. Responda C para confirmar o R para cambiarla. Llame para cancelar. Responda STOP para no recibir mas mensajes.',
+                'reminder: Recordatorio: su cita es el dom 20 de ene, 10:00 a.m. con Dr. Able. Clinica Sonrisa, (555) 210-0001. Responda C para confirmar o R para cambiarla. Llame para cancelar. Responda STOP para no recibir mas mensajes.'],
           'the confirmation and the reminder are Spanish, GSM-7, with es-MX times');
 SELECT is((SELECT m.body ~ '^[0-9]{6} es su codigo de Clinica Sonrisa para confirmar su cita\. Vence en [0-9]+ minutos\.$'
              FROM voxbook.sms_outbox AS m WHERE m.org_id = (SELECT mx FROM ctx) AND m.kind = 'otp'), true,

@@ -169,7 +169,7 @@ SELECT is((SELECT count(DISTINCT a.contact_id) FROM voxbook.appointments AS a WH
           1::bigint, 'one contact: the phone number (its opt-out is the number''s)');
 SELECT alike((SELECT m.body FROM voxbook.sms_outbox AS m
                WHERE m.appointment_id = (SELECT id FROM appt WHERE k = 'child') AND m.kind = 'confirmation'),
-             'For Mia Lee: Your appointment is confirmed: Sun, Jan 20 at 10:00 AM with Dr. Baker. Notice Clinic, %. Call to reschedule. Reply STOP to unsubscribe.',
+             'For Mia Lee: Your appointment is confirmed: Sun, Jan 20 at 10:00 AM with Dr. Baker. Notice Clinic, %. Reply C to confirm or R to reschedule. Call to cancel. Reply STOP to unsubscribe.',
              'the child''s confirmation SMS says whose appointment it is');
 SELECT is((SELECT m.body FROM voxbook.sms_outbox AS m
             WHERE m.appointment_id = (SELECT id FROM appt WHERE k = 'soon') AND m.kind = 'confirmation') LIKE 'Your appointment is confirmed:%',

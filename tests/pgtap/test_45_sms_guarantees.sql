@@ -184,7 +184,7 @@ SELECT tests.unfreeze_time();
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'START', 'SMedge-start')->>'action', 'opt_in', 'START');
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'STOP', 'SMedge-stop2')->>'action', 'opt_out', 'STOP');
 SELECT is(api.record_inbound_sms('+15550005000', '+15550005040', 'START', 'SMedge-start') - 'duplicate',
-          jsonb_build_object('success', true, 'action', 'opt_in', 'keyword', 'START', 'orgs', 1, 'reply', NULL),
+          jsonb_build_object('success', true, 'action', 'opt_in', 'keyword', 'START', 'orgs', 1, 'reply', NULL, 'reply_to', NULL),
           'the first START delivered again gets its first answer');
 RESET ROLE;
 SELECT ok((SELECT ct.sms_opted_out FROM voxbook.contacts AS ct
