@@ -6,8 +6,8 @@ Twilio called is the public one, not the one this process sees behind a proxy, s
 PUBLIC_BASE_URL + path + raw query. A request that fails the check gets 403 before anything changes.
 
 Whose token (a clinic may have its own account, api.get_carrier_account; the token decrypted here with
-VOXBOOK_SECRETS_KEY): Twilio names the account in the signed field ``AccountSid``, and a token is tried only
-for the account it belongs to. A status callback: the token of the clinic its URL names (org_id), or the
+VOXBOOK_SECRETS_KEY): Twilio names the account in the signed field ``AccountSid`` (a request without it is
+refused, 403, nothing changed), and a token is tried only for the account it belongs to. A status callback: the token of the clinic its URL names (org_id), or the
 process-wide TWILIO_AUTH_TOKEN (clinics without an account, and messages sent before a clinic got one). An
 inbound SMS: the clinics whose number is ``To`` -- each one's own token or the process-wide one -- and the
 account must be theirs; to a number no clinic owns (a Messaging Service pool number), the clinics whose own
@@ -59,9 +59,9 @@ def _clinic_token(settings, org_id: Any, account: dict[str, Any]) -> str | None:
 
 
 def _tokens(account_sid: str | None, accounts: list[tuple[str, str | None]]) -> list[str]:
-    """The tokens of the candidate accounts [(account SID, token)] that Twilio's AccountSid names (all of them
-    when the request has no AccountSid)."""
-    return [token for sid, token in accounts if token and (not account_sid or sid == account_sid)]
+    """The tokens of the candidate accounts [(account SID, token)] that Twilio's AccountSid names (none when the
+    request has no AccountSid; _form refuses such a request first)."""
+    return [token for sid, token in accounts if token and account_sid and sid == account_sid]
 
 
 def _process_account(settings) -> tuple[str, str | None]:
@@ -69,9 +69,15 @@ def _process_account(settings) -> tuple[str, str | None]:
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The signed form. Twilio names the account in every callback (AccountSid): one without it is refused
+    (403) before any token is tried, so a token is only ever checked for the account it belongs to."""
     body = await request.body()
     # keep_blank_values: the signature covers empty fields too.
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    if not params.get("AccountSid", "").strip():
+        log.warning("twilio callback refused: no AccountSid on %s", request.url.path)
+        raise PermissionDeniedException("AccountSid is required")
+    return params
 
 
 def _signed_with(request: Request, params: dict[str, str], tokens: list[str]) -> str | None:

@@ -16,6 +16,7 @@ from litestar import Request, Response, Router, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
 from psycopg.types.json import Jsonb
+from pydantic import ValidationError
 
 from voxbook.api.assistant import assistant_config
 from voxbook.api.auth import vapi_authorized
@@ -32,6 +33,7 @@ from voxbook.api.vapi_payloads import (
     parse_json_object,
     parse_model,
     tool_calls_of,
+    validation_summary,
 )
 from voxbook.api.vapi_tools import TOOLS, ClinicCache, Ctx, Tool, answer, camelize, context_value, resolve_clinic
 
@@ -85,6 +87,37 @@ async def authorized_json(request: Request) -> dict[str, Any]:
         return parse_json_object(body)
     except PayloadError as exc:
         raise ClientException(str(exc)) from exc
+
+
+# Messages whose answer Vapi waits for (or informational ones it ignores): a field of the wrong type (an array
+# where Vapi's schema has an object, a number for a string) is dropped, not the message. A 400 left the assistant
+# with nothing to say. Tool calls and end-of-call reports keep their 400: a broken one is not acted on.
+LENIENT = {"assistant-request", "transfer-destination-request", "status-update"} | LANGUAGE_MESSAGES
+
+
+def _envelope(data: dict[str, Any]) -> Envelope:
+    message = data.get("message")
+    kind = message.get("type") if isinstance(message, dict) else None
+    if not isinstance(kind, str) or kind not in LENIENT:
+        return _model(Envelope, data)
+    for _ in range(20):
+        try:
+            return Envelope.model_validate(data)
+        except ValidationError as exc:
+            dropped = False
+            for err in exc.errors(include_input=False, include_url=False):
+                # The innermost key of the path that is in the body (a union adds its member types to the path).
+                parent, key, node = None, None, data
+                for part in err.get("loc", ()):
+                    if not (isinstance(node, dict) and part in node):
+                        break
+                    parent, key, node = node, part, node[part]
+                if parent is not None and parent is not data and key != "type" and key in parent:
+                    del parent[key]
+                    dropped = True
+            if not dropped:
+                raise ClientException(validation_summary(exc)) from exc
+    return _model(Envelope, data)
 
 
 def _model(model: type, data: dict[str, Any]) -> Any:
@@ -300,7 +333,7 @@ async def _assistant_request(state: State, msg: Message) -> dict[str, Any]:
 
 async def vapi_webhook(request: Request, state: State) -> Response:
     data = await authorized_json(request)
-    msg: Message = _model(Envelope, data).message
+    msg: Message = _envelope(data).message
     kind = msg.type
     if kind == "tool-calls":
         return Response(await _tool_calls(state, msg), status_code=200)

@@ -203,7 +203,7 @@ CREATE FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time ti
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
-    staff text := left(nullif(btrim(staff_user), ''), 200);
+    staff text := left(internal.one_line(staff_user), 200);
     claimed jsonb;
     confirmed jsonb;
     appointment uuid;
@@ -602,7 +602,7 @@ BEGIN
     FOR attempt IN 1..3 LOOP
         INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, occupies, vapi_call_id,
                                         patient_name, patient_phone, expires_at, locale)
-        VALUES (o.id, c.id, s.id, slot_time, ends, occ, call_sid, nullif(btrim(patient_name), ''), phone,
+        VALUES (o.id, c.id, s.id, slot_time, ends, occ, call_sid, internal.one_line(patient_name), phone,
                 now_ts + make_interval(mins => minutes), caller_locale)
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
@@ -1499,7 +1499,7 @@ BEGIN
     END IF;
     list := internal.my_upcoming(o, who.subject, call_id);
     RETURN jsonb_build_object('success', true, 'time_zone', o.time_zone, 'phone_masked', internal.mask_phone(who.subject),
-                              'verified_by', CASE WHEN nullif(btrim(code), '') IS NULL AND who.verified
+                              'verified_by', CASE WHEN who.verified   -- a stray code with a trusted caller id is never checked
                                                        AND who.subject = internal.normalize_phone(nullif(btrim(caller_phone), ''), o.country)
                                                   THEN 'caller_id' ELSE 'code' END,
                               'appointments', list);
@@ -1946,7 +1946,7 @@ BEGIN
         INSERT INTO voxbook.waitlist AS w (org_id, service_id, calendar_id, first_day, last_day, from_time, to_time,
                                            patient_name, phone, locale, vapi_call_id)
         VALUES (o.id, s.id, join_waitlist.calendar_id, greatest(first_day, today), last_d,
-                coalesce(from_time, '00:00'), coalesce(to_time, '23:59'), nullif(btrim(patient_name), ''), phone,
+                coalesce(from_time, '00:00'), coalesce(to_time, '23:59'), internal.one_line(patient_name), phone,
                 internal.call_locale(o, call_sid), call_sid)
         ON CONFLICT ON CONSTRAINT waitlist_once_per_call DO NOTHING
         RETURNING w.* INTO e;
@@ -2532,6 +2532,9 @@ DECLARE
     clinic uuid;
     n int := 0;
 BEGIN
+    IF org_id IS NOT NULL THEN
+        PERFORM internal.require_org(org_id);   -- VB404 for an unknown clinic, not a silent "offers": 0
+    END IF;
     IF max_offers IS NULL OR max_offers NOT BETWEEN 1 AND 50 THEN
         PERFORM internal.fail('VB400', 'max_offers must be between 1 and 50', 'Offer a freed time to a few patients at once, e.g. 3.');
     END IF;
@@ -2557,7 +2560,8 @@ them before, as long as fewer than max_offers patients hold a live offer of that
 ("Reply BOOK or 1 within N minutes"), live for reply_minutes. A time frees up when an appointment is cancelled
 or moved, a hold released or expired, or time off lifted: free is what api.check_availability offers. The SMS
 worker calls it on every poll; a reply books through internal.waitlist_reply (the SMS reply router).
-Returns {"success": true, "offers": n}. Errors: VB400 max_offers not 1-50, reply_minutes not 1-240.
+Returns {"success": true, "offers": n}. Errors: VB404 an org_id that is no clinic; VB400 max_offers not 1-50,
+reply_minutes not 1-240.
 Example: SELECT api.offer_waitlist_openings(''a0000000-0000-0000-0000-000000000001'');';
 
 -- Name: record_call_end(uuid, text, timestamp with time zone, timestamp with time zone, text, text, text, jsonb, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
@@ -3436,6 +3440,12 @@ BEGIN
                                   'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
                                   format('used for %s', t.tool_name));
         END IF;
+        -- A redelivery comes in the same call. The same id in another call (providers that number their tool
+        -- calls: call_0, call_1, ...) is not one, and must never answer with another caller's result.
+        IF t.vapi_call_id <> nullif(btrim(call_id), '') THEN
+            PERFORM internal.fail('VB409', 'tool_call_id was already used in another call',
+                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.');
+        END IF;
         -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
@@ -3470,7 +3480,7 @@ Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer"
 "spoken": <the assistant''s line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
 Errors: the function''s own; VB404 unknown org; VB400 missing or too long tool_call_id, missing or too long
-tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool.
+tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool or in another call (both call_ids given and different).
 Example: SELECT api.run_tool_call(''a0000000-0000-0000-0000-000000000001'', ''call_51kj'', ''reserve_atomic'',
          ''claim_slot_atomic'', ''{"calendar_id": "cal-smith", "slot_time": "2026-03-02T14:00:00Z",
          "patient_name": "John Smith", "patient_phone": "+15555550123", "call_sid": "b1223960"}'', ''b1223960'');';
@@ -3968,8 +3978,9 @@ BEGIN
         PERFORM internal.fail('VB400', 'malformed calendar_id',
                               'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. cal-smith.');
     END IF;
-    IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 200) THEN
-        PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters', 'The name callers hear, e.g. Dr. Smith.');
+    IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 200
+                                     OR internal.one_line(display_name) IS DISTINCT FROM btrim(display_name)) THEN
+        PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters on one line', 'The name callers hear, e.g. Dr. Smith.');
     END IF;
     -- Locked: deactivating (active => false) is deactivate_provider's check, against claims.
     SELECT * INTO old FROM voxbook.calendars AS x
@@ -4037,8 +4048,8 @@ BEGIN
         PERFORM internal.fail('VB400', 'malformed service_id',
                               'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. teeth-whitening.');
     END IF;
-    IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200) THEN
-        PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'The name callers say, e.g. Teeth Whitening.');
+    IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200 OR internal.one_line(name) IS DISTINCT FROM btrim(name)) THEN
+        PERFORM internal.fail('VB400', 'name must be 1 to 200 characters on one line', 'The name callers say, e.g. Teeth Whitening.');
     END IF;
     IF providers IS NOT NULL THEN
         SELECT p INTO missing FROM unnest(providers) AS p
@@ -4388,8 +4399,8 @@ BEGIN
         o.country_code := n.calling_code;
     END IF;
     IF name IS NOT NULL THEN
-        IF btrim(name) = '' OR length(name) > 200 THEN
-            PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'Give the clinic''s name as patients know it.');
+        IF btrim(name) = '' OR length(name) > 200 OR internal.one_line(name) IS DISTINCT FROM btrim(name) THEN
+            PERFORM internal.fail('VB400', 'name must be 1 to 200 characters on one line', 'Give the clinic''s name as patients know it (it is in every text).');
         END IF;
         o.name := btrim(name);
     END IF;
@@ -5758,7 +5769,7 @@ BEGIN
      LIMIT 1;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown service',
-                              'Use a service id or name of this clinic (see api.get_organization).', service);
+                              'Use a service id or name of this clinic (see api.get_organization).', left(service, 100));
     END IF;
     RETURN s;
 END
@@ -6481,6 +6492,14 @@ BEGIN
 END
 $$;
 
+-- Name: one_line(text); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.one_line(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT nullif(btrim(regexp_replace(t, '[\x01-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+', ' ', 'g')), '')
+$$;
+
 -- Name: or_list(text[], text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.or_list(items text[], language text) RETURNS text
@@ -6928,7 +6947,7 @@ DECLARE
     tag text;
     to_number text;
     call_key constant text := nullif(btrim(vapi_call_id), '');
-    who constant text := left(nullif(btrim(name), ''), 200);
+    who constant text := left(internal.one_line(name), 200);
     number constant text := CASE WHEN phone ~ '^\+[1-9][0-9]{7,14}$' THEN phone END;
     now_ts constant timestamptz := internal.clock();
 BEGIN
@@ -10233,6 +10252,10 @@ REVOKE ALL ON FUNCTION internal.occupied(starts_at timestamp with time zone, end
 -- Name: FUNCTION offers(c voxbook.calendars, s voxbook.services); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.offers(c voxbook.calendars, s voxbook.services) FROM PUBLIC;
+
+-- Name: FUNCTION one_line(t text); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.one_line(t text) FROM PUBLIC;
 
 -- Name: FUNCTION or_list(items text[], language text); Type: ACL; Schema: internal; Owner: -
 

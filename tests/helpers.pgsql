@@ -82,10 +82,38 @@ $$;
 -- the worker do, and RESET ROLE only around the direct table reads and writes that set up or inspect state.
 -- As that role they may still use what stands outside the API: the clock, local times, the code the
 -- patient reads on their phone, and the temp tables they set up (tests.share_with_api()).
+-- The HINT (or the DETAIL) of the error a statement raises, NULL when it raises none: what a refusal tells
+-- the caller, asserted as text. The statement runs as the calling role (SECURITY INVOKER).
+CREATE OR REPLACE FUNCTION tests.hint_of(statement text) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    h text;
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
+    RETURN h;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.detail_of(statement text) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END
+$$;
+
 GRANT USAGE ON SCHEMA tests TO voxbook_api;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tests FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.freeze_time(timestamptz), tests.unfreeze_time(), tests.at(uuid, timestamp),
-                          tests.code_of(uuid) TO voxbook_api;
+                          tests.code_of(uuid), tests.hint_of(text), tests.detail_of(text) TO voxbook_api;
 
 -- Lets the API role read this session's temp tables (setup results such as ctx): call before SET LOCAL ROLE.
 CREATE OR REPLACE FUNCTION tests.share_with_api() RETURNS text

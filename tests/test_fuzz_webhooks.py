@@ -29,6 +29,7 @@ from vapi_helpers import ADMIN, AUTH, day, settings_for, tc, tool_calls
 
 PUBLIC_BASE_URL = "https://voxbook.example.test"
 TWILIO_TOKEN = "fuzz-twilio-token-" + secrets.token_hex(8)
+TWILIO_SID = "AC" + secrets.token_hex(16)   # Twilio names the account in every callback; without it: 403
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 COUNTED = ("holds", "sms_outbox", "calls")
@@ -38,7 +39,8 @@ COUNTED = ("holds", "sms_outbox", "calls")
 def world(app_database_url, database_url) -> Iterator[dict[str, Any]]:
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as db:
         org, phone = new_clinic(db)
-        s = settings_for(app_database_url, public_base_url=PUBLIC_BASE_URL, twilio_auth_token=TWILIO_TOKEN)
+        s = settings_for(app_database_url, public_base_url=PUBLIC_BASE_URL, twilio_auth_token=TWILIO_TOKEN,
+                         twilio_account_sid=TWILIO_SID)
         with TestClient(create_app(s), raise_server_exceptions=False) as client:
             yield {"db": db, "org": org, "phone": phone, "client": client}
 
@@ -194,7 +196,8 @@ def test_fuzz_twilio_callbacks_with_valid_signatures(world):
 
     @FUZZ
     @given(path=st.sampled_from(["/twilio/status", "/twilio/inbound"]),
-           form=st.fixed_dictionaries({}, optional={
+           form=st.fixed_dictionaries({"AccountSid": st.one_of(st.just(TWILIO_SID), st.just(TWILIO_SID),
+                                                                 st.text(max_size=40))}, optional={
                "MessageSid": st.one_of(st.just("SM" + secrets.token_hex(16)), st.text(max_size=40)),
                "MessageStatus": st.one_of(st.sampled_from(["queued", "sent", "delivered", "undelivered", "failed"]),
                                           st.text(max_size=20)),

@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import subprocess
+import tempfile
 import sys
 import time
 from collections.abc import Iterator
@@ -128,24 +129,34 @@ def serve_process(database_url: str, what: str = "", **env: str) -> Iterator[str
     yields its base URL once /health says the database answers, and stops it after."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "VAPI_SECRET": SECRET, **env}
+    # Its output to a file, not a pipe: a pipe nobody reads fills (64 KiB of log lines) and blocks the server.
+    log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxbook.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
-        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read()[-5000:]
+
+    last = "no answer"
+    deadline = time.monotonic() + 90   # a loaded machine (the whole suite, CI beside it) starts it slowly
     try:
-        for _ in range(600):
+        while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{proc.stdout.read()}")
+                pytest.fail(f"voxbook serve exited {proc.returncode}:\n{output()}")
             try:
-                if httpx.get(base + "/health", timeout=1).json().get("database") == "ok":
+                r = httpx.get(base + "/health", timeout=5)
+                last = f"{r.status_code} {r.text[:300]}"
+                if r.json().get("database") == "ok":
                     break
-            except httpx.HTTPError:
-                pass
+            except httpx.HTTPError as exc:
+                last = repr(exc)
             time.sleep(0.05)
         else:
-            pytest.fail(f"voxbook serve did not come up{what}")
+            pytest.fail(f"voxbook serve did not come up{what} (last /health: {last}):\n{output()}")
         yield base
     finally:
         proc.terminate()
@@ -154,3 +165,4 @@ def serve_process(database_url: str, what: str = "", **env: str) -> Iterator[str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()

@@ -153,6 +153,15 @@ CREATE FUNCTION internal.utc_iso(ts timestamptz) RETURNS text
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
+-- A name or note as one clean line, NULL when nothing is left: control characters (newlines, tabs, C1), zero-width
+-- and bidi-override characters become a space, then it is trimmed. Names go into texts to the front desk and the
+-- patient and onto the staff's screens: a newline in a spoken or typed name must not start a line of its own there,
+-- nor a U+202E turn the text around.
+CREATE FUNCTION internal.one_line(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT nullif(btrim(regexp_replace(t, '[\x01-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+', ' ', 'g')), '')
+$$;
+
 -- Keeps message text in the GSM-7 alphabet: one character outside it (an emoji, a curly quote)
 -- makes the whole SMS UCS-2 and triples its cost. Names are folded to ASCII where GSM-7 lacks the letter.
 CREATE FUNCTION internal.gsm7(t text) RETURNS text

@@ -64,7 +64,7 @@ BEGIN
      LIMIT 1;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown service',
-                              'Use a service id or name of this clinic (see api.get_organization).', service);
+                              'Use a service id or name of this clinic (see api.get_organization).', left(service, 100));
     END IF;
     RETURN s;
 END

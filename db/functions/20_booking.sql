@@ -219,7 +219,7 @@ BEGIN
     FOR attempt IN 1..3 LOOP
         INSERT INTO voxbook.holds AS x (org_id, calendar_id, service_id, starts_at, ends_at, occupies, vapi_call_id,
                                         patient_name, patient_phone, expires_at, locale)
-        VALUES (o.id, c.id, s.id, slot_time, ends, occ, call_sid, nullif(btrim(patient_name), ''), phone,
+        VALUES (o.id, c.id, s.id, slot_time, ends, occ, call_sid, internal.one_line(patient_name), phone,
                 now_ts + make_interval(mins => minutes), caller_locale)
         ON CONFLICT DO NOTHING
         RETURNING x.* INTO h;
@@ -457,7 +457,7 @@ CREATE FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time ti
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    staff text := left(nullif(btrim(staff_user), ''), 200);
+    staff text := left(internal.one_line(staff_user), 200);
     claimed jsonb;
     confirmed jsonb;
     appointment uuid;

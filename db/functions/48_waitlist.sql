@@ -78,7 +78,7 @@ BEGIN
         INSERT INTO voxbook.waitlist AS w (org_id, service_id, calendar_id, first_day, last_day, from_time, to_time,
                                            patient_name, phone, locale, vapi_call_id)
         VALUES (o.id, s.id, join_waitlist.calendar_id, greatest(first_day, today), last_d,
-                coalesce(from_time, '00:00'), coalesce(to_time, '23:59'), nullif(btrim(patient_name), ''), phone,
+                coalesce(from_time, '00:00'), coalesce(to_time, '23:59'), internal.one_line(patient_name), phone,
                 internal.call_locale(o, call_sid), call_sid)
         ON CONFLICT ON CONSTRAINT waitlist_once_per_call DO NOTHING
         RETURNING w.* INTO e;
@@ -204,6 +204,9 @@ DECLARE
     clinic uuid;
     n int := 0;
 BEGIN
+    IF org_id IS NOT NULL THEN
+        PERFORM internal.require_org(org_id);   -- VB404 for an unknown clinic, not a silent "offers": 0
+    END IF;
     IF max_offers IS NULL OR max_offers NOT BETWEEN 1 AND 50 THEN
         PERFORM internal.fail('VB400', 'max_offers must be between 1 and 50', 'Offer a freed time to a few patients at once, e.g. 3.');
     END IF;
@@ -227,7 +230,8 @@ them before, as long as fewer than max_offers patients hold a live offer of that
 ("Reply BOOK or 1 within N minutes"), live for reply_minutes. A time frees up when an appointment is cancelled
 or moved, a hold released or expired, or time off lifted: free is what api.check_availability offers. The SMS
 worker calls it on every poll; a reply books through internal.waitlist_reply (the SMS reply router).
-Returns {"success": true, "offers": n}. Errors: VB400 max_offers not 1-50, reply_minutes not 1-240.
+Returns {"success": true, "offers": n}. Errors: VB404 an org_id that is no clinic; VB400 max_offers not 1-50,
+reply_minutes not 1-240.
 Example: SELECT api.offer_waitlist_openings('a0000000-0000-0000-0000-000000000001');$$;
 
 

@@ -84,7 +84,7 @@ DECLARE
     tag text;
     to_number text;
     call_key constant text := nullif(btrim(vapi_call_id), '');
-    who constant text := left(nullif(btrim(name), ''), 200);
+    who constant text := left(internal.one_line(name), 200);
     number constant text := CASE WHEN phone ~ '^\+[1-9][0-9]{7,14}$' THEN phone END;
     now_ts constant timestamptz := internal.clock();
 BEGIN

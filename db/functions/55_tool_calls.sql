@@ -112,6 +112,12 @@ BEGIN
                                   'Each tool call needs its own id; Vapi''s toolCallId is unique per call.',
                                   format('used for %s', t.tool_name));
         END IF;
+        -- A redelivery comes in the same call. The same id in another call (providers that number their tool
+        -- calls: call_0, call_1, ...) is not one, and must never answer with another caller's result.
+        IF t.vapi_call_id <> nullif(btrim(call_id), '') THEN
+            PERFORM internal.fail('VB409', 'tool_call_id was already used in another call',
+                                  'Each tool call needs its own id; Vapi''s toolCallId is unique per call.');
+        END IF;
         -- A record stored before the spoken line was (migration 0015) gets it worded now, from its result.
         RETURN jsonb_build_object('success', true, 'replay', true, 'tool_call_id', t.tool_call_id,
                                   'response', CASE WHEN t.response ? 'spoken' THEN t.response
@@ -144,7 +150,7 @@ Returns {"success": true, "replay": false, "tool_call_id", "response": {"answer"
 "spoken": <the assistant's line>}} for a new call, or {"success": true, "replay": true, "tool_call_id", "response", "first_answered_at"} with the
 response stored the first time.
 Errors: the function's own; VB404 unknown org; VB400 missing or too long tool_call_id, missing or too long
-tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool.
+tool_name, unknown function_name, args not an object or with org_id; VB409 the id was used for another tool or in another call (both call_ids given and different).
 Example: SELECT api.run_tool_call('a0000000-0000-0000-0000-000000000001', 'call_51kj', 'reserve_atomic',
          'claim_slot_atomic', '{"calendar_id": "cal-smith", "slot_time": "2026-03-02T14:00:00Z",
          "patient_name": "John Smith", "patient_phone": "+15555550123", "call_sid": "b1223960"}', 'b1223960');$$;

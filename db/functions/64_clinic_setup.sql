@@ -227,8 +227,8 @@ BEGIN
         o.country_code := n.calling_code;
     END IF;
     IF name IS NOT NULL THEN
-        IF btrim(name) = '' OR length(name) > 200 THEN
-            PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'Give the clinic''s name as patients know it.');
+        IF btrim(name) = '' OR length(name) > 200 OR internal.one_line(name) IS DISTINCT FROM btrim(name) THEN
+            PERFORM internal.fail('VB400', 'name must be 1 to 200 characters on one line', 'Give the clinic''s name as patients know it (it is in every text).');
         END IF;
         o.name := btrim(name);
     END IF;
@@ -602,8 +602,9 @@ BEGIN
         PERFORM internal.fail('VB400', 'malformed calendar_id',
                               'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. cal-smith.');
     END IF;
-    IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 200) THEN
-        PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters', 'The name callers hear, e.g. Dr. Smith.');
+    IF display_name IS NOT NULL AND (btrim(display_name) = '' OR length(display_name) > 200
+                                     OR internal.one_line(display_name) IS DISTINCT FROM btrim(display_name)) THEN
+        PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters on one line', 'The name callers hear, e.g. Dr. Smith.');
     END IF;
     -- Locked: deactivating (active => false) is deactivate_provider's check, against claims.
     SELECT * INTO old FROM voxbook.calendars AS x
@@ -715,8 +716,8 @@ BEGIN
         PERFORM internal.fail('VB400', 'malformed service_id',
                               'Small letters, digits, - and _, starting with a letter or digit, up to 63: e.g. teeth-whitening.');
     END IF;
-    IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200) THEN
-        PERFORM internal.fail('VB400', 'name must be 1 to 200 characters', 'The name callers say, e.g. Teeth Whitening.');
+    IF name IS NOT NULL AND (btrim(name) = '' OR length(name) > 200 OR internal.one_line(name) IS DISTINCT FROM btrim(name)) THEN
+        PERFORM internal.fail('VB400', 'name must be 1 to 200 characters on one line', 'The name callers say, e.g. Teeth Whitening.');
     END IF;
     IF providers IS NOT NULL THEN
         SELECT p INTO missing FROM unnest(providers) AS p

@@ -97,18 +97,7 @@ SELECT throws_ok($$INSERT INTO voxbook.organizations (name, phone, time_zone) VA
 SELECT is(ARRAY[internal.require_time_zone('Europe/Berlin'), internal.require_time_zone(' america/new_york ')],
           ARRAY['Europe/Berlin', 'America/New_York'], 'require_time_zone gives the listed spelling');
 SELECT throws_ok($$SELECT internal.require_time_zone('EST')$$, 'VB400', 'unknown time zone', 'and refuses an abbreviation with VB400');
-CREATE FUNCTION pg_temp.hint_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    h text;
-BEGIN
-    EXECUTE statement;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END
-$f$;
-SELECT matches(pg_temp.hint_of($$SELECT internal.require_time_zone('Mars/Olympus')$$), 'IANA zone name such as America/New_York',
+SELECT matches(tests.hint_of($$SELECT internal.require_time_zone('Mars/Olympus')$$), 'IANA zone name such as America/New_York',
                '... with a HINT naming what it takes');
 
 -- api.run_tool_call inserts its row before it runs the function (a twin waits on that row), and fills in

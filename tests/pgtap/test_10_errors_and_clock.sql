@@ -33,18 +33,7 @@ SELECT is(api.check_availability((SELECT org FROM ctx), '2000-01-01')->'slots', 
           'the first accepted date answers (no slots in the past)');
 SELECT is(api.check_availability((SELECT org FROM ctx), '2034-12-31')->'slots', '[]'::jsonb,
           'a date within five years answers (no slots beyond the clinic''s horizon)');
-CREATE FUNCTION pg_temp.hint_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    h text;
-BEGIN
-    EXECUTE statement;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END
-$f$;
-SELECT is(pg_temp.hint_of($$SELECT api.check_availability((SELECT org FROM ctx), 'infinity')$$),
+SELECT is(tests.hint_of($$SELECT api.check_availability((SELECT org FROM ctx), 'infinity')$$),
           'Give a real date from 2000 to five years ahead, e.g. 2026-03-02 (a time: 2026-03-02T14:00:00Z).',
           'the refusal says what is accepted');
 

@@ -1,7 +1,7 @@
 -- api.run_tool_call: one Vapi tool call in one statement; a redelivered call is answered from the record.
 -- Run as the API role; what is stored is read as the owner.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic() AS org, tests.create_clinic() AS other;
 
@@ -44,6 +44,9 @@ SELECT is(api.run_tool_call((SELECT other FROM ctx), 'tc-r1', 'check_availabilit
 SELECT throws_ok(format('SELECT api.run_tool_call(%L, %L, %L, %L, %L)', (SELECT org FROM ctx), 'tc-r1',
                         'send_otp_code', 'send_otp_code', '{}'),
                  'VB409', NULL, 'an id used for another tool is a conflict');
+SELECT throws_ok(format('SELECT api.run_tool_call(%L, %L, %L, %L, %L, %L)', (SELECT org FROM ctx), 'tc-r1',
+                        'reserve_atomic', 'claim_slot_atomic', '{}', 'vapi-call-someone-else'),
+                 'VB409', NULL, 'an id used in another call is a conflict, never the other caller''s answer');
 SELECT throws_ok(format('SELECT api.run_tool_call(%L, %L, %L, %L, %L)', (SELECT org FROM ctx), ' ',
                         'check_availability', 'check_availability', '{"date": "2030-01-15"}'),
                  'VB400', NULL, 'a blank tool_call_id is refused');

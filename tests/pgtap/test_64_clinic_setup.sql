@@ -69,28 +69,10 @@ SELECT throws_ok($$SELECT api.create_clinic('X', '+15556400004', 'UTC', org_id =
 RESET ROLE;
 SELECT is((SELECT count(*) FROM voxbook.organizations WHERE phone = '+15556400004'), 0::bigint, 'none of these made a clinic');
 -- the error's HINT says what is allowed
-CREATE FUNCTION pg_temp.hint_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-    EXECUTE stmt;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END $$;
-CREATE FUNCTION pg_temp.detail_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN
-    EXECUTE stmt;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN d;
-END $$;
 SET LOCAL ROLE voxbook_api;
-SELECT matches(pg_temp.hint_of($$SELECT api.create_clinic('X', '+15556400004', 'UTC', settings => '{"hold_minutes": 500}')$$),
+SELECT matches(tests.hint_of($$SELECT api.create_clinic('X', '+15556400004', 'UTC', settings => '{"hold_minutes": 500}')$$),
                'hold_minutes >= 1.*hold_minutes <= 60', 'the HINT of a setting out of range gives the range');
-SELECT matches(pg_temp.hint_of($$SELECT api.create_clinic('X', '+15556400004', 'UTC', settings => '{"holdminutes": 5}')$$),
+SELECT matches(tests.hint_of($$SELECT api.create_clinic('X', '+15556400004', 'UTC', settings => '{"holdminutes": 5}')$$),
                '^Known settings: hold_minutes, .*cancellation_notice_minutes', 'the HINT of an unknown setting lists the known ones');
 
 -- get_clinic / update_clinic ------------------------------------------------------------------------------------

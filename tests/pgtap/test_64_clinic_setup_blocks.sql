@@ -8,24 +8,6 @@ CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Blocks Clinic', phone => '+
                                 tests.create_clinic('Blocks Other', phone => '+15556410002') AS other;
 CREATE TEMP TABLE r (k text PRIMARY KEY, j jsonb);
 SELECT tests.share_with_api();
-CREATE FUNCTION pg_temp.detail_of(stmt text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN
-    EXECUTE stmt;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN d::jsonb;
-END $$;
-CREATE FUNCTION pg_temp.hint_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-    EXECUTE stmt;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END $$;
 SET LOCAL ROLE voxbook_api;
 
 -- An appointment on Wednesday 10:00 with cal-a, and a caller holding Wednesday 14:00 with cal-a.
@@ -40,12 +22,12 @@ SELECT is((SELECT count(*) FROM r WHERE j->>'success' = 'true'), 2::bigint, 'set
 SELECT throws_ok(format($$SELECT api.block_time(%L, 'cal-a', %L, %L, 'vacation')$$, (SELECT org FROM ctx),
                         tests.at((SELECT org FROM ctx), '2030-01-16 00:00'), tests.at((SELECT org FROM ctx), '2030-01-17 00:00')),
                  'VB409', 'the time has bookings', 'blocking time with an appointment and a hold in it is refused');
-SELECT is(pg_temp.hint_of(format($$SELECT api.block_time(%L, 'cal-a', %L, %L)$$, (SELECT org FROM ctx),
+SELECT is(tests.hint_of(format($$SELECT api.block_time(%L, 'cal-a', %L, %L)$$, (SELECT org FROM ctx),
                                  tests.at((SELECT org FROM ctx), '2030-01-16 00:00'), tests.at((SELECT org FROM ctx), '2030-01-17 00:00'))),
           '1 appointment: Wed, Jan 16 at 10:00 AM; 1 caller holding a time now. Move them first, or pass proceed => true to block anyway (appointments stay, listed to reschedule).',
           '... the HINT says how many and when');
-CREATE TEMP TABLE refused AS SELECT pg_temp.detail_of(format($$SELECT api.block_time(%L, 'cal-a', %L, %L)$$, (SELECT org FROM ctx),
-                                 tests.at((SELECT org FROM ctx), '2030-01-16 00:00'), tests.at((SELECT org FROM ctx), '2030-01-17 00:00'))) AS d;
+CREATE TEMP TABLE refused AS SELECT tests.detail_of(format($$SELECT api.block_time(%L, 'cal-a', %L, %L)$$, (SELECT org FROM ctx),
+                                 tests.at((SELECT org FROM ctx), '2030-01-16 00:00'), tests.at((SELECT org FROM ctx), '2030-01-17 00:00')))::jsonb AS d;
 SELECT is((SELECT d->'appointments'->0->>'appointment_id' FROM refused), (SELECT j->>'appointment_id' FROM r WHERE k = 'appt'),
           '... the DETAIL is JSON naming the appointment');
 SELECT is((SELECT d->'holds'->0->>'hold_id' FROM refused), (SELECT j->>'hold_id' FROM r WHERE k = 'hold'), '... and the live hold');
@@ -129,7 +111,7 @@ SELECT throws_ok(format($$SELECT api.unblock_time(%L, %s)$$, (SELECT org FROM ct
 -- deactivate_provider
 SELECT throws_ok(format($$SELECT api.deactivate_provider(%L, 'cal-a')$$, (SELECT org FROM ctx)), 'VB409', 'Dr. Able has future appointments',
                  'a provider with future appointments is not deactivated');
-SELECT is(pg_temp.hint_of(format($$SELECT api.deactivate_provider(%L, 'cal-a')$$, (SELECT org FROM ctx))),
+SELECT is(tests.hint_of(format($$SELECT api.deactivate_provider(%L, 'cal-a')$$, (SELECT org FROM ctx))),
           '1 appointment: Wed, Jan 16 at 10:00 AM. Move or cancel them first, or pass on_future => ''cancel''.', '... the HINT names them');
 SELECT throws_ok(format($$SELECT api.upsert_provider(%L, 'cal-a', active => false)$$, (SELECT org FROM ctx)), 'VB409', 'Dr. Able has future appointments',
                  'nor through upsert_provider');
