@@ -8,17 +8,23 @@ connections) and ``app.state.settings`` (voxbook.settings.Settings).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import select
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.datastructures import State
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
+from litestar.template import TemplateConfig
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from voxbook.api.dashboard import dashboard_lifespan, route_handlers as dashboard_routes
+from voxbook.api.dashboard_auth import jinja_environment
 from voxbook.api.errors import CODE_BY_STATUS, api_error_body, error_body, http_error_body, http_status
 from voxbook.api.rpc_routes import rpc
 from voxbook.api.twilio_routes import twilio_router
@@ -36,6 +42,34 @@ POOL_TIMEOUT_SECONDS = 2.0
 # 5 minutes). Short, so that after an outage the next request starts a fresh attempt at once instead
 # of waiting for a backoff that grew during the outage (a 40 s outage used to cost 15 s more).
 RECONNECT_TIMEOUT_SECONDS = 3.0
+# A pooled connection unused for longer than this is checked with a round trip before it is handed out: one
+# dropped without a word (a NAT or firewall forgetting an idle flow) is only found by asking.
+CHECK_IDLE_SECONDS = 30.0
+
+
+def connection_check() -> Callable[[psycopg.AsyncConnection], Awaitable[None]]:
+    """The pool's check of a connection as it leaves the pool, without a round trip when nothing is wrong.
+
+    A connection the server ended (a restart, a failover, pg_terminate_backend) has something to read: the
+    server's FATAL message, then the end of the stream. An idle pooled connection otherwise has nothing (no
+    LISTEN on it, autocommit, every reply read). So it is asked (an empty query, which fails on a dead one
+    and makes the pool take another) only when its socket is readable or it sat unused for
+    CHECK_IDLE_SECONDS; every other checkout costs one poll() instead of a round trip (21 % of the process's
+    time on a tool call, bench/README.md "Issue 18, second pass")."""
+    last_checkout: weakref.WeakKeyDictionary[psycopg.AsyncConnection, float] = weakref.WeakKeyDictionary()
+
+    async def check(conn: psycopg.AsyncConnection) -> None:
+        now = time.monotonic()
+        previous = last_checkout.get(conn)
+        last_checkout[conn] = now
+        if previous is not None and now - previous < CHECK_IDLE_SECONDS and not conn.closed:
+            readable = select.poll()
+            readable.register(conn.pgconn.socket, select.POLLIN)
+            if not readable.poll(0):   # POLLIN, or POLLHUP/POLLERR (always reported): in doubt
+                return
+        await AsyncConnectionPool.check_connection(conn)
+
+    return check
 
 
 def _api_error(_: Request, exc: ApiError) -> Response:
@@ -99,9 +133,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.database_url, min_size=2, max_size=20, open=False,
             kwargs={"autocommit": True, "connect_timeout": 2},
             timeout=POOL_TIMEOUT_SECONDS, reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
-            # Each connection is checked (an empty query) as it leaves the pool: those cut by a database
-            # restart are replaced at once instead of failing one request each.
-            check=AsyncConnectionPool.check_connection,
+            # Each connection is checked as it leaves the pool: those cut by a database restart are
+            # replaced at once instead of failing one request each (a round trip only when in doubt).
+            check=connection_check(),
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
@@ -123,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         request_max_body_size=settings.max_other_body_bytes,   # Vapi's endpoints: their own limit
         openapi_config=OpenAPIConfig(title="voxbook", version="0.1.0", path="/schema"),
+        # The dashboard's pages (api/templates/dashboard/): one Jinja environment, autoescape on for .html.
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(jinja_environment())),
         # Litestar would install its own handler and format on the root logger: voxbook.logs has the one.
         logging_config=None,
     )

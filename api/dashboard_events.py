@@ -13,7 +13,14 @@ On Citus the NOTIFY fires on the worker node that runs the (delegated) api.recor
 this listener on the coordinator. There the hub polls instead: every ``poll_seconds`` without a notification
 it reads each subscribed clinic's newest leads (api.dashboard_hot_leads) and pushes the ones it has not seen.
 A clinic's first poll only notes what exists and tells its browsers to ``resync`` (whatever came between
-their page load and that poll is then fetched). On a single PostgreSQL the hub does not poll.
+their page load and that poll is then fetched). On a single PostgreSQL the hub does not poll for leads.
+
+The schedule, the holds and the queues (issue 16) change on the booking path, which must not NOTIFY: a NOTIFY
+takes a database-wide lock at commit and would serialise every booking's commit. So for those the hub always
+polls, every ``change_seconds``, only the clinics with an open stream: ``api.dashboard_changes(org_id)`` gives
+cheap markers (index probes), and a marker that differs from the clinic's last one is pushed as a ``schedule``,
+``holds`` or ``queues`` event (the last with the queue counts); the page then fetches its fragment again. A
+clinic's first poll only notes its markers.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import Any
 from psycopg.rows import scalar_row
 from psycopg_pool import AsyncConnectionPool
 
-from voxbook.api.dashboard_html import lead_item
+from voxbook.api.dashboard_auth import lead_item
 from voxbook.db import ApiError, call, listen
 from voxbook.migrate import CITUS_INSTALLED_SQL
 
@@ -40,11 +47,14 @@ QUEUE_SIZE = 100
 # poll reads (more new ones than that in one interval: the browsers refetch instead).
 POLL_SECONDS = 2.0
 POLL_LEADS = 20
+# Everywhere: how often the clinics with an open stream are asked what changed (api.dashboard_changes).
+CHANGE_SECONDS = 2.0
+CHANGE_TOPICS = ("schedule", "holds", "queues")
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    kind: str            # "hot_lead" | "resync"
+    kind: str            # "hot_lead" | "resync" | "schedule" | "holds" | "queues"
     data: str = "{}"
     id: str | None = None
 
@@ -68,7 +78,7 @@ class HotLeadHub:
     """Owns the process's LISTEN connection (started with the first subscriber) and the subscriber sets."""
 
     def __init__(self, conninfo: str, pool: AsyncConnectionPool, *, max_backoff: float = 10.0,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS, change_seconds: float = CHANGE_SECONDS) -> None:
         self._conninfo = conninfo
         self._pool = pool
         self._max_backoff = max_backoff
@@ -77,6 +87,11 @@ class HotLeadHub:
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._seen: dict[str, set[str]] = {}   # polling: per clinic, the alert ids its browsers have had
         self._task: asyncio.Task[None] | None = None
+        self._change_seconds = change_seconds
+        self._markers: dict[str, dict[str, Any]] = {}   # per clinic, the last api.dashboard_changes answer
+        self._watch_task: asyncio.Task[None] | None = None
+        self._baselines: set[asyncio.Task[None]] = set()
+        self.change_polls = 0
         self.connected = False
         self.connections_made = 0
         self.polling = False                   # set at each connection: True on a Citus coordinator
@@ -84,8 +99,17 @@ class HotLeadHub:
     def subscribe(self, org_id: str) -> Subscriber:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="dashboard-hot-lead-listener")
+        if self._watch_task is None or self._watch_task.done():
+            self._watch_task = asyncio.create_task(self._watch_changes(), name="dashboard-change-poller")
         sub = Subscriber(str(org_id))
+        first = sub.org_id not in self._subscribers
         self._subscribers.setdefault(sub.org_id, set()).add(sub)
+        if first and sub.org_id not in self._markers:
+            # The clinic's markers now, not at the next poll: a change made between the two would be taken for
+            # the starting point and never pushed.
+            task = asyncio.create_task(self._check_changes(sub.org_id), name="dashboard-change-baseline")
+            self._baselines.add(task)
+            task.add_done_callback(self._baselines.discard)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
@@ -95,19 +119,22 @@ class HotLeadHub:
             if not subs:
                 del self._subscribers[sub.org_id]
                 self._seen.pop(sub.org_id, None)
+                self._markers.pop(sub.org_id, None)
 
     @property
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down either way
-                pass
-            self._task = None
+        for task in (self._task, self._watch_task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down either way
+                    pass
+        self._task = None
+        self._watch_task = None
 
     async def _run(self) -> None:
         # The one LISTEN loop of the package (voxbook.db.listen): its liveness probe notices a server that
@@ -189,6 +216,35 @@ class HotLeadHub:
                 continue
             for lead in reversed(new):   # oldest first, as they came
                 self._send(org_id, _lead_event(lead["alert_id"], lead))
+
+
+    async def _watch_changes(self) -> None:
+        """Every change_seconds, each clinic with an open stream: push the topics whose marker moved."""
+        while True:
+            await asyncio.sleep(self._change_seconds)
+            for org_id in list(self._subscribers):
+                await self._check_changes(org_id)
+
+    async def _check_changes(self, org_id: str) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                now: dict[str, Any] = await call(conn, "dashboard_changes", org_id=org_id)
+        except ApiError:
+            return   # the clinic is gone
+        except Exception as exc:  # noqa: BLE001 - asked again at the next poll
+            log.warning("dashboard change poll: %s", type(exc).__name__)
+            return
+        self.change_polls += 1
+        if org_id not in self._subscribers:
+            return   # its last browser left meanwhile
+        before = self._markers.get(org_id)
+        self._markers[org_id] = now
+        if before is None:
+            return
+        for topic in CHANGE_TOPICS:
+            if now.get(topic) != before.get(topic):
+                data = {"counts": now.get("counts")} if topic == "queues" else {}
+                self._send(org_id, Event(topic, json.dumps(data)))
 
 
 def _lead_event(alert_id: str, lead: dict[str, Any]) -> Event:

@@ -4,7 +4,7 @@ For dashboards and scripts (not for Vapi): its own token (ADMIN_TOKEN, Bearer). 
 named arguments; ``GET`` takes them in the query string, for STABLE and IMMUTABLE functions only (a VOLATILE one
 may change data, and GET must not: 405). The function's result comes out; errors are PostgREST's body
 (api/errors.py). Only functions the API role may execute are reachable, so the set is exactly what
-db/functions/99_grants.sql grants, never an internal helper. The argument names are checked against the
+db/functions/99_grants.sql grants, never an internal helper, less PROCESS_ONLY. The argument names are checked against the
 function's parameters first, so a misspelt or missing one is PostgREST's 404 PGRST202 naming the right ones.
 """
 
@@ -27,6 +27,13 @@ from voxbook.api.vapi_payloads import PayloadError, parse_json_object
 from voxbook.db import call
 
 API_ROLE = "voxbook_api"
+# Functions for the server's own processes, never over /rpc, even with the admin token: they hand out what a
+# person's password protects (argon2 hashes to check a sign-in against, a session opened once the API has checked
+# it, a stored credential's ciphertext for the worker to decrypt). A leaked ADMIN_TOKEN must not yield them.
+PROCESS_ONLY = frozenset({
+    "dashboard_login_accounts", "dashboard_login", "accept_staff_invite",
+    "get_calendar_connection", "get_carrier_account", "find_inbound_carrier_accounts", "list_carrier_accounts",
+})
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -103,7 +110,7 @@ async def _not_found(conn, function: str, names: set[str], signatures: list[_Sig
         return HttpError(404, message, code="PGRST202", hint=hint,
                          details=f"api.{function} takes no such combination of arguments")
     rows = await (await conn.execute(_NAMES_SQL, [API_ROLE])).fetchall()
-    close = difflib.get_close_matches(function[:64], [r[0] for r in rows], n=3)
+    close = difflib.get_close_matches(function[:64], [r[0] for r in rows if r[0] not in PROCESS_ONLY], n=3)
     hint = ("Perhaps you meant to call the function " + " or ".join(f"api.{c}" for c in close)) if close else None
     return HttpError(404, message, code="PGRST202", hint=hint)
 
@@ -115,7 +122,8 @@ async def _run(request: Request, state: State, function: str, args: dict[str, An
                             code="PGRST202", hint="Argument names are the function's parameter names, e.g. org_id.")
     names = set(args)
     async with state.pool.connection() as conn:
-        signatures = await _signatures(conn, function) if _NAME.fullmatch(function) else []
+        reachable = _NAME.fullmatch(function) and function not in PROCESS_ONLY
+        signatures = await _signatures(conn, function) if reachable else []
         matching = [s for s in signatures if s.accepts(names)]
         if not matching:
             raise await _not_found(conn, function, names, signatures)

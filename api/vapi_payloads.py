@@ -8,12 +8,18 @@ are ignored: Vapi adds fields all the time and echoes whole configurations back 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from voxbook.phones import e164_or_raw
+
+# Every message names the clinic's number, and every tool call of a call its caller's: each spelling is read
+# (phonenumbers, tens of microseconds) once per process, not once per request (bench/README.md, the profile).
+# A pure function of a string; the answers are strings, shared safely.
+_e164_or_raw = lru_cache(maxsize=4096)(e164_or_raw)
 
 # A caller's message would otherwise be echoed (with phone numbers) in 400 bodies.
 _CONFIG = ConfigDict(extra="ignore", hide_input_in_errors=True, populate_by_name=True)
@@ -208,10 +214,10 @@ def context_of(msg: Message | SeedEnvelope) -> CallContext:
     return CallContext(
         # E.164 from Vapi, in one spelling (the clinic cache's key); the caller is read by the clinic's
         # country once the clinic is known (api/vapi_tools.py), else kept as it came (e.g. 'anonymous').
-        called_number=e164_or_raw(msg.phoneNumber.number) if msg.phoneNumber else None,
+        called_number=_e164_or_raw(msg.phoneNumber.number) if msg.phoneNumber else None,
         tenant_id=_meta_tenant(*metas),
         call_id=str(call.id) if call and call.id is not None and str(call.id).strip() else None,
-        caller=e164_or_raw(caller) or None,
+        caller=_e164_or_raw(caller) or None,
         provider_call_sid=call.phoneCallProviderId if call else None,
     )
 

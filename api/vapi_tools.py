@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -29,6 +30,12 @@ from voxbook.db import ApiError, call
 from voxbook.phones import e164_or_none, to_e164
 
 log = logging.getLogger("voxbook.vapi")
+
+# A caller's number is read in every tool call of their call (and the patient's phone is usually the same):
+# parsed once per process per spelling and country (see api/vapi_payloads.py, _e164_or_raw). A refused number
+# raises every time (lru_cache keeps answers, not exceptions).
+_to_e164 = lru_cache(maxsize=4096)(to_e164)
+_e164_or_none = lru_cache(maxsize=4096)(e164_or_none)
 
 
 @dataclass(frozen=True)
@@ -322,14 +329,14 @@ def function_params(tool: Tool, args: dict[str, Any], ctx: Ctx) -> dict[str, Any
         if value is None and a.required:
             raise ToolError(f"{a.name} is required")
         if a.param == "patient_phone" and value is not None:
-            value = to_e164(value, ctx.country)   # as said in the clinic's country; ApiError VB400 if impossible
+            value = _to_e164(value, ctx.country)   # as said in the clinic's country; ApiError VB400 if impossible
         if a.param is not None and value is not None:
             params[a.param] = value
     params["org_id"] = ctx.org_id
     if tool.pass_caller:
         # Only what Vapi says about the call: a withheld or unreadable number is none (the caller then names
         # one and proves it with a code); the model's callerNumber or callId arguments are not trusted here.
-        caller = e164_or_none(ctx.call.caller, ctx.country)
+        caller = _e164_or_none(ctx.call.caller, ctx.country)
         if caller:
             params["caller_phone"] = caller
         if ctx.call.call_id:

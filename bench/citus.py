@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import BenchResult, BenchServer, Row, Scale, log, median, ratio, run
+from bench.common import BenchResult, BenchServer, Row, Scale, cpu_seconds as _cpu_seconds, log, median, ratio, run
 from voxbook.citus_cluster import CitusCluster
 from voxbook.migrate import migrate
 from voxbook.pgcluster import PgCluster
@@ -26,7 +26,6 @@ CLINICS = 32          # spread over Citus's 32 default shards, so over both work
 CALENDARS = 20
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)
 _FAILED = re.compile(r"^number of failed transactions: (\d+)", re.M)
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 _SCRIPT = """\\set cal random(1, {ncal})
 \\set day random(2, 700)
@@ -56,26 +55,6 @@ def _create_clinics(url: str, orgs: list[str]) -> None:
         conn.execute("ANALYZE voxbook.organizations")
 
 
-def _cpu_seconds(node: PgCluster) -> float:
-    """CPU time of a server so far: the postmaster, its reaped children (backends that ended) and the live
-    ones (Citus keeps connections between nodes open)."""
-    pid = int((node.data_dir / "postmaster.pid").read_text().split()[0])
-
-    def times(p: int, children: bool) -> int:
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        # after the name: state=0 ... utime=11 stime=12 cutime=13 cstime=14
-        return sum(int(x) for x in fields[11:15 if children else 13])
-
-    total = times(pid, True)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                total += times(int(entry.name), False)
-    return total / _CLK_TCK
 
 
 def _pgbench(pgbench: str, env: dict[str, str], scripts: list[Path], scale: Scale) -> dict[str, float]:

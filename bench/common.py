@@ -195,6 +195,31 @@ class BenchServer:
         self.cluster.cleanup()
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(node: PgCluster) -> float:
+    """CPU time of a server so far: the postmaster, its reaped children (backends that ended) and the live
+    ones (Citus keeps connections between nodes open)."""
+    pid = int((node.data_dir / "postmaster.pid").read_text().split()[0])
+
+    def times(p: int, children: bool) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        # after the name: state=0 ... utime=11 stime=12 cutime=13 cstime=14
+        return sum(int(x) for x in fields[11:15 if children else 13])
+
+    total = times(pid, True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                total += times(int(entry.name), False)
+    return total / CLK_TCK
+
+
 def create_clinic(url: str, calendars: int, phone: str, time_zone: str = "UTC", day_start: str = "08:00",
                   day_end: str = "16:00") -> str:
     """bench.create_clinic, then ANALYZE of the tables it filled: a clinic that has existed for a minute

@@ -1,4 +1,4 @@
-"""``python -m bench``: run the six benchmarks against one throwaway server, print and store the table."""
+"""``python -m bench``: run the benchmarks against one throwaway server, print and store the table."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ _BENCHMARKS = {
     "availability": ("bench.availability", "run_availability"),
     # its own Citus cluster (coordinator + 2 workers, voxbook.citus_cluster) next to the single node
     "citus": ("bench.citus", "run_citus"),
+    # the arbiter alone: candidate constraints under a bare INSERT (bench/README.md, 7)
+    "arbiters": ("bench.arbiters", "run_arbiters"),
 }
 
 
@@ -41,7 +43,12 @@ def _benchmark(name: str) -> Callable[[BenchServer, Scale], BenchResult]:
     return getattr(importlib.import_module(module), func)
 
 
-NAMES = ("claims", "hot_slot", "http", "sms", "availability", "citus")
+NAMES = ("claims", "hot_slot", "http", "sms", "availability", "citus", "arbiters")
+
+# CalDAV calendar sync (issue 17, bench/calendar_sync.py): a change in a provider's calendar -> availability, and
+# the cost of each connected calendar.
+_BENCHMARKS["calendar_sync"] = ("bench.calendar_sync", "run_calendar_sync")
+NAMES = (*NAMES, "calendar_sync")
 
 
 def _fmt(v: Any, unit: str = "") -> str:

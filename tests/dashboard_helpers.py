@@ -1,10 +1,26 @@
 """Shared pieces of the dashboard tests: a real uvicorn server on 127.0.0.1 (the app as voxbook_app),
-clinics with a schedule for tomorrow, tokens, and Vapi end-of-call reports."""
+clinics with a schedule for tomorrow, staff accounts signed in, and Vapi end-of-call reports.
+
+Signing in as a staff member of a role (for any dashboard test, the front desk's included)::
+
+    def test_x(live_server, db, staff_client):
+        org, _ = new_clinic(db, "X Dental")
+        desk = staff_client(org, role="front_desk")      # a StaffClient: an httpx.Client, signed in over HTTP
+        desk.get("/dashboard/schedule")                    # session cookie sent
+        desk.act("/dashboard/...", {"field": "v"})         # a form POST with _csrf and Origin, as the page does
+        desk.post("/dashboard/...", json={...}, headers=desk.csrf_headers)   # as a script does
+        desk.staff.name, desk.staff.staff_id               # who it is (StaffLogin), for audit checks
+
+``create_staff(db, org, role=...)`` makes the account only (email and password in the StaffLogin);
+``sign_in(base_url, login)`` signs an account in. Every StaffClient sends ``Origin`` = the server's own.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
+import uuid
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +32,7 @@ import pytest
 import uvicorn
 
 from voxbook.api.app import create_app
+from voxbook.api.dashboard_auth import hash_password
 from voxbook.settings import Settings
 
 VAPI_SECRET = "dash-vapi-secret-" + secrets.token_hex(8)
@@ -79,8 +96,86 @@ def book(db, org: str, calendar: str, local: str, name: str, phone: str, service
     return appt
 
 
-def dashboard_token(db, org: str) -> str:
-    return db.execute("SELECT api.issue_dashboard_token(%s, 'tests') ->> 'token' AS t", [org]).fetchone()["t"]
+@dataclass(frozen=True)
+class StaffLogin:
+    """A staff account made by create_staff, with what signs it in."""
+
+    org_id: str
+    staff_id: str
+    email: str
+    password: str
+    name: str
+    role: str
+
+
+def create_staff(db, org: str, role: str = "owner", *, name: str | None = None, email: str | None = None,
+                 password: str | None = None) -> StaffLogin:
+    """An active staff account of the clinic: invited and accepted through the api, as a person would."""
+    name = name or f"{role.replace('_', ' ').title()} {secrets.token_hex(3)}"
+    email = email or f"{role}-{uuid.uuid4().hex[:12]}@clinic.example"
+    password = password or "pw-" + secrets.token_urlsafe(12)
+    invite = db.execute("SELECT api.invite_staff(%s, %s, %s, %s, 'tests') AS r", [org, email, name, role]).fetchone()["r"]
+    accepted = db.execute("SELECT api.accept_staff_invite(%s, %s) AS r",
+                          [invite["token"], hash_password(password)]).fetchone()["r"]
+    assert accepted["success"], accepted
+    db.execute("SELECT api.dashboard_logout(%s)", [accepted["session"]])   # that session was only a by-product
+    return StaffLogin(org, str(invite["staff_id"]), invite["email"], password, name, role)
+
+
+class StaffClient(httpx.Client):
+    """An httpx client signed in as one staff member; ``csrf`` is its session's token (as in the page's meta)."""
+
+    staff: StaffLogin
+    csrf: str
+
+    @property
+    def csrf_headers(self) -> dict[str, str]:
+        return {"X-CSRF-Token": self.csrf}
+
+    def act(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        """A form POST as the dashboard's own page sends it: the form's fields plus _csrf."""
+        return self.post(path, data={**(data or {}), "_csrf": self.csrf}, **kwargs)
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF_META.search(page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+def sign_in(base_url: str, who: StaffLogin) -> StaffClient:
+    """Signs in over HTTP as a browser does: the sign-in page (pre-session cookie and its token), then the form."""
+    client = StaffClient(base_url=base_url, timeout=10, headers={"Origin": base_url})
+    form = client.get("/dashboard")
+    assert form.status_code == 200, form.text
+    resp = client.post("/dashboard/login", data={"email": who.email, "password": who.password, "_csrf": csrf_of(form)})
+    assert resp.status_code == 303, resp.text
+    client.staff = who
+    client.csrf = csrf_of(client.get("/dashboard"))
+    return client
+
+
+@pytest.fixture
+def staff_client(live_server: Server, db) -> Iterator[Any]:
+    """staff_client(org, role="front_desk", **create_staff options) -> a signed-in StaffClient."""
+    clients: list[StaffClient] = []
+
+    def make(org: str, role: str = "front_desk", **options: Any) -> StaffClient:
+        client = sign_in(live_server.base_url, create_staff(db, org, role, **options))
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def dashboard_token(db, org: str) -> StaffLogin:
+    """A new owner of the clinic (the clinic dashboard token no longer signs in); sign in with ``login``."""
+    return create_staff(db, org, "owner")
 
 
 def end_of_call_report(clinic_phone: str, call_id: str, *, caller: str, name: str, transcript: str,
@@ -108,8 +203,5 @@ def post_report(base_url: str, payload: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def login(base_url: str, token: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=10)
-    resp = client.post("/dashboard/login", data={"token": token})
-    assert resp.status_code == 303, resp.text
-    return client
+def login(base_url: str, who: StaffLogin) -> StaffClient:
+    return sign_in(base_url, who)

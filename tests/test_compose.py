@@ -20,16 +20,16 @@ SERVICES = COMPOSE["services"]
 # The application services are the same in the Citus file (tests/test_compose_citus.py checks the rest of it).
 APP_FILES = {"single": SERVICES, "citus": yaml.safe_load((ROOT / "docker-compose.citus.yml").read_text())["services"]}
 SETTINGS_ENV = set(re.findall(r'get\("([A-Z0-9_]+)"\)', (ROOT / "voxbook" / "settings.py").read_text()))
-APP_SERVICES = ("migrate", "api", "worker")
+APP_SERVICES = ("migrate", "api", "worker", "calendar-worker")
 
 
 def test_services_and_start_up_order():
-    assert set(SERVICES) == {"postgres", "migrate", "api", "worker"}
+    assert set(SERVICES) == {"postgres", "migrate", "api", "worker", "calendar-worker"}
     assert SERVICES["postgres"]["image"].startswith("postgres:")  # official image: contrib has btree_gist
     assert "healthcheck" in SERVICES["postgres"]
     assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert SERVICES["migrate"]["restart"] == "no"
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "calendar-worker"):
         assert SERVICES[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert "/health" in " ".join(SERVICES["api"]["healthcheck"]["test"])
 
@@ -58,7 +58,7 @@ def test_environment_is_what_the_settings_read(service, compose):
 
 
 def test_api_and_worker_log_in_with_the_least_privileged_role():
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "calendar-worker"):
         assert SERVICES[name]["environment"]["DATABASE_URL"].startswith("postgresql://voxbook_app:")
     assert SERVICES["migrate"]["command"][-2:] == ["--app-role", "voxbook_app"]
 

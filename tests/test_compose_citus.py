@@ -18,7 +18,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.citus.yml").read_text())
 SINGLE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 NODES = ("coordinator", "worker1", "worker2")
-APP_SERVICES = ("migrate", "api", "worker")
+APP_SERVICES = ("migrate", "api", "worker", "calendar-worker")
 
 
 def test_services_and_start_up_order():
@@ -31,7 +31,7 @@ def test_services_and_start_up_order():
     assert SERVICES["citus-nodes"]["depends_on"] == {n: {"condition": "service_healthy"} for n in NODES}
     assert SERVICES["migrate"]["depends_on"] == {"citus-nodes": {"condition": "service_completed_successfully"}}
     assert SERVICES["migrate"]["restart"] == SERVICES["citus-nodes"]["restart"] == "no"
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "calendar-worker"):
         assert SERVICES[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert "/health" in " ".join(SERVICES["api"]["healthcheck"]["test"])
 

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import queue
-import re
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ import psycopg
 import pytest
 from clinic_helpers import new_clinic, unique_phone
 from conftest import run_cli
-from dashboard_helpers import book, dashboard_token, end_of_call_report, login, post_report, tomorrow
+from dashboard_helpers import book, csrf_of, dashboard_token, end_of_call_report, login, post_report, tomorrow
 
 from voxbook.api.dashboard import _RedactTokens
 from voxbook.api.dashboard_events import LISTENER_APPLICATION_NAME
@@ -99,60 +98,59 @@ def test_login_scopes_everything_to_one_clinic(live_server, db):
     book(db, org_a, "cal-a", f"{day} 10:00", "Alice Only-A", unique_phone())
     book(db, org_b, "cal-a", f"{day} 10:00", "Bruno Only-B", unique_phone())
 
-    anon = httpx.Client(base_url=base, timeout=10)
+    anon = httpx.Client(base_url=base, timeout=10, headers={"Origin": base})
     page = anon.get("/dashboard")
-    assert page.status_code == 200 and 'name="token"' in page.text and "Alice" not in page.text
+    assert page.status_code == 200 and 'name="password"' in page.text and "Alice" not in page.text
     for path in ("/dashboard/fragments/leads", "/dashboard/fragments/schedule", "/dashboard/fragments/holds",
                  "/dashboard/events", "/dashboard/lead?call_id=x", "/dashboard/phone?call_id=x"):
         assert anon.get(path).status_code == 401, path
-    refused = anon.post("/dashboard/login", data={"token": "vbd_" + "0" * 48})
-    assert refused.status_code == 401 and "not valid" in refused.text
-    assert "set-cookie" not in refused.headers
+    owner_a = dashboard_token(db, org_a)
+    refused = anon.post("/dashboard/login", data={"email": owner_a.email, "password": "not-the-password",
+                                                  "_csrf": csrf_of(page)},
+                        headers={"X-Forwarded-For": "198.51.100.71"})
+    assert refused.status_code == 401 and "Wrong email or password" in refused.text
+    assert "voxbook_dashboard" not in refused.headers.get("set-cookie", "")
 
-    token_a = dashboard_token(db, org_a)
-    a = login(base, token_a)
+    a = login(base, owner_a)
     cookie = a.cookies.get("voxbook_dashboard")
-    assert cookie and cookie != token_a   # the cookie is a session secret, not the token itself
-    set_cookie = httpx.Client(base_url=base).post("/dashboard/login", data={"token": token_a}).headers["set-cookie"]
-    assert "httponly" in set_cookie.lower() and "samesite=strict" in set_cookie.lower()
+    assert cookie and owner_a.password not in cookie
+    fresh = httpx.Client(base_url=base, headers={"Origin": base})
+    set_cookie = fresh.post("/dashboard/login", data={"email": owner_a.email, "password": owner_a.password,
+                                                      "_csrf": csrf_of(fresh.get("/dashboard"))}).headers["set-cookie"]
+    assert "httponly" in set_cookie.lower() and "samesite=strict" in set_cookie.lower() and "path=/dashboard" in set_cookie.lower()
     page = a.get("/dashboard")
     assert page.status_code == 200
-    assert "Scope Dental A" in page.text and "Alice Only-A" in page.text
+    assert "Scope Dental A" in page.text and "Alice Only-A" in page.text and owner_a.name in page.text
     assert "Scope Dental B" not in page.text and "Bruno Only-B" not in page.text
     assert page.headers["cache-control"] == "no-store" and "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    # Tokens and session secrets are stored hashed only.
-    rows = db.execute("SELECT t.token_hash, t.label FROM voxbook.dashboard_tokens AS t WHERE t.org_id = %s",
-                      [org_a]).fetchall()
-    assert [bytes(r["token_hash"]) for r in rows] == [hashlib.sha256(token_a.encode()).digest()]
+    # Session secrets and passwords are stored hashed only.
     sessions = db.execute("SELECT s.session_hash FROM voxbook.dashboard_sessions AS s WHERE s.org_id = %s",
                           [org_a]).fetchall()
     assert hashlib.sha256(cookie.encode()).digest() in [bytes(r["session_hash"]) for r in sessions]
+    stored = db.execute("SELECT s.password_hash FROM voxbook.staff_accounts AS s WHERE s.org_id = %s AND s.id = %s",
+                        [org_a, owner_a.staff_id]).fetchone()["password_hash"]
+    assert stored.startswith("$argon2id$") and owner_a.password not in stored
 
     b = login(base, dashboard_token(db, org_b))
     sched_b = b.get("/dashboard/fragments/schedule").text
     assert "Bruno Only-B" in sched_b and "Alice Only-A" not in sched_b
 
     # Sign-out ends the session on the server, not only in this browser.
-    assert a.post("/dashboard/logout").status_code == 303
+    assert a.act("/dashboard/logout").status_code == 303
     stale = httpx.Client(base_url=base, cookies={"voxbook_dashboard": cookie})
     assert stale.get("/dashboard/fragments/leads").status_code == 401
 
-    # Revoking a token ends every session opened with it.
-    token_id = db.execute("SELECT t.id FROM voxbook.dashboard_tokens AS t WHERE t.org_id = %s", [org_b]).fetchone()["id"]
-    assert b.get("/dashboard/fragments/leads").status_code == 200
-    db.execute("SELECT api.revoke_dashboard_token(%s, %s)", [org_b, token_id])
-    assert b.get("/dashboard/fragments/leads").status_code == 401
 
-
-def test_cli_issues_a_token_that_signs_in(live_server, db, database_url):
+def test_dashboard_tokens_no_longer_sign_in(live_server, db, database_url):
     org, phone = new_clinic(db, "CLI Dental")
     res = run_cli("dashboard-token", "--org", phone, "--label", "owner", database_url=database_url)
-    assert res.returncode == 0, res.stderr
-    token = re.search(r"^(vbd_[0-9a-f]{48})$", res.stdout, re.M).group(1)
-    client = login(live_server.base_url, token)
-    assert "CLI Dental" in client.get("/dashboard").text
-    res = run_cli("dashboard-token", "--org", str(uuid.uuid4()), database_url=database_url)
-    assert res.returncode != 0 and "unknown organization" in res.stderr
+    assert res.returncode == 2 and "voxbook staff invite" in res.stderr
+    token = db.execute("SELECT api.issue_dashboard_token(%s, 'psql') ->> 'token' AS t", [org]).fetchone()["t"]
+    browser = httpx.Client(base_url=live_server.base_url, timeout=10, headers={"Origin": live_server.base_url})
+    form = browser.get("/dashboard")
+    resp = browser.post("/dashboard/login", data={"token": token, "_csrf": csrf_of(form)},
+                        headers={"X-Forwarded-For": "198.51.100.72"})
+    assert resp.status_code == 401 and "voxbook_dashboard" not in browser.cookies
 
 
 # -- schedule --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The dashboard in a real headless Chromium (Debian's, driven by Playwright; scripts/ensure-browser
 installs it): sign in, see the clinic's schedule, watch a hot lead from a Vapi end-of-call-report
-appear without a reload, open its transcript; then sign in as another clinic and see none of it.
+appear without a reload, open its transcript; then sign in as another clinic and see none of it. The owner's
+pages (sign-in, invite, staff accounts) at a phone's width (390 px) without horizontal scrolling.
 Screenshots are saved under tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from clinic_helpers import new_clinic
-from dashboard_helpers import book, dashboard_token, end_of_call_report, post_report, tomorrow
+from dashboard_helpers import book, create_staff, dashboard_token, end_of_call_report, post_report, tomorrow
 from playwright.sync_api import sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -59,9 +60,10 @@ def test_dashboard_in_a_real_browser(live_server, db):
             page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
 
             page.goto(f"{base}/dashboard")
-            page.fill("#token", token_a)
+            page.fill("#email", token_a.email)
+            page.fill("#password", token_a.password)
             page.click("button[type=submit]")
-            page.wait_for_selector("h1:has-text('Smile Bright Dental')")
+            page.wait_for_selector(".top .clinic:has-text('Smile Bright Dental')")
             page.wait_for_selector("#live.on")   # the event stream is open
 
             schedule = page.inner_text("#schedule").lower()   # provider headings are upper-cased by CSS
@@ -108,10 +110,11 @@ def test_dashboard_in_a_real_browser(live_server, db):
 
             # Another clinic in the same browser sees none of it, now or live.
             page.click("text=Sign out")
-            page.wait_for_selector("#token")
-            page.fill("#token", token_b)
+            page.wait_for_selector("#email")
+            page.fill("#email", token_b.email)
+            page.fill("#password", token_b.password)
             page.click("button[type=submit]")
-            page.wait_for_selector("h1:has-text('Other Town Dental')")
+            page.wait_for_selector(".top .clinic:has-text('Other Town Dental')")
             page.wait_for_selector("#live.on")
             html = page.content()
             for secret in ("Smile Bright", "Grace Hopper", "Barbara Liskov", "Margaret Hamilton", call_a, "5199"):
@@ -135,3 +138,71 @@ def test_dashboard_in_a_real_browser(live_server, db):
     for path in shots.values():
         assert path.stat().st_size > 10_000
         print(f"dashboard screenshot: {path}")
+
+
+def _overflow(page) -> int:
+    """How many pixels the page runs past the viewport's width (0: no horizontal scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_sign_in_invite_and_staff_pages_fit_a_phone(live_server, db):
+    base = live_server.base_url
+    org, _ = new_clinic(db, "Phone Width Dental With A Rather Long Clinic Name")
+    owner = create_staff(db, org, "owner", name="Olivia Owner-With-A-Long-Double-Barrelled-Name",
+                         email=f"olivia.owner.{uuid.uuid4().hex[:10]}@a-long-clinic-domain-name.example")
+    day = tomorrow(db, org)
+    book(db, org, "cal-a", f"{day} 09:30", "Grace Hopper-With-A-Very-Long-Surname", "+15557656101", service="cleaning")
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for width, height in ((390, 844), (1280, 900)):
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+                # (the wrong password's page itself comes with status 401, which Chromium reports as an error)
+                page.on("console", lambda msg: problems.append(f"console: {msg.text} {msg.location}")
+                        if msg.type == "error" and not msg.location.get("url", "").endswith("/dashboard/login")
+                        else None)
+                page.goto(f"{base}/dashboard")
+                assert _overflow(page) <= 0, ("sign-in", width, _overflow(page))
+                page.screenshot(path=str(ARTIFACTS / f"dashboard-sign-in-{width}.png"), full_page=True)
+                page.fill("#email", owner.email)
+                page.fill("#password", "not the password")
+                page.click("button[type=submit]")
+                page.wait_for_selector("p.error:has-text('Wrong email or password')")
+                page.fill("#password", owner.password)
+                page.click("button[type=submit]")
+                page.wait_for_selector(".top .clinic")
+                assert _overflow(page) <= 0, ("home", width, _overflow(page))
+                page.screenshot(path=str(ARTIFACTS / f"dashboard-home-{width}.png"), full_page=True)
+
+                # The owner invites someone from the Staff page (a real form post: CSRF and Origin as a browser sends).
+                page.click("nav >> text=Staff")
+                page.wait_for_selector("table.staff-list")
+                page.fill("#invite-name", f"Fran Frontdesk {width}")
+                page.fill("#invite-email", f"fran-{width}-{uuid.uuid4().hex[:6]}@clinic.example")
+                page.click("form.stack button[type=submit]")
+                link = page.wait_for_selector("input.invite-link").get_attribute("value")
+                assert "/dashboard/invite?token=vbi_" in link
+                assert _overflow(page) <= 0, ("staff", width, _overflow(page))
+                page.screenshot(path=str(ARTIFACTS / f"dashboard-staff-{width}.png"), full_page=True)
+                page.click("text=Sign out")
+                page.wait_for_selector("#email")
+
+                # The invited person, in another browser, chooses a password and lands signed in as front desk.
+                invited = browser.new_context(viewport={"width": width, "height": height}).new_page()
+                invited.goto(link)
+                assert _overflow(invited) <= 0, ("invite", width, _overflow(invited))
+                invited.screenshot(path=str(ARTIFACTS / f"dashboard-invite-{width}.png"), full_page=True)
+                invited.fill("#password", "fran-chose-a-password")
+                invited.fill("#password2", "fran-chose-a-password")
+                invited.click("button[type=submit]")
+                invited.wait_for_selector(f".top .sub:has-text('Fran Frontdesk {width}')")
+                assert invited.query_selector("nav >> text=Staff") is None   # front desk: no Staff page
+                context.close()
+        finally:
+            browser.close()
+    assert problems == []

@@ -84,6 +84,27 @@ def test_unknown_functions_and_arguments_are_pgrst202(client, db):
     assert r.status_code == 200 and len(r.json()["slots"]) == 1
 
 
+def test_functions_for_the_servers_own_processes_are_not_over_http(client, db):
+    """Even the admin token gets no password hashes (dashboard_login_accounts), no session without a password
+    (dashboard_login) and no stored credential's ciphertext: as if they did not exist, and never suggested."""
+    org, _ = new_clinic(db)
+    calls = [("dashboard_login_accounts", {"email": "owner@example.com", "client_address": "127.0.0.1"}),
+             ("dashboard_login", {"email": "owner@example.com", "client_address": "127.0.0.1"}),
+             ("accept_staff_invite", {"token": "x", "password_hash": "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"}),
+             ("get_carrier_account", {"org_id": org}),
+             ("get_calendar_connection", {"org_id": org, "calendar_id": "cal-a"})]
+    for name, args in calls:
+        body = _problem(client.post(f"/rpc/{name}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
+        assert f"api.{name}(" not in (body["hint"] or ""), body   # no parameters shown: it does not exist here
+        _problem(client.get(f"/rpc/{name}", params=args, headers=ADMIN_AUTH), 404, "PGRST202")
+    body = _problem(client.post("/rpc/dashboard_login_account", json={}, headers=ADMIN_AUTH), 404, "PGRST202")
+    assert not any(f"api.{n}" in (body["hint"] or "").split(" or ") or f"function api.{n}" in (body["hint"] or "")
+                   for n, _ in calls), body   # a near miss is not pointed at them either
+    # what a dashboard may do over /rpc still works
+    r = client.post("/rpc/dashboard_hot_leads", json={"org_id": org}, headers=ADMIN_AUTH)
+    assert r.status_code == 200, r.text
+
+
 def test_get_calls_stable_functions_and_refuses_volatile_ones(client, db):
     org, phone = new_clinic(db)
     r = client.get("/rpc/check_availability", params={"org_id": org, "date": day(), "max_slots": "2"},

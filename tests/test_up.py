@@ -129,7 +129,8 @@ def test_run_command_serves_a_call_stops_cleanly_and_keeps_data(data_dir):
     assert code == 0, up.output()
     assert "voxbook up: stopped" in up.output()
     assert f"{up.base}/dashboard" in up.output()
-    assert "DASHBOARD_TOKEN=" in (data_dir / "local.env").read_text()
+    env_lines = (data_dir / "local.env").read_text()
+    assert "DASHBOARD_EMAIL=" in env_lines and "DASHBOARD_PASSWORD=" in env_lines
     leftovers = [p for p in started | {postmaster} if _alive(p)]
     assert leftovers == [], f"processes left running: {leftovers}"
 
@@ -151,6 +152,14 @@ def test_run_command_serves_a_call_stops_cleanly_and_keeps_data(data_dir):
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method="POST",
         )
         assert json.load(urllib.request.urlopen(req, timeout=10))["status"] == "confirmed"
+
+        # The demo clinic's owner signs in to the dashboard with the password kept in local.env (README's tour).
+        from dashboard_helpers import StaffLogin, sign_in
+
+        env = dict(line.split("=", 1) for line in (data_dir / "local.env").read_text().splitlines()
+                   if "=" in line and not line.startswith("#"))
+        owner = sign_in(again.base, StaffLogin(org, "", env["DASHBOARD_EMAIL"], env["DASHBOARD_PASSWORD"], "", "owner"))
+        assert "Demo Owner" in owner.get("/dashboard").text and owner.get("/dashboard/staff").status_code == 200
     finally:
         assert again.ctrl_c() == 0, again.output()
 

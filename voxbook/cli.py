@@ -290,6 +290,24 @@ def _setup_logging(level: str = "INFO") -> None:
         raise CliError(str(exc)) from exc
 
 
+# -- calendar (CalDAV sync, issue 17) ---------------------------------------------------------
+
+
+def _add_calendar_commands(sub: argparse._SubParsersAction) -> None:
+    from voxbook.calendar_cli import add_commands
+
+    add_commands(sub, _add_database_url_option, _database_url)
+
+
+# -- staff accounts of the dashboard (issue 16) -------------------------------------------------
+
+
+def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
+    from voxbook.staff_cli import add_commands
+
+    add_commands(sub, _add_database_url_option, _database_url)
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 
@@ -299,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_db_commands, _add_up_commands, _add_serve_commands, _add_worker_commands,
-                _add_simulate_commands, _add_dashboard_commands, _add_clinic_commands, _add_doctor_commands):
+                _add_simulate_commands, _add_dashboard_commands, _add_clinic_commands, _add_doctor_commands,
+                _add_calendar_commands, _add_staff_commands):
         add(sub)
     return parser
 

@@ -925,8 +925,9 @@ def state_from_clinic(c: dict[str, Any]) -> dict[str, Any]:
         }
     services = {s["service_id"]: {k: s[k] for k in SERVICE_FIELDS if k != "providers"}
                 | {"providers": sorted(s["providers"])} for s in c["services"]}
+    # Busy time imported from a provider's own calendar (source "caldav") is that calendar's, not the file's.
     time_off = {(b["calendar_id"], _instant(b["starts_at"]), _instant(b["ends_at"])):
-                {"reason": b["reason"], "id": b["block_id"]} for b in c["blocks"]}
+                {"reason": b["reason"], "id": b["block_id"]} for b in c["blocks"] if b.get("source") is None}
     clinic = {k: c[k] for k in CLINIC_FIELDS} | {"settings": dict(c["settings"])}
     return {"org_id": str(c["org_id"]), "clinic": clinic, "providers": providers, "services": services,
             "time_off": time_off}

@@ -1,7 +1,8 @@
-"""``voxbook dashboard-token`` and ``voxbook calendar-feed-token``: issue a secret and print it once.
+"""``voxbook calendar-feed-token``: issue a secret and print it once; ``voxbook dashboard-token``: retired.
 
-Only the secret's sha256 is stored (api.issue_dashboard_token, api.issue_calendar_feed_token), so this
-output is the one chance to copy it. The clinic is given by id or by its phone number.
+Only the secret's sha256 is stored (api.issue_calendar_feed_token), so this output is the one chance to copy
+it. The clinic is given by id or by its phone number. The dashboard is signed in to with staff accounts
+(``voxbook staff invite``, voxbook/staff_cli.py): a clinic token had no person behind it to audit.
 """
 
 from __future__ import annotations
@@ -31,16 +32,11 @@ def _base(url: str | None) -> str:
 
 
 def cmd_dashboard_token(args: argparse.Namespace) -> int:
-    from voxbook.db import call_sync
+    from voxbook.cli import CliError
 
-    with _connect(args) as conn:
-        result = call_sync(conn, "issue_dashboard_token", org_id=_org_id(conn, args.org), label=args.label)
-    print(f"Dashboard token for {result['clinic']} (token id {result['token_id']}):")
-    print(result["token"])
-    if args.base_url:
-        print(f"Sign in at {_base(args.base_url)}/dashboard")
-    print("Only its hash is stored: keep it now. Revoke with api.revoke_dashboard_token(org_id, token_id).")
-    return 0
+    raise CliError("dashboard tokens no longer sign in: every action is done in a person's name. Invite the "
+                   f"clinic's owner instead: voxbook staff invite --org {args.org} --email <email> --name <name> "
+                   "--role owner")
 
 
 def cmd_calendar_feed_token(args: argparse.Namespace) -> int:
@@ -56,7 +52,7 @@ def cmd_calendar_feed_token(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction, add_database_url_option, database_url_of) -> None:
-    p = sub.add_parser("dashboard-token", help="issue a clinic's dashboard login token (printed once)")
+    p = sub.add_parser("dashboard-token", help="retired: use `voxbook staff invite` (dashboard staff accounts)")
     p.add_argument("--org", required=True, metavar="ORG", help="clinic id (uuid) or the clinic's phone number")
     p.add_argument("--label", help="who or what the token is for, e.g. 'front desk'")
     p.add_argument("--base-url", metavar="URL", help="public URL of this server, to print the sign-in address")

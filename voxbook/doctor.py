@@ -112,6 +112,7 @@ def check(settings: Settings, database_url: str | None = None, component: str = 
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
             problems += _from_database(call_sync(conn, "config_problems", **_params(settings)))
+            problems += calendar_problems(conn)
     except (ApiError, psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
         problems.append(_NOT_MIGRATED)
     except psycopg.Error as exc:
@@ -136,3 +137,27 @@ def log_problems(problems: list[Problem], component: str) -> None:
         event(log, "config.problem", logging.WARNING, component=component, **p.as_json())
     if not problems:
         event(log, "config.ok", component=component)
+
+
+# -- calendar sync (issue 17) ------------------------------------------------------------------
+
+
+def calendar_problems(conn: psycopg.Connection) -> list[Problem]:
+    """Connected CalDAV calendars that fail (api.calendar_sync_problems): one problem per calendar, with the
+    error class and reason the sync worker recorded (never a secret)."""
+    try:
+        result = call_sync(conn, "calendar_sync_problems")
+    except (ApiError, psycopg.errors.UndefinedFunction):
+        return []   # older schema: reported as not migrated by config_problems
+    out = []
+    for f in result["failing"]:
+        if f["last_error_class"] is None:
+            out.append(Problem("calendar_sync", f"provider {f['calendar_id']}: its calendar was never synced",
+                               "run the calendar sync worker (voxbook calendar worker; voxbook up runs it)", f["org_id"]))
+        else:
+            out.append(Problem("calendar_sync",
+                               f"provider {f['calendar_id']}: calendar sync failing ({f['last_error_class']}, "
+                               f"{f['consecutive_failures']}x): {f['last_error']}",
+                               "fix it and run voxbook calendar connect again (voxbook calendar list shows the health)",
+                               f["org_id"]))
+    return out

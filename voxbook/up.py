@@ -71,21 +71,34 @@ def local_env(data_dir: Path) -> dict[str, str]:
     return {k: os.environ.get(k) or v for k, v in values.items()}
 
 
-def _dashboard_token(stack: LocalStack) -> str | None:
-    """A dashboard login for the demo clinic, issued once per data dir and kept in local.env."""
-    path = stack.data_dir / LOCAL_ENV
-    for line in path.read_text().splitlines():
-        if line.startswith("DASHBOARD_TOKEN="):
-            return line.split("=", 1)[1]
-    from voxbook.db import call_sync
+DEMO_OWNER_EMAIL = "owner@demo.voxbook.example"
 
+
+def _demo_owner(stack: LocalStack) -> tuple[str, str] | None:
+    """The demo clinic's owner account (email, password), made once per data dir; the password is kept in
+    local.env (DASHBOARD_EMAIL, DASHBOARD_PASSWORD) beside the other generated secrets, the database has its
+    argon2id hash only."""
+    path = stack.data_dir / LOCAL_ENV
+    kept = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    if kept.get("DASHBOARD_EMAIL") and kept.get("DASHBOARD_PASSWORD"):
+        return kept["DASHBOARD_EMAIL"], kept["DASHBOARD_PASSWORD"]
+    from voxbook.api.dashboard_auth import hash_password
+    from voxbook.db import ApiError, call_sync
+
+    password = secrets.token_urlsafe(15)
     with psycopg.connect(stack.owner_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM voxbook.organizations WHERE id = %s", [DEMO_ORG]).fetchone():
             return None
-        token = call_sync(conn, "issue_dashboard_token", org_id=DEMO_ORG, label="voxbook up")["token"]
+        try:
+            invite = call_sync(conn, "invite_staff", org_id=DEMO_ORG, email=DEMO_OWNER_EMAIL, name="Demo Owner",
+                               role="owner", changed_by="voxbook up")
+        except ApiError:   # already active, its password lost with an older local.env: `voxbook staff` manages it
+            return None
+        accepted = call_sync(conn, "accept_staff_invite", token=invite["token"], password_hash=hash_password(password))
+        call_sync(conn, "dashboard_logout", session=accepted["session"])   # only the account was wanted
     with path.open("a") as f:
-        f.write(f"DASHBOARD_TOKEN={token}\n")
-    return token
+        f.write(f"DASHBOARD_EMAIL={DEMO_OWNER_EMAIL}\nDASHBOARD_PASSWORD={password}\n")
+    return DEMO_OWNER_EMAIL, password
 
 
 # As root, the server runs as the postgres user, which cannot pass a mode-700 parent (a checkout under /root).
@@ -161,8 +174,11 @@ def run(data_dir: Path, host: str, port: int) -> int:
         "SMS_CONSOLE_OUTBOX": str((data_dir / "outbox.jsonl").absolute()),
     }
     if not settings.public_base_url:
-        env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
-    dashboard = _dashboard_token(stack)
+        # A wildcard address is where the server listens, not an address a browser uses: the dashboard's Origin
+        # check compares against this, so name the loopback a local browser sends (set PUBLIC_BASE_URL for others).
+        shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "[::]": "[::1]"}.get(host, host)
+        env["PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    dashboard = _demo_owner(stack)
     me = [sys.executable, "-m", "voxbook.cli"]
     children: list[subprocess.Popen] = []
     stopping = False
@@ -176,6 +192,8 @@ def run(data_dir: Path, host: str, port: int) -> int:
     try:
         children.append(subprocess.Popen([*me, "serve", "--host", host, "--port", str(port)], env=env))
         children.append(subprocess.Popen([*me, "worker"], env=env))
+        # Providers' CalDAV calendars, both ways (issue 17): idle until a clinic connects one.
+        children.append(subprocess.Popen([*me, "calendar", "worker"], env=env))
         provider = settings.sms_provider_name()
         lines = [
             "",
@@ -184,9 +202,11 @@ def run(data_dir: Path, host: str, port: int) -> int:
             f"  Vapi webhook http://{host}:{port}/vapi/webhook  (secret in {data_dir / LOCAL_ENV})",
         ]
         if dashboard:
-            lines.append(f"  Dashboard    http://{host}:{port}/dashboard  (token: DASHBOARD_TOKEN in {data_dir / LOCAL_ENV})")
+            lines.append(f"  Dashboard    http://{host}:{port}/dashboard  (sign in as {dashboard[0]}, password: "
+                         f"DASHBOARD_PASSWORD in {data_dir / LOCAL_ENV})")
         lines.append(f"  SMS worker   provider {provider}" + (
             f", messages printed here and kept in {data_dir / 'outbox.jsonl'}" if provider == "console" else ""))
+        lines.append("  Calendars    sync worker running (connect one: voxbook calendar connect --help)")
         if stack.cluster:
             lines.append(f"  PostgreSQL   {stack.cluster.data_dir}  (psql \"{stack.owner_url}\")")
         lines += ["", "Next: in another terminal run `voxbook simulate-call` (or `make simulate-call`). "

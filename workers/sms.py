@@ -20,7 +20,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -84,6 +84,13 @@ class WorkerConfig:
     # within it.
     carrier_accounts: bool = True
     carrier_ttl_seconds: float = 30.0
+    # Housekeeping between sends, each at most this often (the drain runs on every NOTIFY, many times a second
+    # when SMS are busy): offering freed times to the waitlist (a freed time waits at most this plus one poll
+    # interval), and deleting tool call records older than tool_calls_keep (api.purge_tool_calls: at least a
+    # day, past any redelivery by Vapi).
+    waitlist_every_seconds: float = 2.0
+    purge_every_seconds: float = 3600.0
+    tool_calls_keep: timedelta = timedelta(days=2)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -185,6 +192,8 @@ class SmsWorker:
         self._work_conn: psycopg.AsyncConnection | None = None
         self._carriers = _CarrierAccounts(self.settings, config.carrier_ttl_seconds) if config.carrier_accounts else None
         self.sent = 0
+        self._waitlist_due = 0.0   # time.monotonic() from which the next waitlist sweep may run
+        self._purge_due = 0.0
 
     # Called from any thread (tests, an embedding process).
     def request_stop(self) -> None:
@@ -284,16 +293,33 @@ class SmsWorker:
             return 1
         return 0
 
+    async def _housekeeping(self, conn: psycopg.AsyncConnection) -> None:
+        """The periodic sweeps, each when due (WorkerConfig). A failure here must not stop the sending: a
+        refusal of the database is logged; a lost connection propagates (reconnect)."""
+        cfg = self.config
+        now = time.monotonic()
+        if now >= self._waitlist_due:
+            self._waitlist_due = now + cfg.waitlist_every_seconds
+            # Freed times go to waitlisted patients (db/functions/48_waitlist.sql); their offers are queued
+            # SMS that this very drain sends.
+            try:
+                offered = await call(conn, "offer_waitlist_openings")
+                if offered.get("offers"):
+                    _event("waitlist.offered", worker=cfg.worker_id, offers=offered["offers"])
+            except ApiError as exc:
+                _event("waitlist.failed", worker=cfg.worker_id, error=exc.sqlstate)
+        if now >= self._purge_due:
+            self._purge_due = now + cfg.purge_every_seconds
+            try:
+                purged = await call(conn, "purge_tool_calls", older_than=cfg.tool_calls_keep)
+                if purged.get("deleted"):
+                    _event("tool_calls.purged", worker=cfg.worker_id, deleted=purged["deleted"])
+            except ApiError as exc:
+                _event("tool_calls.purge_failed", worker=cfg.worker_id, error=exc.sqlstate)
+
     async def _drain(self, conn: psycopg.AsyncConnection) -> None:
         cfg = self.config
-        # Freed times go to waitlisted patients (db/functions/48_waitlist.sql); their offers are queued
-        # SMS that this very drain sends. A failure here must not stop the sending.
-        try:
-            offered = await call(conn, "offer_waitlist_openings")
-            if offered.get("offers"):
-                _event("waitlist.offered", worker=cfg.worker_id, offers=offered["offers"])
-        except ApiError as exc:   # a refusal of the database; a lost connection propagates (reconnect)
-            _event("waitlist.failed", worker=cfg.worker_id, error=exc.sqlstate)
+        await self._housekeeping(conn)
         while not self.stopping:
             batch = await call(conn, "claim_sms_batch", worker_id=cfg.worker_id, batch_size=cfg.batch_size,
                                lease_seconds=cfg.lease_seconds)

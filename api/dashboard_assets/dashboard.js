@@ -1,4 +1,4 @@
-// voxbook dashboard: live hot leads over Server-Sent Events, a refreshed schedule and hold countdowns.
+// voxbook dashboard: live hot leads, schedule and holds over Server-Sent Events, hold countdowns.
 // The server renders every fragment; this script only fetches and places them.
 "use strict";
 (function () {
@@ -24,7 +24,9 @@
   }
 
   async function refreshLeads() { replace("leads", await fragment("/dashboard/fragments/leads")); }
+  let lastBoard = Date.now();
   async function refreshBoard() {
+    lastBoard = Date.now();
     const [holds, schedule] = await Promise.all([fragment("/dashboard/fragments/holds"), fragment("/dashboard/fragments/schedule")]);
     replace("holds", holds);
     replace("schedule", schedule);
@@ -69,7 +71,11 @@
       opened = true;
     });
     source.addEventListener("hot_lead", (ev) => { try { addLead(JSON.parse(ev.data)); } catch (e) { refreshLeads().catch(() => {}); } });
-    source.addEventListener("resync", () => { refreshLeads().catch(() => {}); });
+    source.addEventListener("resync", () => { refreshLeads().catch(() => {}); refreshBoard().catch(() => {}); });
+    // The hub polls each open clinic's change marker (api.dashboard_changes): a booking or a hold
+    // that changed is on the board within ~2 s, with no NOTIFY on the booking path.
+    source.addEventListener("schedule", () => { refreshBoard().catch(() => {}); });
+    source.addEventListener("holds", () => { refreshBoard().catch(() => {}); });
     source.addEventListener("signed_out", () => { source.close(); window.location.assign("/dashboard"); });
     source.onerror = () => {
       setLive(false, "reconnecting…");
@@ -112,5 +118,9 @@
 
   tick();
   setInterval(tick, 1000);
-  setInterval(() => { refreshBoard().catch(() => {}); }, 10000);
+  // Polling is the fallback while the stream is down; while it is up, a slow refresh still catches
+  // what no marker moves (a patient's C reply, a delivery status).
+  setInterval(() => {
+    if (!live.classList.contains("on") || Date.now() - lastBoard > 60000) refreshBoard().catch(() => {});
+  }, 10000);
 })();

@@ -43,6 +43,21 @@ CREATE TABLE IF NOT EXISTS bench.plain_holds (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Baseline 3: the same guarantee with no logic -- a bare INSERT ... ON CONFLICT DO NOTHING of the same values
+-- into a table shaped like voxbook.holds (its columns, defaults and checks) with nothing but a primary key and
+-- a copy of holds_no_overlap, whatever that arbiter is today (copied from the catalogue, so it follows every
+-- migration). Between it and baseline 1 is the price of the guarantee; between it and the claim, ours.
+CREATE TABLE IF NOT EXISTS bench.floor_holds (LIKE voxbook.holds INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'bench.floor_holds'::regclass AND contype = 'x') THEN
+        EXECUTE 'ALTER TABLE bench.floor_holds ADD PRIMARY KEY (org_id, id), ADD CONSTRAINT floor_holds_no_overlap '
+                || pg_get_constraintdef((SELECT c.oid FROM pg_constraint AS c
+                                          WHERE c.conrelid = 'voxbook.holds'::regclass AND c.conname = 'holds_no_overlap'));
+    END IF;
+END
+$$;
+
 -- Baseline 2: the seed's design (shared/seed/atomic-appointment-booking.md), as it describes it:
 -- appointment_holds with a partial unique index on the start instant, and a claim that takes
 -- pg_advisory_xact_lock(hashtext(calendar_id || slot_time)), checks for an active hold, then inserts.
@@ -90,15 +105,19 @@ END
 $$;
 
 -- The hard correctness check of every benchmark that claims: no two active claims overlap on one
--- calendar, in our holds table and in the seed design's. Returns the number of offending rows.
+-- calendar, in our holds table, the guarantee's floor (baseline 3) and the seed design's. Returns the number of
+-- offending rows.
 CREATE OR REPLACE FUNCTION bench.overlapping_holds() RETURNS bigint
     LANGUAGE sql STABLE AS $$
     -- Sorted by start, a claim overlaps an earlier one iff it starts before the latest earlier end:
     -- O(n log n), where a self-join on the range would be quadratic per calendar.
     SELECT (SELECT count(*) FROM (
-               SELECT h.starts_at, max(h.ends_at) OVER (PARTITION BY h.org_id, h.calendar_id ORDER BY h.starts_at, h.id
+               SELECT h.starts_at, max(h.ends_at) OVER (PARTITION BY h.tbl, h.org_id, h.calendar_id ORDER BY h.starts_at, h.id
                                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-                 FROM voxbook.holds AS h WHERE h.status IN ('held', 'confirmed')) AS o
+                 FROM (SELECT 'holds' AS tbl, org_id, calendar_id, starts_at, ends_at, id, status FROM voxbook.holds
+                       UNION ALL
+                       SELECT 'floor', org_id, calendar_id, starts_at, ends_at, id, status FROM bench.floor_holds) AS h
+                WHERE h.status IN ('held', 'confirmed')) AS o
             WHERE o.prev_end > o.starts_at)
          + (SELECT count(*) FROM (SELECT 1 FROM bench.seed_holds WHERE status IN ('held', 'confirmed')
                                    GROUP BY org_id, calendar_id, slot_time HAVING count(*) > 1) AS d)

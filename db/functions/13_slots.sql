@@ -76,6 +76,20 @@ BEGIN
 END
 $$;
 
+-- Generic plans for internal.slot_starts on a single node: with PostgreSQL's default its main query
+-- (local_instants inlined) was planned anew on every call -- its custom plans looked cheaper than a generic one
+-- -- about half the CPU of a claim (auto_explain and CPU per claim, bench/README.md); the plan's shape never
+-- depends on the values. Not on Citus: there a query with parameters must be planned with their values (a
+-- generic plan of a query over distributed tables is refused), and each call is planned as before.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        ALTER FUNCTION internal.slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamptz)
+            SET plan_cache_mode = force_generic_plan;
+    END IF;
+END
+$$;
+
 -- A provider's working intervals on one local date: that date's hours exceptions when it has any (none with
 -- times: not working), else its weekday's working_hours. The words of a refusal (internal.assert_bookable)
 -- may use it; internal.slot_starts applies the same rule to its range of dates in one query.
@@ -172,6 +186,7 @@ BEGIN
      WHERE (x.org_id, x.id) IN (
             SELECT y.org_id, y.id FROM voxbook.holds AS y
              WHERE y.org_id = flip_expired_holds.org_id AND y.calendar_id = flip_expired_holds.calendar_id
+               AND hashtextextended(y.calendar_id, 0) = hashtextextended(flip_expired_holds.calendar_id, 0)
                AND y.status = 'held' AND y.expires_at <= now_ts
                AND coalesce(y.occupies, tstzrange(y.starts_at, y.ends_at, '[)')) && during
              ORDER BY y.id FOR UPDATE)

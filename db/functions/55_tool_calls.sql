@@ -69,10 +69,25 @@ BEGIN
         tag := internal.call_locale(o, call_id);
     END IF;
     args := args - 'language';
-    -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
-    -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
-    SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
-    EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    IF function_name = 'claim_slot_atomic'
+       AND NOT EXISTS (SELECT 1 FROM jsonb_object_keys(args) AS k
+                        WHERE k NOT IN ('calendar_id', 'slot_time', 'call_sid', 'patient_name', 'patient_phone',
+                                        'hold_minutes', 'service')) THEN
+        -- The hot tool (every booking), as a static call: the dynamic statement below is parsed and planned
+        -- anew for every call (its literals differ), ~0.2 ms of a ~0.8 ms tool call (bench/README.md). The same
+        -- call: every parameter of claim_slot_atomic defaults to NULL, so an absent key and a JSON null are one;
+        -- the casts are the parameters' input functions, as for the literals below (the same SQLSTATEs).
+        -- Any other key takes the general path, which refuses it as PostgreSQL does.
+        r := api.claim_slot_atomic(org_id => org_id, calendar_id => args->>'calendar_id',
+                                   slot_time => (args->>'slot_time')::timestamptz, call_sid => args->>'call_sid',
+                                   patient_name => args->>'patient_name', patient_phone => args->>'patient_phone',
+                                   hold_minutes => (args->>'hold_minutes')::int, service => args->>'service');
+    ELSE
+        -- Named arguments as untyped literals: PostgreSQL casts each to its parameter's type and rejects a
+        -- bad value (22P02, 22007, ...) exactly as for a direct call. Names are quoted identifiers.
+        SELECT string_agg(format(', %I => %L', a.key, a.value), '') INTO arg_list FROM jsonb_each_text(args) AS a;
+        EXECUTE format('SELECT api.%I(org_id => $1%s)', function_name, coalesce(arg_list, '')) INTO r USING org_id;
+    END IF;
     -- A refusal whose line promises a person records the callback request it promises (52_front_desk.sql).
     PERFORM internal.callback_for_refusal(o, function_name, args, r, call_id);
     RETURN jsonb_build_object('answer', r, 'spoken', internal.spoken_line(function_name, r, tag, o.time_zone));
@@ -206,3 +221,42 @@ Returns {"success": true, "call_id", "language": <as given>, "locale": <what the
 "supported": <whether the language asked for is the one used>}.
 Errors: VB404 unknown org; VB400 call_id or language missing, language over 35 characters.
 Example: SELECT api.set_call_language('a0000000-0000-0000-0000-000000000001', 'call-123', 'es');$$;
+
+
+-- Retention (issue 18): a tool call's answer is only needed while Vapi may deliver the call again, which it
+-- does within the call (a retried request, seconds to minutes; a call lasts at most hours). Older rows are dead
+-- weight in every insert's index and in backups; the SMS worker's periodic sweep deletes them (workers/sms.py).
+-- The cut-off is a value computed first (Citus runs the DELETE on every shard; the clock inside it would not
+-- be the caller's). Bounded below by one day, so no setting can shorten the replay guarantee below the longest
+-- call; created_at is when the call was first answered (tool_calls_created indexes it).
+CREATE FUNCTION api.purge_tool_calls(org_id uuid DEFAULT NULL, older_than interval DEFAULT interval '2 days')
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    cutoff timestamptz;
+    n bigint;
+BEGIN
+    PERFORM internal.require(older_than, 'older_than');
+    IF older_than < interval '1 day' OR older_than > interval '3650 days' THEN
+        PERFORM internal.fail('VB400', 'older_than must be between 1 day and 3650 days',
+                              'Vapi redelivers a tool call during its call: keep at least a day, e.g. ''2 days''.');
+    END IF;
+    IF purge_tool_calls.org_id IS NOT NULL THEN
+        PERFORM internal.require_org(purge_tool_calls.org_id);
+    END IF;
+    cutoff := internal.clock() - older_than;
+    DELETE FROM voxbook.tool_calls AS t
+     WHERE t.created_at < cutoff
+       AND (purge_tool_calls.org_id IS NULL OR t.org_id = purge_tool_calls.org_id);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN jsonb_build_object('success', true, 'deleted', n, 'before', internal.utc_iso(cutoff));
+END
+$$;
+COMMENT ON FUNCTION api.purge_tool_calls(uuid, interval) IS
+$$Housekeeping: deletes the stored answers of tool calls first answered more than older_than ago (default 2
+days; at least 1 day, at most 3650 days), of every clinic or of one. A redelivery of a call younger than that is
+still answered from its record; an older id would run as a new call (Vapi never redelivers that late). The SMS
+worker runs it periodically. Returns {"success": true, "deleted": n, "before": <the cut-off, UTC ISO>}.
+Errors: VB400 older_than missing or out of range; VB404 unknown org.
+Example: SELECT api.purge_tool_calls(older_than => '7 days');$$;

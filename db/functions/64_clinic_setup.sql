@@ -134,7 +134,7 @@ CREATE FUNCTION internal.block_json(b voxbook.blocked_periods, tz text) RETURNS 
                               'starts_at', internal.utc_iso(lower(b.during)), 'ends_at', internal.utc_iso(upper(b.during)),
                               'local_starts', internal.local_text(lower(b.during), tz),
                               'local_ends', internal.local_text(upper(b.during), tz),
-                              'reason', b.reason, 'created_by', b.created_by)
+                              'reason', b.reason, 'created_by', b.created_by, 'source', b.source)
 $$;
 
 -- A future appointment or a live hold as set-up functions list them (what a change would strand).
@@ -446,7 +446,7 @@ $$Everything a clinic is, in the shape the set-up functions take (db/README.md "
 "services": [{"service_id", "name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
 "price_cents", "value_tier", "active", "providers": [calendar ids] ([] = every active provider)}],
 "blocks": [{"block_id", "calendar_id" (null = the whole clinic), "starts_at", "ends_at", "local_starts",
-"local_ends", "reason", "created_by"}] (those not over yet)}. Providers and services by id, blocks by start.
+"local_ends", "reason", "created_by", "source" (null: made by staff; "caldav": busy time from the provider's calendar)}] (those not over yet)}. Providers and services by id, blocks by start.
 Errors: VB404 unknown org.$$;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -1018,6 +1018,7 @@ BEGIN
     END IF;
     SELECT * INTO b FROM voxbook.blocked_periods AS x
      WHERE x.org_id = o.id AND x.calendar_id IS NOT DISTINCT FROM c.id AND x.during = span
+       AND x.source IS NULL   -- busy time imported from the provider's calendar comes and goes with it
      ORDER BY x.id LIMIT 1;
     IF FOUND THEN   -- the same time off again: idempotent
         created := false;
@@ -1054,7 +1055,7 @@ inside: the HINT says how many and the first three times, the DETAIL is JSON {"a
 provider's calendar row (a closure: every provider's) before reading the holds, and claims lock it too, so a
 block and a claim on the same time never both succeed. Recorded in voxbook.audit_log.
 Returns {"success": true, "created", "block": {"block_id", "calendar_id", "starts_at", "ends_at",
-"local_starts", "local_ends", "reason", "created_by"}, "to_reschedule": [...], "released_holds": [...]}.
+"local_starts", "local_ends", "reason", "created_by", "source" (null: made by staff; "caldav": busy time from the provider's calendar)}, "to_reschedule": [...], "released_holds": [...]}.
 Errors: VB404 unknown org or calendar; VB400 starts/ends missing or out of range, ends not after starts, over 366
 days, reason over 500 characters; VB409 bookings inside (without proceed).
 Example: SELECT api.block_time(:org, 'cal-smith', '2026-07-06 00:00 America/New_York', '2026-07-11 00:00 America/New_York', 'vacation');$$;
@@ -1068,6 +1069,12 @@ DECLARE
     b voxbook.blocked_periods;
 BEGIN
     PERFORM internal.require(block_id, 'block_id');
+    IF EXISTS (SELECT 1 FROM voxbook.blocked_periods AS x
+                WHERE x.org_id = o.id AND x.id = unblock_time.block_id AND x.source IS NOT NULL) THEN
+        -- Deleting it here would only last until the next sync put it back.
+        PERFORM internal.fail('VB409', 'this busy time comes from the provider''s own calendar',
+                              'Remove or move the event in that calendar (or mark it free); the sync follows within a minute.');
+    END IF;
     DELETE FROM voxbook.blocked_periods AS x WHERE x.org_id = o.id AND x.id = unblock_time.block_id RETURNING x.* INTO b;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown block', 'Use a block_id of this clinic (api.list_blocks).');
@@ -1080,7 +1087,8 @@ $$;
 COMMENT ON FUNCTION api.unblock_time(uuid, bigint, text) IS
 $$Removes a block (api.block_time): its time is bookable again. Recorded in voxbook.audit_log.
 Returns {"success": true, "removed": <the block, as api.list_blocks>}.
-Errors: VB404 unknown org or block (also another clinic's); VB400 block_id missing.$$;
+Errors: VB404 unknown org or block (also another clinic's); VB400 block_id missing; VB409 busy time imported from
+the provider's own calendar (source "caldav": remove it there, the sync follows).$$;
 
 CREATE FUNCTION api.list_blocks(org_id uuid, from_time timestamptz DEFAULT NULL, to_time timestamptz DEFAULT NULL,
                                 calendar_id text DEFAULT NULL)
@@ -1115,7 +1123,7 @@ COMMENT ON FUNCTION api.list_blocks(uuid, timestamptz, timestamptz, text) IS
 $$The blocks (time off, closures) overlapping [from_time, to_time) (default: from now on, no end), by start;
 with calendar_id, that provider's and the clinic-wide ones (calendar_id null).
 Returns {"success": true, "blocks": [{"block_id", "calendar_id", "starts_at", "ends_at", "local_starts",
-"local_ends", "reason", "created_by"}]}.
+"local_ends", "reason", "created_by", "source" (null: made by staff; "caldav": busy time from the provider's calendar)}]}.
 Errors: VB404 unknown org or calendar; VB400 a time out of range, to_time before from_time.$$;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -1131,10 +1139,11 @@ DECLARE
 BEGIN
     PERFORM internal.require_instant(from_time, 'from_time', optional => true);
     PERFORM internal.require_instant(to_time, 'to_time', optional => true);
+    -- The same list as the CHECK of voxbook.audit_log.entity (migrations 0031, 0030).
     IF entity IS NOT NULL AND entity NOT IN ('clinic', 'provider', 'service', 'hours', 'hours_exception',
-                                             'blocked_period', 'appointment') THEN
+                                             'blocked_period', 'appointment', 'sms', 'waitlist', 'staff_account') THEN
         PERFORM internal.fail('VB400', 'unknown entity',
-                              'One of clinic, provider, service, hours, hours_exception, blocked_period, appointment (or NULL: all).');
+                              'One of clinic, provider, service, hours, hours_exception, blocked_period, appointment, sms, waitlist, staff_account (or NULL: all).');
     END IF;
     IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 10000 THEN
         PERFORM internal.fail('VB400', 'max_rows must be between 1 and 10000', 'Narrow from_time/to_time for more.');
@@ -1154,7 +1163,7 @@ $$;
 COMMENT ON FUNCTION api.list_audit(uuid, timestamptz, timestamptz, text, int) IS
 $$Who changed what in a clinic (voxbook.audit_log), newest first: the changes made through the set-up functions
 (and staff actions on appointments), in [from_time, to_time) (default: all), of one entity kind (clinic,
-provider, service, hours, hours_exception, blocked_period, appointment; NULL: all), at most max_rows (200).
+provider, service, hours, hours_exception, blocked_period, appointment, sms, waitlist, staff_account; NULL: all), at most max_rows (200).
 Returns {"success": true, "entries": [{"id", "at", "changed_by", "action", "entity", "entity_id", "before",
 "after"}]} (before null = created, after null = removed).
 Errors: VB404 unknown org; VB400 a time out of range, unknown entity, max_rows not 1-10000.$$;

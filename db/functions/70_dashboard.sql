@@ -1,7 +1,7 @@
 -- The clinic dashboard (api/dashboard.py) and provider calendar feeds: every figure the page shows
 -- comes from these functions, so a DBA sees in psql exactly what the owner sees in the browser.
 --
--- Tokens (dashboard logins, browser sessions, feed subscriptions) are random secrets shown once and
+-- Tokens (browser sessions, feed subscriptions, staff invites) are random secrets shown once and
 -- stored as sha256 only. A presented token is found by equality on its sha256: the comparison that
 -- could leak timing is on a hash of the secret, never on the secret itself, so it needs no
 -- constant-time compare (an attacker can't steer the hash's prefix towards a stored one).
@@ -104,9 +104,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.issue_dashboard_token(uuid, text) IS
-$$Creates a dashboard login for a clinic and returns the token once (only its sha256 is stored):
-{"success": true, "token_id", "token", "org_id", "clinic", "message"}. The owner pastes the token on
-GET /dashboard. The CLI does the same: voxbook dashboard-token --org <uuid or clinic phone>.
+$$Creates a clinic dashboard token and returns it once (only its sha256 is stored):
+{"success": true, "token_id", "token", "org_id", "clinic", "message"}. Such tokens no longer sign in to the
+dashboard (issue 16: every action is done in a person's name): people sign in with staff accounts
+(api.invite_staff, 71_staff_accounts.sql; CLI: voxbook staff invite).
 Errors: VB404 unknown org; VB400 label over 200 characters.
 Example: SELECT api.issue_dashboard_token('a0000000-0000-0000-0000-000000000001', 'front desk');$$;
 
@@ -139,39 +140,8 @@ $$Revokes a dashboard token and ends the sessions opened with it. Idempotent.
 Returns {"success": true, "token_id", "revoked": true}. Errors: VB404 unknown org or token.$$;
 
 
-CREATE FUNCTION api.dashboard_login(token text, session_hours int DEFAULT 12)
-    RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
-DECLARE
-    t voxbook.dashboard_tokens;
-    o voxbook.organizations;
-    secret text := internal.new_secret('vbs_');
-    s voxbook.dashboard_sessions;
-BEGIN
-    IF session_hours IS NULL OR session_hours NOT BETWEEN 1 AND 168 THEN
-        PERFORM internal.fail('VB400', 'session_hours must be between 1 and 168', 'Leave it out for 12 hours.');
-    END IF;
-    SELECT * INTO t FROM voxbook.dashboard_tokens AS x
-     WHERE x.token_hash = internal.token_hash(btrim(coalesce(dashboard_login.token, ''))) AND x.revoked_at IS NULL;
-    IF NOT FOUND THEN
-        RETURN internal.refusal('invalid_token', 'Unknown or revoked dashboard token');
-    END IF;
-    SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = t.org_id;
-    UPDATE voxbook.dashboard_tokens AS x SET last_used_at = now() WHERE x.org_id = t.org_id AND x.id = t.id;
-    DELETE FROM voxbook.dashboard_sessions AS x WHERE x.org_id = t.org_id AND x.expires_at <= now();
-    INSERT INTO voxbook.dashboard_sessions AS x (org_id, token_id, session_hash, expires_at)
-    VALUES (t.org_id, t.id, internal.token_hash(secret), now() + make_interval(hours => session_hours))
-    RETURNING x.* INTO s;
-    RETURN jsonb_build_object('success', true, 'session', secret, 'org_id', o.id, 'clinic', o.name,
-                              'expires_at', internal.utc_iso(s.expires_at));
-END
-$$;
-COMMENT ON FUNCTION api.dashboard_login(text, int) IS
-$$Exchanges a dashboard token for a browser session (the secret goes in the session cookie; only its
-sha256 is stored). Returns {"success": true, "session", "org_id", "clinic", "expires_at"} or
-{"success": false, "code": "invalid_token", "error"}. Errors: VB400 session_hours outside 1-168.$$;
-
+-- Sign-in (api.dashboard_login_accounts, api.dashboard_login) is in 71_staff_accounts.sql: a session is a staff
+-- member's. The clinic tokens above no longer sign in (no person behind them to audit).
 
 CREATE FUNCTION api.dashboard_session(session text)
     RETURNS jsonb
@@ -180,21 +150,25 @@ CREATE FUNCTION api.dashboard_session(session text)
 DECLARE
     result jsonb;
 BEGIN
+    -- Role and status read here, at every request: a role change or a deactivation applies at the next one.
     SELECT jsonb_build_object('success', true, 'org_id', o.id, 'clinic', o.name, 'time_zone', o.time_zone,
-                              'phone', internal.display_phone(o.phone, o.country), 'expires_at', internal.utc_iso(s.expires_at))
+                              'locale', o.locale, 'phone', internal.display_phone(o.phone, o.country),
+                              'staff_id', st.id, 'staff_name', st.name, 'staff_email', st.email, 'role', st.role,
+                              'expires_at', internal.utc_iso(s.expires_at))
       INTO result
       FROM voxbook.dashboard_sessions AS s
-      JOIN voxbook.dashboard_tokens AS t ON t.org_id = s.org_id AND t.id = s.token_id
+      JOIN voxbook.staff_accounts AS st ON st.org_id = s.org_id AND st.id = s.staff_id
       JOIN voxbook.organizations AS o ON o.id = s.org_id
      WHERE s.session_hash = internal.token_hash(coalesce(dashboard_session.session, ''))
-       AND s.expires_at > now() AND t.revoked_at IS NULL;
+       AND s.expires_at > now() AND st.status = 'active';
     RETURN coalesce(result, internal.refusal('invalid_session', 'Not logged in, or the session has ended'));
 END
 $$;
 COMMENT ON FUNCTION api.dashboard_session(text) IS
-$$The clinic a dashboard session belongs to: {"success": true, "org_id", "clinic", "time_zone", "phone",
-"expires_at"} or {"success": false, "code": "invalid_session", "error"} (unknown, expired, logged out,
-or its token revoked). Every dashboard request starts here; everything after is scoped to org_id.$$;
+$$The staff member and clinic a dashboard session belongs to: {"success": true, "org_id", "clinic",
+"time_zone", "locale", "phone", "staff_id", "staff_name", "staff_email", "role" (owner | front_desk),
+"expires_at"} or {"success": false, "code": "invalid_session", "error"} (unknown, expired, logged out, or
+the account deactivated). Every dashboard request starts here; everything after is scoped to org_id.$$;
 
 
 CREATE FUNCTION api.dashboard_logout(session text)
@@ -367,7 +341,13 @@ BEGIN
                    -- the patient's replies by SMS (46_sms_replies.sql): C, and CANCEL (opted out: may not come)
                    'patient_confirmed_at', internal.utc_iso(a.patient_confirmed_at),
                    'may_not_come_at', internal.utc_iso(a.may_not_come_at),
-                   'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder') AS j
+                   'confirmation_sms', sms.latest->'confirmation', 'reminder_sms', sms.latest->'reminder')
+               -- the front desk's (72_desk.sql): attendance, who booked or cancelled and why
+               || jsonb_build_object(
+                   'calendar_id', h.calendar_id, 'local_date', (h.starts_at AT TIME ZONE o.time_zone)::date,
+                   'attendance', a.attendance, 'attendance_at', internal.utc_iso(a.attendance_at),
+                   'attendance_by', a.attendance_by, 'booked_by', a.booked_by, 'cancelled_by', a.cancelled_by,
+                   'cancel_reason', a.cancel_reason, 'started', h.starts_at <= now_ts) AS j
           FROM voxbook.appointments AS a
           JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
@@ -396,7 +376,8 @@ BEGIN
                    'patient_name', h.patient_name, 'phone_masked', internal.mask_phone(h.patient_phone),
                    'service', h.service_id, 'service_name', s.name,
                    'expires_at', internal.utc_iso(h.expires_at),
-                   'code_sent', h.otp_sent_at IS NOT NULL) AS j
+                   'code_sent', h.otp_sent_at IS NOT NULL, 'calendar_id', h.calendar_id,
+                   'local_date', (h.starts_at AT TIME ZONE o.time_zone)::date) AS j
           FROM voxbook.holds AS h
           LEFT JOIN voxbook.services AS s ON s.org_id = h.org_id AND s.id = h.service_id
           CROSS JOIN bounds AS b
@@ -408,7 +389,33 @@ END
 $$;
 
 
-CREATE FUNCTION api.dashboard_schedule(org_id uuid, from_date date DEFAULT NULL, days int DEFAULT 2)
+-- One provider's (or, calendar_id NULL, the clinic's own) blocked time overlapping a local day, clipped to the day
+-- for the local clock times: {"block_id", "calendar_id" (null: a closure of the whole clinic), "reason",
+-- "starts_at", "ends_at" (UTC, whole block), "local_start", "local_end" (within the day), "whole_day"}.
+CREATE FUNCTION internal.dashboard_day_blocks(o voxbook.organizations, for_calendar text, for_day date, loc jsonb)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lo constant timestamptz := for_day::timestamp AT TIME ZONE o.time_zone;
+    hi constant timestamptz := (for_day + 1)::timestamp AT TIME ZONE o.time_zone;
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'block_id', b.id, 'calendar_id', b.calendar_id, 'reason', b.reason,
+                       'starts_at', internal.utc_iso(lower(b.during)), 'ends_at', internal.utc_iso(upper(b.during)),
+                       'local_start', internal.local_clock(greatest(lower(b.during), lo), o.time_zone, loc),
+                       'local_end', CASE WHEN upper(b.during) >= hi THEN '24:00'
+                                         ELSE internal.local_clock(upper(b.during), o.time_zone, loc) END,
+                       'whole_day', lower(b.during) <= lo AND upper(b.during) >= hi)
+                     ORDER BY lower(b.during), b.id), '[]')
+              FROM voxbook.blocked_periods AS b
+             WHERE b.org_id = o.id AND b.during && tstzrange(lo, hi, '[)')
+               AND (b.calendar_id IS NULL OR b.calendar_id = for_calendar));
+END
+$$;
+
+
+CREATE FUNCTION api.dashboard_schedule(org_id uuid, from_date date DEFAULT NULL, days int DEFAULT 2,
+                                       calendar_id text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -417,47 +424,77 @@ DECLARE
     now_ts timestamptz := internal.clock();
     today date := (now_ts AT TIME ZONE o.time_zone)::date;
     first_day date := coalesce(from_date, today);
+    loc constant jsonb := internal.field_locale(o.locale);
     d date;
     c record;
     providers jsonb;
+    hours jsonb;
+    blocks jsonb;
+    closures jsonb;
     day_list jsonb := '[]';
 BEGIN
     PERFORM internal.require_date(from_date, 'from_date', optional => true);
     IF days IS NULL OR days NOT BETWEEN 1 AND 31 THEN
         PERFORM internal.fail('VB400', 'days must be between 1 and 31', 'Leave it out for today and tomorrow.');
     END IF;
+    IF calendar_id IS NOT NULL THEN
+        PERFORM internal.require_calendar(o.id, calendar_id);
+    END IF;
     -- Loops, not internal.dashboard_day_entries per row of a query: on Citus that nests a distributed query.
     FOR i IN 0 .. days - 1 LOOP
         d := first_day + i;
         providers := '[]';
+        closures := internal.dashboard_day_blocks(o, NULL, d, loc);
         FOR c IN SELECT x.id, x.display_name FROM voxbook.calendars AS x
-                  WHERE x.org_id = o.id AND x.active ORDER BY x.display_name, x.id
+                  WHERE x.org_id = o.id AND x.active
+                    AND (dashboard_schedule.calendar_id IS NULL OR x.id = dashboard_schedule.calendar_id)
+                  ORDER BY x.display_name, x.id
         LOOP
+            SELECT coalesce(jsonb_agg(jsonb_build_array(internal.hhmm(w.starts), internal.hhmm(w.ends)) ORDER BY w.starts), '[]')
+              INTO hours FROM internal.day_hours(o.id, c.id, d) AS w;
+            blocks := internal.dashboard_day_blocks(o, c.id, d, loc);
             providers := providers || jsonb_build_array(jsonb_build_object(
                 'calendar_id', c.id, 'provider', c.display_name,
-                'entries', internal.dashboard_day_entries(o, c.id, d, now_ts)));
+                'entries', internal.dashboard_day_entries(o, c.id, d, now_ts),
+                'hours', hours, 'blocks', blocks,
+                'closed', jsonb_array_length(hours) = 0
+                          OR jsonb_path_exists(blocks, '$[*] ? (@.whole_day == true)')));
         END LOOP;
         day_list := day_list || jsonb_build_array(jsonb_build_object(
-            'date', d, 'label', to_char(d, 'FMDay, FMMonth FMDD'), 'is_today', d = today, 'providers', providers));
+            'date', d, 'label', to_char(d, 'FMDay, FMMonth FMDD'),
+            'local_label', internal.local_day(d::timestamp AT TIME ZONE o.time_zone + interval '12 hours', o.time_zone, loc),
+            'is_today', d = today, 'closures', closures,
+            'closed', jsonb_path_exists(closures, '$[*] ? (@.whole_day == true)'),
+            'providers', providers));
     END LOOP;
     RETURN jsonb_build_object(
-        'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'today', today,
+        'success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'locale', o.locale, 'today', today,
+        'from_date', first_day, 'calendar_id', calendar_id,
         'server_time', internal.utc_iso(now_ts), 'days', day_list);
 END
 $$;
-COMMENT ON FUNCTION api.dashboard_schedule(uuid, date, int) IS
-$$A clinic's schedule per provider for `days` local days (1-31, default 2: today and tomorrow) from
-from_date (default: today in the clinic's time zone). Entries are the appointments whose time starts
-that day (status confirmed or cancelled) and live holds (status held), in time order:
-{"success": true, "org_id", "time_zone", "today", "server_time", "days": [{"date", "label", "is_today",
-"providers": [{"calendar_id", "provider", "entries": [{"kind": "appointment" | "hold", "appointment_id",
-"hold_id", "status", "starts_at", "ends_at" (UTC), "local_start", "local_end", "patient_name",
-"phone_masked", "service", "service_name", "confirmed_via", "patient_confirmed_at" (the patient replied C)
-and "may_not_come_at" (the patient texted CANCEL) (UTC or null), "confirmation_sms" and "reminder_sms":
-{"message_id", "status", "error_code", "send_after", "local_send_after", "updated_at"} | null,
+COMMENT ON FUNCTION api.dashboard_schedule(uuid, date, int, text) IS
+$$A clinic's schedule per provider for `days` local days (1-31, default 2: today and tomorrow; 7 from a Monday:
+its week) from from_date (default: today in the clinic's time zone), every active provider or only calendar_id.
+Entries are the appointments whose time starts that day (status confirmed or cancelled) and live holds (status
+held), in time order; each provider's day has its working hours (exceptions applied), its blocked time and the
+clinic's closures, and "closed" when it has no hours or a block covers the whole day:
+{"success": true, "org_id", "time_zone", "locale", "today", "from_date", "calendar_id", "server_time",
+"days": [{"date", "label", "local_label" (as the clinic's locale writes a day), "is_today", "closed" (a closure of
+the whole clinic covers the day), "closures": [<block>], "providers": [{"calendar_id", "provider",
+"hours": [["09:00", "12:00"], ...], "blocks": [{"block_id", "calendar_id" (null: the whole clinic), "reason",
+"starts_at", "ends_at", "local_start", "local_end" (clipped to the day; "24:00"), "whole_day"}], "closed",
+"entries": [{"kind": "appointment" | "hold", "appointment_id", "hold_id", "calendar_id", "local_date", "status",
+"starts_at", "ends_at" (UTC), "local_start", "local_end", "patient_name", "phone_masked", "service",
+"service_name", "confirmed_via", "patient_confirmed_at" (the patient replied C) and "may_not_come_at" (the
+patient texted CANCEL) (UTC or null), "confirmation_sms" and "reminder_sms": {"message_id", "status",
+"error_code", "send_after", "local_send_after", "updated_at"} | null, "attendance" (arrived | no_show | null),
+"attendance_at", "attendance_by", "booked_by", "cancelled_by", "cancel_reason", "started" (appointments);
 "expires_at" and "code_sent" (holds)}]}]}]}.
-Errors: VB404 unknown org; VB400 days out of range, from_date infinite, before 2000 or over five years ahead.
-Example: SELECT api.dashboard_schedule('a0000000-0000-0000-0000-000000000001');$$;
+Errors: VB404 unknown org or calendar; VB400 days out of range, from_date infinite, before 2000 or over five years
+ahead.
+Example: SELECT api.dashboard_schedule('a0000000-0000-0000-0000-000000000001');
+         SELECT api.dashboard_schedule(:org, '2026-12-07', 7, calendar_id => 'cal-smith');   -- a provider's week$$;
 
 
 CREATE FUNCTION api.dashboard_live_holds(org_id uuid)

@@ -29,7 +29,8 @@ SELECT tables_are('voxbook', ARRAY[
     'sms_consent_events', 'sms_inbound', 'sms_outbox', 'time_zones', 'tool_calls', 'working_hours',
     'call_locales', 'locale_formats', 'countries', 'carrier_accounts',
     'service_providers', 'hours_exceptions', 'audit_log',
-    'sms_inbox', 'caller_verifications', 'callback_requests', 'waitlist', 'waitlist_offers'],
+    'sms_inbox', 'caller_verifications', 'callback_requests', 'waitlist', 'waitlist_offers',
+    'staff_accounts', 'staff_invites', 'sign_in_attempts', 'calendar_connections', 'calendar_pushes'],
     'exactly these tables are in the private schema');
 -- One name for each call id: Vapi's call.id is vapi_call_id in every table, Twilio's CallSid is provider_call_sid,
 -- hot_lead_alerts.call_id is the calls row (uuid), tool_call_id is Vapi's toolCallId.
@@ -59,6 +60,11 @@ SELECT functions_are('api', ARRAY[
     'list_sms_inbox', 'resolve_sms_inbox_item',
     -- 48_waitlist.sql
     'join_waitlist', 'offer_waitlist_openings', 'list_waitlist', 'remove_from_waitlist',
+    -- 49_calendar_sync.sql
+    'connect_calendar', 'disconnect_calendar', 'list_calendar_connections', 'get_calendar_connection',
+    'calendar_sync_problems', 'claim_calendar_syncs', 'claim_calendar_sync', 'calendar_push_plan',
+    'record_calendar_push', 'apply_calendar_import', 'finish_calendar_sync', 'release_calendar_claims',
+    'list_calendar_conflicts',
     -- 47_carrier_accounts.sql
     'set_carrier_account', 'clear_carrier_account', 'get_carrier_account', 'find_inbound_carrier_accounts',
     'list_carrier_accounts',
@@ -67,7 +73,7 @@ SELECT functions_are('api', ARRAY[
     -- 52_front_desk.sql
     'front_desk_transfer', 'record_transfer_failure', 'list_callback_requests', 'resolve_callback_request',
     -- 55_tool_calls.sql
-    'run_tool_call', 'run_tool', 'set_call_language',
+    'run_tool_call', 'run_tool', 'set_call_language', 'purge_tool_calls',
     -- 64_clinic_setup.sql
     'create_clinic', 'update_clinic', 'get_clinic', 'upsert_provider', 'deactivate_provider', 'upsert_service',
     'set_working_hours', 'set_hours_exception', 'block_time', 'unblock_time', 'list_blocks', 'list_audit',
@@ -76,7 +82,13 @@ SELECT functions_are('api', ARRAY[
     -- 70_dashboard.sql
     'issue_dashboard_token', 'revoke_dashboard_token', 'dashboard_login', 'dashboard_session', 'dashboard_logout',
     'dashboard_hot_leads', 'dashboard_hot_lead', 'dashboard_lead', 'dashboard_reveal_phone', 'dashboard_schedule',
-    'dashboard_live_holds', 'issue_calendar_feed_token', 'revoke_calendar_feed_tokens', 'calendar_feed'],
+    'dashboard_live_holds', 'issue_calendar_feed_token', 'revoke_calendar_feed_tokens', 'calendar_feed',
+    -- 71_staff_accounts.sql
+    'dashboard_login_accounts', 'invite_staff', 'staff_invite', 'accept_staff_invite', 'list_staff',
+    'set_staff_role', 'deactivate_staff',
+    -- 72_desk.sql
+    'mark_attendance', 'list_failed_sms', 'resend_sms', 'block_local_time', 'staff_remove_from_waitlist',
+    'dashboard_changes'],
     'exactly these functions are the api');
 SELECT is((SELECT count(*) - count(DISTINCT p.proname) FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace), 0::bigint,
           'one signature each: no overload that could make a positional call ambiguous');
@@ -92,10 +104,14 @@ SELECT set_eq($$SELECT p.proname::text FROM pg_proc AS p
                     -- not one clinic's: the seed's scoring, the worker's queue, Twilio's callbacks, config
                     'score_lead', 'code_status', 'claim_sms_batch', 'release_sms_claims', 'mark_sms_sent_batch',
                     'record_sms_status', 'record_inbound_sms', 'config_problems',
+                    -- the calendar sync worker's rounds over every clinic's calendars, doctor's check of them
+                    'claim_calendar_syncs', 'release_calendar_claims', 'calendar_sync_problems',
                     -- a carrier's: the inbound webhook's account lookup, key rotation across clinics
                     'find_inbound_carrier_accounts', 'list_carrier_accounts',
                     -- the clinic is what they find: by its number, a dashboard secret, a feed's calendar
                     'find_organization', 'dashboard_login', 'dashboard_session', 'dashboard_logout', 'calendar_feed',
+                    -- sign-in finds the accounts of an email (org_id optional, last); an invite link finds its clinic
+                    'dashboard_login_accounts', 'staff_invite', 'accept_staff_invite',
                     -- makes the clinic: there is no org_id yet (an optional fixed one comes last)
                     'create_clinic'],
               'every api function takes org_id first, but for these listed exceptions');

@@ -1,32 +1,38 @@
--- db/functions/70_dashboard.sql: dashboard logins and what the page shows, and calendar feeds, each scoped
+-- db/functions/70_dashboard.sql: dashboard sessions and what the page shows, and calendar feeds, each scoped
 -- to one clinic; secrets stored as hashes only; phone numbers masked unless revealed. Run as the API role.
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 
 SELECT tests.freeze_time('2030-01-14 12:00:00+00');
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Dash Clinic') AS org, tests.create_clinic('Other Clinic') AS other;
 SELECT tests.share_with_api();
 SET LOCAL ROLE voxbook_api;
 
--- logins
-CREATE TEMP TABLE tok AS SELECT api.issue_dashboard_token((SELECT org FROM ctx), 'front desk') AS j;
-SELECT matches((SELECT j->>'token' FROM tok), '^vbd_[0-9a-f]{48}$', 'a dashboard token is shown once, 192 random bits');
-CREATE TEMP TABLE sess AS SELECT api.dashboard_login((SELECT j->>'token' FROM tok)) AS j;
-SELECT is((SELECT j->>'org_id' FROM sess), (SELECT org::text FROM ctx), 'the token logs in to its clinic');
+-- sessions: a staff member's (sign-in itself and the accounts: test_71_staff_accounts.sql)
+CREATE TEMP TABLE inv AS SELECT api.invite_staff((SELECT org FROM ctx), 'dana@dash.example', 'Dana Desk', 'front_desk',
+                                                 'tests') AS j;
+CREATE TEMP TABLE sess AS SELECT api.accept_staff_invite((SELECT j->>'token' FROM inv),
+                                                         '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g') AS j;
+SELECT matches((SELECT j->>'session' FROM sess), '^vbs_[0-9a-f]{48}$', 'a session secret: 192 random bits');
 SELECT is(api.dashboard_session((SELECT j->>'session' FROM sess))->>'org_id', (SELECT org::text FROM ctx),
           'the session resolves to exactly that clinic');
-SELECT is(api.dashboard_login('vbd_' || repeat('0', 48))->>'code', 'invalid_token', 'a made-up token is refused');
-SELECT throws_ok($$SELECT api.dashboard_login((SELECT j->>'token' FROM tok), session_hours => 0)$$, 'VB400', NULL,
-                 'session_hours must be 1-168');
+SELECT is((SELECT jsonb_build_array(x->>'staff_name', x->>'role', x->>'staff_email', x->>'staff_id')
+             FROM (SELECT api.dashboard_session((SELECT j->>'session' FROM sess)) AS x) AS y),
+          jsonb_build_array('Dana Desk', 'front_desk', 'dana@dash.example', (SELECT j->>'staff_id' FROM inv)),
+          '... and to the person, with the role read at this request');
+SELECT is(api.dashboard_session('vbs_' || repeat('0', 48))->>'code', 'invalid_session', 'a made-up session is refused');
+SELECT is(api.dashboard_session(NULL)->>'code', 'invalid_session', '... and no session at all');
 SELECT is(api.dashboard_logout((SELECT j->>'session' FROM sess))->>'ended', 'true', 'logout ends the session');
 SELECT is(api.dashboard_session((SELECT j->>'session' FROM sess))->>'code', 'invalid_session', '... which no longer resolves');
-CREATE TEMP TABLE sess2 AS SELECT api.dashboard_login((SELECT j->>'token' FROM tok)) AS j;
+SELECT is(api.dashboard_logout((SELECT j->>'session' FROM sess))->>'ended', 'false', 'logout is idempotent');
+-- Clinic tokens are still issued and revoked in psql, but no longer sign in (no person to audit).
+CREATE TEMP TABLE tok AS SELECT api.issue_dashboard_token((SELECT org FROM ctx), 'front desk') AS j;
+SELECT matches((SELECT j->>'token' FROM tok), '^vbd_[0-9a-f]{48}$', 'a dashboard token is shown once, 192 random bits');
+SELECT is(api.dashboard_session((SELECT j->>'token' FROM tok))->>'code', 'invalid_session', 'a token is no session');
 SELECT throws_ok(format('SELECT api.revoke_dashboard_token(%L, %L)', (SELECT other FROM ctx), (SELECT j->>'token_id' FROM tok)),
                  'VB404', 'unknown dashboard token', 'another clinic cannot revoke the token');
 SELECT is(api.revoke_dashboard_token((SELECT org FROM ctx), (SELECT (j->>'token_id')::uuid FROM tok))->>'revoked', 'true',
           'the clinic revokes its token');
-SELECT is(api.dashboard_session((SELECT j->>'session' FROM sess2))->>'code', 'invalid_session', 'revoking ends its sessions');
-SELECT is(api.dashboard_login((SELECT j->>'token' FROM tok))->>'code', 'invalid_token', 'a revoked token logs in no more');
 
 -- what the page shows
 CREATE TEMP TABLE call AS SELECT api.record_call_end((SELECT org FROM ctx), 'call-dash-1', '2030-01-14 11:50:00+00',

@@ -1,0 +1,413 @@
+-- The front desk (issue 16): what staff do from the dashboard beyond booking, moving and cancelling (those are
+-- api.book_for_patient, api.reschedule_appointment, api.cancel_appointment with staff_user): attendance, resending
+-- a text that did not arrive, blocking local time, taking a patient off the waitlist, and the cheap change marker
+-- the dashboard's live updates poll. Every change takes changed_by (the staff member's name) and is audited
+-- (internal.audit, voxbook.audit_log). Migration 0031_front_desk_dashboard.sql.
+
+
+-- == Attendance ==================================================================================
+
+CREATE FUNCTION internal.attendance_json(a voxbook.appointments) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('attendance', a.attendance, 'attendance_at', internal.utc_iso(a.attendance_at),
+                              'attendance_by', a.attendance_by)
+$$;
+
+CREATE FUNCTION api.mark_attendance(org_id uuid, appointment_id uuid, attendance text, changed_by text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, NULL);
+    now_ts timestamptz := internal.clock();
+    mark constant text := nullif(btrim(attendance), '');
+    who constant text := internal.changed_by(changed_by);
+    starts timestamptz;
+    before jsonb;
+BEGIN
+    IF mark IS NOT NULL AND mark NOT IN ('arrived', 'no_show') THEN
+        PERFORM internal.fail('VB400', 'attendance must be arrived, no_show or null',
+                              'arrived: the patient is here; no_show: they did not come; null undoes the mark.');
+    END IF;
+    IF a.status <> 'confirmed' THEN
+        PERFORM internal.fail('VB409', 'a cancelled appointment has no attendance', 'Mark only confirmed appointments.');
+    END IF;
+    SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+    -- Marked on the day (a patient may arrive early), never ahead of it; a no-show only once the time has come.
+    IF mark IS NOT NULL AND (starts AT TIME ZONE o.time_zone)::date > (now_ts AT TIME ZONE o.time_zone)::date THEN
+        PERFORM internal.fail('VB409', 'the appointment is on a later day', 'Mark attendance on the day of the appointment.');
+    END IF;
+    IF mark = 'no_show' AND starts > now_ts THEN
+        PERFORM internal.fail('VB409', 'the appointment has not started yet', 'A patient is a no-show only once their time has come.');
+    END IF;
+    IF mark IS NOT DISTINCT FROM a.attendance THEN
+        RETURN jsonb_build_object('success', true, 'appointment_id', a.id, 'changed', false) || internal.attendance_json(a);
+    END IF;
+    before := internal.attendance_json(a);
+    UPDATE voxbook.appointments AS x
+       SET attendance = mark,
+           attendance_at = CASE WHEN mark IS NULL THEN NULL ELSE now_ts END,
+           attendance_by = CASE WHEN mark IS NULL THEN NULL ELSE who END,
+           updated_at = now_ts
+     WHERE x.org_id = a.org_id AND x.id = a.id
+    RETURNING x.* INTO a;
+    PERFORM internal.audit(a.org_id, who, 'mark_attendance', 'appointment', a.id::text, before, internal.attendance_json(a));
+    RETURN jsonb_build_object('success', true, 'appointment_id', a.id, 'changed', true) || internal.attendance_json(a);
+END
+$$;
+COMMENT ON FUNCTION api.mark_attendance(uuid, uuid, text, text) IS
+$$The front desk marks a confirmed appointment: attendance 'arrived' (from the appointment's local day on) or
+'no_show' (once its time has come); NULL undoes the mark. Who and when are kept (appointments.attendance_by,
+attendance_at) and the change is audited (voxbook.audit_log, action mark_attendance). The same mark again
+changes nothing ("changed": false).
+Returns {"success": true, "appointment_id", "changed", "attendance", "attendance_at" (UTC), "attendance_by"}.
+Errors: VB404 unknown org or appointment (another clinic's included); VB400 an unknown mark; VB409 a cancelled
+appointment, a mark ahead of the appointment's day, a no-show before its time.
+Example: SELECT api.mark_attendance(:org, '<appointment_id>', 'arrived', changed_by => 'Ana');$$;
+
+
+-- == Texts that did not arrive, and resending them =================================================
+
+-- What a carrier's error code means, for people at the desk (Twilio's codes; others: NULL, the code is shown).
+CREATE FUNCTION internal.sms_error_text(error_code text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN error_code = '30003' THEN 'the phone is off or out of reach'
+                WHEN error_code = '30004' THEN 'the recipient or their carrier blocks messages'
+                WHEN error_code = '30005' THEN 'the number does not exist or is no longer in service'
+                WHEN error_code = '30006' THEN 'a landline, or a carrier that cannot receive texts'
+                WHEN error_code = '30007' THEN 'filtered by the carrier as spam'
+                WHEN error_code = '30008' THEN 'the carrier gave no reason'
+                WHEN error_code IN ('30032', '30034') THEN 'the clinic''s sending number is not yet registered for texts'
+                WHEN error_code = '21211' THEN 'the number is not a valid phone number'
+                WHEN error_code = '21408' THEN 'texts to that country are not enabled for the clinic'
+                WHEN error_code = '21610' THEN 'the patient replied STOP'
+                WHEN error_code = '21612' THEN 'the carrier cannot route a text to that number'
+                WHEN error_code = '21614' THEN 'the number cannot receive texts (not a mobile)'
+                WHEN error_code IN ('20003', '20429', '30001', '30002') THEN 'the clinic''s SMS account could not send it'
+           END
+$$;
+
+-- Why a message is what the desk sees (failed, undelivered, skipped): the carrier's error in words, else the
+-- reason it was skipped, else the status.
+CREATE FUNCTION internal.sms_problem_reason(m voxbook.sms_outbox) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(internal.sms_error_text(m.error_code), m.skip_reason, m.error_message,
+                    CASE WHEN m.error_code IS NOT NULL THEN 'carrier error ' || m.error_code END,
+                    CASE WHEN m.status = 'undelivered' THEN 'the carrier could not deliver it' END, m.status)
+$$;
+
+-- Why a message may not be resent now ({"code", "error"}), or NULL when it may. One rule for the list and the
+-- resend. Reads tables: called from PL/pgSQL loops only (Citus).
+CREATE FUNCTION internal.resend_refusal(m voxbook.sms_outbox, now_ts timestamptz) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    a voxbook.appointments;
+    starts timestamptz;
+BEGIN
+    IF m.status NOT IN ('failed', 'undelivered', 'skipped') THEN
+        RETURN jsonb_build_object('code', 'not_resendable', 'error', 'Only a failed, undelivered or skipped text is resent');
+    END IF;
+    IF m.kind = 'otp' THEN
+        RETURN jsonb_build_object('code', 'not_resendable', 'error', 'A code is sent again by the caller''s assistant, not resent');
+    END IF;
+    IF EXISTS (SELECT 1 FROM voxbook.contacts AS ct
+                WHERE ct.org_id = m.org_id AND ct.phone = m.recipient AND ct.sms_opted_out) THEN
+        RETURN jsonb_build_object('code', 'opted_out', 'error', 'The patient replied STOP: no texts until they reply START');
+    END IF;
+    IF m.expires_at IS NOT NULL AND m.expires_at <= now_ts THEN
+        RETURN jsonb_build_object('code', 'expired', 'error', 'The text was only useful until ' || internal.utc_iso(m.expires_at));
+    END IF;
+    IF m.appointment_id IS NOT NULL AND m.kind IN ('confirmation', 'reminder', 'reschedule', 'cancellation') THEN
+        SELECT * INTO a FROM voxbook.appointments AS x WHERE x.org_id = m.org_id AND x.id = m.appointment_id;
+        SELECT h.starts_at INTO starts FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
+        IF m.kind <> 'cancellation' AND a.status <> 'confirmed' THEN
+            RETURN jsonb_build_object('code', 'cancelled', 'error', 'The appointment was cancelled since');
+        END IF;
+        IF starts <= now_ts THEN
+            RETURN jsonb_build_object('code', 'past', 'error', 'The appointment has already started');
+        END IF;
+        -- Never a second copy: another text of this kind for the appointment is waiting or went out.
+        IF EXISTS (SELECT 1 FROM voxbook.sms_outbox AS x
+                    WHERE x.org_id = m.org_id AND x.appointment_id = m.appointment_id AND x.kind = m.kind
+                      AND x.id <> m.id AND x.created_at >= m.created_at
+                      AND x.status IN ('queued', 'sending', 'unknown', 'sent', 'delivered')) THEN
+            RETURN jsonb_build_object('code', 'already_sent', 'error', 'A newer text of this kind is on its way or was sent');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION internal.problem_sms_json(m voxbook.sms_outbox, o voxbook.organizations, loc jsonb,
+                                          patient_name text, refusal jsonb, resend voxbook.sms_outbox)
+    RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'message_id', m.id, 'kind', m.kind, 'status', m.status, 'error_code', m.error_code,
+        'reason', internal.sms_problem_reason(m), 'skip_reason', m.skip_reason, 'attempts', m.attempts,
+        'phone_masked', internal.mask_phone(m.recipient), 'appointment_id', m.appointment_id,
+        'patient_name', patient_name, 'created_at', internal.utc_iso(m.created_at),
+        'local_time', internal.local_text(m.created_at, o.time_zone, loc),
+        'resent', CASE WHEN resend.id IS NOT NULL
+                       THEN jsonb_build_object('message_id', resend.id, 'status', resend.status) END,
+        'resendable', resend.id IS NULL AND refusal IS NULL,
+        'not_resendable', CASE WHEN resend.id IS NULL THEN refusal END)
+$$;
+
+CREATE FUNCTION api.list_failed_sms(org_id uuid, days int DEFAULT 7, max_rows int DEFAULT 200)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    loc jsonb := internal.field_locale(o.locale);
+    m voxbook.sms_outbox;
+    resend voxbook.sms_outbox;
+    patient text;
+    result jsonb := '[]';
+BEGIN
+    IF days IS NULL OR days NOT BETWEEN 1 AND 90 THEN
+        PERFORM internal.fail('VB400', 'days must be between 1 and 90', 'Leave it out for the last 7 days.');
+    END IF;
+    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000 THEN
+        PERFORM internal.fail('VB400', 'max_rows must be between 1 and 1000', 'Leave it out for 200.');
+    END IF;
+    -- A loop: internal.resend_refusal reads tables, never called per row of a query (Citus).
+    FOR m IN SELECT * FROM voxbook.sms_outbox AS x
+              WHERE x.org_id = o.id AND x.created_at >= now_ts - make_interval(days => days)
+                AND x.status IN ('failed', 'undelivered', 'skipped')
+              ORDER BY x.created_at DESC, x.id LIMIT max_rows
+    LOOP
+        SELECT * INTO resend FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.resent_from = m.id;
+        SELECT a.patient_name INTO patient FROM voxbook.appointments AS a
+         WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+        result := result || jsonb_build_array(internal.problem_sms_json(m, o, loc, patient,
+                                                                         internal.resend_refusal(m, now_ts), resend));
+        resend := NULL;
+        patient := NULL;
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'messages', result);
+END
+$$;
+COMMENT ON FUNCTION api.list_failed_sms(uuid, int, int) IS
+$$The clinic's texts that did not arrive in the last `days` days (1-90, default 7), newest first, at most max_rows
+(1-1000, default 200), for the front desk: status failed, undelivered or skipped, each with its carrier
+"error_code" and "reason" in words (internal.sms_error_text: 30003 "the phone is off or out of reach", ...; else
+why it was skipped), whether it may be resent ("resendable", else "not_resendable": {"code", "error"}) and its
+resend if there is one. No bodies; phones masked.
+Returns {"success": true, "org_id", "messages": [{"message_id", "kind", "status", "error_code", "reason",
+"skip_reason", "attempts", "phone_masked", "appointment_id", "patient_name", "created_at", "local_time",
+"resent": {"message_id", "status"} | null, "resendable", "not_resendable": {"code", "error"} | null}]}.
+Errors: VB404 unknown org; VB400 days or max_rows out of range.
+Example: SELECT api.list_failed_sms('a0000000-0000-0000-0000-000000000001');$$;
+
+
+CREATE FUNCTION api.resend_sms(org_id uuid, message_id uuid, changed_by text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    who constant text := internal.changed_by(changed_by);
+    m voxbook.sms_outbox;
+    earlier voxbook.sms_outbox;
+    fresh voxbook.sms_outbox;
+    refused jsonb;
+    body text;
+    parts record;
+    for_hold uuid;
+    for_starts timestamptz;
+BEGIN
+    PERFORM internal.require(message_id, 'message_id');
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = o.id AND x.id = resend_sms.message_id;
+    IF NOT FOUND THEN
+        PERFORM internal.fail('VB404', 'unknown message', 'Use a message_id from api.list_failed_sms for this clinic.');
+    END IF;
+    -- The appointment first, then the message: the order every appointment change locks in, so two desks
+    -- resending at once (or a resend beside a move) take turns, and the second sees the first's text.
+    IF m.appointment_id IS NOT NULL THEN
+        PERFORM internal.lock_appointment(o.id, m.appointment_id, NULL);
+    END IF;
+    SELECT * INTO m FROM voxbook.sms_outbox AS x WHERE x.org_id = o.id AND x.id = resend_sms.message_id FOR UPDATE;
+    SELECT * INTO earlier FROM voxbook.sms_outbox AS x WHERE x.org_id = m.org_id AND x.resent_from = m.id;
+    IF FOUND THEN   -- resent once already: that text, not another
+        RETURN jsonb_build_object('success', true, 'duplicate', true, 'message_id', earlier.id, 'resent_from', m.id,
+                                  'kind', earlier.kind, 'status', earlier.status);
+    END IF;
+    refused := internal.resend_refusal(m, now_ts);
+    IF refused IS NOT NULL THEN
+        RETURN internal.refusal(refused->>'code', refused->>'error', jsonb_build_object('message_id', m.id));
+    END IF;
+    IF m.appointment_id IS NOT NULL AND m.kind IN ('confirmation', 'reminder', 'reschedule', 'cancellation') THEN
+        -- Written again from the appointment as it is now (it may have moved since).
+        body := internal.appointment_sms(m.kind, m.org_id, m.appointment_id);
+        IF m.kind = 'reminder' THEN
+            SELECT h.id, h.starts_at INTO for_hold, for_starts FROM voxbook.appointments AS a
+              JOIN voxbook.holds AS h ON h.org_id = a.org_id AND h.id = a.hold_id
+             WHERE a.org_id = m.org_id AND a.id = m.appointment_id;
+        END IF;
+    ELSE
+        body := m.body;   -- an owner's alert or a notice: kept as it was (only codes are redacted)
+    END IF;
+    parts := internal.sms_parts(body);
+    -- Inserted here rather than by internal.queue_sms, which cannot name resent_from: the row must carry it from
+    -- the start (the unique index sms_outbox_resent_once is the "once", and keeps it out of the one-live-
+    -- confirmation index). Opt-outs were refused above, and the worker checks them again before sending.
+    INSERT INTO voxbook.sms_outbox AS x (org_id, kind, appointment_id, hold_id, recipient, sender, body,
+                                         redact_after_send, encoding, segments, status, send_after, expires_at,
+                                         resent_from, reminder_hold_id, reminder_starts_at)
+    VALUES (m.org_id, m.kind, m.appointment_id, m.hold_id, m.recipient, o.sms_from, body, false,
+            parts.encoding, parts.segments, 'queued', now_ts, m.expires_at, m.id, for_hold, for_starts)
+    RETURNING x.* INTO fresh;
+    PERFORM internal.notify('voxbook_sms');
+    PERFORM internal.audit(m.org_id, who, 'resend_sms', 'sms', fresh.id::text, NULL,
+                           jsonb_build_object('resent_from', m.id, 'kind', m.kind, 'appointment_id', m.appointment_id,
+                                              'original_status', m.status, 'original_error_code', m.error_code));
+    RETURN jsonb_build_object('success', true, 'duplicate', false, 'message_id', fresh.id, 'resent_from', m.id,
+                              'kind', fresh.kind, 'status', fresh.status);
+END
+$$;
+COMMENT ON FUNCTION api.resend_sms(uuid, uuid, text) IS
+$$Staff resend a text that did not arrive (status failed, undelivered or skipped; see api.list_failed_sms): a new
+message is queued (sms_outbox.resent_from = the old one) for the SMS worker, an appointment's text written again
+from the appointment as it is now, any other (an owner's alert, a notice) with the same body. Once per message:
+a second call returns the first resend ("duplicate": true). Never a second copy: refused while a newer text of
+that kind for the appointment is queued or out. Audited (action resend_sms, entity sms).
+Returns {"success": true, "duplicate", "message_id" (the new one), "resent_from", "kind", "status"} or
+{"success": false, "code": "not_resendable" (a code, or a message that is not failed, undelivered or skipped)
+| "opted_out" | "expired" | "cancelled" (the appointment) | "past" (it has started) | "already_sent", "error",
+"message_id"}.
+Errors: VB404 unknown org or message (another clinic's included); VB400 message_id missing.
+Example: SELECT api.resend_sms(:org, '<message_id>', changed_by => 'Ana');$$;
+
+
+-- == Blocking time by the clinic's clock ==========================================================
+
+CREATE FUNCTION api.block_local_time(org_id uuid, calendar_id text, on_date date, from_time time DEFAULT NULL,
+                                     to_time time DEFAULT NULL, reason text DEFAULT NULL, proceed boolean DEFAULT false,
+                                     changed_by text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+BEGIN
+    PERFORM internal.require_date(on_date, 'on_date');
+    IF (from_time IS NULL) <> (to_time IS NULL) THEN
+        PERFORM internal.fail('VB400', 'give both from_time and to_time, or neither (the whole day)',
+                              'e.g. from_time => ''13:00'', to_time => ''17:00''.');
+    END IF;
+    IF from_time IS NOT NULL AND to_time <= from_time THEN
+        PERFORM internal.fail('VB400', 'to_time must be after from_time', 'Local times of one day; 24:00 ends the day.');
+    END IF;
+    -- Local wall-clock times of the clinic's zone: DST days are 23 or 25 hours, midnight to midnight.
+    RETURN api.block_time(o.id, calendar_id,
+                          (on_date + coalesce(from_time, time '00:00'))::timestamp AT TIME ZONE o.time_zone,
+                          CASE WHEN to_time IS NULL OR to_time = time '24:00'
+                               THEN (on_date + 1)::timestamp AT TIME ZONE o.time_zone
+                               ELSE (on_date + to_time)::timestamp AT TIME ZONE o.time_zone END,
+                          reason, proceed, changed_by);
+END
+$$;
+COMMENT ON FUNCTION api.block_local_time(uuid, text, date, time, time, text, boolean, text) IS
+$$api.block_time by the clinic's clock: one provider's (calendar_id) or the whole clinic's (calendar_id NULL: a
+closure) time off on on_date from from_time to to_time, local times of the clinic's zone; without times the whole
+day, local midnight to midnight (so "close the clinic for a day" is calendar_id NULL and no times). Returns what
+api.block_time returns, with its errors (VB409 bookings inside unless proceed; audited), and VB400 a missing or
+out-of-range date, one time without the other, to_time not after from_time.
+Example: SELECT api.block_local_time(:org, 'cal-smith', '2026-12-24', '13:00', '17:00', 'afternoon off', changed_by => 'Ana');
+         SELECT api.block_local_time(:org, NULL, '2026-12-25', reason => 'Christmas', changed_by => 'Ana');$$;
+
+
+-- == The waitlist, by staff =========================================================================
+
+CREATE FUNCTION api.staff_remove_from_waitlist(org_id uuid, waitlist_id uuid, changed_by text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    before text;
+    result jsonb;
+BEGIN
+    PERFORM internal.require_org(org_id);
+    PERFORM internal.require(waitlist_id, 'waitlist_id');
+    SELECT w.status INTO before FROM voxbook.waitlist AS w
+     WHERE w.org_id = staff_remove_from_waitlist.org_id AND w.id = staff_remove_from_waitlist.waitlist_id FOR UPDATE;
+    result := api.remove_from_waitlist(org_id, waitlist_id);   -- VB404 for an unknown entry
+    PERFORM internal.audit(org_id, changed_by, 'remove_from_waitlist', 'waitlist', waitlist_id::text,
+                           jsonb_build_object('status', before), jsonb_build_object('status', result->>'status'));
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION api.staff_remove_from_waitlist(uuid, uuid, text) IS
+$$api.remove_from_waitlist by a staff member: the same (status removed, its live offer ends; idempotent), and
+audited with changed_by (entity waitlist) when it changed something.
+Returns {"success": true, "waitlist_id", "status"}. Errors: VB404 unknown org or entry; VB400 waitlist_id missing.
+Example: SELECT api.staff_remove_from_waitlist(:org, '<waitlist_id>', changed_by => 'Ana');$$;
+
+
+-- == What changed: the dashboard's live updates ===================================================
+
+-- The dashboard polls this every few seconds for each clinic with an open browser and pushes "schedule", "holds"
+-- or "queues" when a marker differs from the last one (api/dashboard_events.py). No NOTIFY on the booking path:
+-- a NOTIFY takes a lock at commit that serialises every committing transaction of the database.
+CREATE FUNCTION api.dashboard_changes(org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    now_ts timestamptz := internal.clock();
+    newest timestamptz;
+    appointments_mark text;
+    blocks_mark text;
+    hours_mark text;
+    holds_mark text;
+    callbacks int;
+    inbox int;
+    waiting int;
+    problems int;
+BEGIN
+    -- Each one index probe or a clinic's few rows: appointments_changed (0031); the live holds by
+    -- holds_live_expiry; blocks and exceptions are few; the queues' partial indexes of open rows.
+    -- The newest change, and every row changed within 10 s before it, by content: a transaction that stamped its
+    -- rows a moment before another's but committed after it (statement_timeout bounds that to seconds) still
+    -- changes the marker, and rows leave the set only when a newer change comes (no change seen twice).
+    SELECT max(a.updated_at) INTO newest FROM voxbook.appointments AS a WHERE a.org_id = o.id;
+    SELECT newest || ':' || coalesce(md5(string_agg(concat_ws(',', a.id, a.updated_at, a.status, a.hold_id, a.attendance),
+                                                   ';' ORDER BY a.id)), '')
+      INTO appointments_mark
+      FROM voxbook.appointments AS a WHERE a.org_id = o.id AND a.updated_at >= newest - interval '10 seconds';
+    SELECT count(*) || ':' || coalesce(max(b.id), 0) || ':' || coalesce(sum(b.id), 0) INTO blocks_mark
+      FROM voxbook.blocked_periods AS b WHERE b.org_id = o.id;
+    SELECT count(*) || ':' || coalesce(md5(string_agg(e.id::text || e.on_date, ',' ORDER BY e.id)), '') INTO hours_mark
+      FROM voxbook.hours_exceptions AS e WHERE e.org_id = o.id AND e.on_date >= (now_ts AT TIME ZONE o.time_zone)::date - 7;
+    SELECT coalesce(md5(string_agg(h.id::text || coalesce(h.otp_sent_at::text, ''), ',' ORDER BY h.id)), '') INTO holds_mark
+      FROM voxbook.holds AS h WHERE h.org_id = o.id AND h.status = 'held' AND h.expires_at > now_ts;
+    SELECT count(*) INTO callbacks FROM voxbook.callback_requests AS r WHERE r.org_id = o.id AND r.status = 'open';
+    SELECT count(*) INTO inbox FROM voxbook.sms_inbox AS i WHERE i.org_id = o.id AND i.status = 'open';
+    SELECT count(*) INTO waiting FROM voxbook.waitlist AS w WHERE w.org_id = o.id AND w.status = 'waiting';
+    SELECT count(*) INTO problems FROM voxbook.sms_outbox AS m
+     WHERE m.org_id = o.id AND m.created_at >= now_ts - interval '7 days' AND m.status IN ('failed', 'undelivered')
+       AND m.kind <> 'otp'   -- a code is never resent; skipped texts (opted out, appointment gone) need no one
+       AND NOT EXISTS (SELECT 1 FROM voxbook.sms_outbox AS r WHERE r.org_id = m.org_id AND r.resent_from = m.id);
+    RETURN jsonb_build_object(
+        'success', true, 'org_id', o.id, 'server_time', internal.utc_iso(now_ts),
+        'schedule', md5(concat_ws('|', appointments_mark, blocks_mark, hours_mark, holds_mark)),
+        'holds', md5(holds_mark),
+        'counts', jsonb_build_object('callbacks', callbacks, 'sms_inbox', inbox, 'waitlist', waiting,
+                                     'failed_sms', problems),
+        'queues', md5(concat_ws('|', callbacks, inbox, waiting, problems)));
+END
+$$;
+COMMENT ON FUNCTION api.dashboard_changes(uuid) IS
+$$Markers of what the dashboard shows, cheap enough to poll every few seconds per open clinic: "schedule" changes
+when an appointment is booked, moved, cancelled or marked, a hold comes or goes, time is blocked or unblocked, or
+a day's hours change; "holds" when the live holds change; "queues" when the counts change. Compare with the
+previous answer; the values mean nothing else. "counts" are the open queues' sizes (the nav's badges).
+Returns {"success": true, "org_id", "server_time", "schedule", "holds", "queues", "counts": {"callbacks",
+"sms_inbox", "waitlist", "failed_sms" (failed or undelivered in the last 7 days, not a code, not resent)}}. Errors: VB404 unknown org.
+Example: SELECT api.dashboard_changes('a0000000-0000-0000-0000-000000000001');$$;
