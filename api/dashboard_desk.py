@@ -1,6 +1,7 @@
 """The front desk's pages and actions (issue 16): the schedule (a day, or a provider's week), booking, moving,
 cancelling, attendance, blocked time and closures, the clinic's hours and services, and the queues (callback
-requests, SMS replies, texts that did not arrive, the waitlist).
+requests, SMS replies, texts that did not arrive, the waitlist; callers' numbers masked), and the providers' calendars
+(the CalDAV sync's health and conflicts; owners connect and disconnect them as `voxbook calendar connect` does).
 
 Mounted under /dashboard by api/dashboard.py, which gives every handler here its rules (api/dashboard_auth.py):
 the ``staff`` dependency (the clinic is always ``staff.org_id``: an id of another clinic is VB404 -> 404), the
@@ -12,6 +13,8 @@ refresh (server-sent events, else polling), the hold countdowns and the slot pic
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +28,11 @@ from psycopg.types.json import Jsonb
 
 from voxbook.api.dashboard_auth import CurrentStaff, owner_only, page, signed_in
 from voxbook.api.errors import http_status
+from voxbook.calendar_connect import CalendarCheckFailed, seal_connection
 from voxbook.db import ApiError, call
+from voxbook.secrets_box import SecretsBox, SecretsKeyError
+
+log = logging.getLogger("voxbook.api.dashboard_desk")
 
 NO_STORE = {"Cache-Control": "no-store"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -291,13 +298,22 @@ async def queues_page(request: Request, state: State, staff: CurrentStaff, done:
     org = staff.org_id
     async with state.pool.connection() as conn:
         context = {
-            "callbacks": await call(conn, "list_callback_requests", org_id=org),
-            "inbox": await call(conn, "list_sms_inbox", org_id=org),
+            # Callers' numbers masked (api.dashboard_queues); "show" asks /dashboard/queues/phone.
+            "queues": await call(conn, "dashboard_queues", org_id=org),
             "failed": await call(conn, "list_failed_sms", org_id=org),
-            "waitlist": await call(conn, "list_waitlist", org_id=org),
             "changes": await call(conn, "dashboard_changes", org_id=org),
         }
     return await page(request, "dashboard/desk/queues.html", {**context, "done": done, "active": "queues"})
+
+
+@get("/queues/phone", include_in_schema=False, guards=[signed_in])
+async def queue_phone(state: State, staff: CurrentStaff, callback_request_id: FromQuery[UUID | None] = None,
+                      inbox_id: FromQuery[UUID | None] = None, waitlist_id: FromQuery[UUID | None] = None) -> Response:
+    """The full number of a queue item (a masked one's "show"): the clinic's own items only (another's: 404)."""
+    async with state.pool.connection() as conn:
+        result = await call(conn, "dashboard_reveal_phone", org_id=staff.org_id,
+                            callback_request_id=callback_request_id, inbox_id=inbox_id, waitlist_id=waitlist_id)
+    return Response({"phone": result["phone"], "display": result["display"]}, headers=NO_STORE)
 
 
 @post("/callbacks/{request_id:uuid}/resolve", include_in_schema=False, guards=[signed_in], status_code=303)
@@ -333,6 +349,86 @@ async def changes(state: State, staff: CurrentStaff) -> Response:
     return Response({k: result[k] for k in ("schedule", "holds", "queues", "counts")}, headers=NO_STORE)
 
 
+# -- calendars: the CalDAV sync's health (everyone), connecting and disconnecting (owners) ---------------
+
+FORM_MAX = 2000   # a longer URL, username or password is no CalDAV login: refused before any network call
+
+
+def _secrets_box(request: Request) -> tuple[SecretsBox | None, str | None]:
+    """The API's VOXBOOK_SECRETS_KEY, or why calendars cannot be connected here (never the key)."""
+    keys = request.app.state.settings.secrets_key
+    if not keys:
+        return None, ("This server has no VOXBOOK_SECRETS_KEY, so it cannot store a calendar password: set it for "
+                      "the API (the same key as the calendar sync worker's), or connect with `voxbook calendar "
+                      "connect` where it is set.")
+    try:
+        return SecretsBox(keys), None
+    except SecretsKeyError as exc:
+        return None, f"{exc}: calendars cannot be connected until it is fixed."
+
+
+async def _calendars_page(request: Request, staff: CurrentStaff, *, done: str | None = None, error: str | None = None,
+                          hint: str | None = None, form: dict[str, str] | None = None,
+                          status_code: int = 200) -> Response:
+    async with request.app.state.pool.connection() as conn:
+        calendars = await call(conn, "dashboard_calendars", org_id=staff.org_id)
+    _, secrets_problem = _secrets_box(request)
+    return await page(request, "dashboard/desk/calendars.html",
+                      {"calendars": calendars, "done": done, "error": error, "hint": hint, "form": form or {},
+                       "secrets_problem": secrets_problem, "active": "clinic"}, status_code=status_code)
+
+
+@get("/calendars", include_in_schema=False, guards=[signed_in])
+async def calendars_page(request: Request, staff: CurrentStaff, done: FromQuery[str | None] = None) -> Response:
+    return await _calendars_page(request, staff, done=done)
+
+
+@post("/calendars/connect", include_in_schema=False, guards=[owner_only], status_code=303)
+async def connect_calendar(request: Request, staff: CurrentStaff) -> Response:
+    """Tests the calendar, encrypts the password, stores the connection: voxbook calendar connect's path
+    (voxbook/calendar_connect.py). A failed test stores nothing; the password is never shown back or logged."""
+    form = await request.form()
+    password = form.get("password")
+    password = password.strip("\r\n") if isinstance(password, str) else ""
+    kept = {name: _field(form, name) for name in ("calendar_id", "url", "username", "event_title", "patient_name")}
+
+    async def refused(message: str, status: int, hint: str | None = None) -> Response:
+        return await _calendars_page(request, staff, error=message, hint=hint, form=kept, status_code=status)
+
+    box, secrets_problem = _secrets_box(request)
+    if box is None:
+        return await refused(secrets_problem or "", 503)
+    if not (kept["calendar_id"] and kept["url"] and kept["username"] and password):
+        return await refused("Pick the provider and enter the calendar's URL, the username and the password.", 400)
+    if max(len(password), *(len(v) for v in kept.values())) > FORM_MAX:
+        return await refused(f"A field is longer than {FORM_MAX} characters.", 400)
+    try:
+        # The caldav library blocks: in a thread, never on the event loop (tool calls share it).
+        sealed = await asyncio.to_thread(seal_connection, box, kept["url"], kept["username"], password)
+    except CalendarCheckFailed as exc:
+        log.info("calendar connection test failed for clinic %s: %s", staff.org_id, exc.kind)
+        return await refused(f"The calendar was not connected: {exc.message}.", 400)
+    try:
+        async with request.app.state.pool.connection() as conn:
+            await call(conn, "connect_calendar", org_id=staff.org_id, calendar_id=kept["calendar_id"],
+                       url=kept["url"], username=kept["username"], secret_ciphertext=sealed.secret_ciphertext,
+                       key_id=sealed.key_id, event_title=kept["event_title"] or None,
+                       patient_name=kept["patient_name"] or None, changed_by=staff.audit_name)
+    except ApiError as exc:
+        if http_status(exc) == 404:   # another clinic's provider: as any unknown one
+            return await _problem(request, "That did not work", exc.message, exc.hint, 404, "/dashboard/calendars")
+        return await refused(f"The calendar was not connected: {exc.message}.", http_status(exc), exc.hint)
+    log.info("calendar connected for clinic %s", staff.org_id)
+    return Redirect("/dashboard/calendars?done=connected", status_code=303, headers=NO_STORE)
+
+
+@post("/calendars/{calendar_id:str}/disconnect", include_in_schema=False, guards=[owner_only], status_code=303)
+async def disconnect_calendar(request: Request, staff: CurrentStaff, calendar_id: FromPath[str]) -> Response:
+    return await _act(request, "/dashboard/calendars", "disconnect_calendar", "disconnected", org_id=staff.org_id,
+                      calendar_id=calendar_id, changed_by=staff.audit_name)
+
+
 desk_handlers: list = [schedule_page, schedule_fragment, book_page, book, move_page, move, cancel, attendance,
-                       block, unblock, clinic_page, set_hours, upsert_service, queues_page, resolve_callback,
-                       resolve_inbox, resend, remove_waitlist, changes]
+                       block, unblock, clinic_page, set_hours, upsert_service, queues_page, queue_phone,
+                       resolve_callback, resolve_inbox, resend, remove_waitlist, changes, calendars_page,
+                       connect_calendar, disconnect_calendar]

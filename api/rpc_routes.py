@@ -33,6 +33,7 @@ API_ROLE = "voxbook_api"
 PROCESS_ONLY = frozenset({
     "dashboard_login_accounts", "dashboard_login", "accept_staff_invite",
     "get_calendar_connection", "get_carrier_account", "find_inbound_carrier_accounts", "list_carrier_accounts",
+    "claim_calendar_syncs", "claim_calendar_sync",
 })
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")

@@ -203,20 +203,18 @@ def cpu_seconds(node: PgCluster) -> float:
     ones (Citus keeps connections between nodes open)."""
     pid = int((node.data_dir / "postmaster.pid").read_text().split()[0])
 
-    def times(p: int, children: bool) -> int:
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        # after the name: state=0 ... utime=11 stime=12 cutime=13 cstime=14
-        return sum(int(x) for x in fields[11:15 if children else 13])
-
-    total = times(pid, True)
+    # /proc/<pid>/stat after the name: state=0 ppid=1 ... utime=11 stime=12 cutime=13 cstime=14
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in fields[11:15])
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                total += times(int(entry.name), False)
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:   # a backend: its own times, from the line read once (it may exit meanwhile)
+                total += sum(int(x) for x in fields[11:13])
     return total / CLK_TCK
 
 

@@ -124,6 +124,12 @@ BEGIN
        OR length(sync_token) > 4000 OR length(ctag) > 1000 THEN
         PERFORM internal.fail('VB400', 'import too large', 'Send at most 20000 changed and 20000 deleted events per call.');
     END IF;
+    -- One calendar's server decides what is in it: its busy time is bounded (50000 rows per connection, far above
+    -- any person's calendar over a booking horizon), checked before anything is written and again after.
+    IF (SELECT sum(CASE WHEN jsonb_typeof(x -> 'occurrences') = 'array' THEN jsonb_array_length(x -> 'occurrences') END)
+          FROM jsonb_array_elements(changed) AS x) > 50000 THEN
+        PERFORM internal.fail('VB400', 'too much busy time', 'At most 50000 busy occurrences per calendar.');
+    END IF;
     PERFORM internal.require_instant(expanded_until, 'expanded_until', optional => true);
     cc := internal.connection_by_id(o.id, connection_id, lock => false);
     -- The lock block_time and every claim take, before anything is read: an import and a concurrent claim of
@@ -204,6 +210,9 @@ BEGIN
     END IF;
 
     SELECT count(*) INTO n FROM voxbook.blocked_periods AS b WHERE b.org_id = o.id AND b.connection_id = cc.id;
+    IF n > 50000 THEN
+        PERFORM internal.fail('VB400', 'too much busy time', 'At most 50000 busy occurrences per calendar.');
+    END IF;
     UPDATE voxbook.calendar_connections AS x
        SET sync_token = apply_calendar_import.sync_token, ctag = apply_calendar_import.ctag,
            expanded_until = coalesce(apply_calendar_import.expanded_until, x.expanded_until),
@@ -232,6 +241,7 @@ Returns {"success": true, "inserted", "removed", "skipped", "busy_imported" (the
 "released_holds", "conflicts": [{"appointment_id", "starts_at", "ends_at"}]}, or {"success": false, "code":
 "not_held"} when this worker''s claim has passed to another (nothing changed).
 Errors: VB404 unknown org or connection; VB400 worker_id missing, changed/deleted_hrefs not arrays or over 20000,
+over 50000 occurrences in changed or imported for the connection in all ("too much busy time": nothing changes),
 a malformed event, sync_token/ctag too long, expanded_until out of range.
 Example: SELECT api.apply_calendar_import(:org, :conn, ''host:1'',
 ''[{"href": "/cal/a.ics", "etag": "\"1\"", "uid": "a", "occurrences": [{"starts_at": "2026-12-01T15:00:00Z", "ends_at": "2026-12-01T16:00:00Z"}]}]'');';
@@ -1581,6 +1591,61 @@ Errors: VB400 a value missing or invalid (unknown time zone, country, locale or 
 a setting out of range: the HINT gives the allowed range); VB409 another clinic has this phone, or this org_id.
 Example: SELECT api.create_clinic(''Bright Smile'', ''+1 555 123 4567'', ''America/New_York'', languages => ''{en,es}'');';
 
+-- Name: dashboard_calendars(uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_calendars(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    loc constant jsonb := internal.field_locale(o.locale);
+    connections constant jsonb := api.list_calendar_connections(o.id)->'connections';
+    conflicts constant jsonb := api.list_calendar_conflicts(o.id)->'conflicts';
+    c record;
+    cc jsonb;
+    k jsonb;
+    providers jsonb := '[]';
+    conflicts_out jsonb := '[]';
+BEGIN
+    FOR c IN SELECT x.id, x.display_name, x.active FROM voxbook.calendars AS x
+              WHERE x.org_id = o.id ORDER BY x.display_name, x.id LOOP
+        SELECT e INTO cc FROM jsonb_array_elements(connections) AS e WHERE e->>'calendar_id' = c.id;
+        IF cc IS NOT NULL THEN
+            cc := cc || jsonb_build_object(
+                'local_last_success', internal.local_text_of(cc->>'last_success_at', o.time_zone, loc),
+                'local_last_attempt', internal.local_text_of(cc->>'last_attempt_at', o.time_zone, loc),
+                'local_next_attempt', internal.local_text_of(cc->>'next_attempt_at', o.time_zone, loc),
+                'local_connected_at', internal.local_text_of(cc->>'connected_at', o.time_zone, loc));
+        END IF;
+        providers := providers || jsonb_build_array(jsonb_build_object(
+            'calendar_id', c.id, 'provider', c.display_name, 'active', c.active, 'connection', cc));
+        cc := NULL;
+    END LOOP;
+    FOR k IN SELECT x FROM jsonb_array_elements(conflicts) AS x LOOP
+        conflicts_out := conflicts_out || jsonb_build_array(k || jsonb_build_object(
+            'local_time', internal.local_text_of(k->>'starts_at', o.time_zone, loc),
+            'local_end', internal.local_clock((k->>'ends_at')::timestamptz, o.time_zone, loc),
+            'local_busy_start', internal.local_text_of(k->>'busy_starts_at', o.time_zone, loc),
+            'local_busy_end', internal.local_text_of(k->>'busy_ends_at', o.time_zone, loc)));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'locale', o.locale,
+                              'providers', providers, 'conflicts', conflicts_out);
+END
+$$;
+
+-- Name: FUNCTION dashboard_calendars(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_calendars(org_id uuid) IS 'The dashboard''s Calendars page: every provider of the clinic with its connected CalDAV calendar''s health (or null:
+not connected), and the conflicts (busy time in a provider''s own calendar over a confirmed appointment; nothing
+was cancelled, staff decide), times in the clinic''s zone and locale.
+Returns {"success": true, "org_id", "time_zone", "locale", "providers": [{"calendar_id", "provider", "active",
+"connection": <an item of api.list_calendar_connections> + "local_last_success", "local_last_attempt",
+"local_next_attempt", "local_connected_at" | null}], "conflicts": [<an item of api.list_calendar_conflicts, its
+"local_time" in the clinic''s locale> + "local_end", "local_busy_start", "local_busy_end"]}. Never the secret.
+Errors: VB404 unknown org.
+Example: SELECT api.dashboard_calendars(''a0000000-0000-0000-0000-000000000001'');';
+
 -- Name: dashboard_changes(uuid); Type: FUNCTION; Schema: api; Owner: -
 
 CREATE FUNCTION api.dashboard_changes(org_id uuid) RETURNS jsonb
@@ -1881,9 +1946,56 @@ $$;
 
 COMMENT ON FUNCTION api.dashboard_logout(session text) IS 'Ends a dashboard session. Idempotent: {"success": true, "ended": true|false}.';
 
--- Name: dashboard_reveal_phone(uuid, text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+-- Name: dashboard_queues(uuid); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+CREATE FUNCTION api.dashboard_queues(org_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    -- Each list read once into a variable (not per row of a query: Citus).
+    callbacks constant jsonb := api.list_callback_requests(o.id)->'callback_requests';
+    inbox constant jsonb := api.list_sms_inbox(o.id)->'items';
+    waiting constant jsonb := api.list_waitlist(o.id)->'entries';
+    item jsonb;
+    masked text;
+    callbacks_out jsonb := '[]';
+    inbox_out jsonb := '[]';
+    waiting_out jsonb := '[]';
+BEGIN
+    FOR item IN SELECT x FROM jsonb_array_elements(callbacks) AS x LOOP
+        callbacks_out := callbacks_out || jsonb_build_array(item - 'phone' - 'phone_display'
+            || jsonb_build_object('phone_masked', internal.mask_phone(item->>'phone')));
+    END LOOP;
+    FOR item IN SELECT x FROM jsonb_array_elements(inbox) AS x LOOP
+        inbox_out := inbox_out || jsonb_build_array(item - 'phone' - 'phone_display'
+            || jsonb_build_object('phone_masked', internal.mask_phone(item->>'phone')));
+    END LOOP;
+    -- The waitlist's list has the number as the clinic writes it only: masked from the row's E.164.
+    FOR item IN SELECT x FROM jsonb_array_elements(waiting) AS x LOOP
+        SELECT internal.mask_phone(w.phone) INTO masked FROM voxbook.waitlist AS w
+         WHERE w.org_id = o.id AND w.id = (item->>'waitlist_id')::uuid;
+        waiting_out := waiting_out || jsonb_build_array(item - 'phone' || jsonb_build_object('phone_masked', masked));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'callback_requests', callbacks_out,
+                              'inbox', inbox_out, 'waitlist', waiting_out);
+END
+$$;
+
+-- Name: FUNCTION dashboard_queues(org_id uuid); Type: COMMENT; Schema: api; Owner: -
+
+COMMENT ON FUNCTION api.dashboard_queues(org_id uuid) IS 'The front desk''s queues with callers'' numbers masked: the open callback requests (api.list_callback_requests),
+the open SMS replies (api.list_sms_inbox) and the waiting waitlist (api.list_waitlist), each item as those
+functions give it but with "phone" (and "phone_display") replaced by "phone_masked" ("(***) ***-0001"; null: no
+number). api.dashboard_reveal_phone(org_id, callback_request_id | inbox_id | waitlist_id => ...) gives one in full.
+Returns {"success": true, "org_id", "callback_requests": [...], "inbox": [...], "waitlist": [...]}.
+Errors: VB404 unknown org.
+Example: SELECT api.dashboard_queues(''a0000000-0000-0000-0000-000000000001'');';
+
+-- Name: dashboard_reveal_phone(uuid, text, uuid, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+
+CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NULL::text, appointment_id uuid DEFAULT NULL::uuid, hold_id uuid DEFAULT NULL::uuid, callback_request_id uuid DEFAULT NULL::uuid, inbox_id uuid DEFAULT NULL::uuid, waitlist_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
@@ -1891,9 +2003,11 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     phone text;
 BEGIN
-    IF num_nonnulls(call_id, appointment_id, hold_id) <> 1 THEN
-        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
+    IF num_nonnulls(call_id, appointment_id, hold_id, callback_request_id, inbox_id, waitlist_id) <> 1 THEN
+        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id, callback_request_id, inbox_id, waitlist_id',
+                              'Name the row whose number to show.');
     END IF;
+    -- Every lookup by the clinic's org_id: another clinic's id finds nothing (VB404 below).
     IF call_id IS NOT NULL THEN
         SELECT c.customer_phone INTO phone FROM voxbook.calls AS c
          WHERE c.org_id = o.id AND c.vapi_call_id = dashboard_reveal_phone.call_id;
@@ -1901,9 +2015,18 @@ BEGIN
         SELECT ct.phone INTO phone FROM voxbook.appointments AS a
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
          WHERE a.org_id = o.id AND a.id = dashboard_reveal_phone.appointment_id;
-    ELSE
+    ELSIF hold_id IS NOT NULL THEN
         SELECT h.patient_phone INTO phone FROM voxbook.holds AS h
          WHERE h.org_id = o.id AND h.id = dashboard_reveal_phone.hold_id;
+    ELSIF callback_request_id IS NOT NULL THEN
+        SELECT r.phone INTO phone FROM voxbook.callback_requests AS r
+         WHERE r.org_id = o.id AND r.id = dashboard_reveal_phone.callback_request_id;
+    ELSIF inbox_id IS NOT NULL THEN
+        SELECT i.phone INTO phone FROM voxbook.sms_inbox AS i
+         WHERE i.org_id = o.id AND i.id = dashboard_reveal_phone.inbox_id;
+    ELSE
+        SELECT w.phone INTO phone FROM voxbook.waitlist AS w
+         WHERE w.org_id = o.id AND w.id = dashboard_reveal_phone.waitlist_id;
     END IF;
     IF phone IS NULL THEN
         PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
@@ -1912,11 +2035,13 @@ BEGIN
 END
 $$;
 
--- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid, callback_request_id uuid, inbox_id uuid, waitlist_id uuid); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) IS 'The full number behind a masked one on the dashboard, for exactly one of call_id (Vapi''s), appointment_id
-or hold_id: {"success": true, "phone" (E.164), "display"}. Errors: VB404 unknown org or row, or no number;
-VB400 not exactly one id.';
+COMMENT ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid, callback_request_id uuid, inbox_id uuid, waitlist_id uuid) IS 'The full number behind a masked one on the dashboard, for exactly one of call_id (Vapi''s), appointment_id,
+hold_id, callback_request_id, inbox_id (an SMS reply) or waitlist_id (the queues page, api.dashboard_queues):
+{"success": true, "phone" (E.164), "display"}. Errors: VB404 unknown org or row (another clinic''s included), or no
+number; VB400 not exactly one id.
+Example: SELECT api.dashboard_reveal_phone(''a0000000-0000-0000-0000-000000000001'', waitlist_id => ''<waitlist_id>'');';
 
 -- Name: dashboard_schedule(uuid, date, integer, text); Type: FUNCTION; Schema: api; Owner: -
 
@@ -3761,18 +3886,24 @@ worker runs it periodically. Returns {"success": true, "deleted": n, "before": <
 Errors: VB400 older_than missing or out of range; VB404 unknown org.
 Example: SELECT api.purge_tool_calls(older_than => ''7 days'');';
 
--- Name: record_calendar_push(uuid, uuid, uuid, text, text, timestamp with time zone, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+-- Name: record_calendar_push(uuid, uuid, uuid, text, text, timestamp with time zone, timestamp with time zone, text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
 
-CREATE FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text DEFAULT NULL::text, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone, title text DEFAULT NULL::text, deleted boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text DEFAULT NULL::text, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone, title text DEFAULT NULL::text, deleted boolean DEFAULT false, worker_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'voxbook', 'public', 'pg_temp'
     AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    cc voxbook.calendar_connections := internal.connection_by_id(o.id, connection_id, lock => false);
+    cc voxbook.calendar_connections;
     now_ts timestamptz := internal.clock();
 BEGIN
     PERFORM internal.require(appointment_id, 'appointment_id');
+    -- With worker_id, fenced as api.apply_calendar_import: a worker whose lease ran out (another took the calendar
+    -- over) must not write its older view over the newer one's record. The row lock orders it after a claim.
+    cc := internal.connection_by_id(o.id, connection_id, lock => worker_id IS NOT NULL);
+    IF worker_id IS NOT NULL AND (cc.locked_by IS DISTINCT FROM worker_id OR cc.lease_until < now_ts) THEN
+        RETURN internal.refusal('not_held', 'this worker no longer holds the connection');
+    END IF;
     IF coalesce(deleted, false) THEN
         DELETE FROM voxbook.calendar_pushes AS p
          WHERE p.org_id = o.id AND p.connection_id = cc.id AND p.appointment_id = record_calendar_push.appointment_id;
@@ -3802,11 +3933,14 @@ BEGIN
 END
 $$;
 
--- Name: FUNCTION record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean, worker_id text); Type: COMMENT; Schema: api; Owner: -
 
-COMMENT ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean) IS 'For the calendar sync worker: records that an appointment''s event was written to the connection''s calendar
+COMMENT ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean, worker_id text) IS 'For the calendar sync worker: records that an appointment''s event was written to the connection''s calendar
 (href, the ETag the server returned, the times and title written) or, with deleted => true, removed there.
-Idempotent (a retry records the same). Returns {"success": true, "recorded": "written" | "deleted"}.
+Idempotent (a retry records the same). worker_id (the worker passes it): recorded only while that worker holds the
+connection''s lease, else {"success": false, "code": "not_held"} and nothing changes (a worker that outlived its
+lease never overwrites the record of the one that took over).
+Returns {"success": true, "recorded": "written" | "deleted"} or {"success": false, "code": "not_held"}.
 Errors: VB404 unknown org, connection or appointment (another clinic''s too); VB400 a missing argument, times out
 of range or inverted, href/etag/title too long.
 Example: SELECT api.record_calendar_push(:org, :conn, :appt, ''https://dav.example.com/cal/voxbook-<id>.ics'', ''"e1"'',
@@ -7854,6 +7988,14 @@ CREATE FUNCTION internal.local_text(ts timestamp with time zone, tz text, loc js
     SELECT internal.fill_time(loc->>'day_time_template', ts AT TIME ZONE tz, loc)
 $$;
 
+-- Name: local_text_of(text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+
+CREATE FUNCTION internal.local_text_of(iso text, tz text, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN iso IS NOT NULL THEN internal.local_text(iso::timestamptz, tz, loc) END
+$$;
+
 -- Name: locale(text); Type: FUNCTION; Schema: internal; Owner: -
 
 CREATE FUNCTION internal.locale(tag text) RETURNS jsonb
@@ -11863,6 +12005,11 @@ GRANT ALL ON FUNCTION api.connect_calendar(org_id uuid, calendar_id text, url te
 REVOKE ALL ON FUNCTION api.create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_clinic(name text, phone text, time_zone text, country text, locale text, languages text[], hot_lead_phone text, sms_from text, settings jsonb, changed_by text, org_id uuid) TO voxbook_api;
 
+-- Name: FUNCTION dashboard_calendars(org_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_calendars(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_calendars(org_id uuid) TO voxbook_api;
+
 -- Name: FUNCTION dashboard_changes(org_id uuid); Type: ACL; Schema: api; Owner: -
 
 REVOKE ALL ON FUNCTION api.dashboard_changes(org_id uuid) FROM PUBLIC;
@@ -11903,10 +12050,15 @@ GRANT ALL ON FUNCTION api.dashboard_login_accounts(email text, client_address te
 REVOKE ALL ON FUNCTION api.dashboard_logout(session text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.dashboard_logout(session text) TO voxbook_api;
 
--- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION dashboard_queues(org_id uuid); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.dashboard_queues(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_queues(org_id uuid) TO voxbook_api;
+
+-- Name: FUNCTION dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid, callback_request_id uuid, inbox_id uuid, waitlist_id uuid); Type: ACL; Schema: api; Owner: -
+
+REVOKE ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid, callback_request_id uuid, inbox_id uuid, waitlist_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text, appointment_id uuid, hold_id uuid, callback_request_id uuid, inbox_id uuid, waitlist_id uuid) TO voxbook_api;
 
 -- Name: FUNCTION dashboard_schedule(org_id uuid, from_date date, days integer, calendar_id text); Type: ACL; Schema: api; Owner: -
 
@@ -12113,10 +12265,10 @@ GRANT ALL ON FUNCTION api.offer_waitlist_openings(org_id uuid, max_offers intege
 REVOKE ALL ON FUNCTION api.purge_tool_calls(org_id uuid, older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.purge_tool_calls(org_id uuid, older_than interval) TO voxbook_api;
 
--- Name: FUNCTION record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean); Type: ACL; Schema: api; Owner: -
+-- Name: FUNCTION record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean, worker_id text); Type: ACL; Schema: api; Owner: -
 
-REVOKE ALL ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean) TO voxbook_api;
+REVOKE ALL ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean, worker_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text, etag text, starts_at timestamp with time zone, ends_at timestamp with time zone, title text, deleted boolean, worker_id text) TO voxbook_api;
 
 -- Name: FUNCTION record_call_end(org_id uuid, call_id text, started_at timestamp with time zone, ended_at timestamp with time zone, customer_phone text, transcript text, summary text, structured_data jsonb, ended_reason text, success_evaluation text, provider_call_sid text, duration_seconds integer); Type: ACL; Schema: api; Owner: -
 
@@ -12581,6 +12733,10 @@ REVOKE ALL ON FUNCTION internal.local_text(ts timestamp with time zone, tz text)
 -- Name: FUNCTION local_text(ts timestamp with time zone, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
 
 REVOKE ALL ON FUNCTION internal.local_text(ts timestamp with time zone, tz text, loc jsonb) FROM PUBLIC;
+
+-- Name: FUNCTION local_text_of(iso text, tz text, loc jsonb); Type: ACL; Schema: internal; Owner: -
+
+REVOKE ALL ON FUNCTION internal.local_text_of(iso text, tz text, loc jsonb) FROM PUBLIC;
 
 -- Name: FUNCTION locale(tag text); Type: ACL; Schema: internal; Owner: -
 

@@ -17,6 +17,7 @@ Signing in as a staff member of a role (for any dashboard test, the front desk's
 
 from __future__ import annotations
 
+import queue
 import re
 import secrets
 import socket
@@ -205,3 +206,67 @@ def post_report(base_url: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def login(base_url: str, who: StaffLogin) -> StaffClient:
     return sign_in(base_url, who)
+
+
+class SSEReader:
+    """Reads an event stream in a thread so that tests wait on it with bounded timeouts."""
+
+    def __init__(self, client: httpx.Client, path: str = "/dashboard/events") -> None:
+        self.events: queue.Queue[dict[str, str]] = queue.Queue()
+        self._cm = client.stream("GET", path, timeout=httpx.Timeout(10, read=None))
+        self.response = self._cm.__enter__()
+        assert self.response.status_code == 200, self.response.read()
+        assert self.response.headers["content-type"].startswith("text/event-stream")
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        event: dict[str, str] = {}
+        try:
+            for line in self.response.iter_lines():
+                if line == "":
+                    if event:
+                        self.events.put(event)
+                    event = {}
+                elif not line.startswith(":"):
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    event[name] = event[name] + "\n" + value if name == "data" and name in event else value
+        except Exception:  # noqa: BLE001 - closed by the test
+            pass
+
+    def next(self, kind: str, timeout: float = 10) -> dict[str, str]:
+        """The next event of this kind (others before it are dropped); fails after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"no {kind!r} event within {timeout} s")
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if event.get("event") == kind:
+                return event
+
+    def kinds_within(self, seconds: float) -> list[str]:
+        """The kinds of every event that arrives within `seconds` (to assert that nothing arrives)."""
+        deadline = time.monotonic() + seconds
+        kinds = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                kinds.append(self.events.get(timeout=left).get("event"))
+            except queue.Empty:
+                break
+        return kinds
+
+    def close(self) -> None:
+        self.response.close()
+        try:
+            self._cm.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+        try:
+            self._cm.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001
+            pass

@@ -245,3 +245,35 @@ ROUTES += [
           state=lambda ctx, ids: _one(ctx, "SELECT status FROM voxbook.waitlist WHERE org_id = %s AND id = %s",
                                       ids["waitlist_id"])),
 ]
+
+
+# -- masked numbers of the queues, the providers' calendars (api/dashboard_desk.py) -----------------------------
+
+
+def calendar_connection(ctx: Ctx) -> dict[str, str]:
+    """A provider only this clinic has (another clinic's staff naming it: 404), connected in psql with a real
+    ciphertext (the page's own connect needs a CalDAV server and VOXBOOK_SECRETS_KEY: tests/test_desk_calendars.py)."""
+    from voxbook.secrets_box import SecretsBox, generate_key
+
+    calendar = f"cal-route-{uuid.uuid4().hex[:8]}"
+    ctx.db.execute("SELECT api.upsert_provider(%s, %s, 'Dr. Route')", [ctx.org, calendar])
+    box = SecretsBox(generate_key())
+    ctx.db.execute("SELECT api.connect_calendar(%s, %s, 'http://127.0.0.1:9/route/', 'route', %s, %s)",
+                   [ctx.org, calendar, box.encrypt("route-password"), box.key_id])
+    # As if synced, and not due for a day: a request refused here (the signed-out test) leaves it behind, and no
+    # sync worker of another test nor `voxbook doctor` should find it.
+    ctx.db.execute("UPDATE voxbook.calendar_connections SET last_success_at = now(), next_attempt_at = now() + interval"
+                   " '1 day' WHERE org_id = %s AND calendar_id = %s", [ctx.org, calendar])
+    return {"calendar_id": calendar}
+
+
+ROUTES += [
+    Route("GET", "/dashboard/queues/phone?callback_request_id={callback_id}", setup=desk_callback, takes_id=True),
+    Route("GET", "/dashboard/queues/phone?inbox_id={inbox_id}", setup=desk_inbox, takes_id=True),
+    Route("GET", "/dashboard/queues/phone?waitlist_id={waitlist_id}", setup=desk_waiting, takes_id=True),
+    Route("GET", "/dashboard/calendars"),
+    Route("POST", "/dashboard/calendars/{calendar_id}/disconnect", setup=calendar_connection, owner_only=True,
+          takes_id=True,
+          state=lambda ctx, ids: _one(ctx, "SELECT count(*) AS n FROM voxbook.calendar_connections WHERE org_id = %s"
+                                           " AND calendar_id = %s", ids["calendar_id"])),
+]

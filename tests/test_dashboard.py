@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import queue
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -19,59 +17,11 @@ import psycopg
 import pytest
 from clinic_helpers import new_clinic, unique_phone
 from conftest import run_cli
-from dashboard_helpers import book, csrf_of, dashboard_token, end_of_call_report, login, post_report, tomorrow
+from dashboard_helpers import (SSEReader, book, csrf_of, dashboard_token, end_of_call_report, login, post_report,
+                               tomorrow)
 
 from voxbook.api.dashboard import _RedactTokens
 from voxbook.api.dashboard_events import LISTENER_APPLICATION_NAME
-
-
-class SSEReader:
-    """Reads an event stream in a thread so that tests wait on it with bounded timeouts."""
-
-    def __init__(self, client: httpx.Client, path: str = "/dashboard/events") -> None:
-        self.events: queue.Queue[dict[str, str]] = queue.Queue()
-        self._cm = client.stream("GET", path, timeout=httpx.Timeout(10, read=None))
-        self.response = self._cm.__enter__()
-        assert self.response.status_code == 200, self.response.read()
-        assert self.response.headers["content-type"].startswith("text/event-stream")
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        event: dict[str, str] = {}
-        try:
-            for line in self.response.iter_lines():
-                if line == "":
-                    if event:
-                        self.events.put(event)
-                    event = {}
-                elif not line.startswith(":"):
-                    name, _, value = line.partition(":")
-                    value = value.removeprefix(" ")
-                    event[name] = event[name] + "\n" + value if name == "data" and name in event else value
-        except Exception:  # noqa: BLE001 - closed by the test
-            pass
-
-    def next(self, kind: str, timeout: float = 10) -> dict[str, str]:
-        """The next event of this kind (others before it are dropped); fails after `timeout` s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                pytest.fail(f"no {kind!r} event within {timeout} s")
-            try:
-                event = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if event.get("event") == kind:
-                return event
-
-    def close(self) -> None:
-        self.response.close()
-        try:
-            self._cm.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def listeners(db) -> int:

@@ -10,7 +10,7 @@ import uuid
 import httpx
 from clinic_helpers import new_clinic, unique_phone
 from dashboard_helpers import csrf_of
-from test_dashboard import SSEReader
+from dashboard_helpers import SSEReader
 
 
 def blocks(db, org: str) -> list[dict]:

@@ -6,9 +6,7 @@ in the database: the row it changed, the text it queued in the SMS outbox, the a
 from __future__ import annotations
 
 import json
-import queue
 import re
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -17,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from clinic_helpers import new_clinic, unique_phone
-from dashboard_helpers import book, tomorrow
+from dashboard_helpers import SSEReader, book, tomorrow
 
 SLOT = re.compile(r'name="slot" value="([^"|]+)\|([^"]+)"')
 
@@ -334,64 +332,11 @@ def test_queues_callbacks_replies_failed_texts_waitlist(live_server, db, staff_c
 # -- live updates ----------------------------------------------------------------------------------------------
 
 
-class EventReader:
-    """Reads /dashboard/events in a thread; tests wait on it with bounded timeouts."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.events: queue.Queue[dict[str, str]] = queue.Queue()
-        self._cm = client.stream("GET", "/dashboard/events", timeout=httpx.Timeout(10, read=None))
-        self.response = self._cm.__enter__()
-        assert self.response.status_code == 200
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        event: dict[str, str] = {}
-        try:
-            for line in self.response.iter_lines():
-                if line == "":
-                    if event:
-                        self.events.put(event)
-                    event = {}
-                elif not line.startswith(":"):
-                    name, _, value = line.partition(":")
-                    event[name] = value.removeprefix(" ")
-        except Exception:  # noqa: BLE001 - closed by the test
-            pass
-
-    def next(self, kind: str, timeout: float = 12) -> dict[str, str]:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                event = self.events.get(timeout=left)
-            except queue.Empty:
-                break
-            if event.get("event") == kind:
-                return event
-        pytest.fail(f"no {kind!r} event within {timeout} s")
-
-    def kinds_within(self, seconds: float) -> list[str]:
-        deadline = time.monotonic() + seconds
-        kinds = []
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                kinds.append(self.events.get(timeout=left).get("event"))
-            except queue.Empty:
-                break
-        return kinds
-
-    def close(self) -> None:
-        self.response.close()
-        try:
-            self._cm.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001
-            pass
-
-
 def test_live_schedule_holds_and_queues_over_the_stream(live_server, db, staff_client):
     org, _ = new_clinic(db, "Live Dental")
     other, _ = new_clinic(db, "Quiet Dental")
     day = tomorrow(db, org)
-    mine, theirs = EventReader(staff_client(org)), EventReader(staff_client(other))
+    mine, theirs = SSEReader(staff_client(org)), SSEReader(staff_client(other))
     try:
         mine.next("hello")
         theirs.next("hello")
@@ -413,3 +358,43 @@ def test_live_schedule_holds_and_queues_over_the_stream(live_server, db, staff_c
         theirs.close()
     hub = live_server.app.state.dashboard_hub
     assert hub.change_polls > 0
+
+
+# -- masked numbers on the queues page ---------------------------------------------------------------------------
+
+
+def test_queue_numbers_are_masked_and_revealed_for_the_clinic_only(live_server, db, staff_client):
+    org, clinic_phone = new_clinic(db, "Masked Dental")
+    other, _ = new_clinic(db, "Peeking Dental")
+    caller, patient, waiting = unique_phone(), unique_phone(), unique_phone()
+    cb = db.execute("SELECT api.record_transfer_failure(%s, %s, %s, 'call.in-progress.error-transfer-failed') AS r",
+                    [org, f"call-{uuid.uuid4()}", caller]).fetchone()["r"]["callback_request"]
+    book(db, org, "cal-a", f"{tomorrow(db, org)} 10:00", "Pia Masked", patient)
+    db.execute("SELECT api.record_inbound_sms(%s, %s, 'Is there parking?', %s)", [clinic_phone, patient, "SM" + uuid.uuid4().hex])
+    inbox_id = db.execute("SELECT id::text FROM voxbook.sms_inbox WHERE org_id = %s", [org]).fetchone()["id"]
+    wait = db.execute("SELECT api.join_waitlist(%s, %s, current_date + 3, current_date + 4, '09:00', '12:00',"
+                      " patient_name => 'Wes Masked') AS r", [org, waiting]).fetchone()["r"]
+    desk = staff_client(org, role="front_desk")
+
+    page = desk.get("/dashboard/queues")
+    assert page.status_code == 200
+    for number in (caller, patient, waiting):
+        digits = number[2:]                                  # +1 and ten digits: no run of them on the page
+        assert digits not in re.sub(r"\D", "", page.text), number
+        assert f"***-{number[-4:]}" in page.text               # the masked form, with its last four digits
+    for kind, ident in (("callback-request-id", cb["id"]), ("inbox-id", inbox_id), ("waitlist-id", wait["waitlist_id"])):
+        assert f'class="link reveal" data-{kind}="{ident}"' in page.text, kind
+
+    reveals = {"callback_request_id": (cb["id"], caller), "inbox_id": (inbox_id, patient),
+               "waitlist_id": (wait["waitlist_id"], waiting)}
+    intruder = staff_client(other, role="owner")
+    for param, (ident, number) in reveals.items():
+        resp = desk.get("/dashboard/queues/phone", params={param: ident})
+        assert resp.status_code == 200 and resp.json()["phone"] == number, (param, resp.text)
+        assert resp.headers["cache-control"] == "no-store"
+        # another clinic's staff: 404, the number nowhere in the answer
+        refused = intruder.get("/dashboard/queues/phone", params={param: ident})
+        assert refused.status_code == 404 and number[2:] not in refused.text, (param, refused.status_code)
+    assert desk.get("/dashboard/queues/phone", params={"inbox_id": inbox_id,
+                                                       "waitlist_id": wait["waitlist_id"]}).status_code == 400
+    assert desk.get("/dashboard/queues/phone", params={"inbox_id": "not-a-uuid"}).status_code == 400

@@ -267,3 +267,82 @@ def test_drag_an_appointment_to_another_provider_opens_its_move(live_server, db)
             assert page.locator("#move-form input[name=slot]").first.get_attribute("value").endswith("|cal-b")
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_calendars_page_and_revealed_queue_numbers(size, app_database_url, db, screenshots):
+    """The Calendars page (a healthy calendar, a failing one, a conflict, the owner's connect form) fits both screens;
+    on the queues page a masked number is shown in full on request, with a working tel: link."""
+    from psycopg.types.json import Jsonb
+    from test_desk_calendars import BOX, SECRETS_KEY, serve   # a server with VOXBOOK_SECRETS_KEY (the owner's form)
+    from voxbook.settings import Settings
+
+    org, _ = new_clinic(db, f"Calendar Dental {size}")
+    day = tomorrow(db, org)
+    appt = book(db, org, "cal-a", f"{day} 10:00", "Pat Conflict", unique_phone())
+    caller = unique_phone()
+    callback = db.execute("SELECT api.record_transfer_failure(%s, %s, %s, 'call.in-progress.error-transfer-failed') AS r",
+                          [org, f"cal-walk-{uuid.uuid4()}", caller]).fetchone()["r"]["callback_request"]
+    # Two calendars as the sync worker would have left them (api calls only): one synced with busy time over the
+    # appointment, one failing.
+    conns = {}
+    for cal, user in (("cal-a", "able"), ("cal-b", "baker")):
+        conns[cal] = db.execute("SELECT api.connect_calendar(%s, %s, %s, %s, %s, %s) #>> '{connection,connection_id}' AS c",
+                                [org, cal, f"https://cloud.example.com/remote.php/dav/calendars/{user}/personal/", user,
+                                 BOX.encrypt("x"), BOX.key_id]).fetchone()["c"]
+        db.execute("SELECT api.claim_calendar_sync(%s, %s, 'browser-test')", [org, conns[cal]])
+    busy = [{"href": "/golf.ics", "etag": '"1"', "uid": "golf", "occurrences": [{
+        "starts_at": db.execute("SELECT tests.at(%s, %s::timestamp)::text AS t", [org, f"{day} 10:15"]).fetchone()["t"],
+        "ends_at": db.execute("SELECT tests.at(%s, %s::timestamp)::text AS t", [org, f"{day} 11:15"]).fetchone()["t"]}]}]
+    imported = db.execute("SELECT api.apply_calendar_import(%s, %s, 'browser-test', %s) AS r",
+                          [org, conns["cal-a"], Jsonb(busy)]).fetchone()["r"]
+    assert imported["success"] and imported["conflicts"], imported
+    db.execute("SELECT api.finish_calendar_sync(%s, %s, 'browser-test', next_seconds => 86400)", [org, conns["cal-a"]])
+    db.execute("SELECT api.finish_calendar_sync(%s, %s, 'browser-test', 'bad_credentials', 'the server refused the"
+               " username or password (401): check them; iCloud and Fastmail need an app-specific password',"
+               " retry_base_seconds => 3600)", [org, conns["cal-b"]])
+    owner = create_staff(db, org, "owner", name=f"Olga {size.title()}")
+    problems: list[str] = []
+
+    try:
+        with serve(Settings(database_url=app_database_url, vapi_secret="s", secrets_key=SECRETS_KEY)) as server, \
+                sync_playwright() as p:
+            base = server.base_url
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+            try:
+                context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", has_touch=size == "phone")
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+                page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+                page.goto(f"{base}/dashboard")
+                page.fill("#email", owner.email)
+                page.fill("#password", owner.password)
+                page.click("button[type=submit]")
+                page.wait_for_selector("header.top")
+
+                page.goto(f"{base}/dashboard/clinic")
+                page.click("#calendars-link")
+                page.wait_for_selector("#calendars-page #connect-form")
+                assert page.get_attribute('li[data-calendar-id="cal-a"]', "data-state") == "ok"
+                assert "bad credentials" in page.inner_text('li[data-calendar-id="cal-b"]')
+                assert "Pat Conflict" in page.inner_text(f'li.conflict[data-appointment-id="{appt["appointment_id"]}"]')
+                shoot(page, screenshots, "calendars", size, problems)
+                width, inner = fits(page)
+                assert width <= inner, f"the calendars page is {width} px wide on a {inner} px screen"
+
+                # the queues: the number masked, then shown in full with a tel: link that dials it
+                page.goto(f"{base}/dashboard/queues")
+                item = page.locator(f'li[data-callback-id="{callback["id"]}"]')
+                assert caller[-4:] in item.inner_text() and caller[2:] not in page.content()
+                item.locator("button.reveal").click()
+                item.locator('a[href^="tel:"]').wait_for()
+                assert item.locator('a[href^="tel:"]').get_attribute("href") == f"tel:{caller}"
+                assert item.locator(".phone-value").inner_text() == f"({caller[2:5]}) {caller[5:8]}-{caller[8:]}"
+                shoot(page, screenshots, "queues-revealed", size, problems)
+            finally:
+                browser.close()
+    finally:
+        db.execute("DELETE FROM voxbook.calendar_connections WHERE org_id = %s", [org])
+    assert problems == []
+    print(f"calendars screenshots ({size}): {screenshots}")

@@ -88,7 +88,8 @@ def test_installed_voxbook_migrates_a_database_from_outside_the_checkout(install
 
 
 FLOOR = {"voxbook.settings", "voxbook.db", "voxbook.logs", "voxbook.migrate", "voxbook.pgcluster", "voxbook.doctor",
-         "voxbook.phones", "voxbook.phone_data", "voxbook.secrets_box", "voxbook.cli_errors"}
+         "voxbook.phones", "voxbook.phone_data", "voxbook.secrets_box", "voxbook.cli_errors",
+         "voxbook.caldav_client", "voxbook.calendar_connect"}
 
 
 def _voxbook_imports(path: Path) -> set[str]:

@@ -97,6 +97,22 @@ def test_functions_for_the_servers_own_processes_are_not_over_http(client, db):
         body = _problem(client.post(f"/rpc/{name}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
         assert f"api.{name}(" not in (body["hint"] or ""), body   # no parameters shown: it does not exist here
         _problem(client.get(f"/rpc/{name}", params=args, headers=ADMIN_AUTH), 404, "PGRST202")
+    # every function whose COMMENT speaks of a ciphertext or a password hash is among them, but those that only
+    # take one in (the admin stores what it encrypted itself); called with all their required arguments, so
+    # that only "no such function here" can answer PGRST202
+    takes_only = {"set_carrier_account", "connect_calendar"}
+    dummy = {"uuid": "00000000-0000-0000-0000-000000000000", "integer": 1, "boolean": False, "jsonb": {}}
+    rows = db.execute(
+        "SELECT p.proname::text AS name, (p.proargnames)[1:p.pronargs - p.pronargdefaults] AS required,"
+        "       ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t) AS types"
+        "  FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace"
+        "   AND obj_description(p.oid, 'pg_proc') ~* '(ciphertext|password_hash|argon2)'").fetchall()
+    assert {"get_calendar_connection", "claim_calendar_syncs", "dashboard_login_accounts"} <= {r["name"] for r in rows}
+    for r in rows:
+        if r["name"] in takes_only:
+            continue
+        args = {n: dummy.get(t, "x") for n, t in zip(r["required"] or [], r["types"])}
+        _problem(client.post(f"/rpc/{r['name']}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
     body = _problem(client.post("/rpc/dashboard_login_account", json={}, headers=ADMIN_AUTH), 404, "PGRST202")
     assert not any(f"api.{n}" in (body["hint"] or "").split(" or ") or f"function api.{n}" in (body["hint"] or "")
                    for n, _ in calls), body   # a near miss is not pointed at them either

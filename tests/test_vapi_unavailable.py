@@ -28,14 +28,17 @@ ANSWER_BOUND_SECONDS = 5.0
 
 def test_lost_database_connections_are_replaced_at_once(app_database_url, db):
     """Every pooled connection cut, as by a restart or failover: the pool checks a connection as it
-    leaves, so the very next tool call gets a fresh one and succeeds (it used to get a 503)."""
+    leaves, so the very next tool call gets a fresh one and succeeds (it used to get a 503). The check polls the
+    socket (api.app.connection_check), so a cut is a backend that has exited: pg_terminate_backend(pid, timeout)
+    waits for that (without it, the request could run while the backend is still handling its SIGTERM, which
+    no restart or failover produces: they close the sockets before anything can reconnect)."""
     org, phone = new_clinic(db)
     name = "vapi-cut-test"
     url = app_database_url + ("&" if "?" in app_database_url else "?") + f"application_name={name}"
     payload = tool_calls(phone, [tc("u1", "check_availability", {"date": day()})])
     with TestClient(create_app(settings_for(url))) as c:
         assert "result" in results(c.post("/vapi/webhook", json=payload, headers=AUTH))[0]
-        killed = db.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+        killed = db.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) AS n FROM pg_stat_activity "
                             "WHERE application_name = %s", [name]).fetchone()["n"]
         assert killed >= 1
         payload = tool_calls(phone, [tc("u2", "check_availability", {"date": day()})])

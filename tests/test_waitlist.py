@@ -84,6 +84,8 @@ def test_twenty_book_replies_at_once_make_one_appointment(db, fake, server, app_
     assert offered["offers"] == 20
     assert run_once(settings_for(fake, app_database_url)) == 0     # the worker texts the 20 offers
     for p in patients:
+        posts = fake.posts_for(p)   # every POST the fake received for this number, with its outcome: if ever two,
+        assert len(posts) == 1, [(x["outcome"], x["params"].get("Body")) for x in posts]   # say what they were
         [offer] = bodies(fake, p)
         assert "Reply BOOK or 1 within 15 minutes" in offer and offer.startswith("Waitlist Race: a time opened up")
 

@@ -18,6 +18,7 @@ import uuid
 
 import psycopg
 
+from voxbook.calendar_connect import CalendarCheckFailed, check_calendar, seal_connection
 from voxbook.cli_errors import CliError
 from voxbook.secrets_box import SecretsBox, SecretsKeyError
 from voxbook.settings import Settings
@@ -55,16 +56,11 @@ def _read_password(env_var: str | None) -> str:
 
 
 def _try(url: str, username: str, password: str) -> dict:
-    """The connection test: CliError with the reason staff can act on."""
-    from voxbook.workers.calendar_sync import CalDavCalendar, SyncError
-
-    cal = CalDavCalendar(url, username, password)
+    """The connection test (voxbook/calendar_connect.py): CliError with the reason staff can act on."""
     try:
-        return cal.check(write=True)
-    except SyncError as exc:
-        raise CliError(f"{exc.kind.replace('_', ' ')}: {exc}") from None
-    finally:
-        cal.close()
+        return check_calendar(url, username, password)
+    except CalendarCheckFailed as exc:
+        raise CliError(exc.message) from None
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
@@ -72,13 +68,17 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     box = _box()
     password = _read_password(args.password_env)
+    # Tested, then encrypted: the same path as the dashboard's Calendars page (voxbook/calendar_connect.py).
+    try:
+        sealed = seal_connection(box, args.url, args.username, password, test=not args.no_test)
+    except CalendarCheckFailed as exc:
+        raise CliError(exc.message) from None
     if not args.no_test:
-        found = _try(args.url, args.username, password)
-        print(f"Connection test passed: {found.get('display_name') or args.url} is a calendar this account may write to.")
+        print(f"Connection test passed: {sealed.display_name or args.url} is a calendar this account may write to.")
     with psycopg.connect(args.database_url_of(args), autocommit=True) as conn:
         org = _org_id(conn, args.org)
         result = call_sync(conn, "connect_calendar", org_id=org, calendar_id=args.calendar, url=args.url,
-                           username=args.username, secret_ciphertext=box.encrypt(password), key_id=box.key_id,
+                           username=args.username, secret_ciphertext=sealed.secret_ciphertext, key_id=sealed.key_id,
                            event_title=args.title, patient_name=args.patient_name, changed_by=args.changed_by)
     c = result["connection"]
     print(f"Clinic {org}, provider {args.calendar}: calendar {'connected' if result['created'] else 'connection replaced'} "

@@ -71,6 +71,10 @@ class Settings:
     log_format: str = "auto"
     code_pepper: str | None = field(default=None, repr=False)   # a secret: never in a repr or log
     secrets_key: str | None = field(default=None, repr=False)   # likewise (voxbook/secrets_box.py)
+    # CalDAV URLs may point at private, loopback or link-local addresses (a calendar server on the clinic's own
+    # network, the tests' Radicale): off by default, so that a clinic's URL cannot make the worker reach
+    # 169.254.169.254, 127.0.0.1 or the internal network (workers/README.md, "Calendar sync").
+    caldav_allow_private_hosts: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +104,7 @@ class Settings:
             log_format=(get("LOG_FORMAT") or "auto").lower(),
             code_pepper=get("VOXBOOK_CODE_PEPPER"),
             secrets_key=get("VOXBOOK_SECRETS_KEY"),
+            caldav_allow_private_hosts=(get("CALDAV_ALLOW_PRIVATE_HOSTS") or "").lower() in ("1", "true", "yes", "on"),
         )
 
     @property

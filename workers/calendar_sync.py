@@ -30,226 +30,39 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import caldav
 import icalendar
 import psycopg
 import recurring_ical_events
 from caldav.elements import dav
-from caldav.elements.base import ValuedBaseElement
 from caldav.lib import error as caldav_error
 from psycopg.types.json import Jsonb
 
 from voxbook.db import ApiError, call_sync
-from voxbook.logs import event as log_event
 from voxbook.secrets_box import SecretsBox, SecretsKeyError
 from voxbook.settings import Settings
+from voxbook.caldav_client import (  # re-exported: tests and calendar_connect name them here too
+    APPLICATION_NAME,
+    CHANNEL,
+    MAX_OCCURRENCES_PER_EVENT,
+    MAX_RESPONSE_BYTES,  # noqa: F401 - re-exported
+    OUR_PROPERTY,
+    OUR_UID_SUFFIX,
+    _event,
+    build_event,
+    CalDavCalendar,
+    check_target,  # noqa: F401 - re-exported
+    classify,
+    LeaseLost,
+    SyncError,
+)
 
-CHANNEL = "voxbook_calendar"
-APPLICATION_NAME = "voxbook-calendar-sync"
-OUR_UID_SUFFIX = "@voxbook"
-OUR_PROPERTY = "X-VOXBOOK-APPOINTMENT"
-CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
 log = logging.getLogger("voxbook.calendar_sync")
-
-
-class GetCTag(ValuedBaseElement):
-    """The collection tag (calendarserver.org extension): changes whenever anything in the calendar changes. The
-    caldav library builds and parses the PROPFIND; it has no element class for this one property."""
-
-    tag = "{http://calendarserver.org/ns/}getctag"
-
-
-def _event(name: str, level: int = logging.INFO, **fields: Any) -> None:
-    # Ids and error classes only: never a password, a patient's name or an event's title.
-    log_event(log, name, level, **fields)
-
-
-# -- errors ---------------------------------------------------------------------------------------
-
-
-class SyncError(Exception):
-    """A CalDAV failure, classified: ``kind`` is the error class staff see (api.list_calendar_connections),
-    ``str()`` the reason for people (never a secret)."""
-
-    def __init__(self, kind: str, reason: str):
-        super().__init__(reason)
-        self.kind = kind
-
-
-def classify(exc: BaseException, writing: bool = False) -> SyncError:
-    """What went wrong, in the words staff need: bad credentials, not a calendar, no write permission,
-    unreachable, or the server failing."""
-    if isinstance(exc, SyncError):
-        return exc
-    if isinstance(exc, caldav_error.AuthorizationError):
-        if getattr(exc, "status", None) != 403:
-            return SyncError("bad_credentials", "the server refused the username or password (401): check them; "
-                                                "iCloud and Fastmail need an app-specific password")
-        if writing:
-            return SyncError("no_write_permission", "the server refused to let this account write to the calendar "
-                                                    "(403): give it write access, or connect a calendar it owns")
-        return SyncError("not_a_calendar", "the server refused this account access to that URL (403): is it one of "
-                                           "this account's calendars?")
-    if isinstance(exc, caldav_error.NotFoundError):
-        return SyncError("not_a_calendar", "nothing at that URL (404): copy the calendar's CalDAV URL again")
-    if isinstance(exc, caldav_error.DAVError):
-        status = getattr(exc, "status", None)
-        if isinstance(exc, caldav_error.PropfindError) and (status is None or status < 500 or status == 501):
-            # A web page, not a WebDAV server: PROPFIND is not understood there (405, 501) or answered with HTML.
-            return SyncError("not_a_calendar", f"the URL does not answer CalDAV requests ({status or 'no XML'}): "
-                                               "a plain web page, not a calendar")
-        return SyncError("server_error", f"the CalDAV server failed ({status or type(exc).__name__})")
-    # Connection refused, DNS, TLS, timeouts: requests/niquests/urllib3 raise their own classes.
-    name = type(exc).__name__
-    if isinstance(exc, (OSError, TimeoutError)) or any(k in name for k in ("Connection", "Timeout", "SSL", "Resolution")):
-        return SyncError("unreachable", f"the CalDAV server cannot be reached ({name})")
-    return SyncError("server_error", f"unexpected answer from the CalDAV server ({name})")
-
-
-# -- one CalDAV calendar --------------------------------------------------------------------------
-
-
-def _etag(headers: Any) -> str | None:
-    value = headers.get("ETag") or headers.get("etag") if headers is not None else None
-    return str(value) if value else None
-
-
-class CalDavCalendar:
-    """A provider's calendar collection through the caldav library (its HTTP client, its XML)."""
-
-    def __init__(self, url: str, username: str, password: str, timeout: float = 15.0):
-        self.url = url if url.endswith("/") else url + "/"
-        # No RFC 6764 discovery: the URL is the calendar's own (discovery would try other hosts).
-        self.client = caldav.DAVClient(url=self.url, username=username, password=password, timeout=timeout,
-                                       enable_rfc6764=False)
-        self.calendar = caldav.Calendar(client=self.client, url=self.url)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def href_of(self, appointment_id: str) -> str:
-        return f"{self.url}voxbook-{appointment_id}.ics"
-
-    # The connection test of `voxbook calendar connect|test`: each failure said the way staff can fix it.
-    def check(self, write: bool = True) -> dict[str, Any]:
-        try:
-            props = self.calendar.get_properties([dav.ResourceType(), dav.DisplayName()])
-        except Exception as exc:  # noqa: BLE001 - classified
-            raise classify(exc) from None
-        kinds = props.get("{DAV:}resourcetype") or []
-        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
-        if CALDAV_CALENDAR not in kinds:
-            what = "a principal (an account), not one of its calendars" if "{DAV:}principal" in kinds else \
-                "a collection that is not a calendar" if "{DAV:}collection" in kinds else "a plain page, not a calendar"
-            hint = ""
-            if "{DAV:}principal" in kinds or "{DAV:}collection" in kinds:
-                try:
-                    # The account's calendars (current-user-principal, then its calendar home): the URLs to use.
-                    names = [str(c.url) for c in self.client.principal().calendars()][:5]
-                    hint = f"; this account's calendars: {', '.join(names)}" if names else ""
-                except Exception:  # noqa: BLE001 - a hint only
-                    hint = ""
-            raise SyncError("not_a_calendar", f"the URL is {what}{hint}")
-        if write:
-            probe = f"{self.url}voxbook-probe-{uuid.uuid4().hex}.ics"
-            body = build_event(f"probe-{uuid.uuid4().hex}{OUR_UID_SUFFIX}", "probe",
-                               datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2000, 1, 1, 0, 5, tzinfo=timezone.utc),
-                               "voxbook connection test")
-            try:
-                resp = self.client.put(probe, body, {"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
-                if resp.status >= 400:
-                    raise SyncError("no_write_permission" if resp.status in (403, 405) else "server_error",
-                                    f"writing a test event failed ({resp.status})")
-                self.client.delete(probe)
-            except SyncError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - classified
-                raise classify(exc, writing=True) from None
-        return {"display_name": props.get("{DAV:}displayname"), "writable": write}
-
-    # -- out
-    def put_event(self, href: str | None, appointment_id: str, body: str, etag: str | None) -> tuple[str, str | None]:
-        """Writes the event, creating it or replacing it; returns (href, etag). Never makes a second one."""
-        href = href or self.href_of(appointment_id)
-        headers = {"Content-Type": "text/calendar; charset=utf-8"}
-        resp = self.client.put(href, body, headers | ({"If-Match": etag} if etag else {"If-None-Match": "*"}))
-        if resp.status in (412, 409) or (etag and resp.status == 404):
-            # Exists already (created by a push whose record was lost) or changed there meanwhile (we are the
-            # truth for our own events): read its ETag now and replace exactly that version.
-            current = self.client.request(href, "GET")
-            if current.status == 404:
-                resp = self.client.put(href, body, headers | {"If-None-Match": "*"})
-            else:
-                resp = self.client.put(href, body, headers | ({"If-Match": _etag(current.headers)}
-                                                              if _etag(current.headers) else {}))
-        if resp.status >= 400:
-            raise SyncError("no_write_permission" if resp.status == 403 else "server_error",
-                            f"writing an event failed ({resp.status})")
-        new_etag = _etag(resp.headers)
-        if new_etag is None:
-            new_etag = _etag(self.client.request(href, "GET").headers)
-        return href, new_etag
-
-    def delete_event(self, href: str) -> None:
-        resp = self.client.delete(href)
-        if resp.status >= 400 and resp.status not in (404, 410):
-            raise SyncError("no_write_permission" if resp.status == 403 else "server_error",
-                            f"deleting an event failed ({resp.status})")
-
-    # -- in
-    def ctag(self) -> str | None:
-        try:
-            value = self.calendar.get_property(GetCTag())
-        except caldav_error.DAVError:
-            return None   # not every server has one
-        return str(value) if value else None
-
-    def changes(self, sync_token: str | None, ctag: str | None, full: bool):
-        """(objects, deleted hrefs, new sync token, new ctag, full read?) since the last round.
-
-        With the server's sync-token (RFC 6578): what changed and what was deleted. A server without one: the
-        ctag first (unchanged: nothing to read), else the caldav library's fallback, which reads every object and
-        keeps a digest of their ETags as the token ("fake-..."; the same digest: nothing changed)."""
-        fake = bool(sync_token and sync_token.startswith("fake-"))
-        new_ctag = self.ctag() if fake or full or sync_token is None else ctag
-        if fake and not full and new_ctag is not None and new_ctag == ctag:
-            return [], [], sync_token, ctag, False
-        result = self.calendar.get_objects_by_sync_token(None if full else sync_token, load_objects=True)
-        token = str(result.sync_token) if result.sync_token is not None else None
-        fell_back = bool(token and token.startswith("fake-"))
-        # On the fallback a new digest means the objects returned are the whole calendar (maybe none: all deleted).
-        full_read = full or sync_token is None or (fell_back and token != sync_token)
-        if fell_back and sync_token and not fake:
-            # The server refused our real token (expired): read in full now, and ask it for a real one again on
-            # the next round instead of staying on the fallback.
-            token = None
-        gone = result.deleted_urls
-        deleted = [] if full_read else [str(u) for u in gone]
-        objects = [o for o in result.objects if o.url.canonical() not in gone] if gone else list(result.objects)
-        return objects, deleted, token, new_ctag, full_read
-
-
-def build_event(uid: str, appointment_id: str, starts: datetime, ends: datetime, title: str) -> str:
-    """One appointment as iCalendar (icalendar builds and escapes it). No phone number, no description."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//voxbook//calendar sync//EN")
-    cal.add("version", "2.0")
-    ev = icalendar.Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", datetime.now(timezone.utc).replace(microsecond=0))
-    ev.add("dtstart", starts)
-    ev.add("dtend", ends)
-    ev.add("summary", title)
-    ev.add("transp", "OPAQUE")
-    ev.add(OUR_PROPERTY, appointment_id)
-    cal.add_component(ev)
-    return cal.to_ical().decode("utf-8")
 
 
 def _parse_time(value: str) -> datetime:
@@ -282,7 +95,15 @@ def busy_occurrences(ical_text: str, zone: ZoneInfo, window_starts: datetime, wi
     if any(str(e.get("UID", "")).endswith(OUR_UID_SUFFIX) or e.get(OUR_PROPERTY) is not None for e in events):
         return uid, [], True
     out = []
-    for occ in recurring_ical_events.of(cal).between(window_starts, window_ends):
+    # Lazily, in order of start (between() would build every occurrence first: millions for FREQ=SECONDLY).
+    for n, occ in enumerate(recurring_ical_events.of(cal).after(window_starts)):
+        first = _instant(occ.get("DTSTART").dt, zone)
+        if first >= window_ends:
+            break
+        if n >= MAX_OCCURRENCES_PER_EVENT:
+            # Busier than any person: the rest of the window is busy (blocking too much is the safe side).
+            out.append({"starts_at": _utc(first), "ends_at": _utc(window_ends), "recurrence_id": _utc(first)})
+            break
         if str(occ.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
             continue
         if str(occ.get("STATUS", "")).upper() == "CANCELLED":
@@ -322,6 +143,9 @@ class CalendarSyncConfig:
     lease_seconds: float = 300.0
     request_timeout_seconds: float = 15.0
     retry_base_seconds: float = 15.0
+    # Busy occurrences one calendar may hand over in a round (api.apply_calendar_import refuses more than 50000):
+    # a hostile calendar of thousands of ever-recurring events must not fill the worker's memory.
+    max_busy_occurrences: int = 50000
     once: bool = False
 
 
@@ -344,6 +168,7 @@ class CalendarSyncWorker:
         # is synced by one thread at a time (its lease), so a client is never used by two at once.
         self._clients: dict[str, tuple[tuple[str, str, str], CalDavCalendar]] = {}
         self._clients_lock = threading.Lock()
+        self._running: set[Future] = set()   # rounds submitted to the pool by drain, not reaped yet
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -373,6 +198,8 @@ class CalendarSyncWorker:
                                                        application_name=APPLICATION_NAME, connect_timeout=10)
                             listener.execute(f"LISTEN {CHANNEL}")
                         self.drain(pool)
+                        if cfg.once:
+                            self.finish_running()
                         backoff = 0.5
                     except psycopg.Error as exc:
                         _event("calendar_sync.db_error", logging.WARNING, worker=cfg.worker_id, error=type(exc).__name__)
@@ -388,6 +215,9 @@ class CalendarSyncWorker:
                         break
                     self._wait(listener)
             finally:
+                # The rounds running end first (each bounded by its requests' timeouts), then the claims go back.
+                wait(self._running)
+                self._running.clear()
                 try:
                     with psycopg.connect(cfg.database_url, autocommit=True, connect_timeout=5) as conn:
                         call_sync(conn, "release_calendar_claims", worker_id=cfg.worker_id)
@@ -413,26 +243,45 @@ class CalendarSyncWorker:
                 return
 
     def drain(self, pool: ThreadPoolExecutor | None = None) -> int:
-        """Syncs every due connection (claimed in batches); returns how many were synced."""
+        """Syncs every due connection; returns how many were claimed. Without a pool, one after the other until
+        done. With one, a calendar is claimed only when a thread is free for it and drain does not wait for the
+        rounds still running: a slow or stalled server holds its own thread, never the next round of the others
+        (a whole batch waiting for its slowest calendar would delay every clinic's sync by it)."""
         cfg = self.config
         done = 0
         due_before = None   # one pass: what was due when it began (a calendar due again at once waits)
         while not self._stop.is_set():
-            res = call_sync(self._db(), "claim_calendar_syncs", worker_id=cfg.worker_id, max_rows=cfg.batch_size,
-                            lease_seconds=cfg.lease_seconds, due_before=due_before)
+            free = cfg.batch_size if pool is None else max(1, cfg.concurrency) - len(self._reap())
+            if free <= 0:
+                wait(self._running, timeout=0.2, return_when=FIRST_COMPLETED)
+                continue
+            res = call_sync(self._db(), "claim_calendar_syncs", worker_id=cfg.worker_id,
+                            max_rows=min(free, cfg.batch_size), lease_seconds=cfg.lease_seconds, due_before=due_before)
             due_before = due_before or _parse_time(res["claimed_at"])
             claimed = res["connections"]
-            if not claimed:
-                break
-            if pool is None:
-                for c in claimed:
+            for c in claimed:
+                if pool is None:
                     self.sync_one(c)
-            else:
-                list(pool.map(self.sync_one, claimed))
+                else:
+                    self._running.add(pool.submit(self.sync_one, c))
             done += len(claimed)
-            if len(claimed) < cfg.batch_size:
+            if len(claimed) < min(free, cfg.batch_size):
                 break
         return done
+
+    def _reap(self) -> set[Future]:
+        """Forgets the rounds that ended (a database error in one is raised here, as the run loop expects);
+        returns those still running."""
+        finished = {f for f in self._running if f.done()}
+        self._running -= finished
+        for f in finished:
+            f.result()
+        return self._running
+
+    def finish_running(self) -> None:
+        """Waits for the rounds still running (the end of a --once run, a stop)."""
+        wait(self._running)
+        self._reap()
 
     def sync_one(self, c: dict[str, Any]) -> None:
         """One round of one calendar: push, then import; then its health. Never raises for a CalDAV failure."""
@@ -457,6 +306,10 @@ class CalendarSyncWorker:
             except (SyncError, caldav_error.DAVError) as exc:
                 error = classify(exc, writing=True)
             stats.update(self._pull(db, cal, c))
+        except LeaseLost:
+            _event("calendar_sync.lease_lost", logging.WARNING, worker=cfg.worker_id, org_id=org,
+                   calendar_id=c["calendar_id"])
+            return
         except ApiError as exc:
             if exc.sqlstate == "VB404":   # disconnected meanwhile: nothing to report on
                 return
@@ -493,7 +346,8 @@ class CalendarSyncWorker:
             hit = self._clients.get(conn_id)
             if hit and hit[0] == key:
                 return hit[1]
-        cal = CalDavCalendar(url, username, password, self.config.request_timeout_seconds)
+        cal = CalDavCalendar(url, username, password, self.config.request_timeout_seconds,
+                             allow_private=self.settings.caldav_allow_private_hosts)
         with self._clients_lock:
             old = self._clients.pop(conn_id, None)
             self._clients[conn_id] = (key, cal)
@@ -516,17 +370,23 @@ class CalendarSyncWorker:
     def _push(self, db: psycopg.Connection, cal: CalDavCalendar, org: str, conn_id: str) -> tuple[int, int]:
         plan = call_sync(db, "calendar_push_plan", org_id=org, connection_id=conn_id)
         pushed = deleted = 0
+        worker_id = self.config.worker_id
         for u in plan["upserts"]:
             starts, ends = _parse_time(u["starts_at"]), _parse_time(u["ends_at"])
             body = build_event(u["uid"], u["appointment_id"], starts, ends, u["title"])
             href, etag = cal.put_event(u["href"], u["appointment_id"], body, u["etag"])
-            call_sync(db, "record_calendar_push", org_id=org, connection_id=conn_id, appointment_id=u["appointment_id"],
-                      href=href, etag=etag, starts_at=starts, ends_at=ends, title=u["title"])
+            res = call_sync(db, "record_calendar_push", org_id=org, connection_id=conn_id,
+                            appointment_id=u["appointment_id"], href=href, etag=etag, starts_at=starts, ends_at=ends,
+                            title=u["title"], worker_id=worker_id)
+            if not res.get("success"):
+                raise LeaseLost()   # another worker has the calendar now: its round redoes what this one missed
             pushed += 1
         for d in plan["deletes"]:
             cal.delete_event(d["href"])
-            call_sync(db, "record_calendar_push", org_id=org, connection_id=conn_id, appointment_id=d["appointment_id"],
-                      href=d["href"], deleted=True)
+            res = call_sync(db, "record_calendar_push", org_id=org, connection_id=conn_id,
+                            appointment_id=d["appointment_id"], href=d["href"], deleted=True, worker_id=worker_id)
+            if not res.get("success"):
+                raise LeaseLost()
             deleted += 1
         self.pushed += pushed + deleted
         return pushed, deleted
@@ -538,6 +398,7 @@ class CalendarSyncWorker:
         if not full and not objects and not deleted and token == c["sync_token"] and ctag == c["ctag"]:
             return {}
         changed = []
+        total = 0
         for obj in objects:
             href = str(obj.url.canonical())   # the form deleted_urls come in, so that a deletion finds its rows
             if not getattr(obj, "data", None):
@@ -555,6 +416,10 @@ class CalendarSyncWorker:
                 continue   # a full read replaces everything: an event with no busy time in the window adds nothing
             etag = obj.props.get(dav.GetEtag.tag) if getattr(obj, "props", None) else None
             changed.append({"href": href, "etag": str(etag) if etag else None, "uid": uid, "occurrences": occurrences})
+            total += len(occurrences)
+            if total > self.config.max_busy_occurrences:
+                raise SyncError("invalid_data", f"the calendar has over {self.config.max_busy_occurrences} busy "
+                                                "occurrences in the booking window: nothing imported")
         res = call_sync(db, "apply_calendar_import", org_id=c["org_id"], connection_id=c["connection_id"],
                         worker_id=self.config.worker_id, changed=Jsonb(changed), deleted_hrefs=Jsonb(deleted),
                         full_read=full, sync_token=token, ctag=ctag, expanded_until=window_ends)

@@ -94,10 +94,14 @@
     if (reveal) {
       ev.preventDefault();
       const params = new URLSearchParams();
-      for (const key of ["callId", "appointmentId", "holdId"]) {
-        if (reveal.dataset[key]) params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
+      // A queue item's number (the queues page, desk.js) comes from /dashboard/queues/phone instead.
+      let path = "/dashboard/phone?";
+      for (const key of ["callId", "appointmentId", "holdId", "callbackRequestId", "inboxId", "waitlistId"]) {
+        if (!reveal.dataset[key]) continue;
+        params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
+        if (["callbackRequestId", "inboxId", "waitlistId"].includes(key)) path = "/dashboard/queues/phone?";
       }
-      const resp = await fetch("/dashboard/phone?" + params, { credentials: "same-origin" });
+      const resp = await fetch(path + params, { credentials: "same-origin" });
       if (resp.ok) {
         const data = await resp.json();
         const value = reveal.parentElement.querySelector(".phone-value");

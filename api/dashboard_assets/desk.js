@@ -116,10 +116,14 @@
     if (!reveal) return;
     ev.preventDefault();
     const params = new URLSearchParams();
-    for (const key of ["callId", "appointmentId", "holdId"]) {
-      if (reveal.dataset[key]) params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
+    // A schedule or lead row's number from /dashboard/phone; a queue item's from /dashboard/queues/phone.
+    let path = "/dashboard/phone?";
+    for (const key of ["callId", "appointmentId", "holdId", "callbackRequestId", "inboxId", "waitlistId"]) {
+      if (!reveal.dataset[key]) continue;
+      params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
+      if (["callbackRequestId", "inboxId", "waitlistId"].includes(key)) path = "/dashboard/queues/phone?";
     }
-    const resp = await fetch("/dashboard/phone?" + params, { credentials: "same-origin" });
+    const resp = await fetch(path + params, { credentials: "same-origin" });
     if (!resp.ok) return;
     const data = await resp.json();
     reveal.parentElement.querySelector(".phone-value").textContent = data.display;

@@ -512,16 +512,22 @@ Example: SELECT api.calendar_push_plan('a0000000-0000-0000-0000-000000000001', '
 CREATE FUNCTION api.record_calendar_push(org_id uuid, connection_id uuid, appointment_id uuid, href text,
                                          etag text DEFAULT NULL, starts_at timestamptz DEFAULT NULL,
                                          ends_at timestamptz DEFAULT NULL, title text DEFAULT NULL,
-                                         deleted boolean DEFAULT false)
+                                         deleted boolean DEFAULT false, worker_id text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    cc voxbook.calendar_connections := internal.connection_by_id(o.id, connection_id, lock => false);
+    cc voxbook.calendar_connections;
     now_ts timestamptz := internal.clock();
 BEGIN
     PERFORM internal.require(appointment_id, 'appointment_id');
+    -- With worker_id, fenced as api.apply_calendar_import: a worker whose lease ran out (another took the calendar
+    -- over) must not write its older view over the newer one's record. The row lock orders it after a claim.
+    cc := internal.connection_by_id(o.id, connection_id, lock => worker_id IS NOT NULL);
+    IF worker_id IS NOT NULL AND (cc.locked_by IS DISTINCT FROM worker_id OR cc.lease_until < now_ts) THEN
+        RETURN internal.refusal('not_held', 'this worker no longer holds the connection');
+    END IF;
     IF coalesce(deleted, false) THEN
         DELETE FROM voxbook.calendar_pushes AS p
          WHERE p.org_id = o.id AND p.connection_id = cc.id AND p.appointment_id = record_calendar_push.appointment_id;
@@ -550,10 +556,13 @@ BEGIN
     RETURN jsonb_build_object('success', true, 'recorded', 'written');
 END
 $$;
-COMMENT ON FUNCTION api.record_calendar_push(uuid, uuid, uuid, text, text, timestamptz, timestamptz, text, boolean) IS
+COMMENT ON FUNCTION api.record_calendar_push(uuid, uuid, uuid, text, text, timestamptz, timestamptz, text, boolean, text) IS
 $$For the calendar sync worker: records that an appointment's event was written to the connection's calendar
 (href, the ETag the server returned, the times and title written) or, with deleted => true, removed there.
-Idempotent (a retry records the same). Returns {"success": true, "recorded": "written" | "deleted"}.
+Idempotent (a retry records the same). worker_id (the worker passes it): recorded only while that worker holds the
+connection's lease, else {"success": false, "code": "not_held"} and nothing changes (a worker that outlived its
+lease never overwrites the record of the one that took over).
+Returns {"success": true, "recorded": "written" | "deleted"} or {"success": false, "code": "not_held"}.
 Errors: VB404 unknown org, connection or appointment (another clinic's too); VB400 a missing argument, times out
 of range or inverted, href/etag/title too long.
 Example: SELECT api.record_calendar_push(:org, :conn, :appt, 'https://dav.example.com/cal/voxbook-<id>.ics', '"e1"',
@@ -594,6 +603,12 @@ BEGIN
     IF jsonb_array_length(changed) > 20000 OR jsonb_array_length(coalesce(deleted_hrefs, '[]')) > 20000
        OR length(sync_token) > 4000 OR length(ctag) > 1000 THEN
         PERFORM internal.fail('VB400', 'import too large', 'Send at most 20000 changed and 20000 deleted events per call.');
+    END IF;
+    -- One calendar's server decides what is in it: its busy time is bounded (50000 rows per connection, far above
+    -- any person's calendar over a booking horizon), checked before anything is written and again after.
+    IF (SELECT sum(CASE WHEN jsonb_typeof(x -> 'occurrences') = 'array' THEN jsonb_array_length(x -> 'occurrences') END)
+          FROM jsonb_array_elements(changed) AS x) > 50000 THEN
+        PERFORM internal.fail('VB400', 'too much busy time', 'At most 50000 busy occurrences per calendar.');
     END IF;
     PERFORM internal.require_instant(expanded_until, 'expanded_until', optional => true);
     cc := internal.connection_by_id(o.id, connection_id, lock => false);
@@ -675,6 +690,9 @@ BEGIN
     END IF;
 
     SELECT count(*) INTO n FROM voxbook.blocked_periods AS b WHERE b.org_id = o.id AND b.connection_id = cc.id;
+    IF n > 50000 THEN
+        PERFORM internal.fail('VB400', 'too much busy time', 'At most 50000 busy occurrences per calendar.');
+    END IF;
     UPDATE voxbook.calendar_connections AS x
        SET sync_token = apply_calendar_import.sync_token, ctag = apply_calendar_import.ctag,
            expanded_until = coalesce(apply_calendar_import.expanded_until, x.expanded_until),
@@ -701,6 +719,7 @@ Returns {"success": true, "inserted", "removed", "skipped", "busy_imported" (the
 "released_holds", "conflicts": [{"appointment_id", "starts_at", "ends_at"}]}, or {"success": false, "code":
 "not_held"} when this worker's claim has passed to another (nothing changed).
 Errors: VB404 unknown org or connection; VB400 worker_id missing, changed/deleted_hrefs not arrays or over 20000,
+over 50000 occurrences in changed or imported for the connection in all ("too much busy time": nothing changes),
 a malformed event, sync_token/ctag too long, expanded_until out of range.
 Example: SELECT api.apply_calendar_import(:org, :conn, 'host:1',
 '[{"href": "/cal/a.ics", "etag": "\"1\"", "uid": "a", "occurrences": [{"starts_at": "2026-12-01T15:00:00Z", "ends_at": "2026-12-01T16:00:00Z"}]}]');$$;

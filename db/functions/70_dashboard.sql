@@ -281,7 +281,8 @@ Example: SELECT api.dashboard_lead('a0000000-0000-0000-0000-000000000001', 'call
 
 
 CREATE FUNCTION api.dashboard_reveal_phone(org_id uuid, call_id text DEFAULT NULL, appointment_id uuid DEFAULT NULL,
-                                hold_id uuid DEFAULT NULL)
+                                hold_id uuid DEFAULT NULL, callback_request_id uuid DEFAULT NULL,
+                                inbox_id uuid DEFAULT NULL, waitlist_id uuid DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
@@ -289,9 +290,11 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     phone text;
 BEGIN
-    IF num_nonnulls(call_id, appointment_id, hold_id) <> 1 THEN
-        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id', 'Name the row whose number to show.');
+    IF num_nonnulls(call_id, appointment_id, hold_id, callback_request_id, inbox_id, waitlist_id) <> 1 THEN
+        PERFORM internal.fail('VB400', 'pass exactly one of call_id, appointment_id, hold_id, callback_request_id, inbox_id, waitlist_id',
+                              'Name the row whose number to show.');
     END IF;
+    -- Every lookup by the clinic's org_id: another clinic's id finds nothing (VB404 below).
     IF call_id IS NOT NULL THEN
         SELECT c.customer_phone INTO phone FROM voxbook.calls AS c
          WHERE c.org_id = o.id AND c.vapi_call_id = dashboard_reveal_phone.call_id;
@@ -299,9 +302,18 @@ BEGIN
         SELECT ct.phone INTO phone FROM voxbook.appointments AS a
           JOIN voxbook.contacts AS ct ON ct.org_id = a.org_id AND ct.id = a.contact_id
          WHERE a.org_id = o.id AND a.id = dashboard_reveal_phone.appointment_id;
-    ELSE
+    ELSIF hold_id IS NOT NULL THEN
         SELECT h.patient_phone INTO phone FROM voxbook.holds AS h
          WHERE h.org_id = o.id AND h.id = dashboard_reveal_phone.hold_id;
+    ELSIF callback_request_id IS NOT NULL THEN
+        SELECT r.phone INTO phone FROM voxbook.callback_requests AS r
+         WHERE r.org_id = o.id AND r.id = dashboard_reveal_phone.callback_request_id;
+    ELSIF inbox_id IS NOT NULL THEN
+        SELECT i.phone INTO phone FROM voxbook.sms_inbox AS i
+         WHERE i.org_id = o.id AND i.id = dashboard_reveal_phone.inbox_id;
+    ELSE
+        SELECT w.phone INTO phone FROM voxbook.waitlist AS w
+         WHERE w.org_id = o.id AND w.id = dashboard_reveal_phone.waitlist_id;
     END IF;
     IF phone IS NULL THEN
         PERFORM internal.fail('VB404', 'no phone number for that row', 'Use an id shown on this clinic''s dashboard.');
@@ -309,10 +321,12 @@ BEGIN
     RETURN jsonb_build_object('success', true, 'phone', phone, 'display', internal.display_phone(phone, o.country));
 END
 $$;
-COMMENT ON FUNCTION api.dashboard_reveal_phone(uuid, text, uuid, uuid) IS
-$$The full number behind a masked one on the dashboard, for exactly one of call_id (Vapi's), appointment_id
-or hold_id: {"success": true, "phone" (E.164), "display"}. Errors: VB404 unknown org or row, or no number;
-VB400 not exactly one id.$$;
+COMMENT ON FUNCTION api.dashboard_reveal_phone(uuid, text, uuid, uuid, uuid, uuid, uuid) IS
+$$The full number behind a masked one on the dashboard, for exactly one of call_id (Vapi's), appointment_id,
+hold_id, callback_request_id, inbox_id (an SMS reply) or waitlist_id (the queues page, api.dashboard_queues):
+{"success": true, "phone" (E.164), "display"}. Errors: VB404 unknown org or row (another clinic's included), or no
+number; VB400 not exactly one id.
+Example: SELECT api.dashboard_reveal_phone('a0000000-0000-0000-0000-000000000001', waitlist_id => '<waitlist_id>');$$;
 
 
 -- One provider's day: appointments (confirmed or cancelled) whose time starts that local day, and the

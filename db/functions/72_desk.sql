@@ -411,3 +411,111 @@ previous answer; the values mean nothing else. "counts" are the open queues' siz
 Returns {"success": true, "org_id", "server_time", "schedule", "holds", "queues", "counts": {"callbacks",
 "sms_inbox", "waitlist", "failed_sms" (failed or undelivered in the last 7 days, not a code, not resent)}}. Errors: VB404 unknown org.
 Example: SELECT api.dashboard_changes('a0000000-0000-0000-0000-000000000001');$$;
+
+
+-- == The queues page: callers' numbers masked =====================================================
+
+-- Screens are seen over shoulders (internal.mask_phone): the queues show each number masked, with "show"
+-- (api.dashboard_reveal_phone by callback_request_id, inbox_id or waitlist_id) for the full one.
+CREATE FUNCTION api.dashboard_queues(org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    -- Each list read once into a variable (not per row of a query: Citus).
+    callbacks constant jsonb := api.list_callback_requests(o.id)->'callback_requests';
+    inbox constant jsonb := api.list_sms_inbox(o.id)->'items';
+    waiting constant jsonb := api.list_waitlist(o.id)->'entries';
+    item jsonb;
+    masked text;
+    callbacks_out jsonb := '[]';
+    inbox_out jsonb := '[]';
+    waiting_out jsonb := '[]';
+BEGIN
+    FOR item IN SELECT x FROM jsonb_array_elements(callbacks) AS x LOOP
+        callbacks_out := callbacks_out || jsonb_build_array(item - 'phone' - 'phone_display'
+            || jsonb_build_object('phone_masked', internal.mask_phone(item->>'phone')));
+    END LOOP;
+    FOR item IN SELECT x FROM jsonb_array_elements(inbox) AS x LOOP
+        inbox_out := inbox_out || jsonb_build_array(item - 'phone' - 'phone_display'
+            || jsonb_build_object('phone_masked', internal.mask_phone(item->>'phone')));
+    END LOOP;
+    -- The waitlist's list has the number as the clinic writes it only: masked from the row's E.164.
+    FOR item IN SELECT x FROM jsonb_array_elements(waiting) AS x LOOP
+        SELECT internal.mask_phone(w.phone) INTO masked FROM voxbook.waitlist AS w
+         WHERE w.org_id = o.id AND w.id = (item->>'waitlist_id')::uuid;
+        waiting_out := waiting_out || jsonb_build_array(item - 'phone' || jsonb_build_object('phone_masked', masked));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'callback_requests', callbacks_out,
+                              'inbox', inbox_out, 'waitlist', waiting_out);
+END
+$$;
+COMMENT ON FUNCTION api.dashboard_queues(uuid) IS
+$$The front desk's queues with callers' numbers masked: the open callback requests (api.list_callback_requests),
+the open SMS replies (api.list_sms_inbox) and the waiting waitlist (api.list_waitlist), each item as those
+functions give it but with "phone" (and "phone_display") replaced by "phone_masked" ("(***) ***-0001"; null: no
+number). api.dashboard_reveal_phone(org_id, callback_request_id | inbox_id | waitlist_id => ...) gives one in full.
+Returns {"success": true, "org_id", "callback_requests": [...], "inbox": [...], "waitlist": [...]}.
+Errors: VB404 unknown org.
+Example: SELECT api.dashboard_queues('a0000000-0000-0000-0000-000000000001');$$;
+
+
+-- == Calendars: the CalDAV sync's health, for staff ================================================
+
+-- An instant of a jsonb answer (UTC ISO text) as the clinic writes it; NULL stays NULL.
+CREATE FUNCTION internal.local_text_of(iso text, tz text, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN iso IS NOT NULL THEN internal.local_text(iso::timestamptz, tz, loc) END
+$$;
+
+CREATE FUNCTION api.dashboard_calendars(org_id uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    o voxbook.organizations := internal.require_org(org_id);
+    loc constant jsonb := internal.field_locale(o.locale);
+    connections constant jsonb := api.list_calendar_connections(o.id)->'connections';
+    conflicts constant jsonb := api.list_calendar_conflicts(o.id)->'conflicts';
+    c record;
+    cc jsonb;
+    k jsonb;
+    providers jsonb := '[]';
+    conflicts_out jsonb := '[]';
+BEGIN
+    FOR c IN SELECT x.id, x.display_name, x.active FROM voxbook.calendars AS x
+              WHERE x.org_id = o.id ORDER BY x.display_name, x.id LOOP
+        SELECT e INTO cc FROM jsonb_array_elements(connections) AS e WHERE e->>'calendar_id' = c.id;
+        IF cc IS NOT NULL THEN
+            cc := cc || jsonb_build_object(
+                'local_last_success', internal.local_text_of(cc->>'last_success_at', o.time_zone, loc),
+                'local_last_attempt', internal.local_text_of(cc->>'last_attempt_at', o.time_zone, loc),
+                'local_next_attempt', internal.local_text_of(cc->>'next_attempt_at', o.time_zone, loc),
+                'local_connected_at', internal.local_text_of(cc->>'connected_at', o.time_zone, loc));
+        END IF;
+        providers := providers || jsonb_build_array(jsonb_build_object(
+            'calendar_id', c.id, 'provider', c.display_name, 'active', c.active, 'connection', cc));
+        cc := NULL;
+    END LOOP;
+    FOR k IN SELECT x FROM jsonb_array_elements(conflicts) AS x LOOP
+        conflicts_out := conflicts_out || jsonb_build_array(k || jsonb_build_object(
+            'local_time', internal.local_text_of(k->>'starts_at', o.time_zone, loc),
+            'local_end', internal.local_clock((k->>'ends_at')::timestamptz, o.time_zone, loc),
+            'local_busy_start', internal.local_text_of(k->>'busy_starts_at', o.time_zone, loc),
+            'local_busy_end', internal.local_text_of(k->>'busy_ends_at', o.time_zone, loc)));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'locale', o.locale,
+                              'providers', providers, 'conflicts', conflicts_out);
+END
+$$;
+COMMENT ON FUNCTION api.dashboard_calendars(uuid) IS
+$$The dashboard's Calendars page: every provider of the clinic with its connected CalDAV calendar's health (or null:
+not connected), and the conflicts (busy time in a provider's own calendar over a confirmed appointment; nothing
+was cancelled, staff decide), times in the clinic's zone and locale.
+Returns {"success": true, "org_id", "time_zone", "locale", "providers": [{"calendar_id", "provider", "active",
+"connection": <an item of api.list_calendar_connections> + "local_last_success", "local_last_attempt",
+"local_next_attempt", "local_connected_at" | null}], "conflicts": [<an item of api.list_calendar_conflicts, its
+"local_time" in the clinic's locale> + "local_end", "local_busy_start", "local_busy_end"]}. Never the secret.
+Errors: VB404 unknown org.
+Example: SELECT api.dashboard_calendars('a0000000-0000-0000-0000-000000000001');$$;

@@ -88,7 +88,7 @@ SELECT functions_are('api', ARRAY[
     'set_staff_role', 'deactivate_staff',
     -- 72_desk.sql
     'mark_attendance', 'list_failed_sms', 'resend_sms', 'block_local_time', 'staff_remove_from_waitlist',
-    'dashboard_changes'],
+    'dashboard_changes', 'dashboard_queues', 'dashboard_calendars'],
     'exactly these functions are the api');
 SELECT is((SELECT count(*) - count(DISTINCT p.proname) FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace), 0::bigint,
           'one signature each: no overload that could make a positional call ambiguous');

@@ -3,7 +3,7 @@
 -- updates, and the schedule's new keys (70_dashboard.sql). Happy paths, bad input (a clear error, no change),
 -- another clinic's ids (VB404), the audit. Set-up as the owner, the api calls as the API role.
 BEGIN;
-SELECT plan(68);
+SELECT plan(94);
 
 SELECT tests.freeze_time('2030-01-14 15:00:00+00');   -- Monday, 10:00 in New York
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Desk Clinic') AS org, tests.create_clinic('Other Clinic') AS other;
@@ -227,6 +227,88 @@ SELECT isnt(api.dashboard_changes((SELECT org FROM ctx))->>'schedule', (SELECT j
 SELECT is(api.dashboard_changes((SELECT org FROM ctx))->>'holds', (SELECT j->>'holds' FROM mark2), '... not the holds''');
 SELECT throws_ok(format('SELECT api.dashboard_changes(%L)', '00000000-0000-0000-0000-000000000000'), 'VB404', NULL,
                  'an unknown clinic has no markers');
+
+-- ---- the queues page: numbers masked, revealed for the clinic's own items only ----
+RESET ROLE;
+CREATE TEMP TABLE clinic_phone AS SELECT o.phone::text AS phone FROM voxbook.organizations AS o WHERE o.id = (SELECT org FROM ctx);
+GRANT SELECT ON clinic_phone TO voxbook_api;
+SET LOCAL ROLE voxbook_api;
+CREATE TEMP TABLE cbq AS SELECT api.record_transfer_failure((SELECT org FROM ctx), 'call-q1', '+15554040011',
+                                                            'call.in-progress.error-transfer-failed') AS j;
+SELECT is((SELECT api.record_inbound_sms((SELECT phone FROM clinic_phone), '+15554040002', 'Is parking free?', 'SM-q1')->>'reply_to'),
+          'inbox', 'a patient''s question lands in the inbox');
+CREATE TEMP TABLE wlq AS SELECT api.join_waitlist((SELECT org FROM ctx), '+15554040012', '2030-01-20', '2030-01-21', '09:00', '12:00',
+                                                  patient_name => 'Gil Hart') AS j;
+CREATE TEMP TABLE q AS SELECT api.dashboard_queues((SELECT org FROM ctx)) AS j;
+SELECT is((SELECT jsonb_build_array(j#>>'{callback_requests,0,phone_masked}', j#>>'{inbox,0,phone_masked}',
+                                    j#>>'{waitlist,0,phone_masked}') FROM q),
+          '["(***) ***-0011", "(***) ***-0002", "(***) ***-0012"]'::jsonb, 'the queues show every number masked');
+SELECT ok((SELECT position('4040011' IN j::text) = 0 AND position('4040002' IN j::text) = 0
+                  AND position('4040012' IN j::text) = 0 FROM q), 'no full number anywhere in the queues');
+SELECT is((SELECT j#>>'{inbox,0,body}' || ' / ' || (j#>>'{waitlist,0,patient_name}') FROM q), 'Is parking free? / Gil Hart',
+          '... and the rest of each item as it was');
+SELECT is(api.dashboard_reveal_phone((SELECT org FROM ctx), callback_request_id => (SELECT (j#>>'{callback_request,id}')::uuid FROM cbq))->>'phone',
+          '+15554040011', 'a callback request''s number is revealed on request');
+SELECT is(api.dashboard_reveal_phone((SELECT org FROM ctx), inbox_id => (SELECT (j#>>'{inbox,0,inbox_id}')::uuid FROM q))->>'phone',
+          '+15554040002', '... an SMS reply''s');
+SELECT is(api.dashboard_reveal_phone((SELECT org FROM ctx), waitlist_id => (SELECT (j->>'waitlist_id')::uuid FROM wlq))->>'display',
+          '(555) 404-0012', '... a waiting patient''s, as the clinic writes it');
+SELECT throws_ok(format('SELECT api.dashboard_reveal_phone(%L, callback_request_id => %L)', (SELECT other FROM ctx),
+                        (SELECT j#>>'{callback_request,id}' FROM cbq)), 'VB404', NULL, 'another clinic cannot reveal a callback''s number');
+SELECT throws_ok(format('SELECT api.dashboard_reveal_phone(%L, inbox_id => %L)', (SELECT other FROM ctx),
+                        (SELECT j#>>'{inbox,0,inbox_id}' FROM q)), 'VB404', NULL, '... nor an SMS reply''s');
+SELECT throws_ok(format('SELECT api.dashboard_reveal_phone(%L, waitlist_id => %L)', (SELECT other FROM ctx),
+                        (SELECT j->>'waitlist_id' FROM wlq)), 'VB404', NULL, '... nor a waiting patient''s');
+SELECT throws_ok(format('SELECT api.dashboard_reveal_phone(%L, inbox_id => %L, waitlist_id => %L)', (SELECT org FROM ctx),
+                        (SELECT j#>>'{inbox,0,inbox_id}' FROM q), (SELECT j->>'waitlist_id' FROM wlq)), 'VB400', NULL,
+                 'one id at a time');
+SELECT is(api.dashboard_queues((SELECT other FROM ctx)) - 'org_id',
+          '{"success": true, "callback_requests": [], "inbox": [], "waitlist": []}'::jsonb, 'another clinic''s queues are its own');
+
+-- ---- calendars: the CalDAV sync's health and conflicts, for staff ----
+CREATE TEMP TABLE hal AS SELECT api.book_for_patient((SELECT org FROM ctx), 'cal-a', tests.at((SELECT org FROM ctx), '2030-01-17 10:00'),
+                                                    'cleaning', 'Hal Ivy', '(555) 404-0013', staff_user => 'Rita') AS j;
+GRANT SELECT ON hal TO voxbook_api;
+CREATE TEMP TABLE cc AS SELECT api.connect_calendar((SELECT org FROM ctx), 'cal-a', 'https://dav.example.com/cal/able/', 'able',
+                                                    'gAAAAA' || repeat('x', 120), 'abcdef012345', changed_by => 'Olga') AS j;
+CREATE TEMP TABLE cal0 AS SELECT api.dashboard_calendars((SELECT org FROM ctx)) AS j;
+SELECT is((SELECT jsonb_agg(jsonb_build_array(p->>'calendar_id', p#>>'{connection,state}')) FROM cal0, jsonb_array_elements(j->'providers') AS p),
+          '[["cal-a", "pending"], ["cal-b", null]]'::jsonb, 'every provider, connected or not, with its sync state');
+SELECT ok((SELECT position('gAAAAA' IN j::text) = 0 FROM cal0), 'never the password''s ciphertext');
+SELECT is(api.claim_calendar_sync((SELECT org FROM ctx), (SELECT (j#>>'{connection,connection_id}')::uuid FROM cc), 'w1')->>'success',
+          'true', 'the worker claims it');
+CREATE TEMP TABLE golf AS SELECT jsonb_build_array(jsonb_build_object(
+    'href', '/cal/able/golf.ics', 'etag', '"1"', 'uid', 'golf',
+    'occurrences', jsonb_build_array(jsonb_build_object('starts_at', tests.at((SELECT org FROM ctx), '2030-01-17 10:30'),
+                                                        'ends_at', tests.at((SELECT org FROM ctx), '2030-01-17 11:30'))))) AS j;
+SELECT is(api.apply_calendar_import((SELECT org FROM ctx), (SELECT (j#>>'{connection,connection_id}')::uuid FROM cc), 'w1',
+                                    (SELECT j FROM golf))->>'success', 'true',
+          'busy time over Hal Ivy''s appointment is imported');
+SELECT is(api.finish_calendar_sync((SELECT org FROM ctx), (SELECT (j#>>'{connection,connection_id}')::uuid FROM cc), 'w1')->>'success',
+          'true', 'a good sync');
+SELECT is(api.claim_calendar_sync((SELECT org FROM ctx), (SELECT (j#>>'{connection,connection_id}')::uuid FROM cc), 'w1')->>'success',
+          'true', 'claimed again');
+SELECT is(api.finish_calendar_sync((SELECT org FROM ctx), (SELECT (j#>>'{connection,connection_id}')::uuid FROM cc), 'w1',
+                                   'unreachable', 'the CalDAV server cannot be reached (ConnectError)')->>'success', 'true', 'then a failed one');
+CREATE TEMP TABLE cal1 AS SELECT api.dashboard_calendars((SELECT org FROM ctx)) AS j;
+SELECT is((SELECT jsonb_build_array(j#>>'{providers,0,connection,state}', j#>>'{providers,0,connection,last_error_class}',
+                                    j#>>'{providers,0,connection,last_error}', j#>>'{providers,0,connection,consecutive_failures}',
+                                    j#>>'{providers,0,connection,busy_imported}', j#>>'{providers,0,connection,local_last_success}') FROM cal1),
+          '["failing", "unreachable", "the CalDAV server cannot be reached (ConnectError)", "1", "1", "Mon, Jan 14 at 12:05 PM"]'::jsonb,
+          'a failing calendar: its error class, reason, failures, what it imported, its last success in the clinic''s time');
+SELECT ok((SELECT j#>>'{providers,0,connection,local_next_attempt}' LIKE 'Mon, Jan 14 at 12:0_ PM' FROM cal1), 'and its next try');
+SELECT is((SELECT jsonb_build_array(j#>>'{conflicts,0,appointment_id}', j#>>'{conflicts,0,provider}', j#>>'{conflicts,0,patient_name}',
+                                    j#>>'{conflicts,0,local_time}', j#>>'{conflicts,0,local_end}', j#>>'{conflicts,0,local_busy_start}') FROM cal1),
+          jsonb_build_array((SELECT j->>'appointment_id' FROM hal), 'Dr. Able', 'Hal Ivy', 'Thu, Jan 17 at 10:00 AM', '11:00 AM', 'Thu, Jan 17 at 10:30 AM'),
+          'the conflict: the appointment, provider, patient and times, for staff to decide');
+RESET ROLE;
+SELECT is((SELECT status FROM voxbook.appointments WHERE id = (SELECT (j->>'appointment_id')::uuid FROM hal)), 'confirmed', '... which stays booked');
+SET LOCAL ROLE voxbook_api;
+SELECT is(api.dashboard_calendars((SELECT other FROM ctx))->'conflicts', '[]'::jsonb, 'another clinic sees no conflict of this one');
+SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.dashboard_calendars((SELECT other FROM ctx))->'providers') AS p
+            WHERE p->'connection' <> 'null'::jsonb), 0, '... and no connection');
+SELECT throws_ok(format('SELECT api.dashboard_calendars(%L)', '00000000-0000-0000-0000-000000000000'), 'VB404', NULL,
+                 'an unknown clinic has no calendars page');
 
 SELECT * FROM finish();
 ROLLBACK;
