@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import caldav
+import psycopg
 import pytest
 
 # The suite's CalDAV servers listen on 127.0.0.1, which voxbook refuses by default (no SSRF through a clinic's
@@ -169,3 +170,19 @@ def our_events(cal: caldav.Calendar) -> list:
                 out.append(comp)
     return out
 
+
+# The module fixtures of the CalDAV tests: import them by name (`from caldav_helpers import radicale,
+# no_connections_left_behind`) and pytest uses them in that module.
+@pytest.fixture(scope="module")
+def radicale():
+    with RadicaleServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_connections_left_behind(database_url):
+    """The connections a module makes are encrypted with its own key, and `voxbook doctor` (other tests) would
+    report them: gone when the module ends."""
+    yield
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM voxbook.calendar_connections")

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from caldav_helpers import USERS, RadicaleServer, our_events
+from caldav_helpers import no_connections_left_behind, radicale  # noqa: F401 - the module's fixtures
 from clinic_helpers import new_clinic
 from voxbook.secrets_box import SecretsBox, generate_key
 from voxbook.settings import Settings
@@ -86,19 +87,6 @@ def hostile():
     yield make
     for s in servers:
         s.close()
-
-
-@pytest.fixture(scope="module")
-def radicale():
-    with RadicaleServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_connections_left_behind(database_url):
-    yield
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM voxbook.calendar_connections")
 
 
 def refused(url: str, allow_private: bool, timeout: float = 5) -> SyncError:

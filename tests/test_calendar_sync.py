@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from caldav_helpers import USERS, RadicaleServer, event_ics, free_port, our_events
+from caldav_helpers import no_connections_left_behind, radicale  # noqa: F401 - the module's fixtures
 from clinic_helpers import new_clinic
 from conftest import REPO_ROOT, run_cli
 from voxbook.secrets_box import SecretsBox, generate_key
@@ -32,20 +33,6 @@ from voxbook.workers.calendar_sync import CalDavCalendar, CalendarSyncConfig, Ca
 
 SECRETS_KEY = generate_key()
 BOX = SecretsBox(SECRETS_KEY)
-
-
-@pytest.fixture(scope="module")
-def radicale():
-    with RadicaleServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_connections_left_behind(database_url):
-    """The connections made here are encrypted with this module's key: `voxbook doctor` would report them."""
-    yield
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM voxbook.calendar_connections")
 
 
 def worker(app_database_url: str, **overrides) -> CalendarSyncWorker:

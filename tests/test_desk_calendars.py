@@ -20,6 +20,7 @@ import psycopg
 import pytest
 import uvicorn
 from caldav_helpers import USERS, RadicaleServer, event_ics, free_port
+from caldav_helpers import no_connections_left_behind, radicale  # noqa: F401 - the module's fixtures
 from clinic_helpers import new_clinic, unique_phone
 from dashboard_helpers import VAPI_SECRET, Server, create_staff, sign_in
 from voxbook.api.app import create_app
@@ -56,20 +57,6 @@ def live_server(app_database_url: str) -> Iterator[Server]:
     """This module's server has a VOXBOOK_SECRETS_KEY (the shared live_server has none); staff_client uses it."""
     with serve(Settings(database_url=app_database_url, vapi_secret=VAPI_SECRET, secrets_key=SECRETS_KEY)) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def radicale():
-    with RadicaleServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_connections_left_behind(database_url):
-    """The connections made here are encrypted with this module's key: `voxbook doctor` would report them."""
-    yield
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM voxbook.calendar_connections")
 
 
 def sync(app_database_url: str) -> None:

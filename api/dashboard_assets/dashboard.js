@@ -87,31 +87,9 @@
   }
   connect();
 
-  // -- clicks: open a lead's transcript, reveal a masked number.
+  // -- clicks: open a lead's transcript (a masked number: reveal.js).
   const dialog = document.getElementById("lead-dialog");
   document.addEventListener("click", async (ev) => {
-    const reveal = ev.target.closest("button.reveal");
-    if (reveal) {
-      ev.preventDefault();
-      const params = new URLSearchParams();
-      // A queue item's number (the queues page, desk.js) comes from /dashboard/queues/phone instead.
-      let path = "/dashboard/phone?";
-      for (const key of ["callId", "appointmentId", "holdId", "callbackRequestId", "inboxId", "waitlistId"]) {
-        if (!reveal.dataset[key]) continue;
-        params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
-        if (["callbackRequestId", "inboxId", "waitlistId"].includes(key)) path = "/dashboard/queues/phone?";
-      }
-      const resp = await fetch(path + params, { credentials: "same-origin" });
-      if (resp.ok) {
-        const data = await resp.json();
-        const value = reveal.parentElement.querySelector(".phone-value");
-        value.textContent = data.display;
-        const link = document.createElement("a");
-        link.href = "tel:" + data.phone; link.textContent = "call";
-        reveal.replaceWith(link);
-      }
-      return;
-    }
     const open = ev.target.closest("button.lead-open");
     if (open) {
       const html = await fragment("/dashboard/lead?call_id=" + encodeURIComponent(open.dataset.callId));

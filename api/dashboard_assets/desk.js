@@ -110,27 +110,7 @@
   if (live) connect();
   poll().catch(() => {});   // the queue badges at once, and the markers polling would start from
 
-  // -- a masked number, shown on request.
-  document.addEventListener("click", async (ev) => {
-    const reveal = ev.target.closest("button.reveal");
-    if (!reveal) return;
-    ev.preventDefault();
-    const params = new URLSearchParams();
-    // A schedule or lead row's number from /dashboard/phone; a queue item's from /dashboard/queues/phone.
-    let path = "/dashboard/phone?";
-    for (const key of ["callId", "appointmentId", "holdId", "callbackRequestId", "inboxId", "waitlistId"]) {
-      if (!reveal.dataset[key]) continue;
-      params.set(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), reveal.dataset[key]);
-      if (["callbackRequestId", "inboxId", "waitlistId"].includes(key)) path = "/dashboard/queues/phone?";
-    }
-    const resp = await fetch(path + params, { credentials: "same-origin" });
-    if (!resp.ok) return;
-    const data = await resp.json();
-    reveal.parentElement.querySelector(".phone-value").textContent = data.display;
-    const link = document.createElement("a");
-    link.href = "tel:" + data.phone; link.textContent = "call";
-    reveal.replaceWith(link);
-  });
+  // A masked number is shown on request by reveal.js (every page).
 
   // -- drag an appointment onto another provider or day: the move page opens with that provider and date, to
   // pick the time (a drop picks no time by itself: the free times are the server's to offer).
