@@ -72,7 +72,6 @@ CSRF_FIELD = "_csrf"
 CSRF_HEADER = "x-csrf-token"
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024   # argon2 takes any length; this only bounds the work one request can ask for
-AUDIT_NAME_MAX = 200   # changed_by, done_by, staff_user: the audited columns hold 200 characters
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _STATE_KEY = "voxbook_dashboard_staff"   # the request's resolved session, once per request
 _PRESESSION_KEY = "voxbook_dashboard_presession"
@@ -108,13 +107,11 @@ class Staff:
 
     @property
     def audit_name(self) -> str:
-        """What goes into ``changed_by`` of audited api functions: the person, unambiguous within the clinic.
-        At most AUDIT_NAME_MAX characters (a 100-character name and a 254-character email are allowed): the
-        name is shortened first, so the email, unique in the clinic, stays whole as long as it fits."""
-        if not self.email:
-            return self.name[:AUDIT_NAME_MAX]
-        room = AUDIT_NAME_MAX - len(self.email) - 3   # " <" and ">"
-        return f"{self.name[:room]} <{self.email}>" if room > 0 else self.email[:AUDIT_NAME_MAX]
+        """What goes into ``changed_by`` / ``done_by`` / ``staff_user`` of audited api functions: the person,
+        unambiguous within the clinic by the email. Whole, however long (a 100-character name and a 254-character
+        email are allowed): the database caps it where it is stored (internal.audit_name, db/functions/63_audit.sql,
+        the name shortened first so that the email stays whole as long as it fits)."""
+        return f"{self.name} <{self.email}>" if self.email else self.name
 
     @property
     def is_owner(self) -> bool:

@@ -3,8 +3,9 @@
 For dashboards and scripts (not for Vapi): its own token (ADMIN_TOKEN, Bearer). ``POST`` takes a JSON object of
 named arguments; ``GET`` takes them in the query string, for STABLE and IMMUTABLE functions only (a VOLATILE one
 may change data, and GET must not: 405). The function's result comes out; errors are PostgREST's body
-(api/errors.py). Only functions the API role may execute are reachable, so the set is exactly what
-db/functions/99_grants.sql grants, never an internal helper, less PROCESS_ONLY. The argument names are checked against the
+(api/errors.py). Only functions role voxbook_rpc may execute are reachable, so the set is exactly what
+db/functions/99_grants.sql grants that audience: never an internal helper, never one of the functions for the
+server's own processes (password hashes, sessions, stored credentials' ciphertext). The argument names are checked against the
 function's parameters first, so a misspelt or missing one is PostgREST's 404 PGRST202 naming the right ones.
 """
 
@@ -26,19 +27,16 @@ from voxbook.api.errors import HttpError
 from voxbook.api.vapi_payloads import PayloadError, parse_json_object
 from voxbook.db import call
 
-API_ROLE = "voxbook_api"
-# Functions for the server's own processes, never over /rpc, even with the admin token: they hand out what a
-# person's password protects (argon2 hashes to check a sign-in against, a session opened once the API has checked
-# it, a stored credential's ciphertext for the worker to decrypt). A leaked ADMIN_TOKEN must not yield them.
-PROCESS_ONLY = frozenset({
-    "dashboard_login_accounts", "dashboard_login", "accept_staff_invite",
-    "get_calendar_connection", "get_carrier_account", "find_inbound_carrier_accounts", "list_carrier_accounts",
-    "claim_calendar_syncs", "claim_calendar_sync",
-})
+# The audience /rpc serves (migration 0038): db/functions/99_grants.sql grants it EXECUTE on the api functions
+# less those for the server's own processes, so the rule lives once, in the database. /rpc checks each call
+# against it rather than SET ROLE to it: on Citus a delegated function runs over a connection to a worker opened
+# as the current role, which a NOLOGIN role cannot open; the check is on the very function then called (no two
+# api functions share a name, and its signature comes from the same query).
+RPC_ROLE = "voxbook_rpc"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
-# Every overload of api.<name> the API role may execute: its input parameters (name, or '' for an unnamed one,
+# Every overload of api.<name> the /rpc role may execute: its input parameters (name, or '' for an unnamed one,
 # in order) and their types, how many of the last have defaults, and its volatility ('v', 's' or 'i').
 _SIGNATURES_SQL = """
 SELECT CASE WHEN p.proargnames IS NULL THEN array_fill(''::text, ARRAY[p.pronargs])
@@ -65,22 +63,37 @@ class _Signature:
     required: frozenset[str]
     volatile: bool
     json_inputs: frozenset[str]   # the json/jsonb parameters: an object or array goes to them as jsonb
+    array_inputs: frozenset[str]  # the array parameters (uuid[], text[]...): a JSON array goes as an array literal
 
     def accepts(self, names: set[str]) -> bool:
         return names <= set(self.inputs) and self.required <= names
 
 
-def _value(value: Any, json_param: bool) -> Any:
+def _value(value: Any, json_param: bool, array_param: bool = False) -> Any:
     # Values go as untyped text so PostgreSQL casts them to each parameter's type (uuid, date, int...) and
     # reports a bad one with its SQLSTATE (22P02...), as PostgREST does; objects and arrays are jsonb for a
-    # json/jsonb parameter, their JSON text for any other (an array for a uuid: 22P02, not "no such function").
+    # json/jsonb parameter, a JSON array is an array literal for an array parameter (PostgREST takes both), and
+    # anything else goes as its JSON text (an array for a uuid: 22P02, not "no such function").
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list) and array_param:
+        return _array_literal(value)
     if isinstance(value, (dict, list)):
         return Jsonb(value) if json_param else json.dumps(value)
     return str(value)
+
+
+def _array_literal(values: list[Any]) -> str:
+    # Every element quoted (a backslash and a double quote escaped), so no element can open another or close
+    # the array; null is NULL; PostgreSQL then casts each to the element type and names a bad one (22P02).
+    def element(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        text = _value(v, False)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(element(v) for v in values) + "}"
 
 
 def _authorize(request: Request, state: State) -> None:
@@ -95,10 +108,11 @@ def _authorize(request: Request, state: State) -> None:
 
 
 async def _signatures(conn, function: str) -> list[_Signature]:
-    rows = await (await conn.execute(_SIGNATURES_SQL, [function, API_ROLE])).fetchall()
+    rows = await (await conn.execute(_SIGNATURES_SQL, [function, RPC_ROLE])).fetchall()
     # An unnamed parameter is '': no argument name matches it, so a required one makes the overload unreachable.
     return [_Signature(inputs=list(inputs), required=frozenset(inputs[:nargs - ndefaults]), volatile=volatility == "v",
-                       json_inputs=frozenset(n for n, t in zip(inputs, types) if t in ("json", "jsonb")))
+                       json_inputs=frozenset(n for n, t in zip(inputs, types) if t in ("json", "jsonb")),
+                       array_inputs=frozenset(n for n, t in zip(inputs, types) if t.endswith("[]")))
             for inputs, types, nargs, ndefaults, volatility in rows]
 
 
@@ -110,8 +124,8 @@ async def _not_found(conn, function: str, names: set[str], signatures: list[_Sig
                          for s in signatures)
         return HttpError(404, message, code="PGRST202", hint=hint,
                          details=f"api.{function} takes no such combination of arguments")
-    rows = await (await conn.execute(_NAMES_SQL, [API_ROLE])).fetchall()
-    close = difflib.get_close_matches(function[:64], [r[0] for r in rows if r[0] not in PROCESS_ONLY], n=3)
+    rows = await (await conn.execute(_NAMES_SQL, [RPC_ROLE])).fetchall()
+    close = difflib.get_close_matches(function[:64], [r[0] for r in rows], n=3)
     hint = ("Perhaps you meant to call the function " + " or ".join(f"api.{c}" for c in close)) if close else None
     return HttpError(404, message, code="PGRST202", hint=hint)
 
@@ -123,16 +137,15 @@ async def _run(request: Request, state: State, function: str, args: dict[str, An
                             code="PGRST202", hint="Argument names are the function's parameter names, e.g. org_id.")
     names = set(args)
     async with state.pool.connection() as conn:
-        reachable = _NAME.fullmatch(function) and function not in PROCESS_ONLY
-        signatures = await _signatures(conn, function) if reachable else []
+        signatures = await _signatures(conn, function) if _NAME.fullmatch(function) else []
         matching = [s for s in signatures if s.accepts(names)]
         if not matching:
             raise await _not_found(conn, function, names, signatures)
         if read_only and any(s.volatile for s in matching):
             raise HttpError(405, f"api.{function} is VOLATILE: it may change data, so GET cannot call it",
                             code="PGRST101", hint="Call it with POST.", headers={"Allow": "POST"})
-        json_inputs = matching[0].json_inputs
-        result = await call(conn, function, **{k: _value(v, k in json_inputs) for k, v in args.items()})
+        json_inputs, array_inputs = matching[0].json_inputs, matching[0].array_inputs
+        result = await call(conn, function, **{k: _value(v, k in json_inputs, k in array_inputs) for k, v in args.items()})
     return Response(result, status_code=200)
 
 

@@ -14,12 +14,25 @@ from typing import Any
 import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from voxbook.phones import e164_or_raw
+from voxbook.db import ApiError
+from voxbook.phones import to_e164
 
 # Every message names the clinic's number, and every tool call of a call its caller's: each spelling is read
 # (phonenumbers, tens of microseconds) once per process, not once per request (bench/README.md, the profile).
-# A pure function of a string; the answers are strings, shared safely.
-_e164_or_raw = lru_cache(maxsize=4096)(e164_or_raw)
+# A pure function of its arguments; the answers are strings, shared safely. One cache for the whole adapter:
+# api/vapi_tools.py reads the patient's phone -- most often the caller's own number -- through it too.
+# (A refused number raises every time: lru_cache keeps answers, not exceptions.)
+cached_to_e164 = lru_cache(maxsize=4096)(to_e164)
+
+
+@lru_cache(maxsize=4096)
+def _e164_or_raw(raw: str | None) -> str | None:
+    # voxbook.phones.e164_or_raw over the shared cache: an international number in its E.164 spelling, anything
+    # else (a short code, an alphanumeric sender) as it came, for the database to judge.
+    try:
+        return cached_to_e164(raw, None) or raw
+    except ApiError:
+        return raw
 
 # A caller's message would otherwise be echoed (with phone numbers) in 400 bodies.
 _CONFIG = ConfigDict(extra="ignore", hide_input_in_errors=True, populate_by_name=True)

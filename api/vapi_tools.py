@@ -22,20 +22,32 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
+from phonenumbers import SUPPORTED_REGIONS
 from psycopg.types.json import Jsonb
 
 from voxbook.api.errors import http_status
-from voxbook.api.vapi_payloads import CallContext, NormalizedCall
+from voxbook.api.vapi_payloads import CallContext, NormalizedCall, cached_to_e164
 from voxbook.db import ApiError, call
-from voxbook.phones import e164_or_none, to_e164
+from voxbook.phones import e164_or_none
 
 log = logging.getLogger("voxbook.vapi")
 
 # A caller's number is read in every tool call of their call (and the patient's phone is usually the same):
-# parsed once per process per spelling and country (see api/vapi_payloads.py, _e164_or_raw). A refused number
-# raises every time (lru_cache keeps answers, not exceptions).
-_to_e164 = lru_cache(maxsize=4096)(to_e164)
+# parsed once per process per spelling and country (api/vapi_payloads.py, cached_to_e164, whose cache the
+# webhook's reading of the caller's number filled already). A refused number raises every time (lru_cache keeps
+# answers, not exceptions).
 _e164_or_none = lru_cache(maxsize=4096)(e164_or_none)
+
+
+def _to_e164(raw: str, country: str | None) -> str | None:
+    """voxbook.phones.to_e164, cached. A number written in its international form ('+' first) reads the same in
+    every country (libphonenumber ignores the default region then), so it is looked up under no country: the
+    key under which the webhook read the caller's number, so the patient's phone -- most often that number --
+    is not parsed a second time (~15 % of the process's time on a first tool call; bench/README.md, issue 18).
+    An unknown country is still refused as to_e164 refuses it."""
+    if raw.lstrip().startswith("+") and (country is None or country.upper() in SUPPORTED_REGIONS):
+        return cached_to_e164(raw, None)
+    return cached_to_e164(raw, country)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, time as dtime, timedelta
+from pathlib import Path
 
 import psycopg
 
 from voxbook.db import call
-from bench.common import (APP_ROLE, BENCH_DIR, BenchResult, BenchServer, Row, Scale, cpu_seconds, create_clinic, log,
-                          median, percentile, ratio, run)
+from bench.common import (APP_ROLE, BENCH_DIR, CLK_TCK, BenchResult, BenchServer, Row, Scale, cpu_seconds, create_clinic,
+                          log, median, percentile, ratio, run)
 
 SCRIPTS = {
     "plain_insert": BENCH_DIR / "sql" / "plain_insert.pgbench",
@@ -144,6 +145,18 @@ async def _hot_round(conns: list[psycopg.AsyncConnection], org: str, slots: list
     return await asyncio.gather(*tasks)
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one backend has used so far, from /proc: what a claim costs the server,
+    whatever else the shared machine is running (ticks of 1/CLK_TCK s, so summed over many claims)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# What the cluster wrote and how many transaction ids it handed out (pg_snapshot_xmax: the next xid). Read
+# as the owner around each round: a refused claim that writes nothing adds neither.
+_WAL_XID = "SELECT pg_current_wal_insert_lsn(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+
+
 class _WaitSampler:
     """What the claiming backends are doing, sampled from pg_stat_activity every millisecond or so from a thread
     of its own while a round runs: each active API backend counted under its wait event ("CPU" when none). It
@@ -178,6 +191,11 @@ async def _hot(server: BenchServer, scale: Scale, res: BenchResult) -> None:
     org = create_clinic(url, 2, "+15550000002")
     app_url = server.url(db, app=True)
     conns = [await psycopg.AsyncConnection.connect(app_url, autocommit=True) for _ in range(scale.hot_clients)]
+    pids = [(await (await c.execute("SELECT pg_backend_pid()")).fetchone())[0] for c in conns]
+    losers_cpu_s = 0.0
+    winners_cpu_s = 0.0
+    wal_bytes: list[int] = []
+    xids: list[int] = []
     losers_ms: list[float] = []
     losers_server_ms: list[float] = []
     winners_ms: list[float] = []
@@ -204,15 +222,24 @@ async def _hot(server: BenchServer, scale: Scale, res: BenchResult) -> None:
                 await call(conns[0], "claim_slot_atomic", org_id=org, calendar_id="c2", slot_time=s,
                            call_sid=f"solo-{rnd}-{k}", patient_name="Solo Caller", patient_phone="+15557999999")
                 solo_ms.append((time.perf_counter() - t0) * 1000)
-            with sampler:
-                out = await _hot_round(conns, org, slots, rnd)
+            with psycopg.connect(url, autocommit=True) as conn:
+                lsn0, xid0 = conn.execute(_WAL_XID).fetchone()
+                cpu0 = [_backend_cpu(p) for p in pids]
+                with sampler:
+                    out = await _hot_round(conns, org, slots, rnd)
+                cpu1 = [_backend_cpu(p) for p in pids]
+                lsn1, xid1 = conn.execute(_WAL_XID).fetchone()
+                wal_bytes.append(conn.execute("SELECT pg_wal_lsn_diff(%s, %s)::bigint", [lsn1, lsn0]).fetchone()[0])
+                xids.append(xid1 - xid0)
             wins_by_slot = [0] * len(slots)
             lost = []
-            for slot_i, result, ms, srv in out:
+            for i, (slot_i, result, ms, srv) in enumerate(out):   # gather keeps the order of conns
                 if result.get("success"):
                     wins_by_slot[slot_i] += 1
                     winners_ms.append(ms)
+                    winners_cpu_s += cpu1[i] - cpu0[i]
                 else:
+                    losers_cpu_s += cpu1[i] - cpu0[i]
                     if result.get("code") != "slot_taken":
                         bad_rounds.append({"round": rnd, "unexpected": result})
                     lost.append(ms)
@@ -244,6 +271,15 @@ async def _hot(server: BenchServer, scale: Scale, res: BenchResult) -> None:
             "uncontended claim p50", solo, ratio(p99, solo), "< 20 ms", p99 < 20),
         Row("2 hot slot (64 clients, 10 slots)", "losers p99 inside PostgreSQL", percentile(losers_server_ms, 99),
             "ms", "uncontended claim p50", solo, ratio(percentile(losers_server_ms, 99), solo)),
+        # What a loser costs and writes, steady on a shared box where the latencies are not: its backend's CPU
+        # (/proc), and the WAL and transaction ids of a whole round (10 winners + 54 losers).
+        Row("2 hot slot (64 clients, 10 slots)", "CPU per loser (its backend)",
+            losers_cpu_s / len(losers_ms) * 1000 if losers_ms else float("nan"), "ms",
+            "CPU per winner", winners_cpu_s / len(winners_ms) * 1000 if winners_ms else float("nan"),
+            ratio(losers_cpu_s / max(len(losers_ms), 1), winners_cpu_s / max(len(winners_ms), 1))),
+        Row("2 hot slot (64 clients, 10 slots)", "transaction ids per round", median(xids), "",
+            "claims per round", scale.hot_clients, ratio(median(xids), scale.hot_clients)),
+        Row("2 hot slot (64 clients, 10 slots)", "WAL bytes per round", median(wal_bytes), "B"),
     ]
     res.checks.update({
         "rounds": scale.hot_rounds,
@@ -255,12 +291,18 @@ async def _hot(server: BenchServer, scale: Scale, res: BenchResult) -> None:
     res.raw = {"per_round": per_round, "winners_p99_ms": percentile(winners_ms, 99),
                "uncontended_ms": {"p50": solo, "p99": percentile(solo_ms, 99)},
                "losers_server_p50_ms": percentile(losers_server_ms, 50), "samples": len(losers_ms),
+               "losers_cpu_ms": losers_cpu_s / max(len(losers_ms), 1) * 1000,
+               "winners_cpu_ms": winners_cpu_s / max(len(winners_ms), 1) * 1000,
+               "wal_bytes_per_round": wal_bytes, "xids_per_round": xids,
                "wait_events_sampled": dict(sampler.counts.most_common())}
 
 
 def run_hot_slot(server: BenchServer, scale: Scale) -> BenchResult:
     res = BenchResult("hot_slot")
     asyncio.run(_hot(server, scale, res))
-    log(f"hot slot: winners {res.checks['winners_per_round']}, losers p99 {res.rows[2].value:.1f} ms; "
+    log(f"hot slot: winners {res.checks['winners_per_round']}, losers p99 {res.rows[2].value:.1f} ms "
+        f"(inside PostgreSQL {res.rows[3].value:.1f} ms, uncontended {res.raw['uncontended_ms']['p50']:.1f} ms); "
+        f"CPU per loser {res.raw['losers_cpu_ms']:.2f} ms, per winner {res.raw['winners_cpu_ms']:.2f} ms; "
+        f"xids per round {res.raw['xids_per_round']}, WAL bytes per round median {res.rows[6].value:.0f}; "
         f"claiming backends sampled: {res.raw['wait_events_sampled']}")
     return res

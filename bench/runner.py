@@ -50,6 +50,11 @@ NAMES = ("claims", "hot_slot", "http", "sms", "availability", "citus", "arbiters
 _BENCHMARKS["calendar_sync"] = ("bench.calendar_sync", "run_calendar_sync")
 NAMES = (*NAMES, "calendar_sync")
 
+# The soak (issue 18, bench/soak.py): a compressed hour of a busy clinic network -- tool calls, SMS, Twilio
+# callbacks, dashboards -- with memory, connections and table sizes sampled and required flat at the end.
+_BENCHMARKS["soak"] = ("bench.soak", "run_soak")
+NAMES = (*NAMES, "soak")
+
 
 def _fmt(v: Any, unit: str = "") -> str:
     if v is None:

@@ -106,3 +106,28 @@ def test_hot_slot_and_tool_calls_say_where_the_time_goes(quick_results):
     cpu_rows = {row["benchmark"]: row for row in results["http"]["rows"] if row["benchmark"].endswith("CPU per request")}
     assert len(cpu_rows) == 2, results["http"]["rows"]
     assert all(row["value"] > 0 and row["baseline_value"] > 0 for row in cpu_rows.values()), cpu_rows
+
+
+def test_soak_is_flat_and_keeps_every_guarantee(quick_results):
+    """The soak (bench/soak.py, a compressed hour of mixed traffic): memory, connections and tool_calls flat from
+    the middle third to the last, the retention job deleting while calls arrive, autovacuum keeping dead tuples at
+    their trigger point, and the guarantees held under the mix (no overlap, every confirmation queued and sent
+    once, every request answered)."""
+    soak = quick_results[0]["results"]["soak"]
+    checks = soak["checks"]
+    assert checks["sampler_error"] is None and checks["samples"] >= 9, checks
+    assert checks["requests_not_ok"] == 0, soak["raw"]["failures"]
+    assert checks["code_timeouts"] == 0, checks
+    assert checks["overlapping_holds"] == 0 and checks["duplicate_provider_ids"] == 0, checks
+    assert checks["due_not_sent"] == 0 and checks["sms_failed"] == 0, checks
+    assert checks["appointments"] > 0 and checks["appointments_without_confirmation"] == 0, checks
+    raw = soak["raw"]
+    assert raw["traffic"]["booked"] > 0 and raw["traffic"]["status_callbacks"] > 0 and raw["traffic"]["dashboard"] > 0
+    assert set(raw["call_kinds"]) >= {"book", "abandon", "front_desk", "enquiry"}, raw["call_kinds"]
+    # Bounded tool_calls: the worker's purge ran during the run and deleted history; nothing past the window is left.
+    assert checks["tool_call_purges"] > 0 and checks["tool_calls_purged_rows"] > 0, checks
+    assert checks["tool_calls_past_keep"] == 0, checks
+    # Flat: last third vs middle third, tolerances in bench/soak.py (README "9. Soak").
+    flat = {k: checks[k] for k in ("flat_api_rss", "flat_worker_rss", "flat_pg_memory", "flat_connections",
+                                   "flat_tool_calls", "autovacuum_keeping_up")}
+    assert all(flat.values()), (flat, checks["tables_not_keeping_up"], raw["readings"])

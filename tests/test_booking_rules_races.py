@@ -2,9 +2,10 @@
 and a claim of the same time, released at the same instant on two connections, 50 rounds each: exactly one of
 them wins, never both. And a staff booking against a voice claim of the same time: one appointment or hold.
 
-How: api.block_time locks the provider's calendar row (a closure: every provider's) FOR UPDATE before it reads
-the bookings in the way; api.claim_slot_atomic (and api.book_for_patient through it) locks the calendar row FOR
-SHARE before it checks blocks (internal.lock_calendar). Whoever comes second sees the first.
+How: api.block_time takes the provider's calendar lock exclusively (a closure: every provider's;
+internal.lock_calendar_change) before it reads the bookings in the way; api.claim_slot_atomic (and
+api.book_for_patient through it) takes it shared before it checks blocks (internal.lock_calendar). Whoever comes
+second sees the first.
 Both sides connect as ``voxbook_app`` (EXECUTE on api functions, nothing else), as the API does.
 """
 

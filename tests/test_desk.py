@@ -360,6 +360,32 @@ def test_live_schedule_holds_and_queues_over_the_stream(live_server, db, staff_c
     assert hub.change_polls > 0
 
 
+def test_the_hub_asks_once_per_interval_for_all_open_clinics(live_server, db, staff_client):
+    """Three clinics with open streams cost one api.dashboard_hub_changes call per interval, not one per clinic,
+    and each stream still gets only its own clinic's changes."""
+    hub = live_server.app.state.dashboard_hub
+    orgs = [new_clinic(db, f"Hub Dental {n}")[0] for n in range(3)]
+    readers = [SSEReader(staff_client(org)) for org in orgs]
+    try:
+        for reader in readers:
+            reader.next("hello")
+        time.sleep(2.5)   # the baselines (one call per new clinic, at its first subscriber) are behind us
+        polls, started = hub.change_polls, time.monotonic()
+        time.sleep(6.5)
+        intervals = (time.monotonic() - started) / hub._change_seconds
+        # per clinic it would be 3 per interval; all at once it is one (plus one whose sleep straddled the edges)
+        assert hub.change_polls - polls <= int(intervals) + 1, (hub.change_polls - polls, intervals)
+        assert hub.change_polls - polls >= 1
+        day = tomorrow(db, orgs[1])
+        book(db, orgs[1], "cal-a", f"{day} 10:00", "Hal Hub", unique_phone(), confirm=False)
+        readers[1].next("holds")
+        for other in (readers[0], readers[2]):
+            assert [k for k in other.kinds_within(1.0) if k in ("schedule", "holds", "queues")] == []
+    finally:
+        for reader in readers:
+            reader.close()
+
+
 # -- masked numbers on the queues page ---------------------------------------------------------------------------
 
 

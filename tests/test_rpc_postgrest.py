@@ -92,25 +92,38 @@ def test_functions_for_the_servers_own_processes_are_not_over_http(client, db):
              ("dashboard_login", {"email": "owner@example.com", "client_address": "127.0.0.1"}),
              ("accept_staff_invite", {"token": "x", "password_hash": "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"}),
              ("get_carrier_account", {"org_id": org}),
-             ("get_calendar_connection", {"org_id": org, "calendar_id": "cal-a"})]
+             ("get_calendar_connection", {"org_id": org, "calendar_id": "cal-a"}),
+             ("dashboard_hub_changes", {"org_ids": [org]})]
     for name, args in calls:
         body = _problem(client.post(f"/rpc/{name}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
         assert f"api.{name}(" not in (body["hint"] or ""), body   # no parameters shown: it does not exist here
         _problem(client.get(f"/rpc/{name}", params=args, headers=ADMIN_AUTH), 404, "PGRST202")
-    # every function whose COMMENT speaks of a ciphertext or a password hash is among them, but those that only
-    # take one in (the admin stores what it encrypted itself); called with all their required arguments, so
-    # that only "no such function here" can answer PGRST202
+    # The rule lives in the database (db/functions/99_grants.sql): the server's processes may execute them,
+    # /rpc's role may not -- and these are all it is refused.
+    withheld = {r["name"] for r in db.execute(
+        "SELECT p.proname::text AS name FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace"
+        "   AND has_function_privilege('voxbook_api', p.oid, 'EXECUTE')"
+        "   AND NOT has_function_privilege('voxbook_rpc', p.oid, 'EXECUTE')").fetchall()}
+    assert withheld == {"dashboard_login_accounts", "dashboard_login", "accept_staff_invite",
+                        "get_calendar_connection", "get_carrier_account", "find_inbound_carrier_accounts",
+                        "list_carrier_accounts", "claim_calendar_syncs", "claim_calendar_sync",
+                        "dashboard_hub_changes"}, withheld
+    # every function whose COMMENT speaks of a ciphertext or a password hash is withheld from /rpc's role, but
+    # those that only take one in (the admin stores what it encrypted itself); called with all their required
+    # arguments, so that only "no such function here" can answer PGRST202
     takes_only = {"set_carrier_account", "connect_calendar"}
     dummy = {"uuid": "00000000-0000-0000-0000-000000000000", "integer": 1, "boolean": False, "jsonb": {}}
     rows = db.execute(
         "SELECT p.proname::text AS name, (p.proargnames)[1:p.pronargs - p.pronargdefaults] AS required,"
-        "       ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t) AS types"
+        "       ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t) AS types,"
+        "       has_function_privilege('voxbook_rpc', p.oid, 'EXECUTE') AS rpc"
         "  FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace"
         "   AND obj_description(p.oid, 'pg_proc') ~* '(ciphertext|password_hash|argon2)'").fetchall()
     assert {"get_calendar_connection", "claim_calendar_syncs", "dashboard_login_accounts"} <= {r["name"] for r in rows}
     for r in rows:
         if r["name"] in takes_only:
             continue
+        assert not r["rpc"], f"api.{r['name']} hands out a secret: keep it from voxbook_rpc in 99_grants.sql"
         args = {n: dummy.get(t, "x") for n, t in zip(r["required"] or [], r["types"])}
         _problem(client.post(f"/rpc/{r['name']}", json=args, headers=ADMIN_AUTH), 404, "PGRST202")
     body = _problem(client.post("/rpc/dashboard_login_account", json={}, headers=ADMIN_AUTH), 404, "PGRST202")
@@ -182,3 +195,22 @@ def test_content_type_names_its_charset_once(client, db):
     r = client.get(feed["path"])
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/calendar; charset=utf-8"
+
+
+def test_a_json_array_is_an_array_argument(client, db):
+    """PostgREST takes a JSON array for an array parameter (upsert_service's providers text[]): it goes as an
+    array literal, every element quoted, so an element cannot close the array or open another."""
+    org, _ = new_clinic(db)
+    r = client.post("/rpc/upsert_service", json={"org_id": org, "service_id": "rpc-array", "name": "Array",
+                                                 "duration_minutes": 30, "providers": ["cal-b"]}, headers=ADMIN_AUTH)
+    assert r.status_code == 200, r.text
+    providers = db.execute("SELECT array_agg(calendar_id) AS p FROM voxbook.service_providers "
+                           "WHERE org_id = %s AND service_id = 'rpc-array'", [org]).fetchone()["p"]
+    assert providers == ["cal-b"]
+    # an element carrying array syntax is one (unknown) calendar, not two known ones: refused, nothing changed
+    r = client.post("/rpc/upsert_service", json={"org_id": org, "service_id": "rpc-array",
+                                                 "providers": ['cal-a","cal-b']}, headers=ADMIN_AUTH)
+    assert r.status_code == 400 and r.json()["message"] == 'unknown provider cal-a","cal-b', r.text
+    providers = db.execute("SELECT array_agg(calendar_id) AS p FROM voxbook.service_providers "
+                           "WHERE org_id = %s AND service_id = 'rpc-array'", [org]).fetchone()["p"]
+    assert providers == ["cal-b"]

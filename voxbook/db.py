@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
@@ -59,7 +60,7 @@ class ApiError(Exception):
         self.detail = detail
 
 
-def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
+def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.SQL, list[Any]]:
     """``SELECT api.function(a => %s, b => %s)``; names are quoted identifiers, never string-pasted.
 
     ``org_id=None`` is refused here, before anything is sent (ApiError VB400, the database's own words for a
@@ -69,11 +70,20 @@ def call_query(function: str, kwargs: dict[str, Any]) -> tuple[sql.Composed, lis
     if "org_id" in kwargs and kwargs["org_id"] is None:
         raise ApiError("VB400", "org_id is required",
                        "Pass org_id (named parameter); to act across clinics, leave org_id out.")
-    args = sql.SQL(", ").join(
-        sql.SQL("{} => %s").format(sql.Identifier(name)) for name in kwargs
-    )
+    return _call_text(function, tuple(kwargs)), list(kwargs.values())
+
+
+@lru_cache(maxsize=1024)
+def _call_text(function: str, names: tuple[str, ...]) -> sql.SQL:
+    """The statement of one function and set of parameter names, composed once per process.
+
+    A tool call spent ~10 % of the API process's time quoting the same identifiers again (sql.Identifier
+    needs libpq for each, on every execute; bench/README.md, issue 18). The quoted text is the same on every
+    connection (identifiers are quoted by the same rules whatever the connection), so it is kept as one
+    pre-rendered sql.SQL: psycopg then only encodes it and substitutes the parameters (and caches that too)."""
+    args = sql.SQL(", ").join(sql.SQL("{} => %s").format(sql.Identifier(name)) for name in names)
     query = sql.SQL("SELECT {}.{}({})").format(sql.Identifier("api"), sql.Identifier(function), args)
-    return query, list(kwargs.values())
+    return sql.SQL(query.as_string(None))
 
 
 def _translate(exc: psycopg.Error) -> Exception:

@@ -5,7 +5,11 @@ CREATE FUNCTION internal.require_org(org_id uuid) RETURNS voxbook.organizations
 DECLARE
     o voxbook.organizations;
 BEGIN
-    PERFORM internal.require(org_id, 'org_id');
+    -- The helper only on its failure path: a PL/pgSQL call costs ~30-50 k instructions in every transaction
+    -- before it does anything (claims are the hot path, bench/README.md issue 18).
+    IF org_id IS NULL THEN
+        PERFORM internal.require(org_id, 'org_id');
+    END IF;
     SELECT * INTO o FROM voxbook.organizations AS x WHERE x.id = require_org.org_id;
     IF NOT FOUND THEN
         PERFORM internal.fail('VB404', 'unknown organization', 'Check org_id; api.find_organization(phone) looks a clinic up by its number.');
@@ -19,7 +23,9 @@ CREATE FUNCTION internal.require_calendar(org_id uuid, calendar_id text) RETURNS
 DECLARE
     c voxbook.calendars;
 BEGIN
-    PERFORM internal.require(calendar_id, 'calendar_id');
+    IF calendar_id IS NULL THEN   -- as in internal.require_org: the helper only when it fails
+        PERFORM internal.require(calendar_id, 'calendar_id');
+    END IF;
     SELECT * INTO c FROM voxbook.calendars AS x
      WHERE x.org_id = require_calendar.org_id AND x.id = require_calendar.calendar_id AND x.active;
     IF NOT FOUND THEN
@@ -37,7 +43,9 @@ CREATE FUNCTION internal.lock_hold(org_id uuid, hold_id uuid) RETURNS voxbook.ho
 DECLARE
     h voxbook.holds;
 BEGIN
-    PERFORM internal.require(hold_id, 'hold_id');
+    IF hold_id IS NULL THEN   -- as in internal.require_org: the helper only when it fails
+        PERFORM internal.require(hold_id, 'hold_id');
+    END IF;
     SELECT * INTO h FROM voxbook.holds AS x
      WHERE x.org_id = lock_hold.org_id AND x.id = lock_hold.hold_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -70,18 +78,49 @@ BEGIN
 END
 $$;
 
--- The active calendar of this clinic, row-locked FOR SHARE, or VB404: the claim path's lock (claims, staff
--- bookings, reschedules onto it). Concurrent claims share it; a staff change to the provider -- api.block_time,
--- which locks the calendar row(s) FOR UPDATE before it checks the appointments in the way, a deactivation --
--- conflicts with it, so a block and a claim of the same time are serialised: whichever comes second sees the
--- first (the claim checks blocks only after taking this lock; block_time checks holds after taking its own).
--- A deactivation committed meanwhile makes this VB404.
+-- ---------------------------------------------------------------------------------------------------------------
+-- The calendar lock: of a claim and a change to what is bookable on the same calendar, whichever comes second
+-- sees the first (db/README.md "Guarantees"; tests/pgtap/test_12_calendar_lock.sql, tests/test_calendar_lock.py).
+-- Every function below takes one side of it, before it reads what the other side writes:
+-- * shared, internal.lock_calendar (claims share it): api.claim_slot_atomic -- and through it api.book_for_patient,
+--   api.run_tool_call's reserve, the waitlist's offers -- and api.reschedule_appointment (the calendar it moves
+--   onto). Taken before the time is checked (hours, exceptions, blocks, the calendar's own row).
+-- * exclusive, internal.lock_calendar_change: whatever makes a calendar's time unbookable or changes the
+--   calendars row a claim reads, taken before it reads the holds (or rewrites the row):
+--   internal.setup_calendar(..., lock => true) (64_clinic_setup.sql) for api.deactivate_provider,
+--   api.set_working_hours, api.set_hours_exception, api.block_time of one provider; api.connect_calendar,
+--   api.disconnect_calendar and api.apply_calendar_import (49_calendar_sync.sql: imported busy time);
+--   internal.lock_clinic_calendars (every calendar of the clinic, in id order: a clinic-wide closure);
+--   api.upsert_provider (slot length, default duration, active).
+-- * none: what only frees time (api.unblock_time; removing busy time happens under the lock anyway), and what
+--   a claim reads unlocked, as before this lock existed: the clinic's settings (api.update_clinic: notice,
+--   horizon) and services (api.upsert_service: durations, buffers, providers) apply to claims that start after
+--   they commit.
+-- How: on a single PostgreSQL, a transaction-scoped advisory lock keyed on (org_id, calendar_id), which writes
+-- nothing, so a refused claim assigns no transaction id, writes no WAL and does not wait for a WAL flush of its
+-- own at commit (hot slot: 54 losers each queued for an fsync that recorded a FOR SHARE; bench/README.md,
+-- issue 18). Two calendars whose keys collide only wait for each other. On Citus the row lock stays (FOR SHARE
+-- / FOR UPDATE of the calendars row): an advisory lock holds only on the node where it is taken, and a
+-- delegated call runs on the clinic's worker while others may not. The DO block below picks the single-node
+-- bodies when migrate runs without the citus extension: no test per call. The exclusive side also locks the row
+-- in both versions (writers are rare; it orders writers among themselves as before): FOR UPDATE on Citus, FOR NO
+-- KEY UPDATE on a single node, after the advisory lock (see there why).
+
+-- The key of a calendar's advisory lock (single node): 64 bits of hash, prefixed as voxbook's other key
+-- (voxbook/migrate.py) so no other user of advisory locks in the database is likely to meet it.
+CREATE FUNCTION internal.calendar_lock_key(org_id uuid, calendar_id text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS $$ SELECT hashtextextended('voxbook:calendar:' || org_id::text || '/' || calendar_id, 0) $$;
+
+-- The active calendar of this clinic under the shared calendar lock, or VB404: the claim side. A deactivation
+-- committed meanwhile makes this VB404. (The Citus body; the single-node one is in the DO block below.)
 CREATE FUNCTION internal.lock_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
     LANGUAGE plpgsql AS $$
 DECLARE
     c voxbook.calendars;
 BEGIN
-    PERFORM internal.require(calendar_id, 'calendar_id');
+    IF calendar_id IS NULL THEN   -- the call alone costs a claim ~17 k instructions (bench/README.md)
+        PERFORM internal.require(calendar_id, 'calendar_id');
+    END IF;
     SELECT * INTO c FROM voxbook.calendars AS x
      WHERE x.org_id = lock_calendar.org_id AND x.id = lock_calendar.calendar_id AND x.active
        FOR SHARE;
@@ -92,6 +131,63 @@ BEGIN
     RETURN c;
 END
 $$;
+
+-- The calendar of this clinic (active or not) under the exclusive calendar lock, its row locked FOR UPDATE;
+-- a row of NULLs when there is none (the caller says VB404 in its own words, or creates it). The change side.
+-- (The Citus body; the single-node one is in the DO block below.)
+CREATE FUNCTION internal.lock_calendar_change(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+    LANGUAGE plpgsql AS $$
+DECLARE
+    c voxbook.calendars;
+BEGIN
+    SELECT * INTO c FROM voxbook.calendars AS x
+     WHERE x.org_id = lock_calendar_change.org_id AND x.id = lock_calendar_change.calendar_id FOR UPDATE;
+    RETURN c;
+END
+$$;
+
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        -- The advisory lock first, in a statement of its own: the row is then read by a later statement, whose
+        -- snapshot (READ COMMITTED) includes whatever a change that held the lock committed.
+        CREATE OR REPLACE FUNCTION internal.lock_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+            LANGUAGE plpgsql AS $$
+        DECLARE
+            c voxbook.calendars;
+        BEGIN
+            IF calendar_id IS NULL THEN
+                PERFORM internal.require(calendar_id, 'calendar_id');
+            END IF;
+            PERFORM pg_advisory_xact_lock_shared(internal.calendar_lock_key(org_id, calendar_id));
+            SELECT * INTO c FROM voxbook.calendars AS x
+             WHERE x.org_id = lock_calendar.org_id AND x.id = lock_calendar.calendar_id AND x.active;
+            IF NOT FOUND THEN
+                PERFORM internal.fail('VB404', 'unknown calendar',
+                                      'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
+            END IF;
+            RETURN c;
+        END
+        $$;
+
+        CREATE OR REPLACE FUNCTION internal.lock_calendar_change(org_id uuid, calendar_id text) RETURNS voxbook.calendars
+            LANGUAGE plpgsql AS $$
+        DECLARE
+            c voxbook.calendars;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(internal.calendar_lock_key(org_id, calendar_id));
+            -- FOR NO KEY UPDATE, not FOR UPDATE: a transaction holding a foreign key's key share of this row (clinic
+            -- apply's one transaction: api.upsert_service wrote service_providers, then asks for this lock) would
+            -- otherwise hold the row while waiting for the advisory lock we hold (tests/test_review_calendar_lock.py).
+            -- Writers still exclude each other: FOR NO KEY UPDATE conflicts with itself.
+            SELECT * INTO c FROM voxbook.calendars AS x
+             WHERE x.org_id = lock_calendar_change.org_id AND x.id = lock_calendar_change.calendar_id FOR NO KEY UPDATE;
+            RETURN c;
+        END
+        $$;
+    END IF;
+END
+$do$;
 
 -- Whether provider c offers service s (voxbook.service_providers, 0023): no service (the calendar's default
 -- length) always; an inactive service never; a service without rows there by every active provider; else

@@ -6,12 +6,17 @@
 -- UTC offsets a day before and a day after cover any one change of offset.
 CREATE FUNCTION internal.local_instants(local_ts timestamp, tz text) RETURNS SETOF timestamptz
     LANGUAGE sql STABLE AS $$
-    SELECT DISTINCT c.at
-      FROM (VALUES (interval '-1 day'), (interval '1 day')) AS v(side)
-     CROSS JOIN LATERAL (SELECT (local_ts + v.side) AT TIME ZONE tz AS near) AS n
-     CROSS JOIN LATERAL (SELECT (local_ts - ((n.near AT TIME ZONE tz) - (n.near AT TIME ZONE 'UTC')))
-                                    AT TIME ZONE 'UTC' AS at) AS c
-     WHERE c.at AT TIME ZONE tz = local_ts
+    -- The two candidates (by the offset a day before and a day after), each kept when the clock shows
+    -- local_ts at it, the second only when it differs from the first: no DISTINCT (its sort was set up again
+    -- for every grid point of every calendar: 3 200 of them in a refused claim's alternatives at a clinic of
+    -- 200 providers), and an array rather than VALUES (whose expressions are initialised again for every row).
+    SELECT x.at
+      FROM (SELECT unnest(ARRAY[p.first, CASE WHEN p.second <> p.first THEN p.second END]) AS at
+              FROM (SELECT (local_ts - ((b.near AT TIME ZONE tz) - (b.near AT TIME ZONE 'UTC'))) AT TIME ZONE 'UTC' AS first,
+                           (local_ts - ((a.near AT TIME ZONE tz) - (a.near AT TIME ZONE 'UTC'))) AT TIME ZONE 'UTC' AS second
+                      FROM (SELECT (local_ts - interval '1 day') AT TIME ZONE tz AS near) AS b,
+                           (SELECT (local_ts + interval '1 day') AT TIME ZONE tz AS near) AS a) AS p) AS x
+     WHERE x.at AT TIME ZONE tz = local_ts
 $$;
 
 -- The one definition of a bookable start: api.check_availability offers these (minus taken times) and
@@ -26,53 +31,65 @@ $$;
 -- provider's, and the clinic's closures: calendar_id NULL). A day's working intervals are its hours exceptions
 -- (voxbook.hours_exceptions) when it has any, else its weekday's working_hours; DST as above either way.
 -- Holds are not looked at: the exclusion constraint decides those, atomically (buffers included: occupies).
+-- Several calendars of the clinic at once (cal_ids, with each one's slot_minutes and span at the same
+-- position): two queries for all of them, where one call per calendar cost two queries each (a refused claim's
+-- alternatives at a clinic of 200 providers: ~400 query executions, ~90 ms of CPU, bench/README.md).
 -- at_instant: check just this instant (first_day must then be its local date): the claim's hot path.
--- PL/pgSQL, not SQL, as every function that reads a table (db/README.md, Citus): inside a delegated call on a
--- Citus worker the SQL version silently returned no rows.
-CREATE FUNCTION internal.slot_starts(o voxbook.organizations, c voxbook.calendars, span interval,
+-- PL/pgSQL, not SQL, as every function that reads a table (db/README.md, Citus: inside a delegated call on a
+-- Citus worker the SQL version silently returned no rows). Scalars and arrays of scalars only as arguments:
+-- no calendar row crosses into a query (on a shard it would have the shard's row type).
+CREATE FUNCTION internal.slot_starts(o voxbook.organizations, cal_ids text[], slot_minutes int[], spans interval[],
                                      first_day date, last_day date, at_instant timestamptz DEFAULT NULL)
-    RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
+    RETURNS TABLE (cal_id text, starts_at timestamptz, ends_at timestamptz)
     LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 DECLARE
     -- A value, not the clock inside the query: on Citus the query may run on a worker, where a clock frozen
     -- by the session (tests) is not set; the value read here is the caller's.
     now_ts timestamptz := internal.clock();
+    cals text[];
     days date[];
     opens time[];
     closes time[];
 BEGIN
-    -- The working intervals of each day (internal.day_hours says the same for one day): its hours exceptions
-    -- when it has any (one without times: not working), else its weekday's hours. A query of its own, into
-    -- arrays: folded into the query below as a lateral UNION, it made that query ~20 ms to plan, paid by every
-    -- session's first few calls (64 cold callers at once: a 2-3 s p99 in bench/ hot_slot).
-    SELECT array_agg(x.on_date), array_agg(x.starts), array_agg(x.ends) INTO days, opens, closes
-      FROM (SELECT e.on_date, e.starts, e.ends FROM voxbook.hours_exceptions AS e
-             WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date BETWEEN first_day AND last_day
+    -- The working intervals of each calendar and day (internal.day_hours says the same for one day): its hours
+    -- exceptions when it has any (one without times: not working), else its weekday's hours. A query of its own,
+    -- into arrays: folded into the query below as a lateral UNION, it made that query ~20 ms to plan, paid by
+    -- every session's first few calls (64 cold callers at once: a 2-3 s p99 in bench/ hot_slot).
+    SELECT array_agg(x.calendar_id), array_agg(x.on_date), array_agg(x.starts), array_agg(x.ends)
+      INTO cals, days, opens, closes
+      FROM unnest(cal_ids) AS k(cal)
+     CROSS JOIN LATERAL (
+            SELECT e.calendar_id, e.on_date, e.starts, e.ends FROM voxbook.hours_exceptions AS e
+             WHERE e.org_id = o.id AND e.calendar_id = k.cal AND e.on_date BETWEEN first_day AND last_day
                AND e.starts IS NOT NULL
             UNION ALL
-            SELECT d.day::date, w.starts, w.ends
+            -- Joined calendar by calendar (working_hours' only index is its GiST exclusion constraint, which
+            -- takes no "= ANY"): one index probe per calendar, not every row of the clinic's week.
+            SELECT w.calendar_id, d.day::date, w.starts, w.ends
               FROM generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') AS d(day)
               JOIN voxbook.working_hours AS w
-                ON w.org_id = c.org_id AND w.calendar_id = c.id AND w.iso_dow = extract(isodow FROM d.day)
+                ON w.org_id = o.id AND w.calendar_id = k.cal AND w.iso_dow = extract(isodow FROM d.day)
              WHERE NOT EXISTS (SELECT 1 FROM voxbook.hours_exceptions AS e
-                                WHERE e.org_id = c.org_id AND e.calendar_id = c.id AND e.on_date = d.day::date)) AS x;
+                                WHERE e.org_id = o.id AND e.calendar_id = k.cal
+                                  AND e.on_date = d.day::date)) AS x;
     RETURN QUERY
-    SELECT i.at, i.at + span
-      FROM unnest(days, opens, closes) AS w(on_date, starts, ends)
+    SELECT w.cal, i.at, i.at + k.span
+      FROM unnest(cals, days, opens, closes) AS w(cal, on_date, starts, ends)
+      JOIN unnest(cal_ids, slot_minutes, spans) AS k(cal, slot, span) ON k.cal = w.cal
      CROSS JOIN LATERAL (SELECT w.on_date::timestamp AS day) AS d
      CROSS JOIN LATERAL generate_series(d.day + w.starts, d.day + w.ends,
-                                        make_interval(mins => c.slot_minutes)) AS g(local_ts)
+                                        make_interval(mins => k.slot)) AS g(local_ts)
      CROSS JOIN LATERAL internal.local_instants(g.local_ts, o.time_zone) AS i(at)
      WHERE g.local_ts < d.day + w.ends
        AND (at_instant IS NULL OR g.local_ts = at_instant AT TIME ZONE o.time_zone)
        AND (at_instant IS NULL OR i.at = at_instant)
-       AND i.at + span <= (d.day + w.ends) AT TIME ZONE o.time_zone
+       AND i.at + k.span <= (d.day + w.ends) AT TIME ZONE o.time_zone
        AND i.at >= now_ts + make_interval(mins => o.min_notice_minutes)
        AND i.at <= now_ts + make_interval(days => o.booking_horizon_days)
        AND NOT EXISTS (SELECT 1 FROM voxbook.blocked_periods AS b
-                        WHERE b.org_id = c.org_id AND (b.calendar_id = c.id OR b.calendar_id IS NULL)
-                          AND b.during && tstzrange(i.at, i.at + span, '[)'));
+                        WHERE b.org_id = o.id AND (b.calendar_id = w.cal OR b.calendar_id IS NULL)
+                          AND b.during && tstzrange(i.at, i.at + k.span, '[)'));
 END
 $$;
 
@@ -84,7 +101,7 @@ $$;
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
-        ALTER FUNCTION internal.slot_starts(voxbook.organizations, voxbook.calendars, interval, date, date, timestamptz)
+        ALTER FUNCTION internal.slot_starts(voxbook.organizations, text[], int[], interval[], date, date, timestamptz)
             SET plan_cache_mode = force_generic_plan;
     END IF;
 END
@@ -135,8 +152,8 @@ DECLARE
     interval_start time;
     hint      text := 'Offer a time returned by api.check_availability.';
 BEGIN
-    IF EXISTS (SELECT 1 FROM internal.slot_starts(o, c, ends_at - starts_at, local_s::date, local_s::date,
-                                                  at_instant => starts_at)) THEN
+    IF EXISTS (SELECT 1 FROM internal.slot_starts(o, ARRAY[c.id], ARRAY[c.slot_minutes], ARRAY[ends_at - starts_at],
+                                                  local_s::date, local_s::date, at_instant => starts_at)) THEN
         RETURN;
     END IF;
     -- Refused. The decision is made above; what follows only finds the words for it.
@@ -203,8 +220,12 @@ CREATE FUNCTION internal.hold_json(h voxbook.holds, o voxbook.organizations, c v
     RETURNS jsonb
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    -- The caller's locale when the call said one (h.locale), else the clinic's (17_locales.sql).
-    loc constant jsonb := internal.field_locale(o.locale, h.locale);
+    -- The caller's locale when the call said one (h.locale), else the clinic's (17_locales.sql). en-US
+    -- without the call of internal.field_locale (which answers the same): a PL/pgSQL call costs ~30-50 k
+    -- instructions per transaction, and most claims are at en-US clinics from callers who named no language.
+    loc constant jsonb := CASE WHEN h.locale IS NULL AND o.locale = 'en-US' THEN internal.default_locale_formats()
+                               ELSE internal.field_locale(o.locale, h.locale) END;
+    lt constant timestamp := h.starts_at AT TIME ZONE o.time_zone;   -- converted once (17_locales.sql)
 BEGIN
     RETURN jsonb_build_object(
         'success', true,
@@ -216,7 +237,7 @@ BEGIN
         'provider', c.display_name,
         'starts_at', internal.utc_iso(h.starts_at),
         'ends_at', internal.utc_iso(h.ends_at),
-        'local_time', internal.local_text(h.starts_at, o.time_zone, loc),
-        'spoken_time', internal.spoken_time(h.starts_at, o.time_zone, loc));
+        'local_time', internal.local_text_of(lt, loc),
+        'spoken_time', internal.spoken_time_of(lt, loc));
 END
 $$;

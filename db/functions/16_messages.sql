@@ -7,45 +7,87 @@
 -- caller's locale, so a template places them and nobody splits a text again.
 -- Placeholders are {name}: lower-case letters and underscores.
 
+-- Fill a template of the catalogue (key: its name, for the error) with args' values in place of its
+-- {placeholders}, in one pass: a value that itself contains '{...}' (a clinic's name) is not looked at again.
+-- A placeholder args lacks is a bug in the caller: it raises (XX000) rather than send a text with a hole. A
+-- JSON null value renders as nothing. A value ending in a full stop before the template's own ('10 a.m.' +
+-- '.') gives one.
+-- Every spoken line and SMS is rendered here, so it is written for the cost of one call (issue 18): one regular
+-- expression splits the template around its placeholders, and each name is then read at the position the parts
+-- give (parts[1], then '{name}', then parts[2], ...), with plain string functions -- no query (the
+-- regexp_matches subquery it replaced was a statement to start in every rendering), and no work at all for a
+-- template without a brace.
+CREATE FUNCTION internal.fill_template(key text, template text, args jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    parts text[];
+    pos int;
+    len int;
+    name text;
+    val text;
+    result text;
+BEGIN
+    IF strpos(template, '{') = 0 THEN
+        RETURN template;
+    END IF;
+    parts := regexp_split_to_array(template, '\{[a-z_]+\}');
+    result := parts[1];
+    pos := length(parts[1]) + 1;                       -- where '{' of the next placeholder is
+    FOR i IN 1 .. cardinality(parts) - 1 LOOP
+        len := strpos(substr(template, pos), '}');      -- '{name}': the first '}' from pos closes it
+        name := substr(template, pos + 1, len - 2);
+        IF args IS NULL OR NOT args ? name THEN
+            RAISE EXCEPTION USING ERRCODE = 'XX000',
+                                  MESSAGE = format('message %L needs the argument %L', key, name),
+                                  HINT = 'Pass every {placeholder} of the template in args.';
+        END IF;
+        val := args->>name;
+        -- One full stop where a value ending in one ('10 a.m.') meets the template's ('... {times}.').
+        result := result || coalesce(val, '')
+                  || CASE WHEN right(val, 1) = '.' AND left(parts[i + 1], 1) = '.'
+                          THEN substr(parts[i + 1], 2) ELSE parts[i + 1] END;
+        pos := pos + len + length(parts[i + 1]);
+    END LOOP;
+    RETURN result;
+END
+$$;
+
+-- The template of key for a language tag ('es-MX') and its base language ('es'): the tag's row, else the base
+-- language's, else English; NULL when the catalogue has no such key. Picked by aggregates over the (at most
+-- three) rows, not ORDER BY ... LIMIT 1: the same row without a sort to set up, which was most of the cost of a
+-- spoken line (0.6 of ~1.1 M instructions per tool call under callgrind; bench/README.md, issue 18).
+-- PL/pgSQL, not SQL: its query is planned once per session, where a SQL function's would be planned again in
+-- every transaction that calls it (~0.25 M instructions more per line).
+CREATE FUNCTION internal.template(key text, tag text, base text) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found_template text;
+BEGIN
+    SELECT coalesce(max(m.template) FILTER (WHERE m.language = tag), max(m.template) FILTER (WHERE m.language = base),
+                    max(m.template) FILTER (WHERE m.language = 'en'))
+      INTO found_template
+      FROM voxbook.message_templates AS m
+     WHERE m.key = template.key AND m.language IN (tag, base, 'en');
+    RETURN found_template;
+END
+$$;
+
 -- Render the template of key in language (a language or a locale tag: 'es-MX' is looked up as 'es-MX', then
--- 'es', then English) with args' values in place of its {placeholders},
--- in one pass: a value that itself contains '{...}' (a clinic's name) is not looked at again.
--- An unknown key or a placeholder args lacks is a bug in the caller: it raises (XX000) rather than send a
--- text with a hole. A JSON null value renders as nothing. A value ending in a full stop before the template's
--- own ('10 a.m.' + '.') gives one.
+-- 'es', then English) with args (internal.fill_template). An unknown key is a bug in the caller: it raises
+-- (XX000) rather than send a text with a hole.
 CREATE FUNCTION internal.message(key text, language text, args jsonb DEFAULT '{}') RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     tag constant text := coalesce(message.language, 'en');
     base constant text := split_part(coalesce(message.language, 'en'), '-', 1);
     template text;
-    parts text[];
-    names text[];
-    result text;
 BEGIN
-    SELECT m.template INTO template FROM voxbook.message_templates AS m
-     WHERE m.key = message.key AND m.language IN (tag, base, 'en')
-     ORDER BY m.language = tag DESC, m.language = base DESC LIMIT 1;
+    template := internal.template(key, tag, base);
     IF template IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = format('unknown message key %L', key),
                               HINT = 'Add it for ''en'' in db/functions/16_messages.sql.';
     END IF;
-    parts := regexp_split_to_array(template, '\{[a-z_]+\}');
-    names := ARRAY(SELECT (x.m)[1] FROM regexp_matches(template, '\{([a-z_]+)\}', 'g') WITH ORDINALITY AS x(m, i)
-                    ORDER BY x.i);
-    result := parts[1];
-    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
-        IF args IS NULL OR NOT args ? names[i] THEN
-            RAISE EXCEPTION USING ERRCODE = 'XX000',
-                                  MESSAGE = format('message %L needs the argument %L', key, names[i]),
-                                  HINT = 'Pass every {placeholder} of the template in args.';
-        END IF;
-        -- One full stop where a value ending in one ('10 a.m.') meets the template's ('... {times}.').
-        result := result || coalesce(args->>names[i], '')
-                  || CASE WHEN right(args->>names[i], 1) = '.' AND left(parts[i + 1], 1) = '.'
-                          THEN substr(parts[i + 1], 2) ELSE parts[i + 1] END;
-    END LOOP;
-    RETURN result;
+    RETURN internal.fill_template(key, template, args);
 END
 $$;
 
@@ -115,8 +157,11 @@ DECLARE
     ok boolean := coalesce((result->>'success')::boolean, false);
     outcome text := CASE WHEN ok THEN 'success' ELSE result->>'code' END;
     tz constant text := coalesce(result->>'time_zone', spoken_line.time_zone);
-    loc constant jsonb := internal.locale(coalesce(spoken_line.language, 'en'));
-    base constant text := split_part(coalesce(spoken_line.language, 'en'), '-', 1);
+    tag constant text := coalesce(spoken_line.language, 'en');
+    -- en-US, the default, without reading a table (internal.field_locale does the same): a claim's line is said
+    -- in it at most clinics, and the lookup was ~10 % of a tool call (bench/README.md, issue 18).
+    loc constant jsonb := CASE WHEN tag = 'en-US' THEN internal.default_locale_formats() ELSE internal.locale(tag) END;
+    base constant text := split_part(tag, '-', 1);
     args jsonb := jsonb_build_object('local_time', CASE WHEN tz IS NOT NULL AND result ? 'starts_at'
                                                         THEN internal.local_text((result->>'starts_at')::timestamptz, tz, loc)
                                                         ELSE result->>'local_time' END,
@@ -126,6 +171,7 @@ DECLARE
     slots jsonb := coalesce(result->'slots', '[]');
     days text[];
     key_ text;
+    template text;
     line text;
     refusal text;
 BEGIN
@@ -177,12 +223,16 @@ BEGIN
     ELSIF outcome = 'wrong_code' AND result->>'retries_left' = '1' THEN
         outcome := 'wrong_code.one';
     END IF;
-    SELECT m.key INTO key_ FROM voxbook.message_templates AS m
-     WHERE m.key IN ('spoken.' || function_name || '.' || outcome, 'spoken.' || outcome)
-       AND m.language IN (spoken_line.language, base, 'en')
-     ORDER BY m.key = 'spoken.' || function_name || '.' || outcome DESC LIMIT 1;
-    IF key_ IS NOT NULL THEN
-        RETURN internal.message(key_, language, args);
+    -- The tool's own line, else the line shared by tools, each in the language's row, else its base
+    -- language's, else English (internal.template: what internal.message picks for a key).
+    key_ := 'spoken.' || function_name || '.' || outcome;
+    template := internal.template(key_, tag, base);
+    IF template IS NULL THEN
+        key_ := 'spoken.' || outcome;
+        template := internal.template(key_, tag, base);
+    END IF;
+    IF template IS NOT NULL THEN
+        RETURN internal.fill_template(key_, template, args);
     END IF;
     IF coalesce(result->>'error', '') = '' THEN
         RETURN internal.message('spoken.failed', language);

@@ -10,26 +10,29 @@
 
 -- The fields of a template ({weekday_abbr}, {day}, {hour12}, {minute2}, {period}, ...; voxbook/locale_data.py
 -- FIELDS) filled from a local wall-clock time. A value never contains a brace, so one replace after another
--- cannot fill a field inside a value.
+-- cannot fill a field inside a value. Numbers by to_char (one call per field, FM: without the leading zero)
+-- rather than extract() in numeric cast to int and text (three to five calls each): this expression is set
+-- up again in every transaction of every caller (a claim's hold_json fills two), so its size is CPU per claim
+-- (bench/README.md, issue 18). No TM/locale-dependent pattern is used: names come from loc.
 CREATE FUNCTION internal.fill_time(template text, lt timestamp, loc jsonb) RETURNS text
     LANGUAGE sql STABLE AS $$
     SELECT replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
            replace(replace(replace(template,
-               '{weekday_abbr}', loc->'weekdays_abbr'->>(extract(isodow FROM lt)::int - 1)),
-               '{weekday_wide}', loc->'weekdays_wide'->>(extract(isodow FROM lt)::int - 1)),
-               '{month_abbr}', loc->'months_abbr'->>(extract(month FROM lt)::int - 1)),
-               '{month_wide}', loc->'months_wide'->>(extract(month FROM lt)::int - 1)),
-               '{month}', extract(month FROM lt)::int::text),
-               '{month2}', lpad(extract(month FROM lt)::int::text, 2, '0')),
-               '{day}', extract(day FROM lt)::int::text),
-               '{day2}', lpad(extract(day FROM lt)::int::text, 2, '0')),
-               '{hour12}', ((extract(hour FROM lt)::int + 11) % 12 + 1)::text),
-               '{hour12_2}', lpad(((extract(hour FROM lt)::int + 11) % 12 + 1)::text, 2, '0')),
-               '{hour24}', extract(hour FROM lt)::int::text),
-               '{hour24_2}', lpad(extract(hour FROM lt)::int::text, 2, '0')),
-               '{minute}', extract(minute FROM lt)::int::text),
-               '{minute2}', lpad(extract(minute FROM lt)::int::text, 2, '0')),
-               '{period}', CASE WHEN extract(hour FROM lt) < 12 THEN loc->>'am' ELSE loc->>'pm' END)
+               '{weekday_abbr}', loc->'weekdays_abbr'->>(to_char(lt, 'ID')::int - 1)),
+               '{weekday_wide}', loc->'weekdays_wide'->>(to_char(lt, 'ID')::int - 1)),
+               '{month_abbr}', loc->'months_abbr'->>(to_char(lt, 'MM')::int - 1)),
+               '{month_wide}', loc->'months_wide'->>(to_char(lt, 'MM')::int - 1)),
+               '{month}', to_char(lt, 'FMMM')),
+               '{month2}', to_char(lt, 'MM')),
+               '{day}', to_char(lt, 'FMDD')),
+               '{day2}', to_char(lt, 'DD')),
+               '{hour12}', to_char(lt, 'FMHH12')),
+               '{hour12_2}', to_char(lt, 'HH12')),
+               '{hour24}', to_char(lt, 'FMHH24')),
+               '{hour24_2}', to_char(lt, 'HH24')),
+               '{minute}', to_char(lt, 'FMMI')),
+               '{minute2}', to_char(lt, 'MI')),
+               '{period}', CASE WHEN lt::time < time '12:00' THEN loc->>'am' ELSE loc->>'pm' END)
 $$;
 
 -- 'Wed, Jan 15' (en-US), 'mié, 15 ene' (es), 'Wed 15 Jan' (en-GB): the day of an instant in the clinic's zone.
@@ -39,17 +42,31 @@ CREATE FUNCTION internal.local_day(ts timestamptz, tz text, loc jsonb) RETURNS t
 $$;
 
 -- 'Wed, Jan 15 at 10:00 AM' (en-US), 'mié, 15 ene, 10:00' (es), 'mié 15 de ene, 10:00 a.m.' (es-MX).
+-- local_text_of and spoken_time_of take the local wall-clock time itself: inlined, a SQL function's argument is
+-- copied into every use of its parameter, so `ts AT TIME ZONE tz` passed down to fill_time was converted once
+-- per field (some 17 times per text). A caller holding the local time in a variable (internal.hold_json, a
+-- claim's answer) converts it once; local_text and spoken_time stay the same rule for everyone else.
+CREATE FUNCTION internal.local_text_of(lt timestamp, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT internal.fill_time(loc->>'day_time_template', lt, loc)
+$$;
+
 CREATE FUNCTION internal.local_text(ts timestamptz, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE AS $$
-    SELECT internal.fill_time(loc->>'day_time_template', ts AT TIME ZONE tz, loc)
+    SELECT internal.local_text_of(ts AT TIME ZONE tz, loc)
 $$;
 
 -- How the assistant says a time: '10 AM', '3:30 PM' on a 12-hour locale, '10:00', '15:30' on a 24-hour one.
+CREATE FUNCTION internal.spoken_time_of(lt timestamp, loc jsonb) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT internal.fill_time(CASE WHEN extract(minute FROM lt) = 0
+                                   THEN loc->>'spoken_hour_template' ELSE loc->>'spoken_time_template' END,
+                              lt, loc)
+$$;
+
 CREATE FUNCTION internal.spoken_time(ts timestamptz, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE AS $$
-    SELECT internal.fill_time(CASE WHEN extract(minute FROM ts AT TIME ZONE tz) = 0
-                                   THEN loc->>'spoken_hour_template' ELSE loc->>'spoken_time_template' END,
-                              ts AT TIME ZONE tz, loc)
+    SELECT internal.spoken_time_of(ts AT TIME ZONE tz, loc)
 $$;
 
 -- The parts of an instant that messages use, as internal.message() arguments: {"day", "spoken_time",

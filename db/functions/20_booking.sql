@@ -15,43 +15,62 @@ CREATE FUNCTION internal.free_slots(o voxbook.organizations, calendar_id text, s
 #variable_conflict use_column
 DECLARE
     c voxbook.calendars;
+    ids text[];
+    names text[];
+    slots int[];
+    spans interval[];
+    cals text[];
     starts timestamptz[];
     ends timestamptz[];
     span tstzrange;
+    taken_cals text[];
     taken tstzrange[];
     now_ts timestamptz := internal.clock();
 BEGIN
-    -- In steps, one calendar at a time, each step one query over one clinic's rows, none calling a function
-    -- that reads a table from inside a query (db/README.md, Citus: on a shard that nests a distributed query,
-    -- and a calendar row read inside a query has the shard's row type, which slot_starts does not take).
+    -- In steps, each one query over one clinic's rows, none calling a function that reads a table from inside
+    -- a query (db/README.md, Citus: on a shard that nests a distributed query, and a calendar row read inside a
+    -- query has the shard's row type). The calendars one at a time only to ask internal.offers; then the
+    -- bookable starts of all of them in one internal.slot_starts call and their holds in one query (one call
+    -- per calendar made a refused claim's alternatives ~400 queries at a clinic of 200 providers).
     FOR c IN SELECT * FROM voxbook.calendars AS x
               WHERE x.org_id = o.id AND x.active
                 AND (free_slots.calendar_id IS NULL OR x.id = free_slots.calendar_id)
     LOOP
         -- Only the providers who offer the service (voxbook.service_providers; none listed: all).
         CONTINUE WHEN NOT internal.offers(c, s);
-        SELECT array_agg(y.starts_at), array_agg(y.ends_at),
-               internal.occupied(min(y.starts_at), max(y.ends_at), s.buffer_before_minutes, s.buffer_after_minutes)
-          INTO starts, ends, span
-          FROM internal.slot_starts(o, c, make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes)),
-                                    free_slots.first_day, free_slots.first_day + (free_slots.days - 1)) AS y;
-        CONTINUE WHEN starts IS NULL;
-        -- The time occupied (buffers included) by the calendar's live holds and confirmed appointments anywhere
-        -- near its starts. A start is free when the time it would occupy overlaps none of them: exactly the
-        -- test of holds_no_overlap, which the claim meets.
-        SELECT array_agg(coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)'))) INTO taken
-          FROM voxbook.holds AS h
-         WHERE h.org_id = o.id AND h.calendar_id = c.id
-           AND hashtextextended(h.calendar_id, 0) = hashtextextended(c.id, 0)   -- holds_no_overlap's key (0033)
-           AND h.status IN ('held', 'confirmed')
-           AND (h.status = 'confirmed' OR h.expires_at > now_ts)
-           AND coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)')) && span;
-        RETURN QUERY
-        SELECT c.id, c.display_name, x.st, x.en
-          FROM unnest(starts, ends) AS x(st, en)
-         WHERE NOT EXISTS (SELECT 1 FROM unnest(taken) AS t(r)
-                            WHERE t.r && internal.occupied(x.st, x.en, s.buffer_before_minutes, s.buffer_after_minutes));
+        ids := ids || c.id;
+        names := names || c.display_name;
+        slots := slots || c.slot_minutes;
+        spans := spans || make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
     END LOOP;
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(y.cal_id), array_agg(y.starts_at), array_agg(y.ends_at),
+           internal.occupied(min(y.starts_at), max(y.ends_at), s.buffer_before_minutes, s.buffer_after_minutes)
+      INTO cals, starts, ends, span
+      FROM internal.slot_starts(o, ids, slots, spans, free_slots.first_day,
+                                free_slots.first_day + (free_slots.days - 1)) AS y;
+    IF starts IS NULL THEN
+        RETURN;
+    END IF;
+    -- The time occupied (buffers included) by these calendars' live holds and confirmed appointments anywhere
+    -- near their starts (holds_no_overlap's index on org_id and the range). A start is free when the time it
+    -- would occupy overlaps none of its calendar's: exactly the test of holds_no_overlap, which the claim meets.
+    SELECT array_agg(h.calendar_id), array_agg(coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)')))
+      INTO taken_cals, taken
+      FROM voxbook.holds AS h
+     WHERE h.org_id = o.id AND h.calendar_id = ANY (ids)
+       AND h.status IN ('held', 'confirmed')
+       AND (h.status = 'confirmed' OR h.expires_at > now_ts)
+       AND coalesce(h.occupies, tstzrange(h.starts_at, h.ends_at, '[)')) && span;
+    RETURN QUERY
+    SELECT x.cal, n.name, x.st, x.en
+      FROM unnest(cals, starts, ends) AS x(cal, st, en)
+      JOIN unnest(ids, names) AS n(id, name) ON n.id = x.cal
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(taken_cals, taken) AS t(cal, r)
+                        WHERE t.cal = x.cal
+                          AND t.r && internal.occupied(x.st, x.en, s.buffer_before_minutes, s.buffer_after_minutes));
 END
 $$;
 
@@ -200,10 +219,14 @@ CREATE FUNCTION api.claim_slot_atomic(org_id uuid, calendar_id text, slot_time t
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
     o voxbook.organizations := internal.require_org(org_id);
-    -- Locked FOR SHARE before anything is checked (internal.lock_calendar): a concurrent api.block_time of
-    -- this provider or clinic (FOR UPDATE) is then either seen by the checks below or waits for this claim.
+    -- The calendar lock, shared, before anything is checked (internal.lock_calendar, 12_lookups.sql): a concurrent
+    -- api.block_time of this provider or clinic (exclusive) is then either seen by the checks below or waits for
+    -- this claim.
     c voxbook.calendars := internal.lock_calendar(org_id, calendar_id);
-    s voxbook.services := internal.find_service(org_id, service);
+    -- Helpers only where they have something to do (no service named; the checks below on their failure
+    -- path): each PL/pgSQL call or PERFORM costs ~30-50 k instructions in every transaction before it does
+    -- anything, and the claim is the hot path (bench/README.md, issue 18). The rules stay in the helpers.
+    s voxbook.services := CASE WHEN service IS NOT NULL THEN internal.find_service(org_id, service) END;
     phone text := internal.normalize_phone(patient_phone, o.country);
     minutes int := coalesce(hold_minutes, o.hold_minutes);
     now_ts timestamptz := internal.clock();
@@ -213,7 +236,9 @@ DECLARE
     blocker voxbook.holds;
     caller_locale text;
 BEGIN
-    PERFORM internal.require_instant(slot_time, 'slot_time');
+    IF internal.in_time_range(slot_time) IS NOT TRUE THEN   -- NULL or out of range: the helper says which
+        PERFORM internal.require_instant(slot_time, 'slot_time');
+    END IF;
     IF minutes NOT BETWEEN 1 AND 60 THEN
         PERFORM internal.fail('VB400', 'hold_minutes must be between 1 and 60', 'Leave it out to use the clinic''s hold length.');
     END IF;
@@ -221,7 +246,9 @@ BEGIN
         PERFORM internal.fail('VB400', 'patient_name and call_sid are limited to 200 characters', 'Shorten the value.');
     END IF;
     ends := slot_time + make_interval(mins => coalesce(s.duration_minutes, c.default_duration_minutes));
-    PERFORM internal.require_offered(c, s);
+    IF s.id IS NOT NULL THEN   -- no service: the calendar's default length, always offered
+        PERFORM internal.require_offered(c, s);
+    END IF;
     PERFORM internal.assert_bookable(o, c, slot_time, ends);
     -- The time kept from other claims: the service's buffers included (holds.occupies, holds_no_overlap).
     occ := internal.occupied(slot_time, ends, s.buffer_before_minutes, s.buffer_after_minutes);
@@ -297,7 +324,7 @@ confirms. Atomic: of concurrent claims on overlapping time exactly one wins (exc
 holds_no_overlap). The hold covers the service's duration, or the calendar's default, and keeps the service's
 buffers before and after free too (a 60-minute cleaning with 10 minutes after occupies 70): no claim whose
 time or buffers overlap another's time or buffers gets in. The calendar must offer the service
-(voxbook.service_providers). The provider's row is locked FOR SHARE first, so a concurrent api.block_time of
+(voxbook.service_providers). It takes the provider's calendar lock (shared) first, so a concurrent api.block_time of
 that time (or a clinic closure) and this claim never both succeed.
 call_sid is Vapi's call.id (stored as holds.vapi_call_id; the parameter keeps the seed's name). The same
 call claiming the same slot again gets the same hold; a new slot on the same call releases its previous hold.
@@ -447,7 +474,7 @@ CREATE FUNCTION api.confirm_held_slot(hold_id uuid, org_id uuid, contact_id uuid
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 BEGIN
     PERFORM internal.require(hold_id, 'hold_id');
-    staff_user := nullif(btrim(staff_user), '');
+    staff_user := internal.audit_name(staff_user);   -- capped, the email kept (63_audit.sql)
     RETURN internal.confirm_hold(org_id, hold_id, contact_id, service_type,
                                  CASE WHEN staff_user IS NULL THEN 'otp' ELSE 'staff' END, staff_user);
 END
@@ -478,7 +505,7 @@ CREATE FUNCTION api.book_for_patient(org_id uuid, calendar_id text, slot_time ti
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
 DECLARE
-    staff text := left(internal.one_line(staff_user), 200);
+    staff text := internal.audit_name(staff_user);   -- one line, capped, the email kept (63_audit.sql)
     claimed jsonb;
     confirmed jsonb;
     appointment uuid;

@@ -112,7 +112,7 @@ DECLARE
     a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
     o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
-    staff text := left(nullif(btrim(staff_user), ''), 200);
+    staff text := internal.audit_name(staff_user);   -- capped, the email kept (63_audit.sql)
     starts timestamptz;
     before jsonb;
     refused jsonb;
@@ -168,7 +168,7 @@ DECLARE
     a voxbook.appointments := internal.lock_appointment(org_id, appointment_id, patient_phone);
     o voxbook.organizations := internal.require_org(org_id);
     now_ts timestamptz := internal.clock();
-    staff text := left(nullif(btrim(staff_user), ''), 200);
+    staff text := internal.audit_name(staff_user);   -- capped, the email kept (63_audit.sql)
     old voxbook.holds;
     new_hold voxbook.holds;
     c voxbook.calendars;
@@ -185,7 +185,8 @@ BEGIN
     SELECT * INTO old FROM voxbook.holds AS h WHERE h.org_id = a.org_id AND h.id = a.hold_id;
     -- The service is read into a variable: a row read inside a query has a shard's row type on Citus.
     SELECT * INTO s FROM voxbook.services AS sv WHERE sv.org_id = o.id AND sv.id = old.service_id;
-    -- Locked FOR SHARE before the new time is checked: a concurrent api.block_time of it waits or is seen.
+    -- The calendar lock, shared, before the new time is checked (internal.lock_calendar, 12_lookups.sql): a
+    -- concurrent api.block_time of it waits or is seen.
     c := internal.lock_calendar(o.id, coalesce(calendar_id, old.calendar_id));
     IF c.id = old.calendar_id AND slot_time = old.starts_at THEN
         RETURN internal.appointment_json(a.org_id, a.id) || jsonb_build_object('message', 'Appointment is already at that time');

@@ -293,12 +293,14 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     item voxbook.sms_inbox;
     now_ts timestamptz := internal.clock();
-    who text := nullif(btrim(done_by), '');
+    -- required, so not internal.changed_by (which would put the database user in for a blank one); capped
+    -- as every audited name is (63_audit.sql), never refused for its length
+    who text := internal.audit_name(done_by);
     changed boolean := false;
 BEGIN
     PERFORM internal.require(inbox_id, 'inbox_id');
-    IF who IS NULL OR length(who) > 200 THEN
-        PERFORM internal.fail('VB400', 'done_by is required (at most 200 characters)',
+    IF who IS NULL THEN
+        PERFORM internal.fail('VB400', 'done_by is required',
                               'Pass the name of the staff member who handled the message.');
     END IF;
     SELECT * INTO item FROM voxbook.sms_inbox AS i
@@ -318,7 +320,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.resolve_sms_inbox_item(uuid, uuid, text) IS
-$$Marks a message of the clinic's SMS inbox handled (status done) by done_by (a staff member's name). Already
+$$Marks a message of the clinic's SMS inbox handled (status done) by done_by (a staff member's name; a longer one
+than 200 characters is shortened as internal.audit_name does, a trailing <email> kept whole). Already
 done: nothing changes ("changed": false, the first done_by and done_at stay). Returns {"success": true,
 "inbox_id", "status": "done", "changed", "done_at", "done_by"}. Errors: VB404 unknown org or inbox_id (another
 clinic's message is unknown here); VB400 missing inbox_id or done_by.

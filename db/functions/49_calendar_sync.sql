@@ -4,7 +4,7 @@
 --   api.claim_calendar_syncs                 the worker takes due connections (lease, SKIP LOCKED)
 --   api.claim_calendar_sync                  one connection now (sync now), same lease
 --   api.calendar_push_plan / api.record_calendar_push   out: appointments -> events
---   api.apply_calendar_import                in: busy time -> blocked_periods (calendar row locked, as block_time)
+--   api.apply_calendar_import                in: busy time -> blocked_periods (calendar lock, as block_time)
 --   api.finish_calendar_sync                 health and the next attempt (backoff per calendar)
 --   api.list_calendar_conflicts              busy time imported over a confirmed appointment, for staff
 -- The CalDAV password is passed and stored as a Fernet ciphertext only (VOXBOOK_SECRETS_KEY, never in the
@@ -144,7 +144,7 @@ BEGIN
         PERFORM internal.fail('VB400', 'patient_name must be none, first or full',
                               'How much of the patient''s name the events show: none (default), first (first name) or full.');
     END IF;
-    -- The calendar row is locked as block_time locks it: the imports that follow and claims are ordered by it.
+    -- The calendar lock, taken as block_time takes it: the imports that follow and claims are ordered by it.
     c := internal.setup_calendar(o.id, calendar_id, lock => true);
     SELECT * INTO old FROM voxbook.calendar_connections AS x WHERE x.org_id = o.id AND x.calendar_id = c.id FOR UPDATE;
     IF FOUND AND (old.url <> link OR old.username <> login) THEN
@@ -711,7 +711,7 @@ changed: the events added or changed, each {"href", "etag", "uid", "occurrences"
 "recurrence_id"}]} (busy occurrences only, recurring events expanded over the window, all-day events in the
 clinic's zone, UTC instants): each replaces what its href had; deleted_hrefs: events removed there; full_read:
 changed is the whole calendar (everything else imported before goes). sync_token, ctag and expanded_until are
-stored for the next round. Takes the provider's calendar row lock first, as block_time and every claim do: of an
+stored for the next round. Takes the provider's calendar lock first, as block_time and every claim do: of an
 import and a claim of the same time one waits for the other. Live holds on new busy time are released; confirmed
 appointments stay booked and are returned in "conflicts" (and listed by api.list_calendar_conflicts).
 Occurrences that are no usable time range (inverted, out of range) are skipped and counted.

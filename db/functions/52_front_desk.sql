@@ -286,9 +286,12 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     now_ts constant timestamptz := internal.clock();
     r voxbook.callback_requests;
+    -- required, so not internal.changed_by (which would put the database user in for a blank one); capped
+    -- as every audited name is (63_audit.sql), never refused for its length
+    who constant text := internal.audit_name(done_by);
 BEGIN
-    IF coalesce(btrim(done_by), '') = '' OR length(done_by) > 200 THEN
-        PERFORM internal.fail('VB400', 'done_by is required (1-200 characters)', 'Name the staff member who called back.');
+    IF who IS NULL THEN
+        PERFORM internal.fail('VB400', 'done_by is required', 'Name the staff member who called back.');
     END IF;
     IF length(note) > 1000 THEN
         PERFORM internal.fail('VB400', 'note is too long', 'At most 1000 characters.');
@@ -302,7 +305,7 @@ BEGIN
         RETURN jsonb_build_object('success', true, 'already_done', true, 'callback_request', internal.callback_json(r, o));
     END IF;
     UPDATE voxbook.callback_requests AS x
-       SET status = 'done', done_at = now_ts, done_by = btrim(resolve_callback_request.done_by),
+       SET status = 'done', done_at = now_ts, done_by = who,
            note = coalesce(resolve_callback_request.note, x.note)
      WHERE x.org_id = o.id AND x.id = r.id
     RETURNING x.* INTO r;
@@ -310,7 +313,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.resolve_callback_request(uuid, uuid, text, text) IS
-$$Marks a callback request done (the clinic called back): who (done_by, required), when, an optional note.
+$$Marks a callback request done (the clinic called back): who (done_by, required; a longer one than 200
+characters is shortened as internal.audit_name does, a trailing <email> kept whole), when, an optional note.
 Idempotent: a request already done is returned as it is ({"already_done": true}).
 Returns {"success": true, "already_done": bool, "callback_request": {... as api.list_callback_requests}}.
 Errors: VB404 unknown org or request (another clinic's included); VB400 done_by missing, note too long.

@@ -3,12 +3,14 @@
 -- db/README.md "Setting up a clinic" walks through them in psql.
 --
 -- Race with the voice path (db/README.md "Guarantees"): what changes which times are bookable -- block_time,
--- deactivate_provider, set_working_hours, set_hours_exception -- first locks the provider's calendars row FOR
--- UPDATE (a clinic-wide closure: every calendars row of the clinic, in id order), then reads the holds. A claim
--- (claim_slot_atomic, reschedule_appointment, book_for_patient) locks its calendars row FOR SHARE
--- (internal.lock_calendar, 12_lookups.sql) before it checks the time and inserts its hold. The two locks
--- conflict, so of a block and a claim on the same time one waits for the other to commit and then sees it (READ
--- COMMITTED: each later statement reads what was committed meanwhile): never both. Claims share the lock.
+-- deactivate_provider, set_working_hours, set_hours_exception, upsert_provider -- first takes the provider's
+-- calendar lock exclusively (internal.lock_calendar_change; a clinic-wide closure: every calendar of the
+-- clinic, in id order), then reads the holds. A claim (claim_slot_atomic, reschedule_appointment,
+-- book_for_patient) takes it shared (internal.lock_calendar) before it checks the time and inserts its hold.
+-- The two conflict, so of a block and a claim on the same time one waits for the other to commit and then sees
+-- it (READ COMMITTED: each later statement reads what was committed meanwhile): never both. Claims share the
+-- lock. 12_lookups.sql lists every function that must take it, and how it is taken (an advisory lock on a
+-- single node, the calendars row on Citus).
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Small helpers
@@ -452,7 +454,8 @@ Errors: VB404 unknown org.$$;
 -- ---------------------------------------------------------------------------------------------------------------
 -- Providers
 
--- A provider of this clinic, active or not; locked FOR UPDATE when asked (what changes bookable time).
+-- A provider of this clinic, active or not; under the exclusive calendar lock when asked (what changes
+-- bookable time: internal.lock_calendar_change, 12_lookups.sql).
 CREATE FUNCTION internal.setup_calendar(org_id uuid, calendar_id text, lock boolean) RETURNS voxbook.calendars
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -460,13 +463,12 @@ DECLARE
 BEGIN
     PERFORM internal.require(calendar_id, 'calendar_id');
     IF lock THEN
-        SELECT * INTO c FROM voxbook.calendars AS x
-         WHERE x.org_id = setup_calendar.org_id AND x.id = setup_calendar.calendar_id FOR UPDATE;
+        c := internal.lock_calendar_change(setup_calendar.org_id, setup_calendar.calendar_id);
     ELSE
         SELECT * INTO c FROM voxbook.calendars AS x
          WHERE x.org_id = setup_calendar.org_id AND x.id = setup_calendar.calendar_id;
     END IF;
-    IF NOT FOUND THEN
+    IF c.id IS NULL THEN
         PERFORM internal.fail('VB404', 'unknown calendar',
                               'Calendar ids are per clinic (api.get_clinic lists them); api.upsert_provider adds one.', calendar_id);
     END IF;
@@ -474,11 +476,16 @@ BEGIN
 END
 $$;
 
--- Locks every calendars row of a clinic, in id order (a clinic-wide closure against every claim).
+-- Takes the exclusive calendar lock of every calendar of a clinic (a clinic-wide closure against every claim),
+-- one at a time in id order: two closures, or a closure and a change of one provider, never deadlock.
 CREATE FUNCTION internal.lock_clinic_calendars(org_id uuid) RETURNS void
     LANGUAGE plpgsql AS $$
+DECLARE
+    cal text;
 BEGIN
-    PERFORM 1 FROM voxbook.calendars AS x WHERE x.org_id = lock_clinic_calendars.org_id ORDER BY x.id FOR UPDATE;
+    FOR cal IN SELECT x.id FROM voxbook.calendars AS x WHERE x.org_id = lock_clinic_calendars.org_id ORDER BY x.id LOOP
+        PERFORM internal.lock_calendar_change(lock_clinic_calendars.org_id, cal);
+    END LOOP;
 END
 $$;
 
@@ -559,7 +566,7 @@ $$;
 -- What stops a provider from being deactivated: its future confirmed appointments. on_future 'refuse': VB409
 -- naming them; 'cancel': cancels them (patients texted); 'keep': leaves them booked, for staff to move (the
 -- result lists them). Live holds are released in every case. Returns the list.
--- The calendar row must be locked by the caller.
+-- The caller must hold the calendar lock exclusively (internal.setup_calendar(..., lock => true)).
 CREATE FUNCTION internal.clear_future(o voxbook.organizations, c voxbook.calendars, on_future text, changed_by text)
     RETURNS jsonb
     LANGUAGE plpgsql AS $$
@@ -606,9 +613,9 @@ BEGIN
                                      OR internal.one_line(display_name) IS DISTINCT FROM btrim(display_name)) THEN
         PERFORM internal.fail('VB400', 'display_name must be 1 to 200 characters on one line', 'The name callers hear, e.g. Dr. Smith.');
     END IF;
-    -- Locked: deactivating (active => false) is deactivate_provider's check, against claims.
-    SELECT * INTO old FROM voxbook.calendars AS x
-     WHERE x.org_id = o.id AND x.id = upsert_provider.calendar_id FOR UPDATE;
+    -- The exclusive calendar lock: a claim reads this row (slot length, duration, active), and deactivating
+    -- (active => false) is deactivate_provider's check against claims. A new id: two creations wait in turn.
+    old := internal.lock_calendar_change(o.id, upsert_provider.calendar_id);
     BEGIN
         IF old.id IS NULL THEN
             PERFORM internal.require(display_name, 'display_name');
@@ -687,7 +694,7 @@ the DETAIL a JSON array of them ({"appointment_id", "hold_id", "status", "calend
 "ends_at", "local_time"}: no patient names in an error). 'cancel': cancels them as staff (patients texted, cancelled_by =
 changed_by). 'keep': deactivates and leaves them booked (listed in "kept", for staff to move; `voxbook clinic
 apply --allow-stranding`). Live holds on it are released in every case. Idempotent. Recorded in voxbook.audit_log. Race-safe
-against claims (locks the calendar row).
+against claims (takes the calendar lock).
 Returns {"success": true, "calendar_id", "active": false, "cancelled": [...], "kept": [...], "released_holds": [...],
 "message"}.
 Errors: VB404 unknown org or calendar; VB400 bad on_future; VB409 future appointments (on_future 'refuse').$$;
@@ -921,7 +928,7 @@ $$Replaces a provider's weekly hours, local wall-clock times of the clinic's zon
 hours => '{"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "tue": [["09:00", "17:00"]], ...}' (several
 intervals a day, breaks between; a day left out is closed; '{}' = no hours; "monday" also works; "24:00" ends
 a day). Appointments already booked stay: those the new hours no longer cover are listed in "outside_hours"
-for staff to move. Recorded in voxbook.audit_log. Race-safe against claims (locks the calendar row).
+for staff to move. Recorded in voxbook.audit_log. Race-safe against claims (takes the calendar lock).
 Returns {"success": true, "calendar_id", "hours" (as stored), "changed": true|false, "outside_hours": [{"appointment_id",
 "hold_id", "calendar_id", "service", "patient_name", "starts_at", "ends_at", "local_time"}]}.
 Errors: VB404 unknown org or calendar; VB400 hours missing or not an object, an unknown day, an interval that is
@@ -974,7 +981,7 @@ $$Sets a provider's hours on one date, replacing that weekday's hours then (a Sa
 day off): hours => '[["10:00", "14:00"]]' (several intervals allowed, as api.set_working_hours takes a day),
 '[]' = not working that day, NULL = remove the exception (the weekly hours apply again). Local times of the
 clinic's zone. Appointments already booked stay: those no longer covered are listed in "outside_hours".
-Recorded in voxbook.audit_log. Race-safe against claims (locks the calendar row).
+Recorded in voxbook.audit_log. Race-safe against claims (takes the calendar lock).
 Returns {"success": true, "calendar_id", "on_date", "exception": {"on_date", "hours", "reason"} | null (removed),
 "outside_hours": [...] (as api.set_working_hours)}.
 Errors: VB404 unknown org or calendar; VB400 on_date missing or out of range, a malformed, inverted or
@@ -1010,7 +1017,7 @@ BEGIN
         PERFORM internal.fail('VB400', 'reason is limited to 500 characters', 'Shorten the reason.');
     END IF;
     span := tstzrange(starts, ends, '[)');
-    -- The lock a claim's FOR SHARE conflicts with, before the holds are read (db/README.md "Guarantees").
+    -- The calendar lock a claim shares, exclusively, before the holds are read (db/README.md "Guarantees").
     IF calendar_id IS NULL THEN
         PERFORM internal.lock_clinic_calendars(o.id);
     ELSE
@@ -1051,8 +1058,8 @@ inside: the HINT says how many and the first three times, the DETAIL is JSON {"a
 [...]} (each {"appointment_id", "hold_id", "status", "calendar_id", "service", "starts_at", "ends_at",
 "local_time"}: no patient names in an error; the results list them with "patient_name"). proceed => true blocks anyway: the appointments stay and are returned in
 "to_reschedule" (staff decide), live holds are released (their callers cannot confirm). The same block again
-(same provider and times) is not made twice ("created": false). Race-safe against claims: it locks the
-provider's calendar row (a closure: every provider's) before reading the holds, and claims lock it too, so a
+(same provider and times) is not made twice ("created": false). Race-safe against claims: it takes the
+provider's calendar lock (a closure: every provider's) before reading the holds, and claims share it, so a
 block and a claim on the same time never both succeed. Recorded in voxbook.audit_log.
 Returns {"success": true, "created", "block": {"block_id", "calendar_id", "starts_at", "ends_at",
 "local_starts", "local_ends", "reason", "created_by", "source" (null: made by staff; "caldav": busy time from the provider's calendar)}, "to_reschedule": [...], "released_holds": [...]}.

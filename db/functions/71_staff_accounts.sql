@@ -268,7 +268,7 @@ DECLARE
     o voxbook.organizations := internal.require_org(org_id);
     e text := internal.staff_email(email);
     r text := internal.staff_role(role);
-    n text := btrim(name);
+    n text := internal.one_line(name);   -- as the audit shows it: one line, no control or bidi character
     who text := internal.changed_by(changed_by);
     now_ts timestamptz := internal.clock();
     secret text := internal.new_secret('vbi_');

@@ -412,6 +412,111 @@ Returns {"success": true, "org_id", "server_time", "schedule", "holds", "queues"
 "sms_inbox", "waitlist", "failed_sms" (failed or undelivered in the last 7 days, not a code, not resent)}}. Errors: VB404 unknown org.
 Example: SELECT api.dashboard_changes('a0000000-0000-0000-0000-000000000001');$$;
 
+-- The same markers for every clinic with an open stream, in one call: the dashboard's hub (api/dashboard_events.py)
+-- asked api.dashboard_changes once per clinic every 2 s, 100 calls a second with 200 clinics open. Here each table is
+-- read once for all of them (grouped by org_id: on Citus one query over the clinics' shards, read-only, pushed down
+-- per shard), except each clinic's newest appointment change, one index probe per clinic (a grouped max would read
+-- every appointment of every clinic; Citus pushes no LATERAL over a list of ids). Across clinics, so no org_id: not
+-- delegated on Citus (db/README.md); for the server's own process, which checked each clinic's session itself.
+-- The markers are computed exactly as api.dashboard_changes computes them (tests/pgtap/test_72_desk.sql compares).
+CREATE FUNCTION api.dashboard_hub_changes(org_ids uuid[])
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, voxbook, public, pg_temp AS $$
+DECLARE
+    now_ts constant timestamptz := internal.clock();
+    known uuid[];          -- the clinics that exist, in id order
+    since date[];          -- per clinic (same order): the first day whose hours exceptions count
+    newest timestamptz[] := '{}';   -- per clinic: its newest appointment change (NULL: none)
+    one timestamptz;
+    org uuid;
+    appointments_marks jsonb;
+    blocks_marks jsonb;
+    hours_marks jsonb;
+    holds_marks jsonb;
+    callbacks jsonb;
+    inbox jsonb;
+    waiting jsonb;
+    problems jsonb;
+    a_mark text;
+    h_mark text;
+    q int[];
+    clinics jsonb := '{}';
+BEGIN
+    IF org_ids IS NULL OR cardinality(org_ids) > 1000 THEN
+        PERFORM internal.fail('VB400', 'org_ids must be an array of at most 1000 clinic ids',
+                              'Pass the clinics with an open dashboard stream, in batches of 1000 at most.');
+    END IF;
+    SELECT array_agg(o.id ORDER BY o.id), array_agg((now_ts AT TIME ZONE o.time_zone)::date - 7 ORDER BY o.id)
+      INTO known, since
+      FROM voxbook.organizations AS o WHERE o.id = ANY (org_ids);
+    IF known IS NULL THEN
+        RETURN jsonb_build_object('success', true, 'server_time', internal.utc_iso(now_ts), 'clinics', clinics);
+    END IF;
+    FOREACH org IN ARRAY known LOOP
+        SELECT max(a.updated_at) INTO one FROM voxbook.appointments AS a WHERE a.org_id = org;
+        newest := newest || one;
+    END LOOP;
+    SELECT jsonb_object_agg(x.org_id, x.mark) INTO appointments_marks FROM (
+        SELECT a.org_id, max(n.newest) || ':' || coalesce(md5(string_agg(
+                   concat_ws(',', a.id, a.updated_at, a.status, a.hold_id, a.attendance), ';' ORDER BY a.id)), '') AS mark
+          FROM unnest(known, newest) AS n(org_id, newest)
+          JOIN voxbook.appointments AS a ON a.org_id = n.org_id AND a.updated_at >= n.newest - interval '10 seconds'
+         GROUP BY a.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.mark) INTO blocks_marks FROM (
+        SELECT b.org_id, count(*) || ':' || coalesce(max(b.id), 0) || ':' || coalesce(sum(b.id), 0) AS mark
+          FROM voxbook.blocked_periods AS b WHERE b.org_id = ANY (known) GROUP BY b.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.mark) INTO hours_marks FROM (
+        SELECT e.org_id, count(*) || ':' || coalesce(md5(string_agg(e.id::text || e.on_date, ',' ORDER BY e.id)), '') AS mark
+          FROM unnest(known, since) AS n(org_id, since)
+          JOIN voxbook.hours_exceptions AS e ON e.org_id = n.org_id AND e.on_date >= n.since
+         GROUP BY e.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.mark) INTO holds_marks FROM (
+        SELECT h.org_id, md5(string_agg(h.id::text || coalesce(h.otp_sent_at::text, ''), ',' ORDER BY h.id)) AS mark
+          FROM voxbook.holds AS h WHERE h.org_id = ANY (known) AND h.status = 'held' AND h.expires_at > now_ts
+         GROUP BY h.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.n) INTO callbacks FROM (
+        SELECT r.org_id, count(*) AS n FROM voxbook.callback_requests AS r
+         WHERE r.org_id = ANY (known) AND r.status = 'open' GROUP BY r.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.n) INTO inbox FROM (
+        SELECT i.org_id, count(*) AS n FROM voxbook.sms_inbox AS i
+         WHERE i.org_id = ANY (known) AND i.status = 'open' GROUP BY i.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.n) INTO waiting FROM (
+        SELECT w.org_id, count(*) AS n FROM voxbook.waitlist AS w
+         WHERE w.org_id = ANY (known) AND w.status = 'waiting' GROUP BY w.org_id) AS x;
+    SELECT jsonb_object_agg(x.org_id, x.n) INTO problems FROM (
+        SELECT m.org_id, count(*) AS n FROM voxbook.sms_outbox AS m
+         WHERE m.org_id = ANY (known) AND m.created_at >= now_ts - interval '7 days'
+           AND m.status IN ('failed', 'undelivered') AND m.kind <> 'otp'
+           AND NOT EXISTS (SELECT 1 FROM voxbook.sms_outbox AS r WHERE r.org_id = m.org_id AND r.resent_from = m.id)
+         GROUP BY m.org_id) AS x;
+    -- A clinic without rows in a table gets what api.dashboard_changes gets over no rows.
+    FOREACH org IN ARRAY known LOOP
+        a_mark := appointments_marks->>org::text;
+        h_mark := coalesce(holds_marks->>org::text, '');
+        q := ARRAY[coalesce((callbacks->>org::text)::int, 0), coalesce((inbox->>org::text)::int, 0),
+                   coalesce((waiting->>org::text)::int, 0), coalesce((problems->>org::text)::int, 0)];
+        clinics := clinics || jsonb_build_object(org::text, jsonb_build_object(
+            'org_id', org,
+            'schedule', md5(concat_ws('|', a_mark, coalesce(blocks_marks->>org::text, '0:0:0'),
+                                      coalesce(hours_marks->>org::text, '0:'), h_mark)),
+            'holds', md5(h_mark),
+            'counts', jsonb_build_object('callbacks', q[1], 'sms_inbox', q[2], 'waitlist', q[3], 'failed_sms', q[4]),
+            'queues', md5(concat_ws('|', q[1], q[2], q[3], q[4]))));
+    END LOOP;
+    RETURN jsonb_build_object('success', true, 'server_time', internal.utc_iso(now_ts), 'clinics', clinics);
+END
+$$;
+COMMENT ON FUNCTION api.dashboard_hub_changes(uuid[]) IS
+$$For the dashboard's hub (the server's own process), not a page: api.dashboard_changes for many clinics in one call
+-- it takes many because the hub polls every clinic with an open stream every few seconds, and one call for all
+of them costs one round trip and one read of each table instead of one call per clinic. Each clinic's "schedule",
+"holds", "queues" and "counts" are exactly api.dashboard_changes' for it. A clinic that does not exist is left out
+(the hub forgets it). Returns {"success": true, "server_time", "clinics": {"<org_id>": {"org_id", "schedule",
+"holds", "queues", "counts": {"callbacks", "sms_inbox", "waitlist", "failed_sms"}}}}.
+Errors: VB400 org_ids NULL or more than 1000.
+Example: SELECT api.dashboard_hub_changes(ARRAY['a0000000-0000-0000-0000-000000000001']::uuid[]);$$;
+
 
 -- == The queues page: callers' numbers masked =====================================================
 

@@ -88,7 +88,7 @@ SELECT functions_are('api', ARRAY[
     'set_staff_role', 'deactivate_staff',
     -- 72_desk.sql
     'mark_attendance', 'list_failed_sms', 'resend_sms', 'block_local_time', 'staff_remove_from_waitlist',
-    'dashboard_changes', 'dashboard_queues', 'dashboard_calendars'],
+    'dashboard_changes', 'dashboard_queues', 'dashboard_calendars', 'dashboard_hub_changes'],
     'exactly these functions are the api');
 SELECT is((SELECT count(*) - count(DISTINCT p.proname) FROM pg_proc AS p WHERE p.pronamespace = 'api'::regnamespace), 0::bigint,
           'one signature each: no overload that could make a positional call ambiguous');
@@ -113,7 +113,9 @@ SELECT set_eq($$SELECT p.proname::text FROM pg_proc AS p
                     -- sign-in finds the accounts of an email (org_id optional, last); an invite link finds its clinic
                     'dashboard_login_accounts', 'staff_invite', 'accept_staff_invite',
                     -- makes the clinic: there is no org_id yet (an optional fixed one comes last)
-                    'create_clinic'],
+                    'create_clinic',
+                    -- the dashboard hub's one question per interval for every clinic with a browser open
+                    'dashboard_hub_changes'],
               'every api function takes org_id first, but for these listed exceptions');
 
 SELECT is((SELECT count(*) FROM pg_proc AS p

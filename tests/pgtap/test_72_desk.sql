@@ -3,7 +3,7 @@
 -- updates, and the schedule's new keys (70_dashboard.sql). Happy paths, bad input (a clear error, no change),
 -- another clinic's ids (VB404), the audit. Set-up as the owner, the api calls as the API role.
 BEGIN;
-SELECT plan(94);
+SELECT plan(100);
 
 SELECT tests.freeze_time('2030-01-14 15:00:00+00');   -- Monday, 10:00 in New York
 CREATE TEMP TABLE ctx AS SELECT tests.create_clinic('Desk Clinic') AS org, tests.create_clinic('Other Clinic') AS other;
@@ -227,6 +227,19 @@ SELECT isnt(api.dashboard_changes((SELECT org FROM ctx))->>'schedule', (SELECT j
 SELECT is(api.dashboard_changes((SELECT org FROM ctx))->>'holds', (SELECT j->>'holds' FROM mark2), '... not the holds''');
 SELECT throws_ok(format('SELECT api.dashboard_changes(%L)', '00000000-0000-0000-0000-000000000000'), 'VB404', NULL,
                  'an unknown clinic has no markers');
+-- The hub's one call for every open clinic (api.dashboard_hub_changes): each clinic's markers exactly as
+-- api.dashboard_changes gives them, an unknown clinic left out.
+CREATE TEMP TABLE hub1 AS SELECT api.dashboard_hub_changes(ARRAY[(SELECT org FROM ctx), (SELECT other FROM ctx),
+                                                                 '00000000-0000-0000-0000-000000000000']) AS j;
+SELECT is((SELECT j->'clinics'->((SELECT org FROM ctx)::text) FROM hub1),
+          api.dashboard_changes((SELECT org FROM ctx)) - 'success' - 'server_time',
+          'the hub''s markers of a clinic with appointments, holds and a failed text are dashboard_changes''');
+SELECT is((SELECT j->'clinics'->((SELECT other FROM ctx)::text) FROM hub1),
+          api.dashboard_changes((SELECT other FROM ctx)) - 'success' - 'server_time', '... and of a clinic without any');
+SELECT is((SELECT array_agg(k ORDER BY k) FROM hub1, jsonb_object_keys(j->'clinics') AS k),
+          (SELECT array_agg(x::text ORDER BY x::text) FROM ctx, unnest(ARRAY[org, other]) AS x), '... an unknown clinic left out');
+SELECT throws_ok('SELECT api.dashboard_hub_changes(NULL)', 'VB400', NULL, 'org_ids is required');
+SELECT is(api.dashboard_hub_changes('{}')->'clinics', '{}'::jsonb, 'no clinic: no markers');
 
 -- ---- the queues page: numbers masked, revealed for the clinic's own items only ----
 RESET ROLE;
@@ -309,6 +322,9 @@ SELECT is((SELECT count(*)::int FROM jsonb_array_elements(api.dashboard_calendar
             WHERE p->'connection' <> 'null'::jsonb), 0, '... and no connection');
 SELECT throws_ok(format('SELECT api.dashboard_calendars(%L)', '00000000-0000-0000-0000-000000000000'), 'VB404', NULL,
                  'an unknown clinic has no calendars page');
+SELECT is(api.dashboard_hub_changes(ARRAY[(SELECT org FROM ctx)])->'clinics'->((SELECT org FROM ctx)::text),
+          api.dashboard_changes((SELECT org FROM ctx)) - 'success' - 'server_time',
+          'with callbacks, replies, the waitlist, blocks and closures too, the hub''s markers are dashboard_changes''');
 
 SELECT * FROM finish();
 ROLLBACK;

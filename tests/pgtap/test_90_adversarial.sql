@@ -109,6 +109,9 @@ SELECT is(jsonb_array_length(api.list_callback_requests((SELECT other FROM ctx))
           'their callback request is open');
 SELECT is(jsonb_array_length(api.list_sms_inbox((SELECT other FROM ctx)) -> 'items'), 1, 'their SMS reply is open');
 
+-- A staff name of any length is capped by the database (internal.audit_name), not refused: an unknown request is VB404.
+SELECT throws_ok($$SELECT api.resolve_callback_request((SELECT org FROM ctx), gen_random_uuid(), repeat('m', 10000000))$$,
+                 'VB404', NULL, 'a 10 MB done_by is capped (internal.audit_name), not refused: the unknown request is VB404');
 -- Out-of-range times and dates, huge numbers, oversized text, missing values: VB400 (VB404 for an id), with a HINT.
 SELECT throws_ok(s, 'VB400', NULL, 'refused with VB400: ' || left(s, 110))
   FROM unnest(ARRAY[
@@ -137,7 +140,6 @@ SELECT throws_ok(s, 'VB400', NULL, 'refused with VB400: ' || left(s, 110))
       $$SELECT api.list_waitlist((SELECT org FROM ctx), 'waiting', 2147483647)$$,
       $$SELECT api.front_desk_transfer((SELECT other FROM ctx), repeat('c', 10000000), '+15552010001')$$,
       $$SELECT api.list_callback_requests((SELECT org FROM ctx), 'open', 2147483647)$$,
-      $$SELECT api.resolve_callback_request((SELECT org FROM ctx), gen_random_uuid(), repeat('m', 10000000))$$,
       $$SELECT api.update_clinic((SELECT org FROM ctx), name => repeat('n', 10000000))$$,
       $$SELECT api.update_clinic((SELECT org FROM ctx), settings => '{"min_notice_minutes": 2147483648}')$$,
       $$SELECT api.update_clinic((SELECT org FROM ctx), settings => '[1, 2]')$$,
