@@ -138,6 +138,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_app(factory: str, env: dict[str, str], log_path: Path, what: str) -> tuple[subprocess.Popen, int]:
+    """An ASGI app (``module:factory``) under uvicorn with `voxbook serve`'s options (uvloop, httptools, one
+    worker, no server header) and the access log off (one stderr line per request would be measured too), on a
+    free port; returns once its /health says the database is reachable."""
+    import urllib.request
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level",
+           "warning", "--no-access-log", "--no-server-header"]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited {proc.returncode}: {log_path.read_text()[-1500:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                if json.load(r).get("database") == "ok":
+                    return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"{what} did not answer /health within 30 s")
+
+
 class BenchServer:
     """One private PostgreSQL (Unix socket only, fsync ON) for the whole run.
 

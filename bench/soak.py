@@ -35,7 +35,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,8 +49,7 @@ from twilio.request_validator import RequestValidator
 
 from voxbook.migrate import ensure_login_role
 from bench.common import (APP_ROLE, CLK_TCK, REPO_ROOT, BenchResult, BenchServer, Row, Scale, cpu_seconds,
-                          create_clinic,
-                          free_port, log, ratio)
+                          create_clinic, log, ratio, serve_app)
 from bench.fake_twilio import FastFakeTwilio
 
 # -- what "a busy clinic network" is ---------------------------------------------------------------------------
@@ -153,24 +151,7 @@ def _env(server: BenchServer, db: str, **extra: str) -> dict[str, str]:
 
 
 def _serve(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    # `voxbook serve`'s options (uvloop, httptools, one worker), access log off (one line per request).
-    cmd = [sys.executable, "-m", "uvicorn", "voxbook.api.app:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level",
-           "warning", "--no-access-log", "--no-server-header"]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the soak API exited {proc.returncode}: {log_path.read_text()[-1500:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                if json.load(r).get("database") == "ok":
-                    return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the soak API did not answer /health within 30 s")
+    return serve_app("voxbook.api.app:create_app", env, log_path, "the soak API")
 
 
 # The worker as `voxbook worker` runs it (Settings.from_env, WorkerConfig.from_settings, run_worker), with one

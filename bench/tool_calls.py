@@ -7,16 +7,13 @@ import json
 import os
 import secrets
 import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, date, datetime, time as dtime, timedelta
 from pathlib import Path
 
 import psycopg
 
-from bench.common import (CLK_TCK, REPO_ROOT, BenchResult, BenchServer, Row, Scale, cpu_seconds, create_clinic, free_port,
-                          log, median, percentile, ratio)
+from bench.common import (CLK_TCK, REPO_ROOT, BenchResult, BenchServer, Row, Scale, cpu_seconds, create_clinic,
+                          log, median, percentile, ratio, serve_app)
 from bench.httpload import post_request, run_load
 
 CLINIC_PHONE = "+15550000003"
@@ -25,27 +22,9 @@ SLOTS_PER_DAY = 16
 
 
 def _serve(server: BenchServer, db: str, secret: str, log_path: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAPI_", "ADMIN_", "TWILIO_"))}
     env.update(DATABASE_URL=server.url(db, app=True), VAPI_SECRET=secret, PYTHONPATH=str(REPO_ROOT))
-    # The options of `voxbook serve` (uvloop, httptools, one worker, no server header), with the access
-    # log off: one stderr line per request would be measured too, on both endpoints alike, as noise.
-    cmd = [sys.executable, "-m", "uvicorn", "bench.http_app:create_bench_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level",
-           "warning", "--no-access-log", "--no-server-header"]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the bench server exited {proc.returncode}: {log_path.read_text()[-1500:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                if json.load(r).get("database") == "ok":
-                    return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the bench server did not answer /health within 30 s")
+    return serve_app("bench.http_app:create_bench_app", env, log_path, "the bench server")
 
 
 def _process_cpu_seconds(pid: int) -> float:

@@ -8252,20 +8252,10 @@ $$;
 CREATE FUNCTION internal.lock_calendar(org_id uuid, calendar_id text) RETURNS voxbook.calendars
     LANGUAGE plpgsql
     AS $$
-        DECLARE
-            c voxbook.calendars;
         BEGIN
-            IF calendar_id IS NULL THEN
-                PERFORM internal.require(calendar_id, 'calendar_id');
-            END IF;
+            -- (a NULL calendar_id takes no lock: the function is strict, and internal.require_calendar refuses it)
             PERFORM pg_advisory_xact_lock_shared(internal.calendar_lock_key(org_id, calendar_id));
-            SELECT * INTO c FROM voxbook.calendars AS x
-             WHERE x.org_id = lock_calendar.org_id AND x.id = lock_calendar.calendar_id AND x.active;
-            IF NOT FOUND THEN
-                PERFORM internal.fail('VB404', 'unknown calendar',
-                                      'Calendar ids are per clinic, e.g. cal-smith; api.check_availability lists them with their slots.');
-            END IF;
-            RETURN c;
+            RETURN internal.require_calendar(org_id, calendar_id);   -- the active row, or VB404: read after the lock
         END
         $$;
 
