@@ -569,7 +569,7 @@ Example: SELECT api.dashboard_queues('a0000000-0000-0000-0000-000000000001');$$;
 -- == Calendars: the CalDAV sync's health, for staff ================================================
 
 -- An instant of a jsonb answer (UTC ISO text) as the clinic writes it; NULL stays NULL.
-CREATE FUNCTION internal.local_text_of(iso text, tz text, loc jsonb) RETURNS text
+CREATE FUNCTION internal.local_text_iso(iso text, tz text, loc jsonb) RETURNS text
     LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN iso IS NOT NULL THEN internal.local_text(iso::timestamptz, tz, loc) END
 $$;
@@ -594,10 +594,10 @@ BEGIN
         SELECT e INTO cc FROM jsonb_array_elements(connections) AS e WHERE e->>'calendar_id' = c.id;
         IF cc IS NOT NULL THEN
             cc := cc || jsonb_build_object(
-                'local_last_success', internal.local_text_of(cc->>'last_success_at', o.time_zone, loc),
-                'local_last_attempt', internal.local_text_of(cc->>'last_attempt_at', o.time_zone, loc),
-                'local_next_attempt', internal.local_text_of(cc->>'next_attempt_at', o.time_zone, loc),
-                'local_connected_at', internal.local_text_of(cc->>'connected_at', o.time_zone, loc));
+                'local_last_success', internal.local_text_iso(cc->>'last_success_at', o.time_zone, loc),
+                'local_last_attempt', internal.local_text_iso(cc->>'last_attempt_at', o.time_zone, loc),
+                'local_next_attempt', internal.local_text_iso(cc->>'next_attempt_at', o.time_zone, loc),
+                'local_connected_at', internal.local_text_iso(cc->>'connected_at', o.time_zone, loc));
         END IF;
         providers := providers || jsonb_build_array(jsonb_build_object(
             'calendar_id', c.id, 'provider', c.display_name, 'active', c.active, 'connection', cc));
@@ -605,10 +605,10 @@ BEGIN
     END LOOP;
     FOR k IN SELECT x FROM jsonb_array_elements(conflicts) AS x LOOP
         conflicts_out := conflicts_out || jsonb_build_array(k || jsonb_build_object(
-            'local_time', internal.local_text_of(k->>'starts_at', o.time_zone, loc),
+            'local_time', internal.local_text_iso(k->>'starts_at', o.time_zone, loc),
             'local_end', internal.local_clock((k->>'ends_at')::timestamptz, o.time_zone, loc),
-            'local_busy_start', internal.local_text_of(k->>'busy_starts_at', o.time_zone, loc),
-            'local_busy_end', internal.local_text_of(k->>'busy_ends_at', o.time_zone, loc)));
+            'local_busy_start', internal.local_text_iso(k->>'busy_starts_at', o.time_zone, loc),
+            'local_busy_end', internal.local_text_iso(k->>'busy_ends_at', o.time_zone, loc)));
     END LOOP;
     RETURN jsonb_build_object('success', true, 'org_id', o.id, 'time_zone', o.time_zone, 'locale', o.locale,
                               'providers', providers, 'conflicts', conflicts_out);
